@@ -1,0 +1,3 @@
+"""paylab simulator: stateful, protocol-faithful payment gateway emulations under one aiohttp server."""
+
+__version__ = "0.1.0"

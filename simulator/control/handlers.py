@@ -1,0 +1,178 @@
+"""Control API handlers. Bodies and queries are validated against contracts/control/."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from simulator import __version__
+from simulator.contracts import Contracts, contract_id
+from simulator.core.domain import Domain
+from simulator.core.ledger import ledger
+from simulator.gateways.spec import Gateway, Operation
+
+log = logging.getLogger("paylab.control")
+
+Handler = Callable[["ControlContext", web.Request, dict[str, Any]], Awaitable[Any]]
+
+
+class ControlError(Exception):
+    """A control API error: status, code, message and the offending field."""
+
+    def __init__(self, status: int, code: str, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.field = status, code, message, field
+
+
+def _json(status: int, body: Any) -> web.Response:
+    return web.Response(status=status, body=orjson.dumps(body), content_type="application/json")
+
+
+def _fail(status: int, code: str, message: str, field: str | None = None) -> web.Response:
+    return _json(status, {"error": {"code": code, "message": message, "field": field}})
+
+
+@web.middleware
+async def control_errors(request: web.Request, handler: web.Handler) -> web.StreamResponse:
+    """Every control failure as `{"error": {...}}`, never an HTML page or a traceback."""
+    try:
+        return await handler(request)
+    except ControlError as exc:
+        return _fail(exc.status, exc.code, exc.message, exc.field)
+    except (web.HTTPNotFound, web.HTTPMethodNotAllowed) as exc:
+        return _fail(exc.status, "not_found", f"No control operation {request.method} "
+                     f"{request.path}; see /_sim/openapi.json")
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        return _fail(exc.status, "bad_request", exc.reason)
+    except Exception:
+        log.exception("unhandled error in %s %s", request.method, request.path)
+        return _fail(500, "internal_error", "unexpected simulator error (see its log)")
+
+
+@dataclass
+class ControlContext:
+    """What control handlers reach: the domain, contracts, gateways and the OpenAPI doc."""
+
+    domain: Domain
+    contracts: Contracts
+    gateways: list[Gateway]
+    settings_summary: dict[str, Any]
+    openapi: Callable[[], dict[str, Any]]
+    started: float = field(default_factory=time.time)
+
+    def bind(self, op: Operation) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+        """An aiohttp handler that validates input, runs `op.handler` and commits."""
+
+        async def handle(request: web.Request) -> web.StreamResponse:
+            params = await self._input(request, op)
+            result = await op.handler(self, request, params)
+            await self.domain.store.durable()
+            if isinstance(result, web.StreamResponse):
+                return result
+            return _json(200, result)
+
+        return handle
+
+    async def _input(self, request: web.Request, op: Operation) -> dict[str, Any]:
+        if op.query:
+            data: Any = dict(request.query)
+            ref = contract_id(op.query)
+        elif op.request:
+            raw = await request.read()
+            try:
+                data = orjson.loads(raw) if raw.strip() else {}
+            except orjson.JSONDecodeError as exc:
+                raise ControlError(400, "invalid_json", f"body is not valid JSON: {exc}") from exc
+            ref = contract_id(op.request)
+        else:
+            return {}
+        data = self.contracts.coerce(ref, data)
+        problem = self.contracts.problem(ref, data)
+        if problem is not None:
+            where = "/".join(map(str, problem.path)) or None
+            raise ControlError(400, "invalid_parameter", problem.message, where)
+        return data
+
+    def tenant(self, value: str | None) -> str | None:
+        """A tenant id, or the tenant an API key maps to on any gateway."""
+        if not value:
+            return None
+        for gateway in self.gateways:
+            if gateway.tenant_of is not None and (tenant := gateway.tenant_of(value)):
+                return tenant
+        return value
+
+
+# -- handlers -------------------------------------------------------------------------------
+async def health(ctx: ControlContext, request: web.Request, params: Mapping) -> dict:
+    """GET /_sim/health"""
+    clock = ctx.domain.clock
+    return {
+        "status": "ok",
+        "version": __version__,
+        "seed": ctx.domain.rand.seed,
+        "db": ctx.settings_summary["db"],
+        "gateways": [{"name": g.name, "prefix": g.prefix} for g in ctx.gateways],
+        "clock": {"now": clock.now(), "offset": clock.offset, "time_scale": clock.time_scale},
+        "webhook_backlog": ctx.domain.outbox.backlog(),
+        "uptime_seconds": round(time.time() - ctx.started, 3),
+    }
+
+
+async def reset(ctx: ControlContext, request: web.Request, params: Mapping) -> dict:
+    """POST /_sim/reset"""
+    tenant = ctx.tenant(params.get("tenant") or params.get("api_key"))
+    ctx.domain.reset(tenant)
+    return {"reset": tenant or "all"}
+
+
+async def journal(ctx: ControlContext, request: web.Request, params: Mapping) -> dict:
+    """GET /_sim/journal"""
+    entries = ctx.domain.journal.read(
+        after=params.get("after", 0), limit=params.get("limit", 200),
+        gateway=params.get("gateway"), tenant=ctx.tenant(params.get("tenant")),
+        run_id=params.get("run"),
+    )
+    return {"entries": entries,
+            "next_after": entries[-1]["seq"] if entries else params.get("after", 0)}
+
+
+async def webhooks(ctx: ControlContext, request: web.Request, params: Mapping) -> dict:
+    """GET /_sim/webhooks"""
+    deliveries = ctx.domain.outbox.listing(
+        tenant=ctx.tenant(params.get("tenant")), event_id=params.get("event"),
+        status=params.get("status"), limit=params.get("limit", 100),
+    )
+    return {"deliveries": deliveries, "backlog": ctx.domain.outbox.backlog()}
+
+
+async def redeliver(ctx: ControlContext, request: web.Request, params: Mapping) -> dict:
+    """POST /_sim/webhooks/{id}/redeliver"""
+    raw = request.match_info["id"]
+    if not raw.isdigit() or not ctx.domain.outbox.redeliver(int(raw)):
+        raise ControlError(404, "not_found", f"no delivery {raw}", "id")
+    return {"id": int(raw), "status": "pending"}
+
+
+async def advance_clock(ctx: ControlContext, request: web.Request, params: Mapping) -> dict:
+    """POST /_sim/clock/advance"""
+    now = ctx.domain.advance_clock(float(params["seconds"]))
+    return {"now": now, "offset": ctx.domain.clock.offset}
+
+
+async def get_ledger(ctx: ControlContext, request: web.Request, params: Mapping) -> dict:
+    """GET /_sim/ledger"""
+    return ledger(ctx.domain.objects, ctx.tenant(params.get("tenant")))
+
+
+async def openapi(ctx: ControlContext, request: web.Request, params: Mapping) -> dict:
+    """GET /_sim/openapi.json"""
+    return ctx.openapi()

@@ -1,0 +1,33 @@
+"""Control API operations and their contracts."""
+
+from __future__ import annotations
+
+from simulator.control import handlers as h
+from simulator.gateways.spec import Operation as Op
+
+_J = "application/json"
+
+OPERATIONS: tuple[Op, ...] = (
+    Op("GET", "/health", "Health", h.health, "Liveness, seed, clock and backlog",
+       response="control/health", errors=(), content_type=_J),
+    Op("POST", "/reset", "Reset", h.reset, "Forget all state, or one tenant's",
+       request="control/reset", response="control/reset#/$defs/response", errors=(400,),
+       content_type=_J),
+    Op("GET", "/journal", "Journal", h.journal, "Every gateway request seen",
+       query="control/journal#/$defs/query", response="control/journal", errors=(400,),
+       content_type=_J),
+    Op("GET", "/webhooks", "Webhooks", h.webhooks, "Webhook deliveries and their attempts",
+       query="control/webhooks#/$defs/query", response="control/webhooks", errors=(400,),
+       content_type=_J),
+    Op("POST", "/webhooks/{id}/redeliver", "Redeliver", h.redeliver,
+       "Queue one more attempt of a delivery", response="control/webhooks#/$defs/redelivered",
+       errors=(404,), content_type=_J),
+    Op("POST", "/clock/advance", "AdvanceClock", h.advance_clock, "Move the virtual clock",
+       request="control/clock", response="control/clock#/$defs/response", errors=(400,),
+       content_type=_J),
+    Op("GET", "/ledger", "Ledger", h.get_ledger, "Ground truth per payment",
+       query="control/ledger#/$defs/query", response="control/ledger", errors=(400,),
+       content_type=_J),
+    Op("GET", "/openapi.json", "OpenAPI", h.openapi, "This document", errors=(),
+       content_type=_J),
+)

@@ -1,0 +1,186 @@
+"""Card numbers and test tokens: validation, brand, and the published test outcome.
+
+The catalog is data (`testcards.yaml`); this module only reads it. Validation errors are
+`CardDeclined` with the codes Stripe uses for a bad number, expiry or CVC.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from simulator.core.errors import CardDeclined, InvalidRequest
+
+_BRANDS = (  # (prefixes, brand), most specific first
+    (("34", "37"), "amex"),
+    (tuple(str(p) for p in range(3528, 3590)), "jcb"),
+    (("36", "300", "301", "302", "303", "304", "305", "38", "39"), "diners"),
+    (("6011", "65", "644", "645", "646", "647", "648", "649", "622"), "discover"),
+    (("62",), "unionpay"),
+    (tuple(str(p) for p in range(51, 56)) + tuple(str(p) for p in range(2221, 2721)), "mastercard"),
+    (("4",), "visa"),
+)
+
+
+@dataclass(frozen=True)
+class Behaviour:
+    """What confirming a payment with this card does."""
+
+    outcome: str = "succeed"
+    code: str = "card_declined"
+    decline_code: str | None = None
+    message: str = "Your card was declined."
+    risk_level: str = "normal"
+    risk_score: int = 20
+    then: Behaviour | None = None
+
+
+@dataclass(frozen=True)
+class Card:
+    """A validated card as the core stores it (never the full number)."""
+
+    brand: str
+    last4: str
+    exp_month: int
+    exp_year: int
+    funding: str
+    country: str
+    fingerprint: str
+    bin: str
+    behaviour: Behaviour = field(default_factory=Behaviour)
+
+    def as_doc(self) -> dict[str, Any]:
+        """The stored form: card facts plus the test behaviour it triggers."""
+        return {
+            "brand": self.brand, "last4": self.last4, "exp_month": self.exp_month,
+            "exp_year": self.exp_year, "funding": self.funding, "country": self.country,
+            "fingerprint": self.fingerprint, "bin": self.bin,
+            "behaviour": _behaviour_doc(self.behaviour),
+        }
+
+
+def _behaviour_doc(b: Behaviour) -> dict[str, Any]:
+    doc = {k: v for k, v in b.__dict__.items() if k != "then"}
+    doc["then"] = _behaviour_doc(b.then) if b.then else None
+    return doc
+
+
+def behaviour_from_doc(doc: dict[str, Any]) -> Behaviour:
+    """Rebuild a stored behaviour."""
+    then = doc.get("then")
+    return Behaviour(**{**doc, "then": behaviour_from_doc(then) if then else None})
+
+
+def _behaviour(entry: dict[str, Any]) -> Behaviour:
+    then = entry.get("then")
+    fields = {k: v for k, v in entry.items() if k in Behaviour.__dataclass_fields__}
+    fields["then"] = _behaviour(then) if then else None
+    return Behaviour(**fields)
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """The published test cards by number and by `pm_card_*` token."""
+
+    by_number: dict[str, dict[str, Any]]
+    by_token: dict[str, str]
+    default: dict[str, Any]
+
+
+@cache
+def catalog() -> Catalog:
+    """Load `testcards.yaml` once."""
+    text = resources.files("simulator.core").joinpath("testcards.yaml").read_text("utf-8")
+    data = yaml.safe_load(text)
+    by_number = {str(k): v for k, v in data["cards"].items()}
+    by_token = {v["token"]: num for num, v in by_number.items() if v.get("token")}
+    return Catalog(by_number=by_number, by_token=by_token, default=data["default"])
+
+
+def luhn_valid(number: str) -> bool:
+    """The Luhn mod-10 check every card number passes."""
+    total = 0
+    for i, ch in enumerate(reversed(number)):
+        d = ord(ch) - 48
+        if i % 2:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return total % 10 == 0
+
+
+def brand_of(number: str) -> str:
+    """Card brand from the leading digits."""
+    for prefixes, brand in _BRANDS:
+        if number.startswith(prefixes):
+            return brand
+    return "unknown"
+
+
+def _declined(code: str, message: str, param: str) -> CardDeclined:
+    return CardDeclined(code, message, param=param, decline_code=None)
+
+
+def validate_card(
+    number: str, exp_month: Any, exp_year: Any, cvc: str | None, *, today: dt.date
+) -> Card:
+    """Check a raw card as Stripe does and return its stored form and test behaviour."""
+    digits = "".join(number.split())
+    listed = digits in catalog().by_number  # stage cards are accepted even off-Luhn
+    if not digits.isdigit() or not 12 <= len(digits) <= 19 or not (listed or luhn_valid(digits)):
+        raise _declined("incorrect_number", "Your card number is incorrect.", "number")
+    month, year = _int_or_none(exp_month), _int_or_none(exp_year)
+    if month is None or not 1 <= month <= 12:
+        raise _declined("invalid_expiry_month", "Your card's expiration month is invalid.",
+                        "exp_month")
+    if year is not None and year < 100:
+        year += 2000
+    if year is None or year < today.year or year > today.year + 50:
+        raise _declined("invalid_expiry_year", "Your card's expiration year is invalid.",
+                        "exp_year")
+    if (year, month) < (today.year, today.month):
+        raise _declined("invalid_expiry_year", "Your card's expiration year is invalid.",
+                        "exp_year")
+    brand = brand_of(digits)
+    if cvc is not None and cvc != "":
+        want = 4 if brand == "amex" else 3
+        if not cvc.isdigit() or len(cvc) not in (3, want):
+            raise _declined("invalid_cvc", "Your card's security code is invalid.", "cvc")
+    entry = catalog().by_number.get(digits, catalog().default)
+    return Card(
+        brand=brand,
+        last4=digits[-4:],
+        exp_month=month,
+        exp_year=year,
+        funding=entry.get("funding", "credit"),
+        country=entry.get("country", "TW" if digits.startswith(("4311", "4000221", "4003551"))
+                          else "US"),
+        fingerprint=hashlib.sha256(f"paylab-card:{digits}".encode()).hexdigest()[:16],
+        bin=digits[:6],
+        behaviour=_behaviour(entry),
+    )
+
+
+def card_for_token(token: str, *, today: dt.date) -> Card:
+    """The card behind a `pm_card_*` test token."""
+    number = catalog().by_token.get(token)
+    if number is None:
+        raise InvalidRequest(
+            "resource_missing", f"No such PaymentMethod: '{token}'", param="payment_method"
+        )
+    return validate_card(number, 12, today.year + 3, None, today=today)
+
+
+def _int_or_none(value: Any) -> int | None:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    return None

@@ -1,0 +1,120 @@
+"""Webhook endpoints: where a tenant wants its events delivered, and with which secret."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from simulator.core.clock import Clock
+from simulator.core.errors import InvalidRequest
+from simulator.core.events import EVENT_TYPES
+from simulator.core.objects import Doc, Objects
+from simulator.core.rand import Rand
+
+KIND = "webhook_endpoint"
+
+
+class Endpoints:
+    """Create, change, list and delete webhook endpoints; cached per tenant for the outbox."""
+
+    def __init__(self, objects: Objects, clock: Clock, rand: Rand) -> None:
+        self.objects = objects
+        self.clock = clock
+        self.rand = rand
+        self._cache: dict[str, list[Doc]] = {}
+
+    def create(
+        self,
+        tenant: str,
+        gateway: str,
+        *,
+        url: str,
+        enabled_events: list[str],
+        description: str | None = None,
+        metadata: dict[str, str] | None = None,
+        api_version: str | None = None,
+    ) -> Doc:
+        """Register an endpoint; the returned document carries the signing secret."""
+        _check_events(enabled_events)
+        doc = {
+            "id": self.rand.new_id("we"),
+            "gateway": gateway,
+            "url": url,
+            "enabled_events": list(enabled_events),
+            "description": description,
+            "metadata": dict(metadata or {}),
+            "api_version": api_version,
+            "status": "enabled",
+            "secret": "whsec_" + self.rand.token(32),
+            "created": int(self.clock.now()),
+        }
+        self._cache.pop(tenant, None)
+        return self.objects.insert(tenant, KIND, doc, tag=gateway)
+
+    def get(self, tenant: str, endpoint_id: str) -> Doc:
+        """One endpoint of this tenant."""
+        return self.objects.get(tenant, KIND, endpoint_id)
+
+    def update(self, tenant: str, endpoint_id: str, changes: dict[str, Any]) -> Doc:
+        """Change url, enabled_events, description, metadata or `disabled`."""
+        doc = self.get(tenant, endpoint_id)
+        if "enabled_events" in changes:
+            _check_events(changes["enabled_events"])
+            doc["enabled_events"] = list(changes["enabled_events"])
+        for key in ("url", "description"):
+            if key in changes:
+                doc[key] = changes[key]
+        if "metadata" in changes:
+            doc["metadata"] = merge_metadata(doc["metadata"], changes["metadata"])
+        if "disabled" in changes:
+            doc["status"] = "disabled" if changes["disabled"] else "enabled"
+        self._cache.pop(tenant, None)
+        return self.objects.update(tenant, KIND, doc)
+
+    def delete(self, tenant: str, endpoint_id: str) -> Doc:
+        """Remove an endpoint; pending deliveries to it are abandoned by the dispatcher."""
+        doc = self.get(tenant, endpoint_id)
+        self.objects.delete(tenant, KIND, endpoint_id)
+        self._cache.pop(tenant, None)
+        return doc
+
+    def page(self, tenant: str, **paging: Any) -> tuple[list[Doc], bool]:
+        """A page of endpoints, newest first."""
+        return self.objects.page(tenant, KIND, **paging)
+
+    def active(self, tenant: str, gateway: str) -> list[Doc]:
+        """Enabled endpoints of a tenant on a gateway (cached; every event asks)."""
+        cached = self._cache.get(tenant)
+        if cached is None:
+            cached = [doc for _, doc in self.objects.all_of(KIND, tenant)]
+            self._cache[tenant] = cached
+        return [d for d in cached if d["gateway"] == gateway and d["status"] == "enabled"]
+
+    def forget(self) -> None:
+        """Drop the cache (after a reset)."""
+        self._cache.clear()
+
+
+def _check_events(enabled: list[str]) -> None:
+    if not enabled:
+        raise InvalidRequest("parameter_missing", "Missing required param: enabled_events.",
+                             param="enabled_events")
+    for i, name in enumerate(enabled):
+        if name != "*" and name not in EVENT_TYPES:
+            raise InvalidRequest(
+                "parameter_invalid_string",
+                f"Invalid enabled_events[{i}]: must be one of *, {', '.join(EVENT_TYPES)}",
+                param=f"enabled_events[{i}]",
+            )
+
+
+def merge_metadata(current: dict[str, str], changes: dict[str, str] | str) -> dict[str, str]:
+    """Stripe's metadata update: empty string clears all, an empty value drops one key."""
+    if changes == "":
+        return {}
+    merged = dict(current)
+    for key, value in changes.items():
+        if value == "":
+            merged.pop(key, None)
+        else:
+            merged[key] = value
+    return merged

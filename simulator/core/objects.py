@@ -1,0 +1,176 @@
+"""A tenant-scoped document repository over the `objects` table.
+
+Domain modules keep their entities as plain dicts (serialised with orjson) so that
+long-lived state lives in SQLite, not in Python objects the garbage collector must scan.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from simulator.core.errors import InvalidRequest, NotFound
+from simulator.core.store import Store
+
+Doc = dict[str, Any]
+
+MAX_LIST_LIMIT = 100
+
+
+class Objects:
+    """Insert, update, fetch and page through one tenant's documents of each kind."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._next_seq: int | None = None
+
+    def _seq(self) -> int:
+        if self._next_seq is None:
+            row = self.store.one("SELECT COALESCE(MAX(seq), 0) FROM objects")
+            self._next_seq = int(row[0]) if row else 0
+        self._next_seq += 1
+        return self._next_seq
+
+    def forget_sequence(self) -> None:
+        """Re-read the sequence high-water mark (after a reset)."""
+        self._next_seq = None
+
+    def insert(
+        self, tenant: str, kind: str, doc: Doc, *, parent: str | None = None, tag: str | None = None
+    ) -> Doc:
+        """Store a new document; `doc` must carry `id` and `created`."""
+        with self.store.atomic() as conn:
+            conn.execute(
+                "INSERT INTO objects (tenant, kind, id, seq, created, parent, tag, data) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (tenant, kind, doc["id"], self._seq(), doc["created"], parent, tag,
+                 orjson.dumps(doc)),
+            )
+        return doc
+
+    def update(self, tenant: str, kind: str, doc: Doc) -> Doc:
+        """Replace a stored document with its new state."""
+        with self.store.atomic() as conn:
+            cur = conn.execute(
+                "UPDATE objects SET data = ? WHERE tenant = ? AND kind = ? AND id = ?",
+                (orjson.dumps(doc), tenant, kind, doc["id"]),
+            )
+            if cur.rowcount != 1:
+                raise NotFound("resource_missing", f"No such {kind}: '{doc['id']}'", param="id")
+        return doc
+
+    def delete(self, tenant: str, kind: str, object_id: str) -> None:
+        """Remove a document (webhook endpoints)."""
+        with self.store.atomic() as conn:
+            conn.execute(
+                "DELETE FROM objects WHERE tenant = ? AND kind = ? AND id = ?",
+                (tenant, kind, object_id),
+            )
+
+    def find(self, tenant: str, kind: str, object_id: str) -> Doc | None:
+        """The document, or None when this tenant has no such object."""
+        row = self.store.one(
+            "SELECT data FROM objects WHERE tenant = ? AND kind = ? AND id = ?",
+            (tenant, kind, object_id),
+        )
+        return orjson.loads(row[0]) if row else None
+
+    def find_any(self, kind: str, object_id: str) -> tuple[str, Doc] | None:
+        """(tenant, document) for an id whatever its tenant (hosted pages, which carry no key)."""
+        row = self.store.one(
+            "SELECT tenant, data FROM objects WHERE kind = ? AND id = ?", (kind, object_id)
+        )
+        return (row[0], orjson.loads(row[1])) if row else None
+
+    def get(self, tenant: str, kind: str, object_id: str, *, param: str = "id") -> Doc:
+        """The document, or `NotFound` in the shape every gateway expects."""
+        doc = self.find(tenant, kind, object_id)
+        if doc is None:
+            raise NotFound("resource_missing", f"No such {kind}: '{object_id}'", param=param)
+        return doc
+
+    def page(
+        self,
+        tenant: str,
+        kind: str,
+        *,
+        limit: int = 10,
+        starting_after: str | None = None,
+        ending_before: str | None = None,
+        parent: str | None = None,
+        tags: list[str] | None = None,
+        created: dict[str, int] | None = None,
+    ) -> tuple[list[Doc], bool]:
+        """One page, newest first, and whether more objects lie beyond it.
+
+        `starting_after` pages towards older objects, `ending_before` towards newer ones
+        (the page closest to the cursor), both as Stripe's list endpoints do.
+        """
+        if not 1 <= limit <= MAX_LIST_LIMIT:
+            raise InvalidRequest(
+                "parameter_invalid_integer",
+                f"Invalid limit: must be between 1 and {MAX_LIST_LIMIT}",
+                param="limit",
+            )
+        if starting_after and ending_before:
+            raise InvalidRequest(
+                "parameter_unknown",
+                "You may only specify one of these parameters: ending_before, starting_after.",
+                param="ending_before",
+            )
+        where = ["tenant = ?", "kind = ?"]
+        args: list[Any] = [tenant, kind]
+        if parent is not None:
+            where.append("parent = ?")
+            args.append(parent)
+        if tags:
+            where.append(f"tag IN ({','.join('?' * len(tags))})")
+            args.extend(tags)
+        for op, sql in (("gt", ">"), ("gte", ">="), ("lt", "<"), ("lte", "<=")):
+            if created and op in created:
+                where.append(f"created {sql} ?")
+                args.append(created[op])
+        ascending = False
+        for cursor, name in ((starting_after, "starting_after"), (ending_before, "ending_before")):
+            if cursor:
+                row = self.store.one(
+                    "SELECT seq FROM objects WHERE tenant = ? AND kind = ? AND id = ?",
+                    (tenant, kind, cursor),
+                )
+                if row is None:
+                    raise NotFound("resource_missing", f"No such {kind}: '{cursor}'", param=name)
+                where.append("seq < ?" if name == "starting_after" else "seq > ?")
+                args.append(row[0])
+                ascending = name == "ending_before"
+        order = "ASC" if ascending else "DESC"
+        rows = self.store.all(
+            f"SELECT data FROM objects WHERE {' AND '.join(where)} "  # noqa: S608 - fixed fragments
+            f"ORDER BY seq {order} LIMIT ?",
+            (*args, limit + 1),
+        )
+        docs = [orjson.loads(r[0]) for r in rows[:limit]]
+        if ascending:
+            docs.reverse()
+        return docs, len(rows) > limit
+
+    def children(self, tenant: str, kind: str, parent: str) -> list[Doc]:
+        """All documents of `kind` under `parent`, oldest first."""
+        rows = self.store.all(
+            "SELECT data FROM objects WHERE tenant = ? AND kind = ? AND parent = ? ORDER BY seq",
+            (tenant, kind, parent),
+        )
+        return [orjson.loads(r[0]) for r in rows]
+
+    def all_of(self, kind: str, tenant: str | None = None) -> list[tuple[str, Doc]]:
+        """Every (tenant, document) of a kind, oldest first (ledger, control API)."""
+        if tenant is None:
+            rows = self.store.all(
+                "SELECT tenant, data FROM objects WHERE kind = ? ORDER BY seq", (kind,)
+            )
+        else:
+            rows = self.store.all(
+                "SELECT tenant, data FROM objects WHERE kind = ? AND tenant = ? ORDER BY seq",
+                (kind, tenant),
+            )
+        return [(r[0], orjson.loads(r[1])) for r in rows]

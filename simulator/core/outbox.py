@@ -1,0 +1,211 @@
+"""The durable webhook outbox.
+
+An event becomes one `deliveries` row per matching endpoint, written in the same
+transaction as the state change that caused it. The dispatcher (simulator.webhooks)
+claims due rows, delivers them, and records each attempt here. Rows survive restarts;
+a row claimed by a process that died is pending again at the next start.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from simulator.core.clock import Clock
+from simulator.core.endpoints import Endpoints
+from simulator.core.events import event_matches
+from simulator.core.objects import Doc
+from simulator.core.store import Store
+
+#: Standard Webhooks' example schedule, in seconds after the previous failure.
+DEFAULT_RETRY_SCHEDULE = (5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400)
+
+RESPONSE_EXCERPT = 500
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """A claimed delivery, ready to be attempted."""
+
+    id: int
+    tenant: str
+    gateway: str
+    event_id: str
+    endpoint_id: str
+    attempts: int
+
+
+class Outbox:
+    """Enqueue, claim and settle webhook deliveries."""
+
+    def __init__(
+        self,
+        store: Store,
+        endpoints: Endpoints,
+        clock: Clock,
+        retry_schedule: Sequence[float] = DEFAULT_RETRY_SCHEDULE,
+    ) -> None:
+        self.store = store
+        self.endpoints = endpoints
+        self.clock = clock
+        self.retry_schedule = tuple(retry_schedule)
+        self._wake: list[Callable[[], None]] = []
+
+    def on_enqueue(self, callback: Callable[[], None]) -> None:
+        """Called after rows are added, so the dispatcher need not poll."""
+        self._wake.append(callback)
+
+    # -- producer side --------------------------------------------------------------------
+    def enqueue_event(self, tenant: str, event: Doc) -> int:
+        """One pending delivery per endpoint subscribed to this event; returns the count."""
+        targets = [
+            ep for ep in self.endpoints.active(tenant, event["gateway"])
+            if event_matches(ep["enabled_events"], event["type"])
+        ]
+        if not targets:
+            return 0
+        now = self.clock.now()
+        with self.store.atomic() as conn:
+            conn.executemany(
+                "INSERT OR IGNORE INTO deliveries "
+                "(tenant, gateway, event_id, endpoint_id, status, next_at, created) "
+                "VALUES (?, ?, ?, ?, 'pending', ?, ?)",
+                [(tenant, event["gateway"], event["id"], ep["id"], now, now) for ep in targets],
+            )
+        for wake in self._wake:
+            wake()
+        return len(targets)
+
+    def redeliver(self, delivery_id: int) -> bool:
+        """Queue one more attempt of a delivery, whatever its state; False if unknown."""
+        with self.store.atomic() as conn:
+            cur = conn.execute(
+                "UPDATE deliveries SET status = 'pending', next_at = ? WHERE id = ?",
+                (self.clock.now(), delivery_id),
+            )
+        for wake in self._wake:
+            wake()
+        return cur.rowcount == 1
+
+    # -- consumer side --------------------------------------------------------------------
+    def recover(self) -> int:
+        """At start-up: rows left in flight by a dead process are pending again."""
+        with self.store.atomic() as conn:
+            cur = conn.execute(
+                "UPDATE deliveries SET status = 'pending' WHERE status = 'in_flight'"
+            )
+        return cur.rowcount
+
+    def claim_due(self, limit: int) -> list[Delivery]:
+        """Mark up to `limit` due rows in flight and return them."""
+        now = self.clock.now()
+        with self.store.atomic() as conn:
+            rows = conn.execute(
+                "SELECT id, tenant, gateway, event_id, endpoint_id, attempts FROM deliveries "
+                "WHERE status = 'pending' AND next_at <= ? ORDER BY next_at, id LIMIT ?",
+                (now, limit),
+            ).fetchall()
+            conn.executemany(
+                "UPDATE deliveries SET status = 'in_flight' WHERE id = ?", [(r[0],) for r in rows]
+            )
+        return [Delivery(*r) for r in rows]
+
+    def next_due(self) -> float | None:
+        """Virtual time of the earliest pending row."""
+        row = self.store.one("SELECT MIN(next_at) FROM deliveries WHERE status = 'pending'")
+        return row[0] if row and row[0] is not None else None
+
+    def record_attempt(
+        self,
+        delivery: Delivery,
+        *,
+        started: float,
+        duration_ms: float,
+        status_code: int | None,
+        response: str | None,
+        error: str | None,
+    ) -> str:
+        """Store the attempt, then settle or reschedule the delivery; returns its new status."""
+        n = delivery.attempts + 1
+        ok = status_code is not None and 200 <= status_code < 300
+        if ok:
+            status, next_at = "delivered", None
+        elif n > len(self.retry_schedule):
+            status, next_at = "failed", None
+        else:
+            status, next_at = "pending", self.clock.now() + self.retry_schedule[n - 1]
+        with self.store.atomic() as conn:
+            conn.execute(
+                "INSERT INTO delivery_attempts "
+                "(delivery_id, n, started, duration_ms, status_code, response, error) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (delivery.id, n, started, round(duration_ms, 3), status_code,
+                 (response or "")[:RESPONSE_EXCERPT] if response is not None else None, error),
+            )
+            conn.execute(
+                "UPDATE deliveries SET status = ?, attempts = ?, next_at = ? WHERE id = ?",
+                (status, n, next_at, delivery.id),
+            )
+        return status
+
+    def abandon(self, delivery: Delivery, reason: str) -> None:
+        """The endpoint or event is gone: stop trying, and say why."""
+        with self.store.atomic() as conn:
+            conn.execute(
+                "INSERT INTO delivery_attempts "
+                "(delivery_id, n, started, duration_ms, status_code, response, error) "
+                "VALUES (?, ?, ?, 0, NULL, NULL, ?)",
+                (delivery.id, delivery.attempts + 1, self.clock.wall(), reason),
+            )
+            conn.execute(
+                "UPDATE deliveries SET status = 'abandoned', next_at = NULL WHERE id = ?",
+                (delivery.id,),
+            )
+
+    # -- inspection -----------------------------------------------------------------------
+    def listing(
+        self,
+        *,
+        tenant: str | None = None,
+        event_id: str | None = None,
+        status: str | None = None,
+        limit: int = 100,
+    ) -> list[dict[str, Any]]:
+        """Deliveries with their attempts, newest first (for /_sim/webhooks)."""
+        where, args = [], []
+        for column, value in (("tenant", tenant), ("event_id", event_id), ("status", status)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                args.append(value)
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        rows = self.store.all(
+            "SELECT id, tenant, gateway, event_id, endpoint_id, status, attempts, next_at, created "
+            f"FROM deliveries {clause} ORDER BY id DESC LIMIT ?",  # noqa: S608 - fixed columns
+            (*args, limit),
+        )
+        out = []
+        for r in rows:
+            attempts = self.store.all(
+                "SELECT n, started, duration_ms, status_code, response, error "
+                "FROM delivery_attempts WHERE delivery_id = ? ORDER BY n",
+                (r[0],),
+            )
+            out.append({
+                "id": r[0], "tenant": r[1], "gateway": r[2], "event_id": r[3],
+                "endpoint_id": r[4], "status": r[5], "attempt_count": r[6], "next_attempt_at": r[7],
+                "created": r[8],
+                "attempts": [
+                    {"n": a[0], "started": a[1], "duration_ms": a[2], "status_code": a[3],
+                     "response": a[4], "error": a[5]}
+                    for a in attempts
+                ],
+            })
+        return out
+
+    def backlog(self) -> int:
+        """Deliveries not yet settled."""
+        row = self.store.one(
+            "SELECT COUNT(*) FROM deliveries WHERE status IN ('pending', 'in_flight')"
+        )
+        return int(row[0]) if row else 0

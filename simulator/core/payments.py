@@ -1,0 +1,398 @@
+"""Payments (Stripe's PaymentIntent model): the transition table and the operations on it.
+
+Every operation runs in one `Store.atomic()` block, appends its events there, and raises
+`CardDeclined` only after that block, so a decline is both persisted and reported.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from simulator.core import money
+from simulator.core.cards import Behaviour, behaviour_from_doc
+from simulator.core.charges import Charges
+from simulator.core.clock import Clock
+from simulator.core.endpoints import merge_metadata
+from simulator.core.errors import CardDeclined, InvalidRequest, InvalidState
+from simulator.core.events import Events
+from simulator.core.methods import Methods
+from simulator.core.objects import Doc, Objects
+from simulator.core.rand import Rand
+
+KIND = "payment_intent"
+
+#: Allowed status changes (gateways.md 5.5). Anything else is a bug in an operation.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "requires_payment_method": frozenset(
+        {"requires_confirmation", "requires_action", "processing", "requires_capture",
+         "succeeded", "requires_payment_method", "canceled"}
+    ),
+    "requires_confirmation": frozenset(
+        {"requires_payment_method", "requires_action", "processing", "requires_capture",
+         "succeeded", "canceled"}
+    ),
+    "requires_action": frozenset(
+        {"requires_payment_method", "processing", "requires_capture", "succeeded", "canceled"}
+    ),
+    "processing": frozenset({"requires_payment_method", "requires_capture", "succeeded"}),
+    "requires_capture": frozenset({"succeeded", "canceled"}),
+    "succeeded": frozenset(),
+    "canceled": frozenset(),
+}
+
+#: Which statuses each operation starts from.
+CONFIRMABLE = ("requires_payment_method", "requires_confirmation", "requires_action")
+CAPTURABLE = ("requires_capture",)
+CANCELABLE = ("requires_payment_method", "requires_capture", "requires_confirmation",
+              "requires_action")
+AMOUNT_EDITABLE = CONFIRMABLE
+
+CANCELLATION_REASONS = ("duplicate", "fraudulent", "requested_by_customer", "abandoned")
+
+AUTHENTICATION_FAILED = (
+    "The provided PaymentMethod has failed authentication. You can provide payment_method_data "
+    "or a new PaymentMethod to attempt to fulfill this PaymentIntent again."
+)
+
+
+def check_transition(current: str, new: str) -> None:
+    """Raise if the table does not allow `current -> new`."""
+    if new not in TRANSITIONS[current]:
+        raise InvalidState(
+            "payment_intent_unexpected_state",
+            f"A PaymentIntent cannot move from {current} to {new}.",
+        )
+
+
+_PAST = {"confirm": "confirmed", "capture": "captured", "cancel": "canceled",
+         "authenticate": "authenticated"}
+
+
+def _unexpected(doc: Doc, verb: str, allowed: tuple[str, ...]) -> InvalidState:
+    return InvalidState(
+        "payment_intent_unexpected_state",
+        f"You cannot {verb} this PaymentIntent because it has a status of {doc['status']}. "
+        f"Only a PaymentIntent with one of the following statuses may be {_PAST[verb]}: "
+        f"{', '.join(allowed)}.",
+        payment=doc,
+    )
+
+
+class Payments:
+    """Create, confirm, authenticate, capture, cancel and update payments."""
+
+    def __init__(
+        self,
+        objects: Objects,
+        events: Events,
+        methods: Methods,
+        charges: Charges,
+        clock: Clock,
+        rand: Rand,
+    ) -> None:
+        self.objects = objects
+        self.events = events
+        self.methods = methods
+        self.charges = charges
+        self.clock = clock
+        self.rand = rand
+
+    # -- reads ----------------------------------------------------------------------------
+    def get(self, tenant: str, payment_id: str, *, param: str = "id") -> Doc:
+        """One payment of this tenant."""
+        return self.objects.get(tenant, KIND, payment_id, param=param)
+
+    def page(self, tenant: str, **paging: Any) -> tuple[list[Doc], bool]:
+        """A page of payments, newest first."""
+        return self.objects.page(tenant, KIND, **paging)
+
+    # -- operations -----------------------------------------------------------------------
+    def create(self, tenant: str, gateway: str, params: dict[str, Any]) -> Doc:
+        """A new payment; with `confirm` it is confirmed in the same call."""
+        amount, currency = params["amount"], params["currency"].lower()
+        _check_amount(amount, currency)
+        now = int(self.clock.now())
+        pid = self.rand.new_id("pi")
+        doc: Doc = {
+            "id": pid,
+            "gateway": gateway,
+            "amount": amount,
+            "currency": currency,
+            "status": "requires_payment_method",
+            "capture_method": params.get("capture_method", "automatic"),
+            "confirmation_method": params.get("confirmation_method", "automatic"),
+            "amount_capturable": 0,
+            "amount_received": 0,
+            "client_secret": f"{pid}_secret_{self.rand.token(24)}",
+            "created": now,
+            "description": params.get("description"),
+            "metadata": dict(params.get("metadata") or {}),
+            "receipt_email": params.get("receipt_email"),
+            "statement_descriptor": params.get("statement_descriptor"),
+            "customer": params.get("customer"),
+            "return_url": params.get("return_url"),
+            "payment_method": None,
+            "payment_method_types": params.get("payment_method_types") or ["card"],
+            "last_payment_error": None,
+            "latest_charge": None,
+            "authentication": None,
+            "canceled_at": None,
+            "cancellation_reason": None,
+        }
+        with self.objects.store.atomic():
+            method = self._method_from(tenant, params)
+            if method is not None:
+                doc["payment_method"] = method["id"]
+                doc["status"] = "requires_confirmation"
+            self.objects.insert(tenant, KIND, doc)
+            self.events.emit(tenant, gateway, "payment_intent.created", KIND, doc)
+            decline = self._confirm_in_tx(tenant, doc, method) if params.get("confirm") else None
+        if decline is not None:
+            raise decline
+        return doc
+
+    def confirm(self, tenant: str, payment_id: str, params: dict[str, Any]) -> Doc:
+        """Attempt the payment with its (or a newly given) payment method."""
+        with self.objects.store.atomic():
+            doc = self.get(tenant, payment_id)
+            if doc["status"] not in CONFIRMABLE:
+                raise _unexpected(doc, "confirm", CONFIRMABLE)
+            if params.get("return_url"):
+                doc["return_url"] = params["return_url"]
+            if params.get("receipt_email"):
+                doc["receipt_email"] = params["receipt_email"]
+            if params.get("capture_method"):
+                doc["capture_method"] = params["capture_method"]
+            method = self._method_from(tenant, params)
+            if method is None and doc["payment_method"]:
+                method = self.methods.get(tenant, doc["payment_method"])
+            if method is None:
+                raise InvalidState(
+                    "payment_intent_unexpected_state",
+                    "You cannot confirm this PaymentIntent because it's missing a payment "
+                    "method. To confirm the PaymentIntent with cus_xxx, specify a payment "
+                    "method attached to this customer along with the customer ID.",
+                    param="payment_method",
+                    payment=doc,
+                )
+            doc["payment_method"] = method["id"]
+            doc["authentication"] = None
+            decline = self._confirm_in_tx(tenant, doc, method)
+        if decline is not None:
+            raise decline
+        return doc
+
+    def authenticate(self, tenant: str, payment_id: str, result: str) -> Doc:
+        """Finish a 3-D Secure challenge: `passed`, `failed` or `abandoned`."""
+        with self.objects.store.atomic():
+            doc = self.get(tenant, payment_id)
+            auth = doc.get("authentication") or {}
+            if doc["status"] != "requires_action" or auth.get("status") != "pending":
+                raise _unexpected(doc, "authenticate", ("requires_action",))
+            method = self.methods.get(tenant, doc["payment_method"])
+            if result == "passed":
+                doc["authentication"] = {**auth, "status": "passed"}
+                behaviour = behaviour_from_doc(method["card"]["behaviour"])
+                decline = self._attempt(tenant, doc, method, behaviour.then or Behaviour(),
+                                        authenticated=True)
+            else:
+                previous = {"status": doc["status"]}
+                doc["authentication"] = {**auth, "status": result}
+                check_transition(doc["status"], "requires_payment_method")
+                doc["status"] = "requires_payment_method"
+                doc["last_payment_error"] = {
+                    "category": "authentication_failed",
+                    "code": "payment_intent_authentication_failure",
+                    "decline_code": None,
+                    "message": AUTHENTICATION_FAILED,
+                    "charge": None,
+                    "payment_method": method,
+                }
+                doc["payment_method"] = None
+                self.objects.update(tenant, KIND, doc)
+                self.events.emit(tenant, doc["gateway"], "payment_intent.payment_failed", KIND,
+                                 doc, previous)
+                decline = None
+        if decline is not None:
+            raise decline
+        return doc
+
+    def capture(self, tenant: str, payment_id: str, amount_to_capture: int | None = None) -> Doc:
+        """Capture an authorised payment, in full or in part (the rest is released)."""
+        with self.objects.store.atomic():
+            doc = self.get(tenant, payment_id)
+            if doc["status"] not in CAPTURABLE:
+                raise _unexpected(doc, "capture", CAPTURABLE)
+            amount = doc["amount_capturable"] if amount_to_capture is None else amount_to_capture
+            if amount > doc["amount_capturable"]:
+                raise InvalidRequest(
+                    "amount_too_large",
+                    "The amount to capture must be less than or equal to the amount "
+                    f"capturable ({doc['amount_capturable']}).",
+                    param="amount_to_capture",
+                )
+            charge = self.charges.get(tenant, doc["latest_charge"])
+            charge.update(captured=True, amount_captured=amount,
+                          amount_refunded=charge["amount"] - amount)
+            self.charges.save(tenant, charge)
+            previous = {"status": doc["status"], "amount_received": doc["amount_received"]}
+            check_transition(doc["status"], "succeeded")
+            doc.update(status="succeeded", amount_received=amount, amount_capturable=0)
+            self.objects.update(tenant, KIND, doc)
+            self.events.emit(tenant, doc["gateway"], "charge.captured", "charge", charge,
+                             {"captured": False, "amount_captured": 0})
+            self.events.emit(tenant, doc["gateway"], "payment_intent.succeeded", KIND, doc,
+                             previous)
+        return doc
+
+    def cancel(self, tenant: str, payment_id: str, reason: str | None = None) -> Doc:
+        """Cancel; an authorisation on hold is released back to the card."""
+        with self.objects.store.atomic():
+            doc = self.get(tenant, payment_id)
+            if doc["status"] not in CANCELABLE:
+                raise _unexpected(doc, "cancel", CANCELABLE)
+            if doc["status"] == "requires_capture" and doc["latest_charge"]:
+                charge = self.charges.get(tenant, doc["latest_charge"])
+                charge.update(amount_refunded=charge["amount"], refunded=True)
+                self.charges.save(tenant, charge)
+                self.events.emit(tenant, doc["gateway"], "charge.refunded", "charge", charge,
+                                 {"amount_refunded": 0, "refunded": False})
+            previous = {"status": doc["status"]}
+            check_transition(doc["status"], "canceled")
+            doc.update(status="canceled", canceled_at=int(self.clock.now()),
+                       cancellation_reason=reason, amount_capturable=0)
+            self.objects.update(tenant, KIND, doc)
+            self.events.emit(tenant, doc["gateway"], "payment_intent.canceled", KIND, doc,
+                             previous)
+        return doc
+
+    def update(self, tenant: str, payment_id: str, params: dict[str, Any]) -> Doc:
+        """Change editable fields; amount, currency and method only before authorisation."""
+        with self.objects.store.atomic():
+            doc = self.get(tenant, payment_id)
+            money_fields = {"amount", "currency", "payment_method", "payment_method_data",
+                            "capture_method"} & params.keys()
+            if money_fields and doc["status"] not in AMOUNT_EDITABLE:
+                field = sorted(money_fields)[0]
+                raise InvalidState(
+                    "payment_intent_unexpected_state",
+                    f"You cannot update {field} on a PaymentIntent with a status of "
+                    f"{doc['status']}.",
+                    param=field,
+                    payment=doc,
+                )
+            if "amount" in params or "currency" in params:
+                doc["amount"] = params.get("amount", doc["amount"])
+                doc["currency"] = params.get("currency", doc["currency"]).lower()
+                _check_amount(doc["amount"], doc["currency"])
+            for key in ("description", "receipt_email", "statement_descriptor", "capture_method",
+                        "customer"):
+                if key in params:
+                    doc[key] = params[key] if params[key] != "" else None
+            if "metadata" in params:
+                doc["metadata"] = merge_metadata(doc["metadata"], params["metadata"])
+            method = self._method_from(tenant, params)
+            if method is not None:
+                doc["payment_method"] = method["id"]
+                if doc["status"] == "requires_payment_method":
+                    doc["status"] = "requires_confirmation"
+            self.objects.update(tenant, KIND, doc)
+        return doc
+
+    # -- internals ------------------------------------------------------------------------
+    def _method_from(self, tenant: str, params: dict[str, Any]) -> Doc | None:
+        data = params.get("payment_method_data")
+        if data:
+            return self.methods.create_card(
+                tenant, data.get("card") or {}, at=("payment_method_data", "card"),
+                billing_details=data.get("billing_details"),
+                metadata=data.get("metadata"),
+            )
+        if params.get("payment_method"):
+            return self.methods.resolve(tenant, params["payment_method"])
+        return None
+
+    def _confirm_in_tx(self, tenant: str, doc: Doc, method: Doc) -> CardDeclined | None:
+        behaviour = behaviour_from_doc(method["card"]["behaviour"])
+        if behaviour.outcome in ("authenticate", "authenticate_then"):
+            previous = {"status": doc["status"]}
+            check_transition(doc["status"], "requires_action")
+            doc["status"] = "requires_action"
+            doc["authentication"] = {"status": "pending", "kind": "three_d_secure"}
+            doc["last_payment_error"] = None
+            self.objects.update(tenant, KIND, doc)
+            self.events.emit(tenant, doc["gateway"], "payment_intent.requires_action", KIND, doc,
+                             previous)
+            return None
+        return self._attempt(tenant, doc, method, behaviour)
+
+    def _attempt(
+        self, tenant: str, doc: Doc, method: Doc, behaviour: Behaviour, *,
+        authenticated: bool = False,
+    ) -> CardDeclined | None:
+        approved = behaviour.outcome not in ("decline", "block")
+        charge = self.charges.create(tenant, doc, method, behaviour, approved=approved,
+                                     authenticated=authenticated)
+        previous = {"status": doc["status"]}
+        doc["latest_charge"] = charge["id"]
+        gateway = doc["gateway"]
+        if approved:
+            manual = doc["capture_method"] != "automatic"
+            new_status = "requires_capture" if manual else "succeeded"
+            check_transition(doc["status"], new_status)
+            doc.update(
+                status=new_status,
+                last_payment_error=None,
+                amount_capturable=doc["amount"] if manual else 0,
+                amount_received=0 if manual else doc["amount"],
+            )
+            self.objects.update(tenant, KIND, doc)
+            self.events.emit(tenant, gateway, "charge.succeeded", "charge", charge)
+            self.events.emit(
+                tenant, gateway,
+                "payment_intent.amount_capturable_updated" if manual
+                else "payment_intent.succeeded",
+                KIND, doc, previous,
+            )
+            return None
+        check_transition(doc["status"], "requires_payment_method")
+        error = {
+            "category": "card_declined",
+            "code": charge["failure_code"],
+            "decline_code": charge["decline_code"],
+            "message": charge["failure_message"],
+            "charge": charge["id"],
+            "payment_method": method,
+        }
+        doc.update(status="requires_payment_method", last_payment_error=error,
+                   payment_method=None)
+        self.objects.update(tenant, KIND, doc)
+        self.events.emit(tenant, gateway, "charge.failed", "charge", charge)
+        self.events.emit(tenant, gateway, "payment_intent.payment_failed", KIND, doc, previous)
+        return CardDeclined(
+            error["code"], error["message"], decline_code=error["decline_code"],
+            payment=doc, charge=charge["id"], method=method,
+        )
+
+
+def _check_amount(amount: int, currency: str) -> None:
+    if currency not in money.SUPPORTED_CURRENCIES:
+        raise InvalidRequest(
+            "parameter_invalid_string",
+            f"Invalid currency: {currency}. Stripe currently supports these currencies: "
+            f"{', '.join(sorted(money.SUPPORTED_CURRENCIES))}",
+            param="currency",
+        )
+    minimum = money.minimum_charge(currency)
+    if amount < minimum:
+        raise InvalidRequest(
+            "amount_too_small",
+            f"Amount must be at least {money.format_amount(minimum, currency)}",
+            param="amount",
+        )
+    if amount > money.MAXIMUM_AMOUNT:
+        raise InvalidRequest(
+            "amount_too_large",
+            f"Amount must be no more than {money.format_amount(money.MAXIMUM_AMOUNT, currency)}",
+            param="amount",
+        )

@@ -1,0 +1,53 @@
+"""Seeded randomness and Stripe-style object ids.
+
+One `random.Random` per simulator, seeded from `--seed` and the number of boots since the
+last full reset, so a fresh database with the same seed replays the same ids, and a restart
+over existing data can never collide with ids it already issued.
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+import string
+
+_ALPHABET = string.ascii_letters + string.digits
+
+
+class Rand:
+    """All randomness of one simulator: ids, secrets shown to users, sampled effects."""
+
+    def __init__(self, seed: int, generation: int = 0) -> None:
+        self.seed = seed
+        self.generation = generation
+        self._rng = random.Random(f"{seed}/{generation}")
+
+    def reseed(self, generation: int) -> None:
+        """Restart the stream for `generation` (0 after a full reset)."""
+        self.generation = generation
+        self._rng = random.Random(f"{self.seed}/{generation}")
+
+    def token(self, length: int = 24) -> str:
+        """A base62 string from the seeded stream."""
+        return "".join(self._rng.choices(_ALPHABET, k=length))
+
+    def new_id(self, prefix: str, length: int = 24) -> str:
+        """An object id such as `pi_3Nf...`."""
+        return f"{prefix}_{self.token(length)}"
+
+    def random(self) -> float:
+        """A float in [0, 1) from the seeded stream."""
+        return self._rng.random()
+
+    def randint(self, low: int, high: int) -> int:
+        """An integer in [low, high] from the seeded stream."""
+        return self._rng.randint(low, high)
+
+    def digits(self, length: int) -> str:
+        """A string of decimal digits (trade numbers, auth codes)."""
+        return "".join(self._rng.choices(string.digits, k=length))
+
+
+def fresh_seed() -> int:
+    """A seed for runs that did not ask for one (printed, so the run can be replayed)."""
+    return secrets.randbelow(2**31)

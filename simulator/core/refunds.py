@@ -1,0 +1,117 @@
+"""Refunds: full or partial, on a captured charge, never beyond what was captured."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from simulator.core import money
+from simulator.core.charges import Charges
+from simulator.core.clock import Clock
+from simulator.core.errors import InvalidRequest
+from simulator.core.events import Events
+from simulator.core.objects import Doc, Objects
+from simulator.core.payments import KIND as PAYMENT_KIND
+from simulator.core.rand import Rand
+
+KIND = "refund"
+REASONS = ("duplicate", "fraudulent", "requested_by_customer")
+
+
+class Refunds:
+    """Create, fetch and list refunds."""
+
+    def __init__(
+        self, objects: Objects, events: Events, charges: Charges, clock: Clock, rand: Rand
+    ) -> None:
+        self.objects = objects
+        self.events = events
+        self.charges = charges
+        self.clock = clock
+        self.rand = rand
+
+    def get(self, tenant: str, refund_id: str) -> Doc:
+        """One refund of this tenant."""
+        return self.objects.get(tenant, KIND, refund_id)
+
+    def page(
+        self, tenant: str, *, payment_intent: str | None = None, charge: str | None = None,
+        **paging: Any,
+    ) -> tuple[list[Doc], bool]:
+        """A page of refunds, newest first, optionally of one payment or charge."""
+        return self.objects.page(
+            tenant, KIND, parent=payment_intent, tags=[charge] if charge else None, **paging
+        )
+
+    def create(self, tenant: str, params: dict[str, Any]) -> Doc:
+        """Refund `amount` (default: all that remains) of a payment's captured charge."""
+        with self.objects.store.atomic():
+            charge = self._charge_for(tenant, params)
+            payment = self.objects.get(tenant, PAYMENT_KIND, charge["payment_intent"])
+            remaining = charge["amount_captured"] - charge["amount_refunded"]
+            if remaining <= 0:
+                raise InvalidRequest(
+                    "charge_already_refunded",
+                    f"Charge {charge['id']} has already been refunded.",
+                    param="charge" if params.get("charge") else "payment_intent",
+                )
+            amount = params.get("amount", remaining)
+            if amount > remaining:
+                currency = charge["currency"]
+                raise InvalidRequest(
+                    "amount_too_large",
+                    f"Refund amount ({money.format_amount(amount, currency)}) is greater than "
+                    f"unrefunded amount on charge ({money.format_amount(remaining, currency)})",
+                    param="amount",
+                )
+            refund = {
+                "id": self.rand.new_id("re"),
+                "amount": amount,
+                "currency": charge["currency"],
+                "charge": charge["id"],
+                "payment_intent": payment["id"],
+                "created": int(self.clock.now()),
+                "reason": params.get("reason"),
+                "metadata": dict(params.get("metadata") or {}),
+                "status": "succeeded",
+            }
+            self.objects.insert(tenant, KIND, refund, parent=payment["id"], tag=charge["id"])
+            previous = {"amount_refunded": charge["amount_refunded"], "refunded": charge["refunded"]}
+            charge["amount_refunded"] += amount
+            charge["refunded"] = charge["amount_refunded"] >= charge["amount_captured"]
+            self.charges.save(tenant, charge)
+            gateway = payment["gateway"]
+            self.events.emit(tenant, gateway, "refund.created", KIND, refund)
+            self.events.emit(tenant, gateway, "charge.refunded", "charge", charge, previous)
+        return refund
+
+    def _charge_for(self, tenant: str, params: dict[str, Any]) -> Doc:
+        if params.get("charge") and params.get("payment_intent"):
+            raise InvalidRequest(
+                "parameter_unknown",
+                "You may only specify one of these parameters: charge, payment_intent.",
+                param="payment_intent",
+            )
+        if params.get("charge"):
+            charge = self.charges.get(tenant, params["charge"], param="charge")
+        elif params.get("payment_intent"):
+            payment = self.objects.get(tenant, PAYMENT_KIND, params["payment_intent"],
+                                       param="payment_intent")
+            if not payment.get("latest_charge"):
+                raise _no_charge(payment["id"])
+            charge = self.charges.get(tenant, payment["latest_charge"])
+        else:
+            raise InvalidRequest(
+                "parameter_missing", "One of the following params should be provided for this "
+                "request: payment_intent or charge.", param="payment_intent",
+            )
+        if charge["status"] != "succeeded" or not charge["captured"]:
+            raise _no_charge(charge["payment_intent"])
+        return charge
+
+
+def _no_charge(payment_id: str) -> InvalidRequest:
+    return InvalidRequest(
+        "charge_not_refundable",
+        f"This PaymentIntent ({payment_id}) does not have a successful charge to refund.",
+        param="payment_intent",
+    )

@@ -1,0 +1,78 @@
+-- paylab simulator state. Every table is keyed by tenant first: tenants never share rows.
+CREATE TABLE IF NOT EXISTS meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+
+-- Every domain object (payment, charge, refund, payment method, event, webhook endpoint)
+-- as one JSON document; `seq` orders lists newest-first, `parent` and `tag` filter them.
+CREATE TABLE IF NOT EXISTS objects (
+    tenant  TEXT    NOT NULL,
+    kind    TEXT    NOT NULL,
+    id      TEXT    NOT NULL,
+    seq     INTEGER NOT NULL,
+    created REAL    NOT NULL,
+    parent  TEXT,
+    tag     TEXT,
+    data    BLOB    NOT NULL,
+    PRIMARY KEY (tenant, kind, id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS objects_list   ON objects (tenant, kind, seq);
+CREATE INDEX IF NOT EXISTS objects_parent ON objects (tenant, kind, parent, seq);
+CREATE INDEX IF NOT EXISTS objects_tag    ON objects (tenant, kind, tag, seq);
+CREATE INDEX IF NOT EXISTS objects_by_id  ON objects (kind, id);
+
+CREATE TABLE IF NOT EXISTS idempotency (
+    tenant      TEXT NOT NULL,
+    key         TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    endpoint    TEXT NOT NULL,
+    state       TEXT NOT NULL,          -- in_flight | done
+    status      INTEGER,
+    body        BLOB,
+    created     REAL NOT NULL,
+    PRIMARY KEY (tenant, key)
+) WITHOUT ROWID;
+
+-- The durable webhook outbox: one row per (event, endpoint).
+CREATE TABLE IF NOT EXISTS deliveries (
+    id          INTEGER PRIMARY KEY,
+    tenant      TEXT NOT NULL,
+    gateway     TEXT NOT NULL,
+    event_id    TEXT NOT NULL,
+    endpoint_id TEXT NOT NULL,
+    status      TEXT NOT NULL,          -- pending | in_flight | delivered | failed | abandoned
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    next_at     REAL,
+    created     REAL NOT NULL,
+    UNIQUE (event_id, endpoint_id)
+);
+CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (status, next_at);
+CREATE INDEX IF NOT EXISTS deliveries_tenant ON deliveries (tenant, id);
+
+CREATE TABLE IF NOT EXISTS delivery_attempts (
+    delivery_id INTEGER NOT NULL,
+    n           INTEGER NOT NULL,
+    started     REAL    NOT NULL,
+    duration_ms REAL    NOT NULL,
+    status_code INTEGER,
+    response    TEXT,
+    error       TEXT,
+    PRIMARY KEY (delivery_id, n)
+) WITHOUT ROWID;
+
+-- Every request the gateways saw, for /_sim/journal.
+CREATE TABLE IF NOT EXISTS journal (
+    seq        INTEGER PRIMARY KEY,
+    at         REAL NOT NULL,
+    gateway    TEXT NOT NULL,
+    tenant     TEXT,
+    method     TEXT NOT NULL,
+    path       TEXT NOT NULL,
+    status     INTEGER NOT NULL,
+    latency_ms REAL NOT NULL,
+    request_id TEXT,
+    run_id     TEXT,
+    idempotency_key TEXT,
+    effect     TEXT
+);

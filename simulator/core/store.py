@@ -1,0 +1,164 @@
+"""SQLite-backed state with group commit.
+
+All writes go through `Store.atomic()`, a synchronous savepoint inside one shared
+transaction per event-loop tick. Handlers then `await store.durable()`: the transaction
+commits once for every request that wrote in that tick, and only then do their responses
+leave. So an acknowledged write is always committed, at the cost of one commit per batch
+rather than one per request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sqlite3
+from collections.abc import Iterator
+from importlib import resources
+from pathlib import Path
+
+from simulator.core.errors import StorageUnavailable
+
+_SCHEMA = resources.files("simulator.core").joinpath("schema.sql").read_text(encoding="utf-8")
+
+#: Tables cleared by a reset, in an order that keeps references valid.
+_STATE_TABLES = ("delivery_attempts", "deliveries", "idempotency", "objects", "journal")
+
+
+class Store:
+    """One SQLite connection per process, WAL mode, committed in batches."""
+
+    def __init__(self, path: str | Path, synchronous: str = "NORMAL") -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self.conn = sqlite3.connect(
+            self.path, isolation_level=None, check_same_thread=False, timeout=10.0
+        )
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute(f"PRAGMA synchronous={synchronous}")
+        self.conn.execute("PRAGMA busy_timeout=10000")
+        self.conn.executescript(_SCHEMA)
+        self._in_tx = False
+        self._depth = 0
+        self._waiters: list[asyncio.Future[None]] = []
+        self._commit_handle: asyncio.Handle | None = None
+        self._failed: BaseException | None = None
+
+    # -- writes ---------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def atomic(self) -> Iterator[sqlite3.Connection]:
+        """Run a group of writes all-or-nothing inside the current batch.
+
+        On an exception the savepoint rolls back and the exception propagates; the rest
+        of the batch is unaffected.
+        """
+        if not self._in_tx:
+            self._begin()
+        name = f"sp{self._depth}"
+        self._depth += 1
+        self.conn.execute(f"SAVEPOINT {name}")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute(f"ROLLBACK TO {name}")
+            self.conn.execute(f"RELEASE {name}")
+            raise
+        else:
+            self.conn.execute(f"RELEASE {name}")
+        finally:
+            self._depth -= 1
+            if self._depth == 0 and self._commit_handle is None:
+                self._schedule_commit()
+
+    def _begin(self) -> None:
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise StorageUnavailable("storage_unavailable", f"storage refused a write: {exc}") from exc
+        self._in_tx = True
+
+    def _schedule_commit(self) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self.commit()  # no event loop (CLI, unit tests): commit right away
+            return
+        self._commit_handle = loop.call_soon(self.commit)
+
+    def commit(self) -> None:
+        """Commit the open batch now and release everyone waiting on it."""
+        self._commit_handle = None
+        if not self._in_tx:
+            return
+        waiters, self._waiters = self._waiters, []
+        try:
+            self.conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            with contextlib.suppress(sqlite3.Error):
+                self.conn.execute("ROLLBACK")
+            self._in_tx = False
+            error = StorageUnavailable("storage_unavailable", f"storage could not commit: {exc}")
+            for fut in waiters:
+                if not fut.done():
+                    fut.set_exception(error)
+            return
+        self._in_tx = False
+        for fut in waiters:
+            if not fut.done():
+                fut.set_result(None)
+
+    async def durable(self) -> None:
+        """Wait until everything written so far is committed (no-op when nothing is open)."""
+        if not self._in_tx:
+            return
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append(fut)
+        await fut
+
+    # -- reads ----------------------------------------------------------------------------
+    def one(self, sql: str, params: tuple = ()) -> tuple | None:
+        """First row of a query, or None."""
+        return self.conn.execute(sql, params).fetchone()
+
+    def all(self, sql: str, params: tuple = ()) -> list[tuple]:
+        """Every row of a query."""
+        return self.conn.execute(sql, params).fetchall()
+
+    # -- meta -----------------------------------------------------------------------------
+    def get_meta(self, key: str, default: str | None = None) -> str | None:
+        """A persisted simulator setting (boot count, clock offset)."""
+        row = self.one("SELECT value FROM meta WHERE key = ?", (key,))
+        return row[0] if row else default
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Persist a simulator setting inside the current batch."""
+        with self.atomic() as conn:
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
+
+    # -- lifecycle ------------------------------------------------------------------------
+    def reset(self, tenant: str | None = None) -> None:
+        """Delete all state, or one tenant's state, in the current batch."""
+        with self.atomic() as conn:
+            if tenant is None:
+                for table in _STATE_TABLES:
+                    conn.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
+                conn.execute("DELETE FROM meta WHERE key != 'boots'")
+                return
+            conn.execute(
+                "DELETE FROM delivery_attempts WHERE delivery_id IN "
+                "(SELECT id FROM deliveries WHERE tenant = ?)",
+                (tenant,),
+            )
+            for table in ("deliveries", "idempotency", "objects", "journal"):
+                conn.execute(f"DELETE FROM {table} WHERE tenant = ?", (tenant,))  # noqa: S608
+
+    def close(self) -> None:
+        """Commit what is open and close the connection."""
+        if self._commit_handle is not None:
+            self._commit_handle.cancel()
+        self.commit()
+        self.conn.close()

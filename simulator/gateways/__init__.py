@@ -1,0 +1,16 @@
+"""Gateway adapters: one package per gateway, each owning its wire format.
+
+Every adapter exposes a `GATEWAY` descriptor (see `spec.Gateway`): its mount prefix, the
+sub-application factory, its webhook notifier and its operations for the OpenAPI document.
+"""
+
+from __future__ import annotations
+
+from simulator.gateways.spec import Gateway
+
+
+def all_gateways() -> list[Gateway]:
+    """Every mounted gateway, in mount order."""
+    from simulator.gateways.stripe import GATEWAY as stripe_gateway
+
+    return [stripe_gateway]

@@ -1,0 +1,48 @@
+"""What a gateway adapter declares: its operations (route + contracts) and its parts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from aiohttp import web
+
+    from simulator.webhooks.dispatcher import Notifier
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One API operation: route, handler and the contracts of its messages.
+
+    `request` and `query` name the contract of the body and of the query string; the
+    adapter validates against them and the OpenAPI document is built from them.
+    """
+
+    method: str
+    path: str
+    operation_id: str
+    handler: Callable[..., Any]
+    summary: str
+    request: str | None = None
+    query: str | None = None
+    response: str | None = None
+    errors: tuple[int, ...] = (400, 401, 404)
+    content_type: str = "application/x-www-form-urlencoded"
+
+
+@dataclass(frozen=True)
+class Gateway:
+    """A mounted gateway."""
+
+    name: str
+    prefix: str
+    title: str
+    build: Callable[..., web.Application]
+    notifier: Callable[..., Notifier]
+    operations: tuple[Operation, ...] = field(default_factory=tuple)
+    error_contract: str | None = None
+    security_scheme: dict[str, Any] | None = None
+    #: The tenant a credential (API key, merchant id) maps to, or None if not this gateway's.
+    tenant_of: Callable[[str], str | None] | None = None

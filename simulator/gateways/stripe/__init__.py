@@ -1,0 +1,81 @@
+"""Stripe-compatible card gateway, mounted at /stripe (so `/stripe/v1/...`)."""
+
+from __future__ import annotations
+
+import logging
+
+import orjson
+from aiohttp import web
+
+from simulator.contracts import Contracts
+from simulator.core.domain import Domain
+from simulator.gateways.spec import Gateway
+from simulator.gateways.stripe import challenge
+from simulator.gateways.stripe.notify import StripeNotifier
+from simulator.gateways.stripe.pipeline import StripeContext, endpoint, json_response
+from simulator.gateways.stripe.render import Renderer
+from simulator.gateways.stripe.routes import OPERATIONS
+from simulator.gateways.stripe.wire import tenant_for_key
+
+log = logging.getLogger("paylab.stripe")
+
+CONTEXT = web.AppKey("stripe_context", StripeContext)
+
+
+def _error(status: int, error_type: str, message: str, code: str | None = None) -> web.Response:
+    body = {"error": {"type": error_type, "message": message}}
+    if code:
+        body["error"]["code"] = code
+    return json_response(status, orjson.dumps(body), "req_unrouted")
+
+
+@web.middleware
+async def stripe_errors(request: web.Request, handler: web.Handler) -> web.StreamResponse:
+    """Unrouted paths, bad methods, oversized bodies and crashes in Stripe's error shape."""
+    try:
+        return await handler(request)
+    except web.HTTPRedirection:
+        raise
+    except (web.HTTPNotFound, web.HTTPMethodNotAllowed):
+        path = request.path.removeprefix("/stripe")
+        return _error(404, "invalid_request_error",
+                      f"Unrecognized request URL ({request.method}: {path}). Please see "
+                      "https://stripe.com/docs or we can help at https://support.stripe.com/.")
+    except web.HTTPRequestEntityTooLarge:
+        return _error(413, "invalid_request_error", "Request body too large.",
+                      "request_too_large")
+    except web.HTTPException as exc:
+        return _error(exc.status, "invalid_request_error", exc.reason)
+    except Exception:
+        log.exception("unhandled error in %s %s", request.method, request.path)
+        return _error(500, "api_error", "An unexpected error occurred in the simulator.",
+                      "internal_error")
+
+
+def build(domain: Domain, contracts: Contracts, public_url: str) -> web.Application:
+    """The /stripe sub-application."""
+    ctx = StripeContext(domain, contracts, Renderer(domain.objects, public_url))
+    app = web.Application(middlewares=[stripe_errors], client_max_size=1024**2)
+    app[CONTEXT] = ctx
+    app.add_routes([web.route(op.method, op.path, endpoint(op, ctx)) for op in OPERATIONS])
+    app.add_routes(challenge.routes(ctx))
+    return app
+
+
+def notifier(domain: Domain, public_url: str) -> StripeNotifier:
+    """Webhook rendering for the dispatcher."""
+    return StripeNotifier(Renderer(domain.objects, public_url))
+
+
+GATEWAY = Gateway(
+    name="stripe",
+    prefix="/stripe",
+    title="Stripe-compatible card gateway",
+    build=build,
+    notifier=notifier,
+    operations=OPERATIONS,
+    error_contract="stripe/error",
+    security_scheme={"type": "http", "scheme": "bearer",
+                     "description": "Any sk_test_... key; each key is its own tenant."},
+    tenant_of=lambda key: tenant_for_key(key) if key.startswith(("sk_test_", "rk_test_")) else None,
+)

@@ -1,0 +1,194 @@
+"""Core documents rendered as Stripe API objects (and expanded on request)."""
+
+from __future__ import annotations
+
+import urllib.parse
+from typing import Any
+
+from simulator.core.objects import Doc, Objects
+
+#: The API version stamped on events when an endpoint did not pin one.
+DEFAULT_API_VERSION = "2026-10-28.endive"
+
+_EXPANDABLE = {
+    "payment_intent": {"latest_charge": "charge", "payment_method": "payment_method"},
+    "charge": {"payment_intent": "payment_intent", "payment_method": "payment_method"},
+    "refund": {"charge": "charge", "payment_intent": "payment_intent"},
+}
+
+
+class Renderer:
+    """Renders documents; `public_url` is where browsers reach the simulator."""
+
+    def __init__(self, objects: Objects, public_url: str) -> None:
+        self.objects = objects
+        self.public_url = public_url.rstrip("/")
+
+    def render(self, kind: str, doc: Doc, tenant: str | None = None,
+               expand: list[str] | tuple[str, ...] = ()) -> dict[str, Any]:
+        """Any supported document kind, with `expand` paths resolved for `tenant`."""
+        out = getattr(self, kind)(doc)
+        for path in expand:
+            head, _, rest = path.partition(".")
+            target = _EXPANDABLE.get(kind, {}).get(head)
+            if target is None or tenant is None:
+                continue  # validated by `check_expand` before we get here
+            ref = out.get(head)
+            if isinstance(ref, str):
+                child = self.objects.find(tenant, target, ref)
+                if child is not None:
+                    out[head] = self.render(target, child, tenant, [rest] if rest else ())
+        return out
+
+    # -- objects --------------------------------------------------------------------------
+    def payment_intent(self, d: Doc) -> dict[str, Any]:
+        """A PaymentIntent."""
+        return {
+            "id": d["id"], "object": "payment_intent", "amount": d["amount"],
+            "amount_capturable": d["amount_capturable"], "amount_details": {"tip": {}},
+            "amount_received": d["amount_received"], "application": None,
+            "application_fee_amount": None, "automatic_payment_methods": None,
+            "canceled_at": d["canceled_at"], "cancellation_reason": d["cancellation_reason"],
+            "capture_method": d["capture_method"], "client_secret": d["client_secret"],
+            "confirmation_method": d["confirmation_method"], "created": d["created"],
+            "currency": d["currency"], "customer": d.get("customer"),
+            "description": d["description"],
+            "last_payment_error": self._payment_error(d["last_payment_error"]),
+            "latest_charge": d["latest_charge"], "livemode": False, "metadata": d["metadata"],
+            "next_action": self._next_action(d), "on_behalf_of": None,
+            "payment_method": d["payment_method"],
+            "payment_method_options": {"card": {"request_three_d_secure": "automatic"}},
+            "payment_method_types": d["payment_method_types"], "processing": None,
+            "receipt_email": d["receipt_email"], "review": None, "setup_future_usage": None,
+            "shipping": None, "source": None, "statement_descriptor": d["statement_descriptor"],
+            "statement_descriptor_suffix": None, "status": d["status"], "transfer_data": None,
+            "transfer_group": None,
+        }
+
+    def charge(self, d: Doc) -> dict[str, Any]:
+        """A Charge."""
+        return {
+            "id": d["id"], "object": "charge", "amount": d["amount"],
+            "amount_captured": d["amount_captured"], "amount_refunded": d["amount_refunded"],
+            "application": None, "application_fee": None, "application_fee_amount": None,
+            "balance_transaction": "txn_" + d["id"][3:] if d["captured"] else None,
+            "billing_details": _billing(d.get("billing_details")),
+            "calculated_statement_descriptor": "PAYLAB", "captured": d["captured"],
+            "created": d["created"], "currency": d["currency"], "customer": None,
+            "description": d["description"], "disputed": False,
+            "failure_balance_transaction": None, "failure_code": d["failure_code"],
+            "failure_message": d["failure_message"], "fraud_details": {}, "livemode": False,
+            "metadata": d["metadata"], "outcome": d["outcome"], "paid": d["paid"],
+            "payment_intent": d["payment_intent"], "payment_method": d["payment_method"],
+            "payment_method_details": {
+                "type": "card", "card": _card(d["card"], d.get("three_d_secure")),
+            },
+            "receipt_email": d["receipt_email"], "receipt_url": None,
+            "refunded": d["refunded"], "review": None, "shipping": None, "status": d["status"],
+        }
+
+    def refund(self, d: Doc) -> dict[str, Any]:
+        """A Refund."""
+        return {
+            "id": d["id"], "object": "refund", "amount": d["amount"],
+            "balance_transaction": "txn_" + d["id"][3:], "charge": d["charge"],
+            "created": d["created"], "currency": d["currency"], "metadata": d["metadata"],
+            "payment_intent": d["payment_intent"], "reason": d["reason"],
+            "receipt_number": None, "source_transfer_reversal": None, "status": d["status"],
+            "transfer_reversal": None,
+        }
+
+    def payment_method(self, d: Doc) -> dict[str, Any]:
+        """A PaymentMethod (never the test behaviour behind it)."""
+        return {
+            "id": d["id"], "object": "payment_method", "allow_redisplay": "unspecified",
+            "billing_details": _billing(d.get("billing_details")),
+            "card": _card(d["card"], None), "created": d["created"], "customer": None,
+            "livemode": False, "metadata": d["metadata"], "type": "card",
+        }
+
+    def webhook_endpoint(self, d: Doc, *, with_secret: bool = False) -> dict[str, Any]:
+        """A WebhookEndpoint; the secret only on creation, as Stripe does."""
+        out = {
+            "id": d["id"], "object": "webhook_endpoint", "api_version": d["api_version"],
+            "application": None, "created": d["created"], "description": d["description"],
+            "enabled_events": d["enabled_events"], "livemode": False,
+            "metadata": d["metadata"], "status": d["status"], "url": d["url"],
+        }
+        if with_secret:
+            out["secret"] = d["secret"]
+        return out
+
+    def event(self, d: Doc, api_version: str | None = None) -> dict[str, Any]:
+        """An Event; `data.object` is the snapshot taken when it happened."""
+        data: dict[str, Any] = {"object": self.render(d["object_kind"], d["object"])}
+        if d.get("previous_attributes"):
+            data["previous_attributes"] = d["previous_attributes"]
+        return {
+            "id": d["id"], "object": "event", "api_version": api_version or DEFAULT_API_VERSION,
+            "created": d["created"], "data": data, "livemode": False, "pending_webhooks": 0,
+            "request": d["request"], "type": d["type"],
+        }
+
+    @staticmethod
+    def listing(items: list[dict[str, Any]], has_more: bool, url: str) -> dict[str, Any]:
+        """Stripe's list envelope."""
+        return {"object": "list", "data": items, "has_more": has_more, "url": url}
+
+    # -- parts ----------------------------------------------------------------------------
+    def _next_action(self, d: Doc) -> dict[str, Any] | None:
+        auth = d.get("authentication") or {}
+        if d["status"] != "requires_action" or auth.get("status") != "pending":
+            return None
+        query = urllib.parse.urlencode(
+            {"payment_intent": d["id"], "client_secret": d["client_secret"]}
+        )
+        return {
+            "type": "redirect_to_url",
+            "redirect_to_url": {
+                "url": f"{self.public_url}/stripe/3ds/authenticate?{query}",
+                "return_url": d.get("return_url"),
+            },
+        }
+
+    def _payment_error(self, e: Doc | None) -> dict[str, Any] | None:
+        if e is None:
+            return None
+        out: dict[str, Any] = {
+            "type": "card_error" if e["category"] == "card_declined" else "invalid_request_error",
+            "code": e["code"],
+            "message": e["message"],
+            "doc_url": doc_url(e["code"]),
+        }
+        if e.get("decline_code"):
+            out["decline_code"] = e["decline_code"]
+        if e.get("charge"):
+            out["charge"] = e["charge"]
+        if e.get("payment_method"):
+            out["payment_method"] = self.payment_method(e["payment_method"])
+        return out
+
+
+def doc_url(code: str) -> str:
+    """Stripe's documentation link for an error code."""
+    return f"https://stripe.com/docs/error-codes/{code.replace('_', '-')}"
+
+
+def _card(card: Doc, three_d_secure: Doc | None) -> dict[str, Any]:
+    return {
+        "brand": card["brand"], "display_brand": card["brand"],
+        "checks": {"address_line1_check": None, "address_postal_code_check": None,
+                   "cvc_check": "pass"},
+        "country": card["country"], "exp_month": card["exp_month"],
+        "exp_year": card["exp_year"], "fingerprint": card["fingerprint"],
+        "funding": card["funding"], "last4": card["last4"], "network": card["brand"],
+        "networks": {"available": [card["brand"]], "preferred": None},
+        "three_d_secure": three_d_secure,
+        "three_d_secure_usage": {"supported": True}, "wallet": None,
+    }
+
+
+def _billing(b: Doc | None) -> dict[str, Any]:
+    b = b or {}
+    return {"address": b.get("address"), "email": b.get("email"), "name": b.get("name"),
+            "phone": b.get("phone")}

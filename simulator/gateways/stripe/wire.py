@@ -1,0 +1,163 @@
+"""Stripe's wire conventions: API keys, HTTP statuses and the error envelope."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import re
+from typing import Any
+
+from simulator.contracts import Problem
+from simulator.core.errors import CoreError, InvalidRequest, Unauthenticated
+from simulator.gateways.stripe.form import param_name
+from simulator.gateways.stripe.render import Renderer, doc_url
+
+_KEY = re.compile(r"^(sk|rk)_test_[A-Za-z0-9_]{1,247}$")
+
+STATUS = {
+    "invalid_request": 400,
+    "not_found": 404,
+    "invalid_state": 400,
+    "card_declined": 402,
+    "idempotency_mismatch": 400,
+    "idempotency_in_flight": 409,
+    "unauthenticated": 401,
+    "storage_unavailable": 503,
+}
+ERROR_TYPE = {
+    "card_declined": "card_error",
+    "idempotency_mismatch": "idempotency_error",
+    "storage_unavailable": "api_error",
+}
+
+NO_KEY = (
+    "You did not provide an API key. You need to provide your API key in the Authorization "
+    "header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY'). See "
+    "https://stripe.com/docs/api#authentication for details."
+)
+
+
+def tenant_for_key(api_key: str) -> str:
+    """The tenant an API key owns: a digest, so keys never appear in state or logs."""
+    return "acct_" + hashlib.sha256(api_key.encode()).hexdigest()[:16]
+
+
+def mask_key(api_key: str) -> str:
+    """`sk_test_****abcd`, as Stripe shows keys in messages."""
+    prefix = api_key[:8] if api_key.startswith(("sk_", "rk_", "pk_")) else ""
+    return f"{prefix}****{api_key[-4:]}" if len(api_key) > 12 else "****"
+
+
+def api_key_from(authorization: str | None) -> str:
+    """The API key in a Bearer or Basic `Authorization` header."""
+    if not authorization:
+        raise Unauthenticated("api_key_missing", NO_KEY)
+    scheme, _, credential = authorization.strip().partition(" ")
+    credential = credential.strip()
+    if scheme.lower() == "bearer" and credential:
+        return credential
+    if scheme.lower() == "basic" and credential:
+        try:
+            user = base64.b64decode(credential, validate=True).decode("utf-8").partition(":")[0]
+        except (binascii.Error, UnicodeDecodeError):
+            user = ""
+        if user:
+            return user
+    raise Unauthenticated(
+        "api_key_invalid",
+        "Invalid Authorization header. Use 'Authorization: Bearer YOUR_SECRET_KEY'.",
+    )
+
+
+def authenticate(authorization: str | None, revoked: frozenset[str] = frozenset()) -> str:
+    """The tenant of a valid test-mode secret key, or `Unauthenticated`."""
+    key = api_key_from(authorization)
+    if key.startswith(("sk_live_", "rk_live_")):
+        raise Unauthenticated(
+            "api_key_live_mode",
+            "This simulator only runs in test mode; live mode keys (sk_live_...) are refused. "
+            "Use a key starting with sk_test_.",
+        )
+    if key.startswith("pk_"):
+        raise Unauthenticated(
+            "secret_key_required",
+            "This API call cannot be made with a publishable API key. Please use a secret API "
+            "key. You can find a list of your API keys at https://dashboard.stripe.com/account/apikeys.",
+        )
+    if not _KEY.match(key):
+        raise Unauthenticated("api_key_invalid", f"Invalid API Key provided: {mask_key(key)}")
+    tenant = tenant_for_key(key)
+    if tenant in revoked:
+        raise Unauthenticated("api_key_expired", f"Expired API Key provided: {mask_key(key)}")
+    return tenant
+
+
+def error_body(
+    error: CoreError, renderer: Renderer, tenant: str | None = None
+) -> tuple[int, dict[str, Any]]:
+    """Status and Stripe error envelope for a core error."""
+    body: dict[str, Any] = {
+        "type": ERROR_TYPE.get(error.kind, "invalid_request_error"),
+        "code": error.code,
+        "message": error.message,
+        "doc_url": doc_url(error.code),
+    }
+    param = param_name(error.param)
+    if param:
+        body["param"] = param
+    context = error.context
+    if context.get("decline_code"):
+        body["decline_code"] = context["decline_code"]
+    if context.get("charge"):
+        body["charge"] = context["charge"]
+    if context.get("payment") is not None:
+        body["payment_intent"] = renderer.payment_intent(context["payment"])
+    if context.get("method") is not None:
+        body["payment_method"] = renderer.payment_method(context["method"])
+    return STATUS[error.kind], {"error": body}
+
+
+def violation(problem: Problem, prefix: tuple[str, ...] = ()) -> InvalidRequest:
+    """A contract violation phrased the way Stripe phrases parameter errors."""
+    path = (*prefix, *problem.path)
+    param = param_name(path) or "request"
+    value = _shown(problem.value)
+    keyword, expected = problem.keyword, problem.expected
+    if keyword == "required":
+        return InvalidRequest("parameter_missing", f"Missing required param: {param}.", param=path)
+    if keyword == "additionalProperties":
+        return InvalidRequest("parameter_unknown", f"Received unknown parameter: {param}",
+                              param=path)
+    if keyword == "type":
+        kind = expected[0] if isinstance(expected, list) else expected
+        noun = {"integer": "integer", "boolean": "boolean", "object": "hash",
+                "array": "array", "string": "string", "number": "number"}.get(kind, kind)
+        return InvalidRequest(f"parameter_invalid_{noun}", f"Invalid {noun}: {value}", param=path)
+    if keyword in ("enum", "const"):
+        allowed = expected if isinstance(expected, list) else [expected]
+        return InvalidRequest(
+            "parameter_invalid_string",
+            f"Invalid {param}: must be one of {', '.join(map(str, allowed))}", param=path,
+        )
+    if keyword == "minimum":
+        return InvalidRequest("parameter_invalid_integer",
+                              f"This value must be greater than or equal to {expected}.",
+                              param=path)
+    if keyword == "maximum":
+        return InvalidRequest("parameter_invalid_integer",
+                              f"This value must be less than or equal to {expected}.", param=path)
+    if keyword in ("maxLength", "minLength"):
+        limit = "at most" if keyword == "maxLength" else "at least"
+        return InvalidRequest("parameter_invalid_string_length",
+                              f"Invalid string: {value}; must be {limit} {expected} characters",
+                              param=path)
+    if keyword in ("maxItems", "minItems", "maxProperties"):
+        return InvalidRequest("parameter_invalid_array",
+                              f"Invalid {param}: {keyword} is {expected}", param=path)
+    return InvalidRequest("parameter_invalid", f"Invalid {param}: {value}", param=path)
+
+
+def _shown(value: Any) -> str:
+    text = value if isinstance(value, str) else repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."

@@ -1,0 +1,47 @@
+"""Root middlewares: the request journal."""
+
+from __future__ import annotations
+
+import time
+
+from aiohttp import web
+
+from simulator.core.journal import Entry, Journal
+
+RUN_HEADER = "X-Paylab-Run"
+
+
+def journal_middleware(journal: Journal, prefixes: dict[str, str]) -> web.Middleware:
+    """Record every request under a gateway prefix: who, what, status, latency, effect."""
+
+    @web.middleware
+    async def record(request: web.Request, handler: web.Handler) -> web.StreamResponse:
+        segment = "/" + request.path.split("/", 2)[1] if request.path.count("/") >= 1 else ""
+        gateway = prefixes.get(segment)
+        if gateway is None:
+            return await handler(request)
+        started = time.perf_counter()
+        status = 500
+        try:
+            response = await handler(request)
+            status = response.status
+            return response
+        except web.HTTPException as exc:
+            status = exc.status
+            raise
+        finally:
+            journal.append(Entry(
+                at=time.time(),
+                gateway=gateway,
+                tenant=request.get("paylab.tenant"),
+                method=request.method,
+                path=request.path,
+                status=status,
+                latency_ms=(time.perf_counter() - started) * 1000,
+                request_id=request.get("paylab.request_id"),
+                run_id=request.headers.get(RUN_HEADER),
+                idempotency_key=request.get("paylab.idempotency_key"),
+                effect=request.get("paylab.effect"),
+            ))
+
+    return record

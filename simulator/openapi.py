@@ -1,0 +1,158 @@
+"""The OpenAPI 3.1 document, generated from the operation tables and contracts/.
+
+Schemas are bundled into `components/schemas` (named after their contract path) with every
+`$ref` rewritten to a local pointer, so tools such as schemathesis never fetch anything.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import urllib.parse
+from typing import Any
+
+from simulator import __version__
+from simulator.contracts import BASE_URI, Contracts, contract_id
+from simulator.gateways.spec import Gateway, Operation
+
+_PARAM = re.compile(r"{([^}]+)}")
+
+
+def component_name(uri: str) -> str:
+    """`https://paylab.dev/contracts/stripe/payment_intent.schema.json` -> `stripe.payment_intent`."""
+    return uri.removeprefix(BASE_URI).removesuffix(".schema.json").replace("/", ".")
+
+
+class _Bundler:
+    def __init__(self, contracts: Contracts) -> None:
+        self.contracts = contracts
+        self.components: dict[str, Any] = {}
+
+    def ref(self, short: str) -> dict[str, str]:
+        """A `$ref` object for a contract (with optional fragment), bundling what it needs."""
+        return {"$ref": self._pointer(contract_id(short))}
+
+    def _pointer(self, absolute: str) -> str:
+        uri, _, fragment = absolute.partition("#")
+        self._include(uri)
+        return f"#/components/schemas/{component_name(uri)}{fragment}"
+
+    def _include(self, uri: str) -> None:
+        name = component_name(uri)
+        if name in self.components:
+            return
+        self.components[name] = {}  # placeholder breaks reference cycles
+        schema = copy.deepcopy(self.contracts.schemas[uri])
+        schema.pop("$id", None)
+        schema.pop("$schema", None)
+        self.components[name] = self._rewrite(schema, uri)
+
+    def _rewrite(self, node: Any, base: str) -> Any:
+        if isinstance(node, dict):
+            out = {}
+            for key, value in node.items():
+                if key == "$ref" and isinstance(value, str):
+                    out[key] = self._pointer(urllib.parse.urljoin(base, value))
+                else:
+                    out[key] = self._rewrite(value, base)
+            return out
+        if isinstance(node, list):
+            return [self._rewrite(v, base) for v in node]
+        return node
+
+
+def _query_parameters(bundler: _Bundler, op: Operation) -> list[dict[str, Any]]:
+    if not op.query:
+        return []
+    resolved = bundler.contracts.registry.resolver().lookup(contract_id(op.query)).contents
+    params = []
+    for name, schema in resolved.get("properties", {}).items():
+        sub = bundler._rewrite(schema, contract_id(op.query).partition("#")[0])
+        target = _resolve_type(bundler, schema, contract_id(op.query))
+        if target == "array":  # bracket notation, as Stripe clients send arrays
+            params.append({"name": f"{name}[]", "in": "query", "schema": sub,
+                           "style": "form", "explode": True})
+        elif target == "object":
+            params.append({"name": name, "in": "query", "schema": sub,
+                           "style": "deepObject", "explode": True})
+        else:
+            params.append({"name": name, "in": "query", "schema": sub})
+    return params
+
+
+def _resolve_type(bundler: _Bundler, schema: dict[str, Any], base: str) -> str | None:
+    if "$ref" in schema:
+        resolved = bundler.contracts.registry.resolver(base.partition("#")[0]).lookup(
+            schema["$ref"])
+        return resolved.contents.get("type") if isinstance(resolved.contents, dict) else None
+    kind = schema.get("type")
+    return kind if isinstance(kind, str) else None
+
+
+def _operation(bundler: _Bundler, gateway: str, op: Operation, error_ref: str | None,
+               secured: bool) -> dict[str, Any]:
+    parameters = [
+        {"name": p, "in": "path", "required": True, "schema": {"type": "string", "minLength": 1,
+                                                                "maxLength": 255}}
+        for p in _PARAM.findall(op.path)
+    ] + _query_parameters(bundler, op)
+    success: dict[str, Any] = {"description": "OK"}
+    if op.response:
+        success["content"] = {"application/json": {"schema": bundler.ref(op.response)}}
+    responses: dict[str, Any] = {"200": success}
+    statuses = set(op.errors) | ({401} if secured else set())
+    if op.method == "POST":
+        statuses |= {413}
+    if op.request or op.query:
+        statuses |= {400}
+    statuses |= {503} if secured else set()
+    for status in sorted(statuses):
+        error: dict[str, Any] = {"description": f"{gateway} error"}
+        if error_ref:
+            error["content"] = {"application/json": {"schema": bundler.ref(error_ref)}}
+        responses[str(status)] = error
+    out: dict[str, Any] = {
+        "operationId": f"{gateway}.{op.operation_id}",
+        "summary": op.summary,
+        "tags": [gateway],
+        "parameters": parameters,
+        "responses": responses,
+    }
+    if op.request:
+        out["requestBody"] = {
+            "required": False,
+            "content": {op.content_type: {"schema": bundler.ref(op.request)}},
+        }
+    if secured:
+        out["security"] = [{gateway: []}]
+    return out
+
+
+def build_openapi(
+    contracts: Contracts, gateways: list[Gateway], control: tuple[Operation, ...]
+) -> dict[str, Any]:
+    """The whole document: every gateway's operations and the control API."""
+    bundler = _Bundler(contracts)
+    paths: dict[str, dict[str, Any]] = {}
+    schemes: dict[str, Any] = {}
+    for gateway in gateways:
+        if gateway.security_scheme:
+            schemes[gateway.name] = gateway.security_scheme
+        for op in gateway.operations:
+            paths.setdefault(gateway.prefix + op.path, {})[op.method.lower()] = _operation(
+                bundler, gateway.name, op, gateway.error_contract, bool(gateway.security_scheme))
+    for op in control:
+        paths.setdefault("/_sim" + op.path, {})[op.method.lower()] = _operation(
+            bundler, "control", op, "common/error", secured=False)
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "paylab simulator",
+            "version": __version__,
+            "description": "Stateful payment gateway simulator and its control API. Generated "
+                           "from the operation tables and the JSON Schemas in contracts/.",
+        },
+        "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
+        "paths": paths,
+        "components": {"schemas": bundler.components, "securitySchemes": schemes},
+    }

@@ -1,0 +1,44 @@
+"""Hosted pages (3-D Secure challenge, results): templates rendered with escaping by default.
+
+Every substituted value is HTML-escaped unless it is wrapped in `Markup` by code that
+built it from already-escaped parts; nothing a client sent is ever marked safe.
+"""
+
+from __future__ import annotations
+
+import html
+import string
+from functools import cache
+from importlib import resources
+from typing import Any
+
+
+class Markup(str):
+    """Text that is already safe HTML (built by this module, never from input)."""
+
+
+@cache
+def _template(name: str) -> string.Template:
+    text = resources.files("simulator.ui").joinpath("templates", name).read_text("utf-8")
+    return string.Template(text)
+
+
+def escape(value: Any) -> str:
+    """HTML-escape anything that is not `Markup` (quotes included)."""
+    if isinstance(value, Markup):
+        return value
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def render(name: str, **values: Any) -> str:
+    """Fill `name` inside the base layout; all values escaped."""
+    body = _template(name).substitute({k: escape(v) for k, v in values.items()})
+    title = values.get("title", "paylab")
+    return _template("base.html").substitute(title=escape(title), body=body,
+                                             css=stylesheet())
+
+
+@cache
+def stylesheet() -> str:
+    """The shared stylesheet, inlined so pages work from anywhere (file://, screenshots)."""
+    return resources.files("simulator.ui").joinpath("static", "paylab.css").read_text("utf-8")

@@ -1,0 +1,1 @@
+"""Webhook signing schemes (pure functions) and the outbox dispatcher."""

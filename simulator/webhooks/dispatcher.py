@@ -1,0 +1,126 @@
+"""Delivers the outbox: claims due deliveries, POSTs them, records every attempt.
+
+Runs as a background task of the app (started and stopped by a cleanup context). Bodies
+come from the gateway's notifier, so the bytes match the event an API call retrieves;
+each attempt is signed afresh with the current wall-clock time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Mapping
+from typing import Protocol
+
+import aiohttp
+
+from simulator.core.domain import Domain
+from simulator.core.objects import Doc
+from simulator.core.outbox import Delivery
+
+log = logging.getLogger("paylab.webhooks")
+
+IDLE_POLL_SECONDS = 1.0
+
+
+class Notifier(Protocol):
+    """A gateway's webhook format: the body and signed headers for one attempt."""
+
+    def render(self, event: Doc, endpoint: Doc, wall_time: int) -> tuple[bytes, dict[str, str]]:
+        """Bytes to POST and the headers (signature included) to send with them."""
+        ...
+
+
+class Dispatcher:
+    """Background delivery of webhook rows with bounded concurrency."""
+
+    def __init__(
+        self,
+        domain: Domain,
+        notifiers: Mapping[str, Notifier],
+        *,
+        timeout: float = 10.0,
+        concurrency: int = 16,
+    ) -> None:
+        self.domain = domain
+        self.notifiers = notifiers
+        self.timeout = timeout
+        self.concurrency = concurrency
+        self._wake = asyncio.Event()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._session: aiohttp.ClientSession | None = None
+        domain.outbox.on_enqueue(self._wake.set)
+        domain.clock.subscribe(self._wake.set)
+
+    async def run(self) -> None:
+        """Deliver until cancelled."""
+        self._session = aiohttp.ClientSession(
+            timeout=aiohttp.ClientTimeout(total=self.timeout),
+            connector=aiohttp.TCPConnector(limit=self.concurrency, force_close=True),
+        )
+        try:
+            while True:
+                self._wake.clear()
+                room = self.concurrency - len(self._tasks)
+                if room > 0:
+                    for delivery in self.domain.outbox.claim_due(room):
+                        task = asyncio.create_task(self._deliver(delivery))
+                        self._tasks.add(task)
+                        task.add_done_callback(self._finished)
+                await self._sleep()
+        finally:
+            for task in list(self._tasks):
+                task.cancel()
+            if self._tasks:
+                await asyncio.gather(*self._tasks, return_exceptions=True)
+            await self._session.close()
+
+    async def _sleep(self) -> None:
+        due = self.domain.outbox.next_due()
+        delay = IDLE_POLL_SECONDS
+        if due is not None:
+            delay = min(delay, self.domain.clock.real_delay(due - self.domain.clock.now()))
+        if len(self._tasks) >= self.concurrency:
+            delay = IDLE_POLL_SECONDS  # full: a finishing task wakes us
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), timeout=max(delay, 0.001))
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        self._wake.set()
+        if not task.cancelled() and task.exception() is not None:
+            log.error("webhook delivery crashed", exc_info=task.exception())
+
+    async def _deliver(self, delivery: Delivery) -> None:
+        objects = self.domain.objects
+        event = objects.find(delivery.tenant, "event", delivery.event_id)
+        endpoint = objects.find(delivery.tenant, "webhook_endpoint", delivery.endpoint_id)
+        if event is None or endpoint is None:
+            self.domain.outbox.abandon(delivery, "endpoint deleted" if event else "event deleted")
+            return
+        notifier = self.notifiers[delivery.gateway]
+        body, headers = notifier.render(event, endpoint, int(self.domain.clock.wall()))
+        started = time.time()
+        status_code: int | None = None
+        response_text: str | None = None
+        error: str | None = None
+        assert self._session is not None
+        try:
+            async with self._session.post(endpoint["url"], data=body, headers=headers,
+                                          allow_redirects=False) as resp:
+                status_code = resp.status
+                response_text = (await resp.content.read(2048)).decode("utf-8", "replace")
+        except TimeoutError:
+            error = f"timed out after {self.timeout:g}s"
+        except (aiohttp.ClientError, OSError, ValueError) as exc:
+            error = f"{type(exc).__name__}: {exc}"
+        duration_ms = (time.time() - started) * 1000
+        status = self.domain.outbox.record_attempt(
+            delivery, started=started, duration_ms=duration_ms, status_code=status_code,
+            response=response_text, error=error,
+        )
+        log.info("webhook %s -> %s: %s (%s)", delivery.event_id, endpoint["url"],
+                 status_code or error, status)
+        await self.domain.store.durable()
