@@ -1,3 +1,3 @@
-"""paylab simulator: stateful, protocol-faithful payment gateway emulations under one aiohttp server."""
+"""paylab simulator: stateful, protocol-faithful payment gateway emulations on one server."""
 
 __version__ = "0.1.0"

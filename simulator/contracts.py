@@ -163,7 +163,18 @@ def _json_type(value: Any) -> str:
                                                                           "string")
 
 
+def _as_list(value: dict[str, Any]) -> list[Any] | None:
+    """`{"0": a, "1": b}` -> `[a, b]` when the keys are exactly 0..n-1 (form arrays)."""
+    if not value or not all(k.isdigit() and str(int(k)) == k for k in value):
+        return None
+    indices = sorted(int(k) for k in value)
+    return [value[str(i)] for i in indices] if indices == list(range(len(indices))) else None
+
+
 def _apply(plan: _Plan, value: Any) -> Any:
+    if isinstance(value, dict) and "array" in plan.types and "object" not in plan.types:
+        as_list = _as_list(value)
+        value = as_list if as_list is not None else value
     if isinstance(value, dict):
         out = {}
         for key, sub in value.items():

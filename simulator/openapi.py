@@ -19,7 +19,7 @@ _PARAM = re.compile(r"{([^}]+)}")
 
 
 def component_name(uri: str) -> str:
-    """`https://paylab.dev/contracts/stripe/payment_intent.schema.json` -> `stripe.payment_intent`."""
+    """`.../contracts/stripe/payment_intent.schema.json` -> `stripe.payment_intent`."""
     return uri.removeprefix(BASE_URI).removesuffix(".schema.json").replace("/", ".")
 
 

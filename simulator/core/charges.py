@@ -58,6 +58,7 @@ class Charges:
             "amount": payment["amount"],
             "amount_captured": payment["amount"] if capture_now else 0,
             "amount_refunded": 0,
+            "amount_released": 0,
             "captured": capture_now,
             "currency": payment["currency"],
             "created": int(self.clock.now()),

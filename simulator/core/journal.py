@@ -67,8 +67,8 @@ class Journal:
                 where.append(f"{column} = ?")
                 args.append(value)
         rows = self.store.all(
-            "SELECT seq, at, gateway, tenant, method, path, status, latency_ms, request_id, "
-            f"run_id, idempotency_key, effect FROM journal WHERE {' AND '.join(where)} "  # noqa: S608
+            "SELECT seq, at, gateway, tenant, method, path, status, latency_ms, request_id, "  # noqa: S608 - fixed column names
+            f"run_id, idempotency_key, effect FROM journal WHERE {' AND '.join(where)} "
             "ORDER BY seq LIMIT ?",
             (*args, limit),
         )

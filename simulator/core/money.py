@@ -8,19 +8,21 @@ from __future__ import annotations
 
 # ISO 4217 currencies Stripe treats as zero-decimal. TWD is listed by Stripe as a
 # two-decimal currency on the API even though cents are not used in practice.
-ZERO_DECIMAL = frozenset(
-    "bif clp djf gnf jpy kmf krw mga pyg rwf ugx vnd vuv xaf xof xpf".split()
-)
-THREE_DECIMAL = frozenset("bhd jod kwd omr tnd".split())
+ZERO_DECIMAL = frozenset({
+    "bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd", "vuv",
+    "xaf", "xof", "xpf",
+})
+THREE_DECIMAL = frozenset(["bhd", "jod", "kwd", "omr", "tnd"])
 
 #: Stripe's minimum charge per currency, in minor units; others default to 50.
 MINIMUM_CHARGE = {"usd": 50, "eur": 50, "gbp": 30, "jpy": 50, "twd": 1000, "hkd": 400}
 #: The largest amount Stripe accepts (eight digits in minor units).
 MAXIMUM_AMOUNT = 99_999_999
 
-SUPPORTED_CURRENCIES = frozenset(
-    "usd eur gbp jpy twd hkd sgd aud cad chf cny krw thb myr nzd sek dkk nok".split()
-)
+SUPPORTED_CURRENCIES = frozenset({
+    "usd", "eur", "gbp", "jpy", "twd", "hkd", "sgd", "aud", "cad", "chf", "cny", "krw", "thb",
+    "myr", "nzd", "sek", "dkk", "nok",
+})
 
 
 def exponent(currency: str) -> int:

@@ -180,8 +180,8 @@ class Outbox:
                 args.append(value)
         clause = f"WHERE {' AND '.join(where)}" if where else ""
         rows = self.store.all(
-            "SELECT id, tenant, gateway, event_id, endpoint_id, status, attempts, next_at, created "
-            f"FROM deliveries {clause} ORDER BY id DESC LIMIT ?",  # noqa: S608 - fixed columns
+            "SELECT id, tenant, gateway, event_id, endpoint_id, status, attempts, next_at, "  # noqa: S608 - fixed column names
+            f"created FROM deliveries {clause} ORDER BY id DESC LIMIT ?",
             (*args, limit),
         )
         out = []

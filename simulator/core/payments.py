@@ -232,8 +232,9 @@ class Payments:
                     param="amount_to_capture",
                 )
             charge = self.charges.get(tenant, doc["latest_charge"])
-            charge.update(captured=True, amount_captured=amount,
-                          amount_refunded=charge["amount"] - amount)
+            released = charge["amount"] - amount  # Stripe counts the uncaptured rest as refunded
+            charge.update(captured=True, amount_captured=amount, amount_refunded=released,
+                          amount_released=released)
             self.charges.save(tenant, charge)
             previous = {"status": doc["status"], "amount_received": doc["amount_received"]}
             check_transition(doc["status"], "succeeded")
@@ -253,7 +254,8 @@ class Payments:
                 raise _unexpected(doc, "cancel", CANCELABLE)
             if doc["status"] == "requires_capture" and doc["latest_charge"]:
                 charge = self.charges.get(tenant, doc["latest_charge"])
-                charge.update(amount_refunded=charge["amount"], refunded=True)
+                charge.update(amount_refunded=charge["amount"], amount_released=charge["amount"],
+                              refunded=True)
                 self.charges.save(tenant, charge)
                 self.events.emit(tenant, doc["gateway"], "charge.refunded", "charge", charge,
                                  {"amount_refunded": 0, "refunded": False})

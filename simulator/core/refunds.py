@@ -47,7 +47,8 @@ class Refunds:
         with self.objects.store.atomic():
             charge = self._charge_for(tenant, params)
             payment = self.objects.get(tenant, PAYMENT_KIND, charge["payment_intent"])
-            remaining = charge["amount_captured"] - charge["amount_refunded"]
+            refunded = charge["amount_refunded"] - charge.get("amount_released", 0)
+            remaining = charge["amount_captured"] - refunded
             if remaining <= 0:
                 raise InvalidRequest(
                     "charge_already_refunded",
@@ -75,9 +76,10 @@ class Refunds:
                 "status": "succeeded",
             }
             self.objects.insert(tenant, KIND, refund, parent=payment["id"], tag=charge["id"])
-            previous = {"amount_refunded": charge["amount_refunded"], "refunded": charge["refunded"]}
+            previous = {"amount_refunded": charge["amount_refunded"],
+                        "refunded": charge["refunded"]}
             charge["amount_refunded"] += amount
-            charge["refunded"] = charge["amount_refunded"] >= charge["amount_captured"]
+            charge["refunded"] = charge["amount_refunded"] >= charge["amount"]
             self.charges.save(tenant, charge)
             gateway = payment["gateway"]
             self.events.emit(tenant, gateway, "refund.created", KIND, refund)

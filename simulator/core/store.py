@@ -74,7 +74,9 @@ class Store:
         try:
             self.conn.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
-            raise StorageUnavailable("storage_unavailable", f"storage refused a write: {exc}") from exc
+            raise StorageUnavailable(
+                "storage_unavailable", f"storage refused a write: {exc}"
+            ) from exc
         self._in_tx = True
 
     def _schedule_commit(self) -> None:

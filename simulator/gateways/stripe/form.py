@@ -1,7 +1,9 @@
-"""Stripe's form encoding: bracket-notation keys into nested dicts and lists.
+"""Stripe's form encoding: bracket-notation keys into nested dicts.
 
 `metadata[order]=o1`, `payment_method_types[0]=card`, `expand[]=latest_charge` and
-`payment_method_data[card][number]=...` decode as stripe-python 16 encodes them.
+`payment_method_data[card][number]=...` decode as stripe-python 16 encodes them. Indexed
+keys stay dict keys here (`metadata[0]` is a valid metadata key); the contract decides
+where a dict keyed 0..n-1 is really an array (see `Contracts.coerce`).
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ def decode(pairs: list[tuple[str, str]]) -> dict[str, Any]:
                                  f"Invalid parameter {key}: nested deeper than {MAX_DEPTH} levels",
                                  param=key)
         _assign(root, path, value, key)
-    return _listify(root, "")
+    return root
 
 
 def _assign(node: dict[str, Any], path: list[str], value: str, key: str) -> None:
@@ -73,20 +75,6 @@ def _assign(node: dict[str, Any], path: list[str], value: str, key: str) -> None
 
 def _next_index(node: dict[str, Any]) -> int:
     return len(node)
-
-
-def _listify(node: Any, name: str) -> Any:
-    if not isinstance(node, dict):
-        return node
-    keys = list(node)
-    if keys and all(k.isdigit() for k in keys):
-        indices = sorted(int(k) for k in keys)
-        if indices != list(range(len(indices))):
-            raise InvalidRequest("parameter_invalid_string",
-                                 f"Invalid array: {name} must be indexed from 0 without gaps",
-                                 param=name)
-        return [_listify(node[str(i)], f"{name}[{i}]") for i in indices]
-    return {k: _listify(v, f"{name}[{k}]" if name else k) for k, v in node.items()}
 
 
 def _name(path: list[str]) -> str:

@@ -44,7 +44,8 @@ class StripeContext:
     def listing(self, kind: str, page: tuple[list[dict[str, Any]], bool], url: str,
                 call: Call) -> dict[str, Any]:
         """Render a page of objects; `data.` expand paths apply to each item."""
-        expand = [p.removeprefix("data.") for p in call.expand if p.startswith("data.")]
+        check_expand("list", [p for p in call.expand if not p.startswith("data.")])
+        expand = [p.removeprefix("data.") for p in call.expand]
         check_expand(kind, expand)
         docs, has_more = page
         items = [self.renderer.render(kind, d, call.tenant, expand) for d in docs]

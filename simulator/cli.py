@@ -1,0 +1,193 @@
+"""The `paylab` command: serve, up, test, report."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from aiohttp import web
+
+from simulator.settings import Settings, parse_schedule
+
+PROJECT = Path(__file__).resolve().parent.parent
+LAYERS = ("unit", "contract", "reliability", "security", "e2e", "load")
+RESULTS = Path("reports") / "allure-results"
+REPORT = Path("reports") / "allure-report"
+
+
+def _serve_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", help="bind address (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="port (default 8080)")
+    parser.add_argument("--db", help="SQLite file, or :memory: (default state/paylab.db)")
+    parser.add_argument("--scenario", help="scenario file to load at start")
+    parser.add_argument("--seed", type=int, help="seed for ids and sampled effects")
+    parser.add_argument("--time-scale", type=float,
+                        help="compress waiting (webhook retries) by this factor")
+    parser.add_argument("--public-url", help="URL browsers use to reach the simulator")
+    parser.add_argument("--retry-schedule", type=parse_schedule,
+                        help="webhook retry delays in seconds, e.g. 5,300,1800")
+    parser.add_argument("--webhook-timeout", type=float, help="seconds per delivery attempt")
+    parser.add_argument("--log-level", default="info",
+                        choices=("debug", "info", "warning", "error"))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (also used by the docs test)."""
+    parser = argparse.ArgumentParser(
+        prog="paylab", description="Payment gateway simulator and integration test harness."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    _serve_flags(sub.add_parser("serve", help="run the simulator"))
+    _serve_flags(sub.add_parser("up", help="run the whole stack and print its URLs"))
+    test = sub.add_parser("test", help="run the suites and build the Allure report")
+    test.add_argument("--layer", action="append", choices=LAYERS,
+                      help="run only this layer (repeatable); default: every layer")
+    test.add_argument("--gateway-url", help="run against this simulator instead of a fresh one")
+    test.add_argument("--merchant-url", help="run merchant probes against this shop")
+    test.add_argument("--no-report", action="store_true", help="skip the HTML report")
+    test.add_argument("pytest_args", nargs=argparse.REMAINDER,
+                      help="after --, extra arguments for pytest")
+    sub.add_parser("report", help="(re)generate the Allure HTML report")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `paylab` console script."""
+    args = build_parser().parse_args(argv)
+    if args.command in ("serve", "up"):
+        return _cmd_serve(args, stack=args.command == "up")
+    if args.command == "test":
+        return _cmd_test(args)
+    return _cmd_report()
+
+
+# -- serve / up -----------------------------------------------------------------------------
+def _cmd_serve(args: argparse.Namespace, *, stack: bool) -> int:
+    logging.basicConfig(level=args.log_level.upper(),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    if args.scenario:
+        print("paylab: --scenario needs the scenario engine, which this build does not have "
+              "yet; start without it.", file=sys.stderr)
+        return 2
+    try:
+        settings = Settings.from_env(
+            host=args.host, port=args.port, db=args.db, seed=args.seed,
+            time_scale=args.time_scale, public_url=args.public_url,
+            retry_schedule=args.retry_schedule, webhook_timeout=args.webhook_timeout,
+        )
+    except (ValueError, TypeError) as exc:
+        print(f"paylab: {exc}", file=sys.stderr)
+        return 2
+    try:
+        _run(_serve(settings, stack=stack))
+    except OSError as exc:
+        print(f"paylab: cannot listen on {settings.host}:{settings.port}: {exc.strerror}. "
+              "Is another paylab running? Choose another --port.", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _run(coro: object) -> None:
+    try:
+        import uvloop
+
+        factory = uvloop.new_event_loop
+    except ImportError:  # pragma: no cover - uvloop is a dependency on Linux and macOS
+        factory = None
+    with asyncio.Runner(loop_factory=factory) as runner:
+        runner.run(coro)  # type: ignore[arg-type]
+
+
+async def _serve(settings: Settings, *, stack: bool) -> None:
+    from simulator.app import create_app
+
+    # Long query strings and headers reach the app, which answers in the gateway's own
+    # error shape; aiohttp's 8 KiB default would answer a bare text/plain 400 first.
+    runner = web.AppRunner(create_app(settings), access_log=None, shutdown_timeout=5,
+                           max_line_size=65536, max_field_size=65536)
+    await runner.setup()
+    await web.TCPSite(runner, settings.host, settings.port, backlog=1024).start()
+    base = settings.base_url
+    lines = [
+        f"paylab simulator  {base}   (seed {settings.seed}, db {settings.db})",
+        f"  Stripe API      {base}/stripe   e.g. StripeClient('sk_test_...', "
+        f"base_addresses={{'api': '{base}/stripe'}})",
+        f"  control API     {base}/_sim/health   {base}/_sim/openapi.json",
+    ]
+    if stack:
+        lines.append(f"  journal         {base}/_sim/journal   webhooks: {base}/_sim/webhooks")
+    lines.append("Ctrl-C stops it.")
+    print("\n".join(lines), flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        print("paylab: stopping", flush=True)
+        await runner.cleanup()
+
+
+# -- test / report --------------------------------------------------------------------------
+def _project_root() -> Path:
+    cwd = Path.cwd()
+    return cwd if (cwd / "suites").is_dir() else PROJECT
+
+
+def _cmd_test(args: argparse.Namespace) -> int:
+    from simulator.reporting import prepare_results
+
+    root = _project_root()
+    layers = args.layer or [name for name in LAYERS if (root / "suites" / name).is_dir()]
+    results = root / RESULTS
+    prepare_results(root, results)
+    env = dict(os.environ)
+    if args.gateway_url:
+        env["PAYLAB_GATEWAY_URL"] = args.gateway_url
+    if args.merchant_url:
+        env["PAYLAB_MERCHANT_URL"] = args.merchant_url
+    extra = [a for a in args.pytest_args if a != "--"]
+    outcomes: list[tuple[str, int]] = []
+    for layer in layers:
+        print(f"\n=== layer: {layer} ===", flush=True)
+        cmd = [sys.executable, "-m", "pytest", f"suites/{layer}", f"--alluredir={results}",
+               "-p", "no:cacheprovider", *extra]
+        outcomes.append((layer, subprocess.call(cmd, cwd=root, env=env)))
+    print("\n=== summary ===")
+    for layer, code in outcomes:
+        verdict = {0: "passed", 5: "NO TESTS"}.get(code, f"FAILED (exit {code})")
+        print(f"  {layer:<12} {verdict}")
+    failed = any(code != 0 for _, code in outcomes)
+    if not args.no_report:
+        report_code = _cmd_report(root)
+        failed = failed or report_code != 0
+    return 1 if failed else 0
+
+
+def _cmd_report(root: Path | None = None) -> int:
+    root = root or _project_root()
+    npx = shutil.which("npx")
+    if npx is None or not (root / "node_modules" / "allure").is_dir():
+        print("paylab: the Allure report needs node and `npm ci` (make test installs both).",
+              file=sys.stderr)
+        return 1
+    code = subprocess.call(
+        [npx, "--no-install", "allure", "awesome", str(RESULTS), "--single-file",
+         "--report-name", "paylab", "-o", str(REPORT)],
+        cwd=root, stdout=subprocess.DEVNULL,
+    )
+    index = root / REPORT / "index.html"
+    if code != 0 or not index.exists():
+        print("paylab: Allure could not build the report", file=sys.stderr)
+        return 1
+    print(f"\nAllure report: {index}")
+    return 0

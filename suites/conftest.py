@@ -1,0 +1,54 @@
+"""Suite-wide wiring: options, layer markers from directories, Allure layer labels."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import allure
+import pytest
+
+pytest_plugins = [
+    "suites.plugins.evidence",
+    "suites.plugins.contracts",
+    "suites.plugins.simulator",
+    "suites.plugins.webhook_sink",
+]
+
+SUITES = Path(__file__).parent
+LAYERS = ("unit", "contract", "reliability", "security", "e2e", "load")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("paylab")
+    group.addoption("--gateway-url", default=None,
+                    help="run against this simulator (default: start a fresh one; "
+                         "env PAYLAB_GATEWAY_URL)")
+    group.addoption("--merchant-url", default=None,
+                    help="run merchant probes against this shop (env PAYLAB_MERCHANT_URL)")
+
+
+def layer_of(path: Path) -> str | None:
+    """The layer a test file belongs to: its first directory under suites/."""
+    try:
+        first = path.resolve().relative_to(SUITES).parts[0]
+    except ValueError:
+        return None
+    return first if first in LAYERS else None
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test with its layer, so `-m contract` works and strict markers hold."""
+    for item in items:
+        layer = layer_of(Path(item.fspath))
+        if layer is not None:
+            item.add_marker(getattr(pytest.mark, layer))
+
+
+@pytest.fixture(autouse=True)
+def _allure_layer(request: pytest.FixtureRequest) -> None:
+    """Group the report by layer: parent suite and a `layer` label."""
+    layer = layer_of(Path(request.node.fspath))
+    if layer is not None:
+        allure.dynamic.parent_suite(layer)
+        allure.dynamic.label("layer", layer)
+        allure.dynamic.suite(Path(request.node.fspath).stem.removeprefix("test_"))

@@ -1,0 +1,105 @@
+"""A webhook receiver for tests: records every delivery and answers with chosen statuses.
+
+It runs an aiohttp server on its own thread and loop, so synchronous tests can use it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from aiohttp import web
+
+
+@dataclass(frozen=True)
+class Received:
+    """One delivery as the receiver saw it."""
+
+    at: float
+    path: str
+    headers: dict[str, str]
+    body: bytes
+    answered: int
+
+
+class WebhookSink:
+    """Collects deliveries; `respond_with([500, 500])` makes the next two fail."""
+
+    def __init__(self) -> None:
+        self.received: list[Received] = []
+        self._plan: list[int | float] = []
+        self._lock = threading.Lock()
+        self._loop = asyncio.new_event_loop()
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True, name="webhook-sink")
+        self.url = ""
+
+    def respond_with(self, plan: list[int | float]) -> None:
+        """Statuses for the next deliveries; a float means 'sleep that long, then 200'."""
+        with self._lock:
+            self._plan = list(plan)
+
+    def start(self) -> WebhookSink:
+        """Start serving on a free loopback port."""
+        self._thread.start()
+        if not self._ready.wait(10):
+            raise RuntimeError("webhook sink could not start")
+        return self
+
+    def stop(self) -> None:
+        """Stop the server thread."""
+        self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(10)
+
+    def wait_for(self, count: int, timeout: float = 10.0) -> list[Received]:
+        """Block until `count` deliveries arrived (or time runs out); returns them all."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                if len(self.received) >= count:
+                    return list(self.received)
+            time.sleep(0.02)
+        with self._lock:
+            return list(self.received)
+
+    def _serve(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        self._loop.run_until_complete(self._main())
+
+    async def _main(self) -> None:
+        self._stop = asyncio.Event()
+        app = web.Application()
+        app.router.add_post("/{tail:.*}", self._handle)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.url = f"http://127.0.0.1:{port}"
+        self._ready.set()
+        await self._stop.wait()
+        await runner.cleanup()
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        with self._lock:
+            step = self._plan.pop(0) if self._plan else 200
+        if isinstance(step, float):
+            await asyncio.sleep(step)
+            step = 200
+        with self._lock:
+            self.received.append(Received(time.time(), request.path, dict(request.headers),
+                                          body, step))
+        return web.Response(status=step, text="ok" if step < 300 else "failure")
+
+
+@pytest.fixture
+def webhook_sink() -> Iterator[WebhookSink]:
+    """A fresh receiver per test."""
+    sink = WebhookSink().start()
+    yield sink
+    sink.stop()

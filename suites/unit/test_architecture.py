@@ -1,0 +1,45 @@
+"""House rules that keep the code base in shape (see shared style notes)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SOURCES = sorted(p for p in (ROOT / "simulator").rglob("*.py"))
+
+
+def imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+    return names
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "simulator" / "core").glob("*.py")),
+                         ids=lambda p: p.name)
+def test_the_core_never_sees_http(path: Path) -> None:
+    forbidden = {n for n in imports(path)
+                 if n.split(".")[0] == "aiohttp" or n.startswith("simulator.gateways")}
+    assert not forbidden, f"{path.name} imports {forbidden}"
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_modules_stay_small_and_documented(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert len(text.splitlines()) <= 400, "past ~400 lines a module becomes a package"
+    assert ast.get_docstring(ast.parse(text)), "every module says what it is for"
+
+
+def test_gateway_handlers_are_thin() -> None:
+    for handlers in (ROOT / "simulator" / "gateways").rglob("handlers.py"):
+        tree = ast.parse(handlers.read_text(encoding="utf-8"))
+        for fn in (n for n in tree.body if isinstance(n, ast.FunctionDef)):
+            length = fn.end_lineno - fn.lineno + 1
+            assert length <= 15, f"{handlers.parent.name}.{fn.name} is {length} lines"

@@ -1,0 +1,83 @@
+"""The durable outbox: fan-out to endpoints, the retry schedule, recovery."""
+
+from simulator.core.domain import Domain
+from suites.unit.conftest import TENANT, FakeWall
+
+
+def endpoint(domain: Domain, events: list[str]) -> dict:
+    return domain.endpoints.create(TENANT, "stripe", url="http://127.0.0.1:9/hook",
+                                   enabled_events=events)
+
+
+def pay(domain: Domain) -> dict:
+    return domain.payments.create(TENANT, "stripe", {
+        "amount": 2000, "currency": "usd", "payment_method": "pm_card_visa", "confirm": True})
+
+
+def test_events_fan_out_only_to_subscribed_endpoints(domain: Domain) -> None:
+    every = endpoint(domain, ["*"])
+    succeeded = endpoint(domain, ["payment_intent.succeeded"])
+    pay(domain)
+    rows = domain.outbox.listing(tenant=TENANT)
+    assert sum(r["endpoint_id"] == every["id"] for r in rows) == 3
+    assert sum(r["endpoint_id"] == succeeded["id"] for r in rows) == 1
+
+
+def test_disabled_and_other_tenants_endpoints_get_nothing(domain: Domain) -> None:
+    ep = endpoint(domain, ["*"])
+    domain.endpoints.update(TENANT, ep["id"], {"disabled": True})
+    domain.endpoints.create("acct_other", "stripe", url="http://x/", enabled_events=["*"])
+    pay(domain)
+    assert domain.outbox.listing() == []
+
+
+def test_retry_schedule_then_give_up(domain: Domain, wall: FakeWall) -> None:
+    endpoint(domain, ["payment_intent.created"])
+    domain.payments.create(TENANT, "stripe", {"amount": 2000, "currency": "usd"})
+    outbox, schedule = domain.outbox, domain.outbox.retry_schedule
+    assert schedule == (5, 300, 1800)
+    due_times = []
+    for attempt in range(len(schedule) + 1):
+        claimed = outbox.claim_due(10)
+        assert len(claimed) == 1, attempt
+        assert outbox.claim_due(10) == []  # in flight: not claimable twice
+        status = outbox.record_attempt(claimed[0], started=wall.now, duration_ms=1,
+                                       status_code=500, response="no", error=None)
+        row = outbox.listing()[0]
+        if attempt < len(schedule):
+            assert status == "pending"
+            due_times.append(row["next_attempt_at"] - wall.now)
+            assert outbox.claim_due(10) == []  # not due yet
+            wall.now = row["next_attempt_at"]
+        else:
+            assert status == "failed"
+    assert due_times == [5, 300, 1800]
+    assert [a["n"] for a in outbox.listing()[0]["attempts"]] == [1, 2, 3, 4]
+
+
+def test_success_settles_the_delivery(domain: Domain, wall: FakeWall) -> None:
+    endpoint(domain, ["payment_intent.created"])
+    domain.payments.create(TENANT, "stripe", {"amount": 2000, "currency": "usd"})
+    (claimed,) = domain.outbox.claim_due(10)
+    assert domain.outbox.record_attempt(claimed, started=wall.now, duration_ms=3,
+                                        status_code=204, response="", error=None) == "delivered"
+    assert domain.outbox.backlog() == 0
+
+
+def test_in_flight_rows_are_pending_again_after_a_crash(domain: Domain) -> None:
+    endpoint(domain, ["payment_intent.created"])
+    domain.payments.create(TENANT, "stripe", {"amount": 2000, "currency": "usd"})
+    assert len(domain.outbox.claim_due(10)) == 1
+    assert domain.outbox.recover() == 1
+    assert len(domain.outbox.claim_due(10)) == 1
+
+
+def test_clock_advance_makes_retries_due(domain: Domain, wall: FakeWall) -> None:
+    endpoint(domain, ["payment_intent.created"])
+    domain.payments.create(TENANT, "stripe", {"amount": 2000, "currency": "usd"})
+    (claimed,) = domain.outbox.claim_due(10)
+    domain.outbox.record_attempt(claimed, started=wall.now, duration_ms=1, status_code=None,
+                                 response=None, error="timed out")
+    assert domain.outbox.claim_due(10) == []
+    domain.advance_clock(5)
+    assert len(domain.outbox.claim_due(10)) == 1
