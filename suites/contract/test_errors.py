@@ -127,14 +127,17 @@ def test_sdk_maps_a_bad_key_to_authentication_error(simulator) -> None:
         client.v1.payment_intents.list()
 
 
-@pytest.mark.parametrize(("body", "headers", "status"), [
-    (b'{"amount": 2000}', {"Content-Type": "application/json"}, 400),
-    (b"amount=%ff%fe&currency=usd", {}, 400),
-    (b"a" * (1024 * 1024 + 10), {}, 413),
-    (b"&".join(b"k%d=1" % i for i in range(1200)), {}, 400),
-])
-def test_malformed_bodies(http, simulator, api_key, body: bytes, headers: dict,
-                          status: int) -> None:
+MALFORMED = {
+    "json body": (b'{"amount": 2000}', {"Content-Type": "application/json"}, 400),
+    "invalid utf-8": (b"amount=%ff%fe&currency=usd", {}, 400),
+    "over 1 MiB": (b"a" * (1024 * 1024 + 10), {}, 413),
+    "1200 fields": (b"&".join(b"k%d=1" % i for i in range(1200)), {}, 400),
+}
+
+
+@pytest.mark.parametrize("case", list(MALFORMED))
+def test_malformed_bodies(http, simulator, api_key, case: str) -> None:
+    body, headers, status = MALFORMED[case]
     response = call(http, simulator, api_key, "POST", "/v1/payment_intents", body, headers)
     assert response.status_code == status
     assert response.json()["error"]["type"] == "invalid_request_error"

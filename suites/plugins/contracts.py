@@ -53,10 +53,8 @@ class WireContracts:
         route = self.route(exchange.method, exchange.url)
         if route is None:
             return []
-        if 200 <= exchange.status < 300:
-            short = route.operation.response
-        else:
-            short = route.error_contract
+        ok = 200 <= exchange.status < 300
+        short = route.operation.response if ok else route.error_contract
         if short is None:
             return []
         return self.contracts.errors(contract_id(short), exchange.json())

@@ -1,0 +1,43 @@
+# paylab: the README's two commands. Each installs what is missing first (idempotent).
+SHELL := /bin/bash
+VENV  := .venv
+PY    := $(VENV)/bin/python
+STAMP := .stamps
+
+.PHONY: up test deps lint report bench clean
+
+up: deps
+	$(VENV)/bin/paylab up
+
+test: deps lint
+	$(VENV)/bin/paylab test
+
+deps: $(STAMP)/python $(STAMP)/node $(STAMP)/system
+
+lint: $(STAMP)/python
+	$(VENV)/bin/ruff check .
+
+report: deps
+	$(VENV)/bin/paylab report
+
+bench: $(STAMP)/python
+	$(PY) load/bench.py
+
+$(STAMP):
+	mkdir -p $(STAMP)
+
+$(STAMP)/python: pyproject.toml requirements.lock | $(STAMP)
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[dev]'
+	touch $@
+
+$(STAMP)/node: package.json package-lock.json | $(STAMP)
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(STAMP)/system: scripts/system-deps.sh | $(STAMP)
+	scripts/system-deps.sh
+	touch $@
+
+clean:
+	rm -rf $(VENV) node_modules $(STAMP) reports/allure-results reports/allure-report reports/load

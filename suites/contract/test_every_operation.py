@@ -1,0 +1,91 @@
+"""Each operation of the Stripe gateway and the control API answers within its contract.
+
+The autouse check in conftest validates every response; this file makes sure every
+operation in the routing tables is actually called, so none escapes that check.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import allure
+import stripe
+
+from simulator.control.routes import OPERATIONS as CONTROL
+from simulator.gateways import all_gateways
+from suites.plugins.contracts import WireContracts
+from suites.plugins.evidence import EvidenceSession, Exchange
+from suites.plugins.simulator import Control, LiveSimulator
+
+
+def test_every_stripe_and_control_operation_is_exercised(
+        stripe_client: stripe.StripeClient, control: Control, http: EvidenceSession,
+        wire_contracts: WireContracts, webhook_sink, api_key: str) -> None:
+    c = stripe_client.v1
+    we = c.webhook_endpoints.create(params={"url": f"{webhook_sink.url}/e",
+                                            "enabled_events": ["*"]})
+    pm = c.payment_methods.create(params={"type": "card", "card": {
+        "number": "4242424242424242", "exp_month": 1, "exp_year": 2031}})
+    c.payment_methods.retrieve(pm.id)
+    pi = c.payment_intents.create(params={"amount": 2000, "currency": "usd",
+                                          "capture_method": "manual"})
+    c.payment_intents.update(pi.id, params={"description": "every operation"})
+    c.payment_intents.confirm(pi.id, params={"payment_method": pm.id})
+    c.payment_intents.capture(pi.id)
+    c.payment_intents.retrieve(pi.id)
+    c.payment_intents.list()
+    c.payment_intents.cancel(c.payment_intents.create(params={"amount": 900,
+                                                              "currency": "usd"}).id)
+    charge = c.charges.list().data[0]
+    c.charges.retrieve(charge.id)
+    refund = c.refunds.create(params={"payment_intent": pi.id, "amount": 1})
+    c.refunds.retrieve(refund.id)
+    c.refunds.list()
+    c.events.retrieve(c.events.list().data[0].id)
+    c.webhook_endpoints.retrieve(we.id)
+    c.webhook_endpoints.update(we.id, params={"description": "x"})
+    c.webhook_endpoints.list()
+    delivery = control.wait_for(lambda: control.deliveries(api_key), lambda ds: bool(ds))[0]
+    c.webhook_endpoints.delete(we.id)
+    for path in ("health", "journal", "webhooks", "ledger", "openapi.json"):
+        control.get(path)
+    control.post(f"webhooks/{delivery['id']}/redeliver")
+    control.post("clock/advance", {"seconds": 0})
+    control.post("reset", {"api_key": api_key})
+
+    seen = {(r.operation.operation_id) for ex in http.exchanges
+            if (r := wire_contracts.route(ex.method, ex.url)) is not None}
+    expected = {op.operation_id for g in all_gateways() for op in g.operations}
+    expected |= {op.operation_id for op in CONTROL}
+    assert expected - seen == set(), "operations never exercised"
+
+
+def test_the_checker_catches_a_violation(wire_contracts: WireContracts) -> None:
+    """Guard against a contract check that could never fail."""
+    bad = Exchange("GET", "http://x/stripe/v1/payment_intents/pi_1", 200,
+                   b'{"id": "pi_1", "object": "charge", "amount": -5}')
+    assert wire_contracts.violations(bad)
+    bad_error = Exchange("POST", "http://x/stripe/v1/refunds", 400, b'{"message": "no"}')
+    assert wire_contracts.violations(bad_error)
+
+
+def test_schemathesis_finds_no_server_error_or_contract_violation(
+        simulator: LiveSimulator, tmp_path: Path) -> None:
+    """Property-based fuzzing of every operation from /_sim/openapi.json (bounded)."""
+    examples = os.environ.get("PAYLAB_FUZZ_EXAMPLES", "25")
+    junit = tmp_path / "schemathesis.xml"
+    cmd = [sys.executable, "-m", "schemathesis.cli", "run", f"{simulator.url}/_sim/openapi.json",
+           "--checks", "not_a_server_error,response_schema_conformance,"
+           "status_code_conformance,content_type_conformance",
+           "-H", "Authorization: Bearer sk_test_schemathesis", "--seed", "20261126",
+           "--max-examples", examples, "--generation-database", "none", "--no-color",
+           "--report", "junit", "--report-junit-path", str(junit), "--request-timeout", "10"]
+    with allure.step(f"schemathesis run, {examples} examples per operation"):
+        run = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=False)
+        allure.attach(run.stdout[-20000:], name="schemathesis output",
+                      attachment_type=allure.attachment_type.TEXT)
+    assert run.returncode == 0, run.stdout[-4000:]
+    assert "passed" in run.stdout

@@ -1,0 +1,134 @@
+"""Webhook endpoints and deliveries: signed so stripe.Webhook accepts them, shaped by the
+event contract, filtered by enabled_events, retried with backoff, all visible at /_sim."""
+
+from __future__ import annotations
+
+import itertools
+import json
+
+import pytest
+import stripe
+
+from suites.plugins.contracts import WireContracts
+from suites.plugins.simulator import Control
+from suites.plugins.webhook_sink import WebhookSink
+
+
+def subscribe(client: stripe.StripeClient, sink: WebhookSink, events: list[str]) -> str:
+    endpoint = client.v1.webhook_endpoints.create(params={
+        "url": f"{sink.url}/hooks/stripe", "enabled_events": events, "description": "sink"})
+    assert endpoint.secret.startswith("whsec_")
+    return endpoint.secret
+
+
+def pay(client: stripe.StripeClient) -> stripe.PaymentIntent:
+    return client.v1.payment_intents.create(params={
+        "amount": 2000, "currency": "usd", "payment_method": "pm_card_visa", "confirm": True})
+
+
+def test_deliveries_verify_with_the_stripe_sdk(stripe_client, webhook_sink: WebhookSink,
+                                               wire_contracts: WireContracts, http,
+                                               simulator, api_key: str) -> None:
+    secret = subscribe(stripe_client, webhook_sink, ["*"])
+    pi = pay(stripe_client)
+    received = webhook_sink.wait_for(3)
+    assert len(received) == 3
+    types = []
+    for delivery in received:
+        event = stripe.Webhook.construct_event(
+            delivery.body.decode(), delivery.headers["Stripe-Signature"], secret)
+        wire_contracts.check("stripe/event", json.loads(delivery.body))
+        assert delivery.headers["Content-Type"].startswith("application/json")
+        types.append(event.type)
+    assert sorted(types) == ["charge.succeeded", "payment_intent.created",
+                             "payment_intent.succeeded"]
+    succeeded = next(json.loads(d.body) for d in received
+                     if b'"payment_intent.succeeded"' in d.body)
+    assert succeeded["data"]["object"]["id"] == pi.id
+    assert succeeded["data"]["object"]["status"] == "succeeded"
+    retrieved = http.get(f"{simulator.stripe_url}/v1/events/{succeeded['id']}", timeout=10,
+                         headers={"Authorization": f"Bearer {api_key}"}).json()
+    assert retrieved == succeeded, "a webhook body is the event the API returns"
+
+
+def test_tampered_or_mis_keyed_deliveries_fail_verification(stripe_client,
+                                                            webhook_sink: WebhookSink) -> None:
+    secret = subscribe(stripe_client, webhook_sink, ["payment_intent.created"])
+    stripe_client.v1.payment_intents.create(params={"amount": 2000, "currency": "usd"})
+    (delivery,) = webhook_sink.wait_for(1)
+    header = delivery.headers["Stripe-Signature"]
+    tampered = delivery.body.decode().replace('"amount": 2000', '"amount": 1')
+    assert tampered != delivery.body.decode()
+    for body, key in ((tampered, secret), (delivery.body.decode(), "whsec_not_the_secret")):
+        with pytest.raises(stripe.SignatureVerificationError):
+            stripe.Webhook.construct_event(body, header, key)
+
+
+def test_enabled_events_filter_what_is_sent(stripe_client, webhook_sink: WebhookSink,
+                                            control: Control, api_key: str) -> None:
+    subscribe(stripe_client, webhook_sink, ["payment_intent.succeeded"])
+    pay(stripe_client)
+    assert len(webhook_sink.wait_for(1)) == 1
+    deliveries = control.wait_for(lambda: control.deliveries(api_key),
+                                  lambda ds: all(d["status"] == "delivered" for d in ds))
+    assert len(deliveries) == 1
+    assert b'"payment_intent.succeeded"' in webhook_sink.received[0].body
+
+
+def test_failed_deliveries_are_retried_with_backoff(stripe_client, webhook_sink: WebhookSink,
+                                                    control: Control, api_key: str) -> None:
+    webhook_sink.respond_with([500, 503, 200])
+    subscribe(stripe_client, webhook_sink, ["payment_intent.created"])
+    stripe_client.v1.payment_intents.create(params={"amount": 2000, "currency": "usd"})
+    received = webhook_sink.wait_for(3)
+    assert [r.answered for r in received] == [500, 503, 200]
+    assert len({r.body for r in received}) == 1, "every attempt carries the same event"
+    gaps = [b.at - a.at for a, b in itertools.pairwise(received)]
+    # schedule 1 s then 2 s, compressed 20x by the test simulator: ~0.05 s then ~0.1 s
+    assert gaps[1] > gaps[0] > 0.03, gaps
+    (delivery,) = control.wait_for(lambda: control.deliveries(api_key),
+                                   lambda ds: ds and ds[0]["status"] == "delivered")
+    assert [a["status_code"] for a in delivery["attempts"]] == [500, 503, 200]
+    assert delivery["attempt_count"] == 3
+
+
+def test_timeouts_count_as_failures(stripe_client, webhook_sink: WebhookSink,
+                                    control: Control, api_key: str) -> None:
+    webhook_sink.respond_with([2.5])  # longer than the test simulator's 2 s timeout
+    subscribe(stripe_client, webhook_sink, ["payment_intent.created"])
+    stripe_client.v1.payment_intents.create(params={"amount": 2000, "currency": "usd"})
+    (delivery,) = control.wait_for(lambda: control.deliveries(api_key),
+                                   lambda ds: ds and ds[0]["status"] == "delivered", timeout=15)
+    first, second = delivery["attempts"]
+    assert first["status_code"] is None and "timed out" in first["error"]
+    assert second["status_code"] == 200
+
+
+def test_redeliver_from_the_control_api(stripe_client, webhook_sink: WebhookSink,
+                                        control: Control, api_key: str) -> None:
+    subscribe(stripe_client, webhook_sink, ["payment_intent.created"])
+    stripe_client.v1.payment_intents.create(params={"amount": 2000, "currency": "usd"})
+    (delivery,) = control.wait_for(lambda: control.deliveries(api_key),
+                                   lambda ds: ds and ds[0]["status"] == "delivered")
+    control.post(f"webhooks/{delivery['id']}/redeliver")
+    assert len(webhook_sink.wait_for(2)) == 2
+    assert webhook_sink.received[0].body == webhook_sink.received[1].body
+
+
+def test_endpoint_lifecycle(stripe_client, webhook_sink: WebhookSink) -> None:
+    endpoints = stripe_client.v1.webhook_endpoints
+    created = endpoints.create(params={"url": f"{webhook_sink.url}/a",
+                                       "enabled_events": ["charge.succeeded"],
+                                       "metadata": {"team": "qa"}})
+    fetched = endpoints.retrieve(created.id)
+    assert "secret" not in fetched and fetched.url == f"{webhook_sink.url}/a"
+    updated = endpoints.update(created.id, params={"enabled_events": ["*"], "disabled": True})
+    assert (updated.enabled_events, updated.status) == (["*"], "disabled")
+    assert [e.id for e in endpoints.list().data] == [created.id]
+    deleted = endpoints.delete(created.id)
+    assert deleted.deleted is True
+    assert endpoints.list().data == []
+    with pytest.raises(stripe.InvalidRequestError) as caught:
+        endpoints.create(params={"url": f"{webhook_sink.url}/b",
+                                 "enabled_events": ["payment_intent.exploded"]})
+    assert caught.value.param == "enabled_events[0]"
