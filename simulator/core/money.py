@@ -6,6 +6,8 @@ rails exchange them; nothing here uses floats.
 
 from __future__ import annotations
 
+from simulator.core.errors import InvalidRequest
+
 # ISO 4217 currencies Stripe treats as zero-decimal. TWD is listed by Stripe as a
 # two-decimal currency on the API even though cents are not used in practice.
 ZERO_DECIMAL = frozenset({
@@ -46,3 +48,27 @@ def format_amount(amount: int, currency: str) -> str:
     whole, frac = divmod(abs(amount), 10**places) if places else (abs(amount), 0)
     text = f"{whole:,}" + (f".{frac:0{places}d}" if places else "")
     return f"{sign}{text} {currency.upper()}"
+
+
+def check_amount(amount: int, currency: str) -> None:
+    """Refuse an amount outside the currency's limits or a currency we do not support."""
+    if currency not in SUPPORTED_CURRENCIES:
+        raise InvalidRequest(
+            "parameter_invalid_string",
+            f"Invalid currency: {currency}. Stripe currently supports these currencies: "
+            f"{', '.join(sorted(SUPPORTED_CURRENCIES))}",
+            param="currency",
+        )
+    minimum = minimum_charge(currency)
+    if amount < minimum:
+        raise InvalidRequest(
+            "amount_too_small",
+            f"Amount must be at least {format_amount(minimum, currency)}",
+            param="amount",
+        )
+    if amount > MAXIMUM_AMOUNT:
+        raise InvalidRequest(
+            "amount_too_large",
+            f"Amount must be no more than {format_amount(MAXIMUM_AMOUNT, currency)}",
+            param="amount",
+        )

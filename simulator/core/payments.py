@@ -8,75 +8,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from simulator.core import money
 from simulator.core.cards import Behaviour, behaviour_from_doc
 from simulator.core.charges import Charges
 from simulator.core.clock import Clock
 from simulator.core.endpoints import merge_metadata
 from simulator.core.errors import CardDeclined, InvalidRequest, InvalidState
 from simulator.core.events import Events
+from simulator.core.lifecycle import (
+    AMOUNT_EDITABLE,
+    AUTHENTICATION_FAILED,
+    CANCELABLE,
+    CAPTURABLE,
+    CONFIRMABLE,
+    check_transition,
+    unexpected,
+)
 from simulator.core.methods import Methods
+from simulator.core.money import check_amount
 from simulator.core.objects import Doc, Objects
 from simulator.core.rand import Rand
 
 KIND = "payment_intent"
-
-#: Allowed status changes (gateways.md 5.5). Anything else is a bug in an operation.
-TRANSITIONS: dict[str, frozenset[str]] = {
-    "requires_payment_method": frozenset(
-        {"requires_confirmation", "requires_action", "processing", "requires_capture",
-         "succeeded", "requires_payment_method", "canceled"}
-    ),
-    "requires_confirmation": frozenset(
-        {"requires_payment_method", "requires_action", "processing", "requires_capture",
-         "succeeded", "canceled"}
-    ),
-    "requires_action": frozenset(
-        {"requires_payment_method", "processing", "requires_capture", "succeeded", "canceled"}
-    ),
-    "processing": frozenset({"requires_payment_method", "requires_capture", "succeeded"}),
-    "requires_capture": frozenset({"succeeded", "canceled"}),
-    "succeeded": frozenset(),
-    "canceled": frozenset(),
-}
-
-#: Which statuses each operation starts from.
-CONFIRMABLE = ("requires_payment_method", "requires_confirmation", "requires_action")
-CAPTURABLE = ("requires_capture",)
-CANCELABLE = ("requires_payment_method", "requires_capture", "requires_confirmation",
-              "requires_action")
-AMOUNT_EDITABLE = CONFIRMABLE
-
-CANCELLATION_REASONS = ("duplicate", "fraudulent", "requested_by_customer", "abandoned")
-
-AUTHENTICATION_FAILED = (
-    "The provided PaymentMethod has failed authentication. You can provide payment_method_data "
-    "or a new PaymentMethod to attempt to fulfill this PaymentIntent again."
-)
-
-
-def check_transition(current: str, new: str) -> None:
-    """Raise if the table does not allow `current -> new`."""
-    if new not in TRANSITIONS[current]:
-        raise InvalidState(
-            "payment_intent_unexpected_state",
-            f"A PaymentIntent cannot move from {current} to {new}.",
-        )
-
-
-_PAST = {"confirm": "confirmed", "capture": "captured", "cancel": "canceled",
-         "authenticate": "authenticated"}
-
-
-def _unexpected(doc: Doc, verb: str, allowed: tuple[str, ...]) -> InvalidState:
-    return InvalidState(
-        "payment_intent_unexpected_state",
-        f"You cannot {verb} this PaymentIntent because it has a status of {doc['status']}. "
-        f"Only a PaymentIntent with one of the following statuses may be {_PAST[verb]}: "
-        f"{', '.join(allowed)}.",
-        payment=doc,
-    )
-
 
 class Payments:
     """Create, confirm, authenticate, capture, cancel and update payments."""
@@ -110,7 +62,7 @@ class Payments:
     def create(self, tenant: str, gateway: str, params: dict[str, Any]) -> Doc:
         """A new payment; with `confirm` it is confirmed in the same call."""
         amount, currency = params["amount"], params["currency"].lower()
-        _check_amount(amount, currency)
+        check_amount(amount, currency)
         now = int(self.clock.now())
         pid = self.rand.new_id("pi")
         doc: Doc = {
@@ -156,7 +108,7 @@ class Payments:
         with self.objects.store.atomic():
             doc = self.get(tenant, payment_id)
             if doc["status"] not in CONFIRMABLE:
-                raise _unexpected(doc, "confirm", CONFIRMABLE)
+                raise unexpected(doc, "confirm", CONFIRMABLE)
             if params.get("return_url"):
                 doc["return_url"] = params["return_url"]
             if params.get("receipt_email"):
@@ -188,7 +140,7 @@ class Payments:
             doc = self.get(tenant, payment_id)
             auth = doc.get("authentication") or {}
             if doc["status"] != "requires_action" or auth.get("status") != "pending":
-                raise _unexpected(doc, "authenticate", ("requires_action",))
+                raise unexpected(doc, "authenticate", ("requires_action",))
             method = self.methods.get(tenant, doc["payment_method"])
             if result == "passed":
                 doc["authentication"] = {**auth, "status": "passed"}
@@ -222,7 +174,7 @@ class Payments:
         with self.objects.store.atomic():
             doc = self.get(tenant, payment_id)
             if doc["status"] not in CAPTURABLE:
-                raise _unexpected(doc, "capture", CAPTURABLE)
+                raise unexpected(doc, "capture", CAPTURABLE)
             amount = doc["amount_capturable"] if amount_to_capture is None else amount_to_capture
             if amount > doc["amount_capturable"]:
                 raise InvalidRequest(
@@ -251,7 +203,7 @@ class Payments:
         with self.objects.store.atomic():
             doc = self.get(tenant, payment_id)
             if doc["status"] not in CANCELABLE:
-                raise _unexpected(doc, "cancel", CANCELABLE)
+                raise unexpected(doc, "cancel", CANCELABLE)
             if doc["status"] == "requires_capture" and doc["latest_charge"]:
                 charge = self.charges.get(tenant, doc["latest_charge"])
                 charge.update(amount_refunded=charge["amount"], amount_released=charge["amount"],
@@ -286,7 +238,7 @@ class Payments:
             if "amount" in params or "currency" in params:
                 doc["amount"] = params.get("amount", doc["amount"])
                 doc["currency"] = params.get("currency", doc["currency"]).lower()
-                _check_amount(doc["amount"], doc["currency"])
+                check_amount(doc["amount"], doc["currency"])
             for key in ("description", "receipt_email", "statement_descriptor", "capture_method",
                         "customer"):
                 if key in params:
@@ -374,27 +326,4 @@ class Payments:
         return CardDeclined(
             error["code"], error["message"], decline_code=error["decline_code"],
             payment=doc, charge=charge["id"], method=method,
-        )
-
-
-def _check_amount(amount: int, currency: str) -> None:
-    if currency not in money.SUPPORTED_CURRENCIES:
-        raise InvalidRequest(
-            "parameter_invalid_string",
-            f"Invalid currency: {currency}. Stripe currently supports these currencies: "
-            f"{', '.join(sorted(money.SUPPORTED_CURRENCIES))}",
-            param="currency",
-        )
-    minimum = money.minimum_charge(currency)
-    if amount < minimum:
-        raise InvalidRequest(
-            "amount_too_small",
-            f"Amount must be at least {money.format_amount(minimum, currency)}",
-            param="amount",
-        )
-    if amount > money.MAXIMUM_AMOUNT:
-        raise InvalidRequest(
-            "amount_too_large",
-            f"Amount must be no more than {money.format_amount(money.MAXIMUM_AMOUNT, currency)}",
-            param="amount",
         )

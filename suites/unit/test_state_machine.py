@@ -6,31 +6,31 @@ import itertools
 
 import pytest
 
-from simulator.core import payments
+from simulator.core import lifecycle
 from simulator.core.domain import Domain
 from simulator.core.errors import CardDeclined, InvalidRequest, InvalidState
 from suites.unit.conftest import TENANT
 
-STATUSES = tuple(payments.TRANSITIONS)
+STATUSES = tuple(lifecycle.TRANSITIONS)
 
 
 def test_terminal_statuses_have_no_way_out() -> None:
-    assert payments.TRANSITIONS["succeeded"] == frozenset()
-    assert payments.TRANSITIONS["canceled"] == frozenset()
+    assert lifecycle.TRANSITIONS["succeeded"] == frozenset()
+    assert lifecycle.TRANSITIONS["canceled"] == frozenset()
 
 
 def test_every_target_is_a_known_status() -> None:
-    for source, targets in payments.TRANSITIONS.items():
+    for source, targets in lifecycle.TRANSITIONS.items():
         assert targets <= set(STATUSES), source
 
 
 @pytest.mark.parametrize(("source", "target"), list(itertools.product(STATUSES, STATUSES)))
 def test_check_transition_matches_the_table(source: str, target: str) -> None:
-    if target in payments.TRANSITIONS[source]:
-        payments.check_transition(source, target)
+    if target in lifecycle.TRANSITIONS[source]:
+        lifecycle.check_transition(source, target)
     else:
         with pytest.raises(InvalidState):
-            payments.check_transition(source, target)
+            lifecycle.check_transition(source, target)
 
 
 def new(domain: Domain, **params) -> dict:
@@ -57,10 +57,10 @@ def reach(domain: Domain, status: str) -> dict:
 
 REACHABLE = [s for s in STATUSES if s != "processing"]
 OPERATIONS = {
-    "confirm": (payments.CONFIRMABLE,
+    "confirm": (lifecycle.CONFIRMABLE,
                 lambda d, pid: d.payments.confirm(TENANT, pid, {"payment_method": "pm_card_visa"})),
-    "capture": (payments.CAPTURABLE, lambda d, pid: d.payments.capture(TENANT, pid)),
-    "cancel": (payments.CANCELABLE, lambda d, pid: d.payments.cancel(TENANT, pid)),
+    "capture": (lifecycle.CAPTURABLE, lambda d, pid: d.payments.capture(TENANT, pid)),
+    "cancel": (lifecycle.CANCELABLE, lambda d, pid: d.payments.cancel(TENANT, pid)),
 }
 
 
@@ -73,7 +73,7 @@ def test_operations_run_exactly_from_their_allowed_statuses(domain: Domain, stat
     assert pay["status"] == status
     if status in allowed:
         after = run(domain, pay["id"])
-        assert after["status"] in payments.TRANSITIONS[status]
+        assert after["status"] in lifecycle.TRANSITIONS[status]
     else:
         with pytest.raises(InvalidState) as caught:
             run(domain, pay["id"])
