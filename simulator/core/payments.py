@@ -122,8 +122,8 @@ class Payments:
                 raise InvalidState(
                     "payment_intent_unexpected_state",
                     "You cannot confirm this PaymentIntent because it's missing a payment "
-                    "method. To confirm the PaymentIntent with cus_xxx, specify a payment "
-                    "method attached to this customer along with the customer ID.",
+                    "method. You can either update the PaymentIntent with a payment method and "
+                    "then confirm it again, or confirm it again directly with a payment method.",
                     param="payment_method",
                     payment=doc,
                 )
@@ -148,22 +148,14 @@ class Payments:
                 decline = self._attempt(tenant, doc, method, behaviour.then or Behaviour(),
                                         authenticated=True)
             else:
-                previous = {"status": doc["status"]}
-                doc["authentication"] = {**auth, "status": result}
-                check_transition(doc["status"], "requires_payment_method")
-                doc["status"] = "requires_payment_method"
-                doc["last_payment_error"] = {
-                    "category": "authentication_failed",
-                    "code": "payment_intent_authentication_failure",
-                    "decline_code": None,
-                    "message": AUTHENTICATION_FAILED,
-                    "charge": None,
-                    "payment_method": method,
-                }
-                doc["payment_method"] = None
-                self.objects.update(tenant, KIND, doc)
-                self.events.emit(tenant, doc["gateway"], "payment_intent.payment_failed", KIND,
-                                 doc, previous)
+                self._move(tenant, doc, "requires_payment_method", "payment_intent.payment_failed",
+                           authentication={**auth, "status": result}, payment_method=None,
+                           last_payment_error={
+                               "category": "authentication_failed",
+                               "code": "payment_intent_authentication_failure",
+                               "decline_code": None, "message": AUTHENTICATION_FAILED,
+                               "charge": None, "payment_method": method,
+                           })
                 decline = None
         if decline is not None:
             raise decline
@@ -188,14 +180,10 @@ class Payments:
             charge.update(captured=True, amount_captured=amount, amount_refunded=released,
                           amount_released=released)
             self.charges.save(tenant, charge)
-            previous = {"status": doc["status"], "amount_received": doc["amount_received"]}
-            check_transition(doc["status"], "succeeded")
-            doc.update(status="succeeded", amount_received=amount, amount_capturable=0)
-            self.objects.update(tenant, KIND, doc)
             self.events.emit(tenant, doc["gateway"], "charge.captured", "charge", charge,
                              {"captured": False, "amount_captured": 0})
-            self.events.emit(tenant, doc["gateway"], "payment_intent.succeeded", KIND, doc,
-                             previous)
+            self._move(tenant, doc, "succeeded", "payment_intent.succeeded",
+                       amount_received=amount, amount_capturable=0)
         return doc
 
     def cancel(self, tenant: str, payment_id: str, reason: str | None = None) -> Doc:
@@ -211,13 +199,9 @@ class Payments:
                 self.charges.save(tenant, charge)
                 self.events.emit(tenant, doc["gateway"], "charge.refunded", "charge", charge,
                                  {"amount_refunded": 0, "refunded": False})
-            previous = {"status": doc["status"]}
-            check_transition(doc["status"], "canceled")
-            doc.update(status="canceled", canceled_at=int(self.clock.now()),
-                       cancellation_reason=reason, amount_capturable=0)
-            self.objects.update(tenant, KIND, doc)
-            self.events.emit(tenant, doc["gateway"], "payment_intent.canceled", KIND, doc,
-                             previous)
+            self._move(tenant, doc, "canceled", "payment_intent.canceled",
+                       canceled_at=int(self.clock.now()), cancellation_reason=reason,
+                       amount_capturable=0)
         return doc
 
     def update(self, tenant: str, payment_id: str, params: dict[str, Any]) -> Doc:
@@ -254,6 +238,14 @@ class Payments:
         return doc
 
     # -- internals ------------------------------------------------------------------------
+    def _move(self, tenant: str, doc: Doc, status: str, event_type: str, **changes: Any) -> None:
+        """Take a transition from the table: apply it, save the payment, emit its event."""
+        previous = {"status": doc["status"]}
+        check_transition(doc["status"], status)
+        doc.update(status=status, **changes)
+        self.objects.update(tenant, KIND, doc)
+        self.events.emit(tenant, doc["gateway"], event_type, KIND, doc, previous)
+
     def _method_from(self, tenant: str, params: dict[str, Any]) -> Doc | None:
         data = params.get("payment_method_data")
         if data:
@@ -269,14 +261,9 @@ class Payments:
     def _confirm_in_tx(self, tenant: str, doc: Doc, method: Doc) -> CardDeclined | None:
         behaviour = behaviour_from_doc(method["card"]["behaviour"])
         if behaviour.outcome in ("authenticate", "authenticate_then"):
-            previous = {"status": doc["status"]}
-            check_transition(doc["status"], "requires_action")
-            doc["status"] = "requires_action"
-            doc["authentication"] = {"status": "pending", "kind": "three_d_secure"}
-            doc["last_payment_error"] = None
-            self.objects.update(tenant, KIND, doc)
-            self.events.emit(tenant, doc["gateway"], "payment_intent.requires_action", KIND, doc,
-                             previous)
+            self._move(tenant, doc, "requires_action", "payment_intent.requires_action",
+                       authentication={"status": "pending", "kind": "three_d_secure"},
+                       last_payment_error=None)
             return None
         return self._attempt(tenant, doc, method, behaviour)
 
@@ -287,29 +274,19 @@ class Payments:
         approved = behaviour.outcome not in ("decline", "block")
         charge = self.charges.create(tenant, doc, method, behaviour, approved=approved,
                                      authenticated=authenticated)
-        previous = {"status": doc["status"]}
         doc["latest_charge"] = charge["id"]
         gateway = doc["gateway"]
         if approved:
             manual = doc["capture_method"] != "automatic"
-            new_status = "requires_capture" if manual else "succeeded"
-            check_transition(doc["status"], new_status)
-            doc.update(
-                status=new_status,
-                last_payment_error=None,
-                amount_capturable=doc["amount"] if manual else 0,
-                amount_received=0 if manual else doc["amount"],
-            )
-            self.objects.update(tenant, KIND, doc)
             self.events.emit(tenant, gateway, "charge.succeeded", "charge", charge)
-            self.events.emit(
-                tenant, gateway,
+            self._move(
+                tenant, doc, "requires_capture" if manual else "succeeded",
                 "payment_intent.amount_capturable_updated" if manual
                 else "payment_intent.succeeded",
-                KIND, doc, previous,
+                last_payment_error=None, amount_capturable=doc["amount"] if manual else 0,
+                amount_received=0 if manual else doc["amount"],
             )
             return None
-        check_transition(doc["status"], "requires_payment_method")
         error = {
             "category": "card_declined",
             "code": charge["failure_code"],
@@ -318,11 +295,9 @@ class Payments:
             "charge": charge["id"],
             "payment_method": method,
         }
-        doc.update(status="requires_payment_method", last_payment_error=error,
-                   payment_method=None)
-        self.objects.update(tenant, KIND, doc)
         self.events.emit(tenant, gateway, "charge.failed", "charge", charge)
-        self.events.emit(tenant, gateway, "payment_intent.payment_failed", KIND, doc, previous)
+        self._move(tenant, doc, "requires_payment_method", "payment_intent.payment_failed",
+                   last_payment_error=error, payment_method=None)
         return CardDeclined(
             error["code"], error["message"], decline_code=error["decline_code"],
             payment=doc, charge=charge["id"], method=method,
