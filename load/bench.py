@@ -21,6 +21,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -138,6 +139,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=float, default=5.0, help="seconds per case")
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--latency-connections", type=int, default=128,
+                        help="connections for the injected-latency case")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
 
@@ -155,6 +158,11 @@ def main() -> int:
         wait_healthy(sim_url, process=sim)
         time.sleep(0.3)  # the baseline has no health endpoint; it starts in milliseconds
         key = {"Authorization": f"Bearer sk_test_{uuid.uuid4().hex}", **FORM}
+        slow_key = f"sk_test_{uuid.uuid4().hex}"
+        urllib.request.urlopen(urllib.request.Request(  # noqa: S310 - loopback
+            f"{sim_url}/_sim/scenario?tenant={slow_key}", method="PUT",
+            data=b"rules: [{name: fixed-50ms, effects: [{latency: {fixed: 50}}]}]"))
+        slow = {"Authorization": f"Bearer {slow_key}", **FORM}
         n = args.connections
         results = [
             http_case("trivial aiohttp handler (ceiling)", f"http://127.0.0.1:{base_port}/x",
@@ -166,6 +174,10 @@ def main() -> int:
                       lambda i: f"amount={1000 + i}&currency=usd&payment_method=pm_card_visa"
                                 "&confirm=true", key, n, args.duration),
             sdk_case(sim_url, n, args.duration),
+            http_case("POST /stripe/v1/payment_intents, 50 ms injected",
+                      f"{sim_url}/stripe/v1/payment_intents",
+                      lambda i: f"amount={1000 + i}&currency=usd", slow, args.latency_connections,
+                      args.duration),
         ]
     finally:
         for proc in (sim, baseline):
@@ -179,6 +191,11 @@ def main() -> int:
     for r in results:
         print(f"{r.case:<48}{r.connections:>6}{r.rps:>10.0f}{r.p50_ms:>9.2f}{r.p99_ms:>9.2f}"
               f"{r.errors:>8}{r.rps / ceiling:>11.0%}")
+    injected = results[-1]
+    ideal = injected.connections / 0.050
+    print(f"\ninjected 50 ms on {injected.connections} connections: {injected.rps:.0f} req/s = "
+          f"{injected.rps / ideal:.0%} of the ideal {ideal:.0f}; p50 {injected.p50_ms:.1f} ms, "
+          f"p99 {injected.p99_ms:.1f} ms (target: within a few ms of 50)")
     if args.json:
         args.json.write_text(json.dumps([asdict(r) for r in results], indent=2))
     return 0 if all(r.errors == 0 for r in results) else 1

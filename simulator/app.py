@@ -21,6 +21,10 @@ from simulator.core.store import Store
 from simulator.gateways import all_gateways
 from simulator.middlewares import journal_middleware
 from simulator.openapi import build_openapi
+from simulator.scenarios.engine import ScenarioEngine
+from simulator.scenarios.http import scenario_middleware
+from simulator.scenarios.loader import load_file
+from simulator.scheduler import Scheduler
 from simulator.settings import Settings
 from simulator.webhooks.dispatcher import Dispatcher
 
@@ -29,6 +33,8 @@ log = logging.getLogger("paylab")
 SETTINGS = web.AppKey("settings", Settings)
 DOMAIN = web.AppKey("domain", Domain)
 DISPATCHER = web.AppKey("dispatcher", Dispatcher)
+ENGINE = web.AppKey("engine", ScenarioEngine)
+SCHEDULER = web.AppKey("scheduler", Scheduler)
 
 
 def create_app(settings: Settings, contracts: Contracts | None = None) -> web.Application:
@@ -38,11 +44,27 @@ def create_app(settings: Settings, contracts: Contracts | None = None) -> web.Ap
     domain = Domain(store, Clock(settings.time_scale), settings.seed, settings.retry_schedule)
     gateways = all_gateways()
 
+    def tenant_of(credential: str) -> str:
+        for gateway in gateways:
+            if gateway.tenant_of is not None and (tenant := gateway.tenant_of(credential)):
+                return tenant
+        return credential
+
+    engine = ScenarioEngine(domain.clock, settings.seed, tenant_of, store)
+    engine.restore(contracts)
+    if settings.scenario:
+        engine.load(load_file(settings.scenario, contracts, tenant_of))
+    domain.payments.risk = engine
+    domain.outbox.chaos = engine.chaos
+
     app = web.Application(middlewares=[
         journal_middleware(domain.journal, {g.prefix: g.name for g in gateways}),
+        scenario_middleware(engine, domain, {g.prefix: (g.facts, g.fault)
+                                             for g in gateways if g.facts and g.fault}),
     ])
     app[SETTINGS] = settings
     app[DOMAIN] = domain
+    app[ENGINE] = engine
     for gateway in gateways:
         app.add_subapp(gateway.prefix, gateway.build(domain, contracts, settings.base_url))
 
@@ -51,13 +73,14 @@ def create_app(settings: Settings, contracts: Contracts | None = None) -> web.Ap
         return build_openapi(contracts, gateways, CONTROL_OPERATIONS)
 
     app.add_subapp("/_sim", control.build(ControlContext(
-        domain, contracts, gateways, {"db": settings.db}, openapi,
+        domain, contracts, engine, gateways, {"db": settings.db}, openapi,
     )))
     app[DISPATCHER] = Dispatcher(
         domain,
         {g.name: g.notifier(domain, settings.base_url) for g in gateways},
         timeout=settings.webhook_timeout,
     )
+    app[SCHEDULER] = Scheduler(domain)
     app.cleanup_ctx.append(_lifetime)
     return app
 
@@ -65,11 +88,14 @@ def create_app(settings: Settings, contracts: Contracts | None = None) -> web.Ap
 async def _lifetime(app: web.Application) -> AsyncIterator[None]:
     """Run the dispatcher while the app serves; close state after it stops."""
     domain = app[DOMAIN]
-    task = asyncio.create_task(app[DISPATCHER].run(), name="webhook-dispatcher")
+    tasks = [asyncio.create_task(app[DISPATCHER].run(), name="webhook-dispatcher"),
+             asyncio.create_task(app[SCHEDULER].run(), name="timer-scheduler")]
     if domain.recovered_deliveries:
         log.info("resuming %d webhook deliveries left in flight", domain.recovered_deliveries)
     yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    for task in tasks:
+        task.cancel()
+    for task in tasks:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
     domain.store.close()

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from simulator.scenarios.model import ScenarioError
 from simulator.settings import Settings, parse_schedule
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -73,13 +74,9 @@ def _cmd_serve(args: argparse.Namespace, *, stack: bool) -> int:
     logging.basicConfig(level=args.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
-    if args.scenario:
-        print("paylab: --scenario needs the scenario engine, which this build does not have "
-              "yet; start without it.", file=sys.stderr)
-        return 2
     try:
         settings = Settings.from_env(
-            host=args.host, port=args.port, db=args.db, seed=args.seed,
+            host=args.host, port=args.port, db=args.db, seed=args.seed, scenario=args.scenario,
             time_scale=args.time_scale, public_url=args.public_url,
             retry_schedule=args.retry_schedule, webhook_timeout=args.webhook_timeout,
         )
@@ -88,6 +85,9 @@ def _cmd_serve(args: argparse.Namespace, *, stack: bool) -> int:
         return 2
     try:
         _run(_serve(settings, stack=stack))
+    except ScenarioError as exc:
+        print(f"paylab: scenario {settings.scenario}: {exc}", file=sys.stderr)
+        return 2
     except OSError as exc:
         print(f"paylab: cannot listen on {settings.host}:{settings.port}: {exc.strerror}. "
               "Is another paylab running? Choose another --port.", file=sys.stderr)
@@ -121,6 +121,8 @@ async def _serve(settings: Settings, *, stack: bool) -> None:
         f"  Stripe API      {base}/stripe   e.g. StripeClient('sk_test_...', "
         f"base_addresses={{'api': '{base}/stripe'}})",
         f"  control API     {base}/_sim/health   {base}/_sim/openapi.json",
+        f"  scenario        {base}/_sim/scenario   "
+        f"({settings.scenario or 'none; PUT one or pick a preset'})",
     ]
     if stack:
         lines.append(f"  journal         {base}/_sim/journal   webhooks: {base}/_sim/webhooks")

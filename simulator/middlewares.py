@@ -9,6 +9,8 @@ from aiohttp import web
 from simulator.core.journal import Entry, Journal
 
 RUN_HEADER = "X-Paylab-Run"
+#: Scenario faults after which the client got no HTTP answer at all (journal status 0).
+NO_ANSWER = frozenset({"reset", "empty_reply", "hang"})
 
 
 def journal_middleware(journal: Journal, prefixes: dict[str, str]) -> web.Middleware:
@@ -30,6 +32,8 @@ def journal_middleware(journal: Journal, prefixes: dict[str, str]) -> web.Middle
             status = exc.status
             raise
         finally:
+            if request.get("paylab.fault") in NO_ANSWER:
+                status = 0
             journal.append(Entry(
                 at=time.time(),
                 gateway=gateway,
@@ -40,7 +44,8 @@ def journal_middleware(journal: Journal, prefixes: dict[str, str]) -> web.Middle
                 latency_ms=(time.perf_counter() - started) * 1000,
                 request_id=request.get("paylab.request_id"),
                 run_id=request.headers.get(RUN_HEADER),
-                idempotency_key=request.get("paylab.idempotency_key"),
+                idempotency_key=request.get("paylab.idempotency_key")
+                or request.headers.get("Idempotency-Key"),
                 effect=request.get("paylab.effect"),
             ))
 

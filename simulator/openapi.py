@@ -103,7 +103,7 @@ def _operation(bundler: _Bundler, gateway: str, op: Operation, error_ref: str | 
     statuses = set(op.errors) | ({401} if secured else set())
     if op.method == "POST":
         statuses |= {413}
-    if op.request or op.query:
+    if op.request or op.query or op.request_body:
         statuses |= {400}
     statuses |= {503} if secured else set()
     for status in sorted(statuses):
@@ -118,10 +118,11 @@ def _operation(bundler: _Bundler, gateway: str, op: Operation, error_ref: str | 
         "parameters": parameters,
         "responses": responses,
     }
-    if op.request:
+    body = op.request or op.request_body
+    if body:
         out["requestBody"] = {
             "required": False,
-            "content": {op.content_type: {"schema": bundler.ref(op.request)}},
+            "content": {op.content_type: {"schema": bundler.ref(body)}},
         }
     if secured:
         out["security"] = [{gateway: []}]

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import allure
 import pytest
 
-pytest_plugins = [
+pytest.register_assert_rewrite("suites.plugins")
+
+from suites.plugins.contracts import check_exchanges  # noqa: E402 - after the rewrite hook
+
+pytest_plugins = [  # in dependency order, so each is imported once, as a plugin
     "suites.plugins.evidence",
-    "suites.plugins.contracts",
     "suites.plugins.simulator",
+    "suites.plugins.contracts",
+    "suites.plugins.scenarios",
     "suites.plugins.webhook_sink",
 ]
 
@@ -42,6 +48,21 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         layer = layer_of(Path(item.fspath))
         if layer is not None:
             item.add_marker(getattr(pytest.mark, layer))
+
+
+#: Layers whose every HTTP response is checked against contracts/ after each test.
+CHECKED_LAYERS = ("contract", "reliability")
+
+
+@pytest.fixture(autouse=True)
+def _responses_conform(request: pytest.FixtureRequest) -> Iterator[None]:
+    if layer_of(Path(request.node.fspath)) not in CHECKED_LAYERS:
+        yield
+        return
+    session = request.getfixturevalue("http")
+    checker = request.getfixturevalue("wire_contracts")
+    yield
+    check_exchanges(checker, session.exchanges)
 
 
 @pytest.fixture(autouse=True)

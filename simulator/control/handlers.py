@@ -16,6 +16,7 @@ from simulator.contracts import Contracts, contract_id
 from simulator.core.domain import Domain
 from simulator.core.ledger import ledger
 from simulator.gateways.spec import Gateway, Operation
+from simulator.scenarios.engine import ScenarioEngine
 
 log = logging.getLogger("paylab.control")
 
@@ -63,6 +64,7 @@ class ControlContext:
 
     domain: Domain
     contracts: Contracts
+    engine: ScenarioEngine
     gateways: list[Gateway]
     settings_summary: dict[str, Any]
     openapi: Callable[[], dict[str, Any]]
@@ -105,6 +107,10 @@ class ControlContext:
         """A tenant id, or the tenant an API key maps to on any gateway."""
         if not value:
             return None
+        return self.tenant_or_self(value)
+
+    def tenant_or_self(self, value: str) -> str:
+        """The tenant a credential maps to, or the value itself (already a tenant id)."""
         for gateway in self.gateways:
             if gateway.tenant_of is not None and (tenant := gateway.tenant_of(value)):
                 return tenant
@@ -131,6 +137,7 @@ async def reset(ctx: ControlContext, request: web.Request, params: Mapping) -> d
     """POST /_sim/reset"""
     tenant = ctx.tenant(params.get("tenant") or params.get("api_key"))
     ctx.domain.reset(tenant)
+    ctx.engine.forget_tenants(tenant)
     return {"reset": tenant or "all"}
 
 
@@ -139,7 +146,7 @@ async def journal(ctx: ControlContext, request: web.Request, params: Mapping) ->
     entries = ctx.domain.journal.read(
         after=params.get("after", 0), limit=params.get("limit", 200),
         gateway=params.get("gateway"), tenant=ctx.tenant(params.get("tenant")),
-        run_id=params.get("run"),
+        run_id=params.get("run"), direction=params.get("direction"),
     )
     return {"entries": entries,
             "next_after": entries[-1]["seq"] if entries else params.get("after", 0)}

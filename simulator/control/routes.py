@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from simulator.control import handlers as h
+from simulator.control import scenario as s
 from simulator.gateways.spec import Operation as Op
 
 _J = "application/json"
+_SQ = "control/scenario#/$defs/put_query"
 
 OPERATIONS: tuple[Op, ...] = (
     Op("GET", "/health", "Health", h.health, "Liveness, seed, clock and backlog",
@@ -28,6 +30,17 @@ OPERATIONS: tuple[Op, ...] = (
     Op("GET", "/ledger", "Ledger", h.get_ledger, "Ground truth per payment",
        query="control/ledger#/$defs/query", response="control/ledger", errors=(400,),
        content_type=_J),
+    Op("GET", "/scenario", "GetScenario", s.get_scenario, "The active scenario and counters",
+       query=_SQ, response="control/scenario#/$defs/state",
+       errors=(400,), content_type=_J),
+    Op("PUT", "/scenario", "PutScenario", s.put_scenario,
+       "Activate a scenario (YAML or JSON body) or a preset", query=_SQ,
+       request_body="control/scenario", response="control/scenario#/$defs/state",
+       errors=(400,), content_type=_J),
+    Op("DELETE", "/scenario", "DeleteScenario", s.delete_scenario, "Deactivate the scenario",
+       query=_SQ, response="control/scenario#/$defs/cleared", errors=(400,), content_type=_J),
+    Op("GET", "/scenario/presets", "ScenarioPresets", s.presets, "The shipped presets",
+       response="control/scenario#/$defs/presets", errors=(), content_type=_J),
     Op("GET", "/openapi.json", "OpenAPI", h.openapi, "This document", errors=(),
        content_type=_J),
 )

@@ -39,6 +39,11 @@ class Behaviour:
     risk_level: str = "normal"
     risk_score: int = 20
     then: Behaviour | None = None
+    #: processing: virtual seconds before the payment settles with `then`
+    delay: float = 0.0
+    #: set when a fraud rule shaped this attempt: the rule's name, and whether it opens a review
+    rule: str | None = None
+    review: bool = False
 
 
 @dataclass(frozen=True)
@@ -65,6 +70,11 @@ class Card:
         }
 
 
+def behaviour_doc(b: Behaviour) -> dict[str, Any]:
+    """The stored form of a behaviour."""
+    return _behaviour_doc(b)
+
+
 def _behaviour_doc(b: Behaviour) -> dict[str, Any]:
     doc = {k: v for k, v in b.__dict__.items() if k != "then"}
     doc["then"] = _behaviour_doc(b.then) if b.then else None
@@ -72,9 +82,10 @@ def _behaviour_doc(b: Behaviour) -> dict[str, Any]:
 
 
 def behaviour_from_doc(doc: dict[str, Any]) -> Behaviour:
-    """Rebuild a stored behaviour."""
+    """Rebuild a stored behaviour (fields added later take their defaults)."""
     then = doc.get("then")
-    return Behaviour(**{**doc, "then": behaviour_from_doc(then) if then else None})
+    known = {k: v for k, v in doc.items() if k in Behaviour.__dataclass_fields__}
+    return Behaviour(**{**known, "then": behaviour_from_doc(then) if then else None})
 
 
 def _behaviour(entry: dict[str, Any]) -> Behaviour:

@@ -13,6 +13,8 @@ _SELLER_MESSAGES = {
     "authorized": "Payment complete.",
     "issuer_declined": "The bank did not return any further details with this decline.",
     "blocked": "Stripe blocked this payment as too risky.",
+    "manual_review": "Stripe evaluated this payment as having elevated risk, and placed it in "
+                     "review.",
 }
 
 
@@ -45,10 +47,13 @@ class Charges:
         """Record an authorisation attempt and its outcome."""
         blocked = behaviour.outcome == "block"
         capture_now = approved and payment["capture_method"] == "automatic"
-        if approved:
+        if approved and behaviour.review:
+            outcome_type, network, reason = "manual_review", "approved_by_network", "rule"
+        elif approved:
             outcome_type, network, reason = "authorized", "approved_by_network", None
         elif blocked:
-            outcome_type, network, reason = "blocked", "not_sent_to_network", "highest_risk_level"
+            outcome_type, network = "blocked", "not_sent_to_network"
+            reason = "rule" if behaviour.rule else "highest_risk_level"
         else:
             outcome_type, network, reason = "issuer_declined", "declined_by_network", (
                 behaviour.decline_code
@@ -85,6 +90,8 @@ class Charges:
                 "risk_level": behaviour.risk_level,
                 "risk_score": behaviour.risk_score,
                 "seller_message": _SELLER_MESSAGES[outcome_type],
+                "rule": {"id": behaviour.rule, "action": "review" if behaviour.review else "block"}
+                if behaviour.rule else None,
             },
         }
         return self.objects.insert(tenant, KIND, charge, parent=payment["id"])

@@ -1,9 +1,10 @@
-"""An injectable virtual clock: wall time plus an offset the control API can advance.
+"""An injectable virtual clock that runs `time_scale` times as fast as the wall clock,
+plus an offset the control API can advance.
 
-Domain timestamps (created, expiries, retry due times) come from here. Webhook signature
-timestamps use the real wall clock, because receivers check them against theirs.
-`time_scale` compresses waiting: a retry due in 60 virtual seconds is waited for
-60 / time_scale real seconds.
+Domain timestamps (created, expiries, retry due times, scenario windows) come from here,
+so `--time-scale 20` makes a retry due in 60 virtual seconds arrive after 3 real seconds.
+Webhook signature timestamps use the real wall clock, because receivers check them
+against theirs.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ class Clock:
             raise ValueError("time_scale must be positive")
         self.time_scale = time_scale
         self._wall = wall
+        self._start = wall()
         self._offset = 0.0
         self._listeners: list[Callable[[], None]] = []
 
@@ -30,7 +32,8 @@ class Clock:
 
     def now(self) -> float:
         """Current virtual time in unix seconds."""
-        return self._wall() + self._offset
+        wall = self._wall()
+        return wall + (wall - self._start) * (self.time_scale - 1) + self._offset
 
     def wall(self) -> float:
         """Real time in unix seconds (for signatures and latency figures)."""
@@ -39,6 +42,12 @@ class Clock:
     def set_offset(self, offset: float) -> None:
         """Restore a persisted offset (used at start-up)."""
         self._offset = float(offset)
+
+    def not_before(self, floor: float) -> None:
+        """Never run behind `floor` (the newest stored timestamp), e.g. after a restart of a
+        fast clock; later advances and time persist as usual."""
+        if self.now() < floor:
+            self._offset += floor - self.now()
 
     def advance(self, seconds: float) -> float:
         """Move virtual time forward; returns the new virtual now."""

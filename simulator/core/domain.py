@@ -20,7 +20,9 @@ from simulator.core.outbox import DEFAULT_RETRY_SCHEDULE, Outbox
 from simulator.core.payments import Payments
 from simulator.core.rand import Rand
 from simulator.core.refunds import Refunds
+from simulator.core.reviews import Reviews
 from simulator.core.store import Store
+from simulator.core.timers import Timers
 
 
 class Domain:
@@ -38,6 +40,9 @@ class Domain:
         boots = int(store.get_meta("boots", "0") or 0)
         store.set_meta("boots", str(boots + 1))
         clock.set_offset(float(store.get_meta("clock_offset", "0") or 0))
+        newest = store.one("SELECT MAX(created) FROM objects")
+        if newest and newest[0] is not None:
+            clock.not_before(float(newest[0]))
         self.rand = Rand(seed, generation=boots)
         self.objects = Objects(store)
         self.events = Events(self.objects, clock, self.rand)
@@ -46,8 +51,10 @@ class Domain:
         self.events.subscribe(self.outbox.enqueue_event)
         self.methods = Methods(self.objects, clock, self.rand)
         self.charges = Charges(self.objects, clock, self.rand)
-        self.payments = Payments(self.objects, self.events, self.methods, self.charges, clock,
-                                 self.rand)
+        self.reviews = Reviews(self.objects, self.events, clock, self.rand)
+        self.timers = Timers(store, clock)
+        self.payments = Payments(self.objects, self.events, self.methods, self.charges,
+                                 self.reviews, self.timers, clock, self.rand)
         self.refunds = Refunds(self.objects, self.events, self.charges, clock, self.rand)
         self.idempotency = Idempotency(store, clock)
         self.journal = Journal(store)
@@ -65,7 +72,6 @@ class Domain:
         self.store.reset(tenant)
         self.endpoints.forget()
         if tenant is None:
-            self.objects.forget_sequence()
             self.clock.set_offset(0.0)
             self.store.set_meta("boots", "1")
             self.rand.reseed(0)

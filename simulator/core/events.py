@@ -35,6 +35,7 @@ EVENT_TYPES = (
     "charge.captured",
     "charge.refunded",
     "refund.created",
+    "review.opened",
 )
 
 
@@ -71,7 +72,7 @@ class Events:
             "previous_attributes": previous,
             "request": current_request.get() or {"id": None, "idempotency_key": None},
         }
-        self.objects.insert(tenant, EVENT_KIND, event, parent=snapshot.get("id"), tag=event_type)
+        self.objects.insert(tenant, EVENT_KIND, event, tag=event_type)
         for listener in self._listeners:
             listener(tenant, event)
         return event

@@ -25,6 +25,7 @@ class Entry:
     run_id: str | None = None
     idempotency_key: str | None = None
     effect: str | None = None
+    direction: str = "in"
 
 
 class Journal:
@@ -39,10 +40,11 @@ class Journal:
         with self.store.atomic() as conn:
             conn.execute(
                 "INSERT INTO journal (at, gateway, tenant, method, path, status, latency_ms, "
-                "request_id, run_id, idempotency_key, effect) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                "request_id, run_id, idempotency_key, effect, direction) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                 (entry.at, entry.gateway, entry.tenant, entry.method, entry.path, entry.status,
                  round(entry.latency_ms, 3), entry.request_id, entry.run_id,
-                 entry.idempotency_key, entry.effect),
+                 entry.idempotency_key, entry.effect, entry.direction),
             )
             self._appended += 1
             if self._appended % 5000 == 0:
@@ -59,19 +61,22 @@ class Journal:
         gateway: str | None = None,
         tenant: str | None = None,
         run_id: str | None = None,
+        direction: str | None = None,
     ) -> list[dict[str, Any]]:
         """Entries after sequence number `after`, oldest first."""
         where, args = ["seq > ?"], [after]
-        for column, value in (("gateway", gateway), ("tenant", tenant), ("run_id", run_id)):
+        for column, value in (("gateway", gateway), ("tenant", tenant), ("run_id", run_id),
+                              ("direction", direction)):
             if value is not None:
                 where.append(f"{column} = ?")
                 args.append(value)
         rows = self.store.all(
             "SELECT seq, at, gateway, tenant, method, path, status, latency_ms, request_id, "  # noqa: S608 - fixed column names
-            f"run_id, idempotency_key, effect FROM journal WHERE {' AND '.join(where)} "
+            "run_id, idempotency_key, effect, direction FROM journal "
+            f"WHERE {' AND '.join(where)} "
             "ORDER BY seq LIMIT ?",
             (*args, limit),
         )
         keys = ("seq", "at", "gateway", "tenant", "method", "path", "status", "latency_ms",
-                "request_id", "run_id", "idempotency_key", "effect")
+                "request_id", "run_id", "idempotency_key", "effect", "direction")
         return [dict(zip(keys, row, strict=True)) for row in rows]

@@ -23,18 +23,6 @@ class Objects:
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self._next_seq: int | None = None
-
-    def _seq(self) -> int:
-        if self._next_seq is None:
-            row = self.store.one("SELECT COALESCE(MAX(seq), 0) FROM objects")
-            self._next_seq = int(row[0]) if row else 0
-        self._next_seq += 1
-        return self._next_seq
-
-    def forget_sequence(self) -> None:
-        """Re-read the sequence high-water mark (after a reset)."""
-        self._next_seq = None
 
     def insert(
         self, tenant: str, kind: str, doc: Doc, *, parent: str | None = None, tag: str | None = None
@@ -42,10 +30,9 @@ class Objects:
         """Store a new document; `doc` must carry `id` and `created`."""
         with self.store.atomic() as conn:
             conn.execute(
-                "INSERT INTO objects (tenant, kind, id, seq, created, parent, tag, data) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (tenant, kind, doc["id"], self._seq(), doc["created"], parent, tag,
-                 orjson.dumps(doc)),
+                "INSERT INTO objects (tenant, kind, id, created, parent, tag, data) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (tenant, kind, doc["id"], doc["created"], parent, tag, orjson.dumps(doc)),
             )
         return doc
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
+
+import orjson
 
 from simulator.core.clock import Clock
 from simulator.core.endpoints import Endpoints
@@ -34,6 +36,21 @@ class Delivery:
     event_id: str
     endpoint_id: str
     attempts: int
+    copy: int = 0
+    chaos: dict[str, Any] | None = None
+
+
+class ChaosPlan(Protocol):
+    """Scenario effects on one event's deliveries (see simulator.scenarios.effects.Chaos)."""
+
+    duplicate: int
+
+    def for_copy(self, copy: int) -> dict[str, Any]:
+        """The stored plan of copy `copy` (0 is the original): delay, drops, tampering."""
+        ...
+
+
+ChaosHook = Callable[[str, Any, Any], ChaosPlan | None]
 
 
 class Outbox:
@@ -51,6 +68,8 @@ class Outbox:
         self.clock = clock
         self.retry_schedule = tuple(retry_schedule)
         self._wake: list[Callable[[], None]] = []
+        #: Asked per (tenant, event, endpoint) for webhook chaos; set when scenarios exist.
+        self.chaos: ChaosHook | None = None
 
     def on_enqueue(self, callback: Callable[[], None]) -> None:
         """Called after rows are added, so the dispatcher need not poll."""
@@ -66,12 +85,19 @@ class Outbox:
         if not targets:
             return 0
         now = self.clock.now()
+        rows = []
+        for ep in targets:
+            chaos = self.chaos(tenant, event, ep) if self.chaos is not None else None
+            for copy in range(1 + (chaos.duplicate if chaos else 0)):
+                plan = chaos.for_copy(copy) if chaos else None
+                rows.append((tenant, event["gateway"], event["id"], ep["id"],
+                             now + (plan["delay"] if plan else 0), now, copy,
+                             orjson.dumps(plan).decode() if plan else None))
         with self.store.atomic() as conn:
             conn.executemany(
-                "INSERT OR IGNORE INTO deliveries "
-                "(tenant, gateway, event_id, endpoint_id, status, next_at, created) "
-                "VALUES (?, ?, ?, ?, 'pending', ?, ?)",
-                [(tenant, event["gateway"], event["id"], ep["id"], now, now) for ep in targets],
+                "INSERT OR IGNORE INTO deliveries (tenant, gateway, event_id, endpoint_id, "
+                "status, next_at, created, copy, chaos) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?)",
+                rows,
             )
         for wake in self._wake:
             wake()
@@ -102,14 +128,15 @@ class Outbox:
         now = self.clock.now()
         with self.store.atomic() as conn:
             rows = conn.execute(
-                "SELECT id, tenant, gateway, event_id, endpoint_id, attempts FROM deliveries "
-                "WHERE status = 'pending' AND next_at <= ? ORDER BY next_at, id LIMIT ?",
+                "SELECT id, tenant, gateway, event_id, endpoint_id, attempts, copy, chaos "
+                "FROM deliveries WHERE status = 'pending' AND next_at <= ? "
+                "ORDER BY next_at, id LIMIT ?",
                 (now, limit),
             ).fetchall()
             conn.executemany(
                 "UPDATE deliveries SET status = 'in_flight' WHERE id = ?", [(r[0],) for r in rows]
             )
-        return [Delivery(*r) for r in rows]
+        return [Delivery(*r[:7], orjson.loads(r[7]) if r[7] else None) for r in rows]
 
     def next_due(self) -> float | None:
         """Virtual time of the earliest pending row."""
@@ -181,7 +208,7 @@ class Outbox:
         clause = f"WHERE {' AND '.join(where)}" if where else ""
         rows = self.store.all(
             "SELECT id, tenant, gateway, event_id, endpoint_id, status, attempts, next_at, "  # noqa: S608 - fixed column names
-            f"created FROM deliveries {clause} ORDER BY id DESC LIMIT ?",
+            f"created, copy, chaos FROM deliveries {clause} ORDER BY id DESC LIMIT ?",
             (*args, limit),
         )
         out = []
@@ -194,7 +221,8 @@ class Outbox:
             out.append({
                 "id": r[0], "tenant": r[1], "gateway": r[2], "event_id": r[3],
                 "endpoint_id": r[4], "status": r[5], "attempt_count": r[6], "next_attempt_at": r[7],
-                "created": r[8],
+                "created": r[8], "copy": r[9],
+                "effect": orjson.loads(r[10])["note"] if r[10] else None,
                 "attempts": [
                     {"n": a[0], "started": a[1], "duration_ms": a[2], "status_code": a[3],
                      "response": a[4], "error": a[5]}

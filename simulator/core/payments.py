@@ -6,9 +6,10 @@ Every operation runs in one `Store.atomic()` block, appends its events there, an
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
-from simulator.core.cards import Behaviour, behaviour_from_doc
+from simulator.core.cards import Behaviour, behaviour_doc, behaviour_from_doc
 from simulator.core.charges import Charges
 from simulator.core.clock import Clock
 from simulator.core.endpoints import merge_metadata
@@ -26,7 +27,11 @@ from simulator.core.lifecycle import (
 from simulator.core.methods import Methods
 from simulator.core.money import check_amount
 from simulator.core.objects import Doc, Objects
+from simulator.core.overrides import current_client, outcome_override
 from simulator.core.rand import Rand
+from simulator.core.reviews import Reviews
+from simulator.core.risk import RiskAssessor, attempt_of
+from simulator.core.timers import Timers
 
 KIND = "payment_intent"
 
@@ -39,6 +44,8 @@ class Payments:
         events: Events,
         methods: Methods,
         charges: Charges,
+        reviews: Reviews,
+        timers: Timers,
         clock: Clock,
         rand: Rand,
     ) -> None:
@@ -46,8 +53,12 @@ class Payments:
         self.events = events
         self.methods = methods
         self.charges = charges
+        self.reviews = reviews
+        self.timers = timers
         self.clock = clock
         self.rand = rand
+        #: Fraud rules, when a scenario defines some (set by the app).
+        self.risk: RiskAssessor | None = None
 
     # -- reads ----------------------------------------------------------------------------
     def get(self, tenant: str, payment_id: str, *, param: str = "id") -> Doc:
@@ -87,6 +98,7 @@ class Payments:
             "payment_method_types": params.get("payment_method_types") or ["card"],
             "last_payment_error": None,
             "latest_charge": None,
+            "review": None,
             "authentication": None,
             "canceled_at": None,
             "cancellation_reason": None,
@@ -144,9 +156,8 @@ class Payments:
             method = self.methods.get(tenant, doc["payment_method"])
             if result == "passed":
                 doc["authentication"] = {**auth, "status": "passed"}
-                behaviour = behaviour_from_doc(method["card"]["behaviour"])
-                decline = self._attempt(tenant, doc, method, behaviour.then or Behaviour(),
-                                        authenticated=True)
+                then = behaviour_from_doc(auth["then"]) if auth.get("then") else Behaviour()
+                decline = self._proceed(tenant, doc, method, then, authenticated=True)
             else:
                 self._move(tenant, doc, "requires_payment_method", "payment_intent.payment_failed",
                            authentication={**auth, "status": result}, payment_method=None,
@@ -259,13 +270,50 @@ class Payments:
         return None
 
     def _confirm_in_tx(self, tenant: str, doc: Doc, method: Doc) -> CardDeclined | None:
-        behaviour = behaviour_from_doc(method["card"]["behaviour"])
+        behaviour = outcome_override.get() or behaviour_from_doc(method["card"]["behaviour"])
         if behaviour.outcome in ("authenticate", "authenticate_then"):
-            self._move(tenant, doc, "requires_action", "payment_intent.requires_action",
-                       authentication={"status": "pending", "kind": "three_d_secure"},
-                       last_payment_error=None)
-            return None
-        return self._attempt(tenant, doc, method, behaviour)
+            return self._require_action(tenant, doc, behaviour.then or Behaviour())
+        decision = None
+        if self.risk is not None:
+            attempt = attempt_of(tenant, doc, method, current_client.get(), self.clock.now())
+            decision = self.risk.assess(attempt)
+        if decision is not None and decision.action == "require_3ds":
+            return self._require_action(tenant, doc, behaviour)
+        if decision is not None:
+            behaviour = dataclasses.replace(
+                behaviour if decision.action == "review" else Behaviour(outcome="block"),
+                risk_level=decision.risk_level, risk_score=decision.risk_score,
+                rule=decision.rule, review=decision.action == "review",
+            )
+        return self._proceed(tenant, doc, method, behaviour)
+
+    def _require_action(self, tenant: str, doc: Doc, then: Behaviour) -> None:
+        self._move(tenant, doc, "requires_action", "payment_intent.requires_action",
+                   authentication={"status": "pending", "kind": "three_d_secure",
+                                   "then": behaviour_doc(then)},
+                   last_payment_error=None)
+
+    def _proceed(self, tenant: str, doc: Doc, method: Doc, behaviour: Behaviour, *,
+                 authenticated: bool = False) -> CardDeclined | None:
+        """Authorise now, or go through `processing` and settle when the timer fires."""
+        if behaviour.outcome != "processing":
+            return self._attempt(tenant, doc, method, behaviour, authenticated=authenticated)
+        self._move(tenant, doc, "processing", "payment_intent.processing",
+                   last_payment_error=None)
+        self.timers.schedule(tenant, "settle_payment", doc["id"], behaviour.delay, {
+            "then": behaviour_doc(behaviour.then or Behaviour()), "authenticated": authenticated})
+        return None
+
+    def settle(self, tenant: str, payment_id: str, payload: dict[str, Any]) -> Doc | None:
+        """A `processing` payment's timer fired: authorise it with the planned outcome."""
+        with self.objects.store.atomic():
+            doc = self.objects.find(tenant, KIND, payment_id)
+            if doc is None or doc["status"] != "processing":
+                return doc  # reset or already settled: nothing to do
+            method = self.methods.get(tenant, doc["payment_method"])
+            self._attempt(tenant, doc, method, behaviour_from_doc(payload["then"]),
+                          authenticated=payload.get("authenticated", False))
+        return doc
 
     def _attempt(
         self, tenant: str, doc: Doc, method: Doc, behaviour: Behaviour, *,
@@ -279,6 +327,8 @@ class Payments:
         if approved:
             manual = doc["capture_method"] != "automatic"
             self.events.emit(tenant, gateway, "charge.succeeded", "charge", charge)
+            if behaviour.review:
+                doc["review"] = self.reviews.open(tenant, doc, charge, behaviour.rule)["id"]
             self._move(
                 tenant, doc, "requires_capture" if manual else "succeeded",
                 "payment_intent.amount_capturable_updated" if manual

@@ -12,6 +12,16 @@ import secrets
 import string
 
 _ALPHABET = string.ascii_letters + string.digits
+#: Base62 in ASCII order, so encoded numbers sort the way SQLite compares text.
+_ORDERED = string.digits + string.ascii_uppercase + string.ascii_lowercase
+
+
+def _base62(number: int, width: int) -> str:
+    out = []
+    for _ in range(width):
+        number, digit = divmod(number, 62)
+        out.append(_ORDERED[digit])
+    return "".join(reversed(out))
 
 
 class Rand:
@@ -21,19 +31,24 @@ class Rand:
         self.seed = seed
         self.generation = generation
         self._rng = random.Random(f"{seed}/{generation}")
+        self._issued = 0
 
     def reseed(self, generation: int) -> None:
         """Restart the stream for `generation` (0 after a full reset)."""
         self.generation = generation
         self._rng = random.Random(f"{self.seed}/{generation}")
+        self._issued = 0
 
     def token(self, length: int = 24) -> str:
         """A base62 string from the seeded stream."""
         return "".join(self._rng.choices(_ALPHABET, k=length))
 
     def new_id(self, prefix: str, length: int = 24) -> str:
-        """An object id such as `pi_3Nf...`."""
-        return f"{prefix}_{self.token(length)}"
+        """An object id such as `pi_0100003Nf...`: generation and a counter first, so ids
+        issued later sort later (index inserts append), then seeded random characters."""
+        self._issued += 1
+        ordered = _base62(self.generation, 2) + _base62(self._issued, 6)
+        return f"{prefix}_{ordered}{self.token(length - len(ordered))}"
 
     def random(self) -> float:
         """A float in [0, 1) from the seeded stream."""

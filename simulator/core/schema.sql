@@ -5,22 +5,23 @@ CREATE TABLE IF NOT EXISTS meta (
 );
 
 -- Every domain object (payment, charge, refund, payment method, event, webhook endpoint)
--- as one JSON document; `seq` orders lists newest-first, `parent` and `tag` filter them.
+-- as one JSON document. `seq` is the rowid, so inserts append and lists page by it
+-- (newest first); `parent` and `tag` filter lists and are indexed only where set.
 CREATE TABLE IF NOT EXISTS objects (
+    seq     INTEGER PRIMARY KEY,
     tenant  TEXT    NOT NULL,
     kind    TEXT    NOT NULL,
     id      TEXT    NOT NULL,
-    seq     INTEGER NOT NULL,
     created REAL    NOT NULL,
     parent  TEXT,
     tag     TEXT,
-    data    BLOB    NOT NULL,
-    PRIMARY KEY (tenant, kind, id)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS objects_list   ON objects (tenant, kind, seq);
-CREATE INDEX IF NOT EXISTS objects_parent ON objects (tenant, kind, parent, seq);
-CREATE INDEX IF NOT EXISTS objects_tag    ON objects (tenant, kind, tag, seq);
-CREATE INDEX IF NOT EXISTS objects_by_id  ON objects (kind, id);
+    data    BLOB    NOT NULL
+);
+-- one index answers both "this tenant's object" and "this object, whoever owns it"
+CREATE UNIQUE INDEX IF NOT EXISTS objects_id ON objects (kind, id, tenant);
+CREATE INDEX IF NOT EXISTS objects_list   ON objects (tenant, kind);
+CREATE INDEX IF NOT EXISTS objects_parent ON objects (tenant, kind, parent) WHERE parent IS NOT NULL;
+CREATE INDEX IF NOT EXISTS objects_tag    ON objects (tenant, kind, tag) WHERE tag IS NOT NULL;
 
 CREATE TABLE IF NOT EXISTS idempotency (
     tenant      TEXT NOT NULL,
@@ -45,7 +46,9 @@ CREATE TABLE IF NOT EXISTS deliveries (
     attempts    INTEGER NOT NULL DEFAULT 0,
     next_at     REAL,
     created     REAL NOT NULL,
-    UNIQUE (event_id, endpoint_id)
+    copy        INTEGER NOT NULL DEFAULT 0,   -- >0: a duplicate made by a scenario
+    chaos       TEXT,                          -- scenario webhook effects, as JSON
+    UNIQUE (event_id, endpoint_id, copy)
 );
 CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (status, next_at);
 CREATE INDEX IF NOT EXISTS deliveries_tenant ON deliveries (tenant, id);
@@ -74,5 +77,17 @@ CREATE TABLE IF NOT EXISTS journal (
     request_id TEXT,
     run_id     TEXT,
     idempotency_key TEXT,
-    effect     TEXT
+    effect     TEXT,
+    direction  TEXT NOT NULL DEFAULT 'in'   -- in: a request to a gateway; out: a webhook attempt
 );
+
+-- Work to do later (settling a processing payment), durable like the state it changes.
+CREATE TABLE IF NOT EXISTS timers (
+    id      INTEGER PRIMARY KEY,
+    tenant  TEXT NOT NULL,
+    kind    TEXT NOT NULL,
+    ref     TEXT NOT NULL,
+    due_at  REAL NOT NULL,
+    payload BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS timers_due ON timers (due_at);

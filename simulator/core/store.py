@@ -21,7 +21,11 @@ from simulator.core.errors import StorageUnavailable
 _SCHEMA = resources.files("simulator.core").joinpath("schema.sql").read_text(encoding="utf-8")
 
 #: Tables cleared by a reset, in an order that keeps references valid.
-_STATE_TABLES = ("delivery_attempts", "deliveries", "idempotency", "objects", "journal")
+_STATE_TABLES = ("delivery_attempts", "deliveries", "idempotency", "objects", "journal",
+                 "timers")
+
+#: Columns added after a table first shipped: (table, column, definition).
+_ADDED_COLUMNS = (("journal", "direction", "TEXT NOT NULL DEFAULT 'in'"),)
 
 
 class Store:
@@ -37,12 +41,46 @@ class Store:
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute(f"PRAGMA synchronous={synchronous}")
         self.conn.execute("PRAGMA busy_timeout=10000")
+        self.conn.execute("PRAGMA cache_size=-65536")  # 64 MiB: indexes stay in memory
         self.conn.executescript(_SCHEMA)
+        self._migrate()
         self._in_tx = False
         self._depth = 0
         self._waiters: list[asyncio.Future[None]] = []
         self._commit_handle: asyncio.Handle | None = None
         self._failed: BaseException | None = None
+
+    def _columns(self, table: str) -> set[str]:
+        return {row[1] for row in self.conn.execute(f"PRAGMA table_info({table})")}
+
+    def _migrate(self) -> None:
+        """Bring databases written by older versions up to the current schema."""
+        for table, column, definition in _ADDED_COLUMNS:
+            if column not in self._columns(table):
+                self.conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
+        objects_sql = self.one("SELECT sql FROM sqlite_master WHERE name = 'objects'")
+        if objects_sql and "WITHOUT ROWID" in objects_sql[0]:
+            # objects became a rowid table (appends instead of random inserts): rebuild it
+            self.conn.executescript(
+                "BEGIN; ALTER TABLE objects RENAME TO objects_v1; "  # noqa: S608 - fixed DDL
+                "DROP INDEX IF EXISTS objects_list; DROP INDEX IF EXISTS objects_parent; "
+                "DROP INDEX IF EXISTS objects_tag; DROP INDEX IF EXISTS objects_by_id; "
+                + _SCHEMA
+                + "INSERT INTO objects (seq, tenant, kind, id, created, parent, tag, data) "
+                "SELECT seq, tenant, kind, id, created, parent, tag, data FROM objects_v1 "
+                "ORDER BY seq; DROP TABLE objects_v1; COMMIT;"
+            )
+        if "copy" not in self._columns("deliveries"):
+            # the unique key gained `copy`: rebuild the table, keeping every row
+            self.conn.executescript(
+                "BEGIN; ALTER TABLE deliveries RENAME TO deliveries_v1; "  # noqa: S608 - fixed DDL
+                "DROP INDEX IF EXISTS deliveries_due; DROP INDEX IF EXISTS deliveries_tenant; "
+                + _SCHEMA
+                + "INSERT INTO deliveries (id, tenant, gateway, event_id, endpoint_id, status, "
+                "attempts, next_at, created) SELECT id, tenant, gateway, event_id, endpoint_id, "
+                "status, attempts, next_at, created FROM deliveries_v1; "
+                "DROP TABLE deliveries_v1; COMMIT;"
+            )
 
     # -- writes ---------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -155,7 +193,7 @@ class Store:
                 "(SELECT id FROM deliveries WHERE tenant = ?)",
                 (tenant,),
             )
-            for table in ("deliveries", "idempotency", "objects", "journal"):
+            for table in ("deliveries", "idempotency", "objects", "journal", "timers"):
                 conn.execute(f"DELETE FROM {table} WHERE tenant = ?", (tenant,))  # noqa: S608
 
     def close(self) -> None:

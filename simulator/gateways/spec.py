@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from aiohttp import web
 
+    from simulator.scenarios.http import FactsReader, FaultRenderer
     from simulator.webhooks.dispatcher import Notifier
 
 
@@ -28,6 +29,8 @@ class Operation:
     request: str | None = None
     query: str | None = None
     response: str | None = None
+    #: A body the handler reads itself (documented in OpenAPI, not validated by the binder).
+    request_body: str | None = None
     errors: tuple[int, ...] = (400, 401, 404)
     content_type: str = "application/x-www-form-urlencoded"
 
@@ -46,3 +49,7 @@ class Gateway:
     security_scheme: dict[str, Any] | None = None
     #: The tenant a credential (API key, merchant id) maps to, or None if not this gateway's.
     tenant_of: Callable[[str], str | None] | None = None
+    #: What scenario rules can match on in one of this gateway's requests.
+    facts: FactsReader | None = None
+    #: An injected error (429, 5xx) in this gateway's own error shape.
+    fault: FaultRenderer | None = None

@@ -17,6 +17,7 @@ from typing import Protocol
 import aiohttp
 
 from simulator.core.domain import Domain
+from simulator.core.journal import Entry
 from simulator.core.objects import Doc
 from simulator.core.outbox import Delivery
 
@@ -28,8 +29,12 @@ IDLE_POLL_SECONDS = 1.0
 class Notifier(Protocol):
     """A gateway's webhook format: the body and signed headers for one attempt."""
 
-    def render(self, event: Doc, endpoint: Doc, wall_time: int) -> tuple[bytes, dict[str, str]]:
-        """Bytes to POST and the headers (signature included) to send with them."""
+    def render(self, event: Doc, endpoint: Doc, wall_time: int, *,
+               bad_signature: bool = False) -> tuple[bytes, dict[str, str]]:
+        """Bytes to POST and the headers (signature included) to send with them.
+
+        `bad_signature` signs with the wrong key, as a scenario effect.
+        """
         ...
 
 
@@ -100,9 +105,20 @@ class Dispatcher:
         if event is None or endpoint is None:
             self.domain.outbox.abandon(delivery, "endpoint deleted" if event else "event deleted")
             return
-        notifier = self.notifiers[delivery.gateway]
-        body, headers = notifier.render(event, endpoint, int(self.domain.clock.wall()))
+        chaos = delivery.chaos or {}
         started = time.time()
+        if delivery.attempts < chaos.get("drop_then_retry", 0):
+            status = self.domain.outbox.record_attempt(
+                delivery, started=started, duration_ms=0.0, status_code=None, response=None,
+                error=f"dropped by scenario: {chaos.get('note')}")
+            self._journal(delivery, endpoint, None, 0.0, chaos)
+            log.info("webhook %s dropped by scenario (%s)", delivery.event_id, status)
+            await self.domain.store.durable()
+            return
+        notifier = self.notifiers[delivery.gateway]
+        signed_at = int(self.domain.clock.wall()) - int(chaos.get("stale_timestamp", 0))
+        body, headers = notifier.render(event, endpoint, signed_at,
+                                        bad_signature=bool(chaos.get("bad_signature")))
         status_code: int | None = None
         response_text: str | None = None
         error: str | None = None
@@ -121,6 +137,15 @@ class Dispatcher:
             delivery, started=started, duration_ms=duration_ms, status_code=status_code,
             response=response_text, error=error,
         )
+        self._journal(delivery, endpoint, status_code, duration_ms, chaos)
         log.info("webhook %s -> %s: %s (%s)", delivery.event_id, endpoint["url"],
                  status_code or error, status)
         await self.domain.store.durable()
+
+    def _journal(self, delivery: Delivery, endpoint: Doc, status_code: int | None,
+                 duration_ms: float, chaos: dict) -> None:
+        self.domain.journal.append(Entry(
+            at=time.time(), gateway=delivery.gateway, tenant=delivery.tenant, method="POST",
+            path=endpoint["url"], status=status_code or 0, latency_ms=duration_ms,
+            request_id=delivery.event_id, effect=chaos.get("note"), direction="out",
+        ))

@@ -53,6 +53,12 @@ def test_every_stripe_and_control_operation_is_exercised(
     for path in ("health", "journal", "webhooks", "ledger", "openapi.json"):
         control.get(path)
     control.post(f"webhooks/{delivery['id']}/redeliver")
+    control.get("scenario/presets")
+    http.put(f"{control.url}/_sim/scenario", params={"preset": "slow-gateway", "tenant": api_key},
+             timeout=10).raise_for_status()
+    control.get("scenario", tenant=api_key)
+    http.delete(f"{control.url}/_sim/scenario", params={"tenant": api_key},
+                timeout=10).raise_for_status()
     control.post("clock/advance", {"seconds": 0})
     control.post("reset", {"api_key": api_key})
 
@@ -82,7 +88,10 @@ def test_schemathesis_finds_no_server_error_or_contract_violation(
            "status_code_conformance,content_type_conformance",
            "-H", "Authorization: Bearer sk_test_schemathesis", "--seed", "20261126",
            "--max-examples", examples, "--generation-database", "none", "--no-color",
-           "--report", "junit", "--report-junit-path", str(junit), "--request-timeout", "10"]
+           "--report", "junit", "--report-junit-path", str(junit), "--request-timeout", "10",
+           # a fuzzed scenario would make the simulator misbehave on purpose for the rest of
+           # the run (hangs, 503s): scenario loading is covered by its own tests instead
+           "--exclude-operation-id", "control.PutScenario"]
     with allure.step(f"schemathesis run, {examples} examples per operation"):
         run = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=False)
         allure.attach(run.stdout[-20000:], name="schemathesis output",

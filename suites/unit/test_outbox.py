@@ -81,3 +81,18 @@ def test_clock_advance_makes_retries_due(domain: Domain, wall: FakeWall) -> None
     assert domain.outbox.claim_due(10) == []
     domain.advance_clock(5)
     assert len(domain.outbox.claim_due(10)) == 1
+
+
+def test_time_scale_makes_virtual_time_run_faster() -> None:
+    from simulator.core.clock import Clock
+
+    wall = FakeWall()
+    clock = Clock(time_scale=20, wall=wall)
+    start = clock.now()
+    wall.now += 0.5
+    assert clock.now() - start == 10.0  # half a real second is ten virtual seconds
+    assert clock.real_delay(60) == 3.0
+    clock.advance(100)
+    assert clock.now() - start == 110.0
+    clock.not_before(clock.now() + 5)
+    assert clock.now() - start == 115.0

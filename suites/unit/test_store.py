@@ -76,7 +76,39 @@ def test_reset_of_one_tenant_keeps_the_others(tmp_path: Path) -> None:
     store = Store(tmp_path / "s.db")
     with store.atomic() as conn:
         for tenant in ("a", "b"):
-            conn.execute("INSERT INTO objects (tenant, kind, id, seq, created, data) "
-                         "VALUES (?, 'x', 'id1', 1, 0, '{}')", (tenant,))
+            conn.execute("INSERT INTO objects (tenant, kind, id, created, data) "
+                         "VALUES (?, 'x', 'id1', 0, '{}')", (tenant,))
     store.reset("a")
     assert store.all("SELECT tenant FROM objects") == [("b",)]
+
+
+def test_databases_of_the_first_schema_are_migrated(tmp_path: Path) -> None:
+    """A state file written before objects became a rowid table and deliveries gained
+    `copy` opens with every row intact."""
+    path = tmp_path / "v1.db"
+    old = sqlite3.connect(path)
+    old.executescript("""
+        CREATE TABLE objects (tenant TEXT NOT NULL, kind TEXT NOT NULL, id TEXT NOT NULL,
+            seq INTEGER NOT NULL, created REAL NOT NULL, parent TEXT, tag TEXT,
+            data BLOB NOT NULL, PRIMARY KEY (tenant, kind, id)) WITHOUT ROWID;
+        CREATE INDEX objects_list ON objects (tenant, kind, seq);
+        INSERT INTO objects VALUES ('t', 'payment_intent', 'pi_1', 1, 0, NULL, NULL, '{}');
+        INSERT INTO objects VALUES ('t', 'payment_intent', 'pi_2', 2, 0, NULL, NULL, '{}');
+        CREATE TABLE deliveries (id INTEGER PRIMARY KEY, tenant TEXT NOT NULL,
+            gateway TEXT NOT NULL, event_id TEXT NOT NULL, endpoint_id TEXT NOT NULL,
+            status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_at REAL,
+            created REAL NOT NULL, UNIQUE (event_id, endpoint_id));
+        INSERT INTO deliveries VALUES (7, 't', 'stripe', 'evt_1', 'we_1', 'pending', 1, 5, 0);
+        CREATE TABLE journal (seq INTEGER PRIMARY KEY, at REAL NOT NULL, gateway TEXT NOT NULL,
+            tenant TEXT, method TEXT NOT NULL, path TEXT NOT NULL, status INTEGER NOT NULL,
+            latency_ms REAL NOT NULL, request_id TEXT, run_id TEXT, idempotency_key TEXT,
+            effect TEXT);
+    """)
+    old.close()
+    store = Store(path)
+    assert store.all("SELECT id FROM objects ORDER BY seq") == [("pi_1",), ("pi_2",)]
+    assert store.one("SELECT id, status, copy FROM deliveries") == (7, "pending", 0)
+    assert "direction" in store._columns("journal")
+    with store.atomic() as conn:  # the new unique key admits a duplicate copy
+        conn.execute("INSERT INTO deliveries (tenant, gateway, event_id, endpoint_id, status, "
+                     "created, copy) VALUES ('t', 'stripe', 'evt_1', 'we_1', 'pending', 0, 1)")

@@ -11,11 +11,12 @@ from simulator.contracts import Contracts
 from simulator.core.domain import Domain
 from simulator.gateways.spec import Gateway
 from simulator.gateways.stripe import challenge
+from simulator.gateways.stripe.facts import facts
 from simulator.gateways.stripe.notify import StripeNotifier
 from simulator.gateways.stripe.pipeline import StripeContext, endpoint, json_response
 from simulator.gateways.stripe.render import Renderer
 from simulator.gateways.stripe.routes import OPERATIONS
-from simulator.gateways.stripe.wire import tenant_for_key
+from simulator.gateways.stripe.wire import injected_error, tenant_for_key
 
 log = logging.getLogger("paylab.stripe")
 
@@ -52,6 +53,11 @@ async def stripe_errors(request: web.Request, handler: web.Handler) -> web.Strea
                       "internal_error")
 
 
+def fault(status: int, message: str | None) -> web.Response:
+    """A scenario's injected 429 or 5xx, as Stripe sends them."""
+    return json_response(status, orjson.dumps(injected_error(status, message)), "req_injected")
+
+
 def build(domain: Domain, contracts: Contracts, public_url: str) -> web.Application:
     """The /stripe sub-application."""
     ctx = StripeContext(domain, contracts, Renderer(domain.objects, public_url))
@@ -78,4 +84,6 @@ GATEWAY = Gateway(
     security_scheme={"type": "http", "scheme": "bearer",
                      "description": "Any sk_test_... key; each key is its own tenant."},
     tenant_of=lambda key: tenant_for_key(key) if key.startswith(("sk_test_", "rk_test_")) else None,
+    facts=facts,
+    fault=fault,
 )

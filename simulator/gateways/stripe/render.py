@@ -59,7 +59,8 @@ class Renderer:
             "payment_method": d["payment_method"],
             "payment_method_options": {"card": {"request_three_d_secure": "automatic"}},
             "payment_method_types": d["payment_method_types"], "processing": None,
-            "receipt_email": d["receipt_email"], "review": None, "setup_future_usage": None,
+            "receipt_email": d["receipt_email"], "review": d.get("review"),
+            "setup_future_usage": None,
             "shipping": None, "source": None, "statement_descriptor": d["statement_descriptor"],
             "statement_descriptor_suffix": None, "status": d["status"], "transfer_data": None,
             "transfer_group": None,
@@ -105,6 +106,15 @@ class Renderer:
             "billing_details": _billing(d.get("billing_details")),
             "card": _card(d["card"], None), "created": d["created"], "customer": None,
             "livemode": False, "metadata": d["metadata"], "type": "card",
+        }
+
+    def review(self, d: Doc) -> dict[str, Any]:
+        """A Radar Review."""
+        return {
+            "id": d["id"], "object": "review", "billing_zip": None, "charge": d["charge"],
+            "closed_reason": d["closed_reason"], "created": d["created"], "ip_address": None,
+            "livemode": False, "open": d["open"], "opened_reason": d["opened_reason"],
+            "payment_intent": d["payment_intent"], "reason": d["reason"],
         }
 
     def webhook_endpoint(self, d: Doc, *, with_secret: bool = False) -> dict[str, Any]:

@@ -118,6 +118,24 @@ def error_body(
     return STATUS[error.kind], {"error": body}
 
 
+_INJECTED = {
+    429: ("invalid_request_error", "rate_limit",
+          "Too many requests hit the API too quickly. We recommend an exponential backoff of "
+          "your requests."),
+    500: ("api_error", "api_error", "An unknown error occurred while processing the request."),
+    502: ("api_error", "bad_gateway", "The gateway received an invalid response upstream."),
+    503: ("api_error", "service_unavailable",
+          "The payment gateway is temporarily unavailable. Please retry later."),
+    504: ("api_error", "gateway_timeout", "The gateway timed out waiting for an upstream."),
+}
+
+
+def injected_error(status: int, message: str | None = None) -> dict[str, Any]:
+    """The error body Stripe sends for a 429 or a 5xx (used by scenario effects)."""
+    error_type, code, default = _INJECTED[status]
+    return {"error": {"type": error_type, "code": code, "message": message or default}}
+
+
 def violation(problem: Problem, prefix: tuple[str, ...] = ()) -> InvalidRequest:
     """A contract violation phrased the way Stripe phrases parameter errors."""
     path = (*prefix, *problem.path)

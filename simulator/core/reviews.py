@@ -1,0 +1,41 @@
+"""Reviews: a payment a fraud rule let through but flagged for a human to look at."""
+
+from __future__ import annotations
+
+from simulator.core.clock import Clock
+from simulator.core.events import Events
+from simulator.core.objects import Doc, Objects
+from simulator.core.rand import Rand
+
+KIND = "review"
+
+
+class Reviews:
+    """Open and fetch reviews."""
+
+    def __init__(self, objects: Objects, events: Events, clock: Clock, rand: Rand) -> None:
+        self.objects = objects
+        self.events = events
+        self.clock = clock
+        self.rand = rand
+
+    def open(self, tenant: str, payment: Doc, charge: Doc, rule: str | None) -> Doc:
+        """Open a review of `charge` and emit `review.opened`."""
+        doc = {
+            "id": self.rand.new_id("prv"),
+            "payment_intent": payment["id"],
+            "charge": charge["id"],
+            "reason": "rule",
+            "opened_reason": "rule",
+            "rule": rule,
+            "open": True,
+            "closed_reason": None,
+            "created": int(self.clock.now()),
+        }
+        self.objects.insert(tenant, KIND, doc, parent=payment["id"])
+        self.events.emit(tenant, payment["gateway"], "review.opened", KIND, doc)
+        return doc
+
+    def get(self, tenant: str, review_id: str) -> Doc:
+        """One review of this tenant."""
+        return self.objects.get(tenant, KIND, review_id)

@@ -1,0 +1,76 @@
+"""What scenario rules can match on, read from a Stripe request (without changing it)."""
+
+from __future__ import annotations
+
+import re
+
+from aiohttp import web
+
+from simulator.core.cards import catalog
+from simulator.core.domain import Domain
+from simulator.core.errors import CoreError
+from simulator.gateways.stripe import form, wire
+from simulator.scenarios.facts import Facts
+
+_INTENT_PATH = re.compile(r"^/v1/payment_intents/(pi_[A-Za-z0-9]+)")
+
+
+def client_ip(request: web.Request) -> str | None:
+    """The first X-Forwarded-For hop, else the peer address."""
+    forwarded = request.headers.get("X-Forwarded-For", "")
+    first = forwarded.split(",")[0].strip()
+    return first or request.remote
+
+
+def client_country(request: web.Request) -> str | None:
+    """The client's country as a test sets it (X-Paylab-Country, or CF-IPCountry)."""
+    value = request.headers.get("X-Paylab-Country") or request.headers.get("CF-IPCountry")
+    return value.strip().upper()[:2] if value else None
+
+
+async def facts(request: web.Request, domain: Domain) -> Facts:
+    """Tenant, amount, currency, card, email and client of a Stripe API request."""
+    try:
+        tenant = wire.authenticate(request.headers.get("Authorization"))
+    except CoreError:
+        tenant = None
+    try:
+        raw = await request.read() if request.method == "POST" else request.query_string
+        params = form.decode(form.parse_pairs(raw))
+    except (CoreError, web.HTTPException):
+        params = {}
+    path = request.path.removeprefix("/stripe")
+    amount, currency = _int(params.get("amount")), _text(params.get("currency"))
+    email = _text(params.get("receipt_email"))
+    data = params.get("payment_method_data")
+    card = None
+    if isinstance(data, dict):
+        details = data.get("card") if isinstance(data.get("card"), dict) else {}
+        card = _text(details.get("number"))
+        billing = data.get("billing_details") if isinstance(data.get("billing_details"),
+                                                           dict) else {}
+        email = email or _text(billing.get("email"))
+    token = _text(params.get("payment_method"))
+    if card is None and token:
+        card = catalog().by_token.get(token)
+    match = _INTENT_PATH.match(path)
+    if match and tenant:
+        intent = domain.objects.find(tenant, "payment_intent", match.group(1))
+        if intent is not None:
+            amount, currency = intent["amount"], intent["currency"]
+            email = email or intent.get("receipt_email")
+    return Facts(
+        gateway="stripe", method=request.method, path=path, tenant=tenant, amount=amount,
+        currency=currency.lower() if currency else None,
+        card="".join(card.split()) if card else None, email=email, ip=client_ip(request),
+        country=client_country(request), device=request.headers.get("X-Paylab-Device"),
+        run=request.headers.get("X-Paylab-Run"),
+    )
+
+
+def _int(value: object) -> int | None:
+    return int(value) if isinstance(value, str) and value.isdigit() else None
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
