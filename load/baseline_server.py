@@ -12,6 +12,8 @@ from aiohttp import web
 async def handle(request: web.Request) -> web.Response:
     """Read the body and answer a small JSON object, as a gateway call would."""
     await request.read()
+    if request.path == "/sleep50":  # the floor for injected latency: a bare asyncio.sleep
+        await asyncio.sleep(0.050)
     return web.json_response({"id": "pi_baseline", "object": "payment_intent", "ok": True})
 
 
