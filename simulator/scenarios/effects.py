@@ -113,8 +113,9 @@ class Chaos:
     stale_timestamp: int = 0
     notes: list[str] = field(default_factory=list)
 
-    def add(self, rule: str, spec: dict[str, Any], rng: random.Random) -> None:
+    def add(self, rule: str, effect: Effect, rng: random.Random) -> None:
         """Fold one webhook effect in."""
+        spec = effect.spec
         self.delay += spec.get("delay", 0)
         self.duplicate = max(self.duplicate, spec.get("duplicate", 0))
         if "reorder" in spec:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 
@@ -27,6 +27,7 @@ from simulator.scenarios.loader import build
 from simulator.scenarios.model import REQUEST_EFFECTS, Scenario
 
 GLOBAL = "*"
+_P = TypeVar("_P", Plan, Chaos)
 _META = "scenario:"
 
 
@@ -107,14 +108,7 @@ class ScenarioEngine:
         active = self.active(facts.tenant)
         if active is None:
             return None
-        now = self.clock.now()
-        plan = None
-        for state in active.requests:
-            if state.rule.match.test(facts):
-                for effect in state.step(now):
-                    plan = plan or Plan()
-                    plan.add(state.rule.name, effect, state.rng)
-        return plan
+        return self._fold(active.requests, facts, Plan)
 
     def chaos(self, tenant: str, event: Doc, endpoint: Doc) -> Chaos | None:
         """Webhook effects for one event about to be queued to one endpoint."""
@@ -125,14 +119,18 @@ class ScenarioEngine:
         facts = Facts(gateway=event["gateway"], method="POST", path=endpoint["url"],
                       tenant=tenant, amount=obj.get("amount"), currency=obj.get("currency"),
                       event=event["type"])
+        return self._fold(active.webhooks, facts, Chaos)
+
+    def _fold(self, states: list[RuleState], facts: Facts, make: Callable[[], _P]) -> _P | None:
+        """Step every matching rule and fold the effects it yields into one plan."""
         now = self.clock.now()
-        chaos = None
-        for state in active.webhooks:
+        plan = None
+        for state in states:
             if state.rule.match.test(facts):
                 for effect in state.step(now):
-                    chaos = chaos or Chaos()
-                    chaos.add(state.rule.name, effect.spec, state.rng)
-        return chaos
+                    plan = plan or make()
+                    plan.add(state.rule.name, effect, state.rng)
+        return plan
 
     def assess(self, attempt: Attempt) -> Decision | None:
         """The fraud rules' verdict on a payment attempt (the core's RiskAssessor)."""
