@@ -8,6 +8,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from functools import cache
+from pathlib import Path
 
 from aiohttp import web
 
@@ -30,6 +31,7 @@ from simulator.webhooks.dispatcher import Dispatcher
 
 log = logging.getLogger("paylab")
 
+STATIC = Path(__file__).parent / "ui" / "static"
 SETTINGS = web.AppKey("settings", Settings)
 DOMAIN = web.AppKey("domain", Domain)
 DISPATCHER = web.AppKey("dispatcher", Dispatcher)
@@ -65,6 +67,7 @@ def create_app(settings: Settings, contracts: Contracts | None = None) -> web.Ap
     app[SETTINGS] = settings
     app[DOMAIN] = domain
     app[ENGINE] = engine
+    app.router.add_static("/static/", STATIC, append_version=False)
     for gateway in gateways:
         app.add_subapp(gateway.prefix, gateway.build(domain, contracts, settings.base_url))
 

@@ -26,7 +26,8 @@ class Scheduler:
         self._wake = asyncio.Event()
         domain.timers.on_schedule(self._wake.set)
         domain.clock.subscribe(self._wake.set)
-        self.handlers = {"settle_payment": domain.payments.settle}
+        self.handlers = {"settle_payment": domain.payments.settle,
+                         "expire_checkout": domain.sessions.expire_due}
 
     async def run(self) -> None:
         """Fire timers until cancelled."""

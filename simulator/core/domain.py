@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from simulator.core.charges import Charges
+from simulator.core.checkout import Sessions
 from simulator.core.clock import Clock
 from simulator.core.endpoints import Endpoints
 from simulator.core.events import Events
@@ -56,6 +57,8 @@ class Domain:
         self.payments = Payments(self.objects, self.events, self.methods, self.charges,
                                  self.reviews, self.timers, clock, self.rand)
         self.refunds = Refunds(self.objects, self.events, self.charges, clock, self.rand)
+        self.sessions = Sessions(self.objects, self.events, self.payments, self.timers, clock,
+                                 self.rand)
         self.idempotency = Idempotency(store, clock)
         self.journal = Journal(store)
         self.recovered_deliveries = self.outbox.recover()

@@ -36,6 +36,8 @@ EVENT_TYPES = (
     "charge.refunded",
     "refund.created",
     "review.opened",
+    "checkout.session.completed",
+    "checkout.session.expired",
 )
 
 

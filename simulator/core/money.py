@@ -41,6 +41,19 @@ def minimum_charge(currency: str) -> int:
     return MINIMUM_CHARGE.get(currency, 50)
 
 
+SYMBOLS = {"usd": "$", "eur": "€", "gbp": "£", "jpy": "¥", "twd": "NT$", "hkd": "HK$",
+           "sgd": "S$", "aud": "A$", "cad": "CA$", "cny": "CN¥", "krw": "₩"}
+
+
+def display_amount(amount: int, currency: str) -> str:
+    """How a shopper reads it: `display_amount(4690, "usd") == "$46.90"`."""
+    symbol = SYMBOLS.get(currency)
+    if symbol is None:
+        return format_amount(amount, currency)
+    text = format_amount(abs(amount), currency).rsplit(" ", 1)[0]
+    return f"{'-' if amount < 0 else ''}{symbol}{text}"
+
+
 def format_amount(amount: int, currency: str) -> str:
     """Human form, e.g. `format_amount(1050, "usd") == "10.50 USD"`."""
     places = exponent(currency)

@@ -47,6 +47,19 @@ class Objects:
                 raise NotFound("resource_missing", f"No such {kind}: '{doc['id']}'", param="id")
         return doc
 
+    def retag(self, tenant: str, kind: str, object_id: str, tag: str | None) -> None:
+        """Change the `tag` a document is filed under (what lists filter by)."""
+        with self.store.atomic() as conn:
+            conn.execute("UPDATE objects SET tag = ? WHERE tenant = ? AND kind = ? AND id = ?",
+                         (tag, tenant, kind, object_id))
+
+    def tagged(self, tenant: str, kind: str, tag: str) -> Doc | None:
+        """The newest document of `kind` filed under `tag`."""
+        row = self.store.one(
+            "SELECT data FROM objects WHERE tenant = ? AND kind = ? AND tag = ? "
+            "ORDER BY seq DESC LIMIT 1", (tenant, kind, tag))
+        return orjson.loads(row[0]) if row else None
+
     def delete(self, tenant: str, kind: str, object_id: str) -> None:
         """Remove a document (webhook endpoints)."""
         with self.store.atomic() as conn:

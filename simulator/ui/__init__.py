@@ -30,12 +30,18 @@ def escape(value: Any) -> str:
     return html.escape("" if value is None else str(value), quote=True)
 
 
-def render(name: str, **values: Any) -> str:
-    """Fill `name` inside the base layout; all values escaped."""
-    body = _template(name).substitute({k: escape(v) for k, v in values.items()})
+def fragment(template: str, /, **values: Any) -> Markup:
+    """Fill a partial template (a list row, a message); all values escaped."""
+    return Markup(_template(template).substitute({k: escape(v) for k, v in values.items()}))
+
+
+def render(template: str, /, **values: Any) -> str:
+    """Fill `template` inside the base layout; all values escaped."""
+    body = _template(template).substitute({k: escape(v) for k, v in values.items()})
     title = values.get("title", "paylab")
     return _template("base.html").substitute(title=escape(title), body=body,
-                                             css=stylesheet())
+                                             css=stylesheet(),
+                                             scripts=escape(values.get("scripts", "")))
 
 
 @cache

@@ -24,3 +24,11 @@ def test_minimum_charge_has_a_default_and_known_exceptions() -> None:
     assert money.minimum_charge("usd") == 50
     assert money.minimum_charge("twd") == 1000
     assert money.minimum_charge("sgd") == 50
+
+
+@pytest.mark.parametrize(("amount", "currency", "text"), [
+    (4690, "usd", "$46.90"), (129900, "twd", "NT$1,299.00"), (500, "jpy", "¥500"),
+    (-250, "eur", "-€2.50"), (1234, "chf", "12.34 CHF"),
+])
+def test_display_amount_uses_symbols_where_known(amount: int, currency: str, text: str) -> None:
+    assert money.display_amount(amount, currency) == text

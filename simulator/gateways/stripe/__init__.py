@@ -10,7 +10,7 @@ from aiohttp import web
 from simulator.contracts import Contracts
 from simulator.core.domain import Domain
 from simulator.gateways.spec import Gateway
-from simulator.gateways.stripe import challenge
+from simulator.gateways.stripe import challenge, hosted
 from simulator.gateways.stripe.facts import facts
 from simulator.gateways.stripe.notify import StripeNotifier
 from simulator.gateways.stripe.pipeline import StripeContext, endpoint, json_response
@@ -65,6 +65,7 @@ def build(domain: Domain, contracts: Contracts, public_url: str) -> web.Applicat
     app[CONTEXT] = ctx
     app.add_routes([web.route(op.method, op.path, endpoint(op, ctx)) for op in OPERATIONS])
     app.add_routes(challenge.routes(ctx))
+    app.add_routes(hosted.routes(ctx))
     return app
 
 

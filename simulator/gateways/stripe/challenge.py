@@ -12,7 +12,7 @@ import urllib.parse
 from aiohttp import web
 
 from simulator.core.errors import CoreError
-from simulator.core.money import format_amount
+from simulator.core.money import display_amount
 from simulator.gateways.stripe import form
 from simulator.gateways.stripe.pipeline import StripeContext
 from simulator.ui import render
@@ -50,7 +50,7 @@ def routes(ctx: StripeContext) -> list[web.RouteDef]:
         html = render(
             "challenge.html", title="Confirm this payment", payment_intent=pay["id"],
             client_secret=pay["client_secret"], merchant=pay.get("description") or "Test merchant",
-            amount=format_amount(pay["amount"], pay["currency"]), brand=card["brand"].title(),
+            amount=display_amount(pay["amount"], pay["currency"]), brand=card["brand"].title(),
             last4=card["last4"], action="/stripe/3ds/authenticate",
         )
         return web.Response(text=html, content_type="text/html")

@@ -154,3 +154,38 @@ def list_webhook_endpoints(ctx: StripeContext, call: Call) -> Result:
     docs, more = ctx.domain.endpoints.page(call.tenant, **paging(call.params))
     items = [ctx.renderer.webhook_endpoint(d) for d in docs]
     return ctx.renderer.listing(items, more, "/v1/webhook_endpoints")
+
+
+# -- Checkout Sessions ----------------------------------------------------------------------
+def create_checkout_session(ctx: StripeContext, call: Call) -> Result:
+    """POST /v1/checkout/sessions"""
+    doc = ctx.domain.sessions.create(call.tenant, GATEWAY, call.params)
+    return ctx.out("checkout_session", doc, call)
+
+
+def retrieve_checkout_session(ctx: StripeContext, call: Call) -> Result:
+    """GET /v1/checkout/sessions/{session}"""
+    doc = ctx.domain.sessions.get(call.tenant, call.path["session"])
+    return ctx.out("checkout_session", doc, call)
+
+
+def expire_checkout_session(ctx: StripeContext, call: Call) -> Result:
+    """POST /v1/checkout/sessions/{session}/expire"""
+    doc = ctx.domain.sessions.expire(call.tenant, call.path["session"])
+    return ctx.out("checkout_session", doc, call)
+
+
+def list_checkout_sessions(ctx: StripeContext, call: Call) -> Result:
+    """GET /v1/checkout/sessions"""
+    page = ctx.domain.sessions.page(call.tenant, **paging(call.params))
+    if call.params.get("payment_intent"):
+        page = ([d for d in page[0] if d["payment_intent"] == call.params["payment_intent"]],
+                page[1])
+    return ctx.listing("checkout_session", page, "/v1/checkout/sessions", call)
+
+
+def list_line_items(ctx: StripeContext, call: Call) -> Result:
+    """GET /v1/checkout/sessions/{session}/line_items"""
+    doc = ctx.domain.sessions.get(call.tenant, call.path["session"])
+    url = f"/v1/checkout/sessions/{doc['id']}/line_items"
+    return ctx.renderer.listing(ctx.renderer.line_items(doc), False, url)

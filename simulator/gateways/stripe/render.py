@@ -14,6 +14,7 @@ _EXPANDABLE = {
     "payment_intent": {"latest_charge": "charge", "payment_method": "payment_method"},
     "charge": {"payment_intent": "payment_intent", "payment_method": "payment_method"},
     "refund": {"charge": "charge", "payment_intent": "payment_intent"},
+    "checkout_session": {"payment_intent": "payment_intent", "line_items": "line_items"},
 }
 
 
@@ -33,6 +34,10 @@ class Renderer:
             target = _EXPANDABLE.get(kind, {}).get(head)
             if target is None or tenant is None:
                 continue  # validated by `check_expand` before we get here
+            if target == "line_items":
+                out["line_items"] = self.listing(
+                    self.line_items(doc), False, f"/v1/checkout/sessions/{doc['id']}/line_items")
+                continue
             ref = out.get(head)
             if isinstance(ref, str):
                 child = self.objects.find(tenant, target, ref)
@@ -107,6 +112,38 @@ class Renderer:
             "card": _card(d["card"], None), "created": d["created"], "customer": None,
             "livemode": False, "metadata": d["metadata"], "type": "card",
         }
+
+    def checkout_session(self, d: Doc) -> dict[str, Any]:
+        """A Checkout Session; `url` is the hosted page while the session is open."""
+        return {
+            "id": d["id"], "object": "checkout.session",
+            "amount_subtotal": d["amount_subtotal"], "amount_total": d["amount_total"],
+            "cancel_url": d["cancel_url"], "client_reference_id": d["client_reference_id"],
+            "created": d["created"], "currency": d["currency"],
+            "customer_details": d["customer_details"], "customer_email": d["customer_email"],
+            "expires_at": d["expires_at"], "livemode": False, "metadata": d["metadata"],
+            "mode": d["mode"], "payment_intent": d["payment_intent"],
+            "payment_method_types": ["card"], "payment_status": d["payment_status"],
+            "status": d["status"], "success_url": d["success_url"],
+            "url": self.checkout_url(d["id"]) if d["status"] == "open" else None,
+        }
+
+    def checkout_url(self, session_id: str) -> str:
+        """Where the hosted payment page of a session lives."""
+        return f"{self.public_url}/stripe/checkout/{session_id}"
+
+    @staticmethod
+    def line_items(d: Doc) -> list[dict[str, Any]]:
+        """A session's line items as Stripe lists them."""
+        return [{
+            "id": f"li_{d['id'][8:30]}{i}", "object": "item",
+            "amount_subtotal": item["unit_amount"] * item["quantity"],
+            "amount_total": item["unit_amount"] * item["quantity"], "currency": item["currency"],
+            "description": item["name"], "quantity": item["quantity"],
+            "price": {"object": "price", "currency": item["currency"],
+                      "unit_amount": item["unit_amount"],
+                      "product_data": {"name": item["name"], "description": item["description"]}},
+        } for i, item in enumerate(d["line_items"])]
 
     def review(self, d: Doc) -> dict[str, Any]:
         """A Radar Review."""

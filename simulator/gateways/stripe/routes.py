@@ -7,6 +7,7 @@ from simulator.gateways.stripe import handlers as h
 
 _PI, _RQ, _L = "stripe/payment_intent", "stripe/requests/", "stripe/list#/$defs/"
 _PIN = "/v1/payment_intents/{intent}"
+_CS = "/v1/checkout/sessions"
 _WE = "/v1/webhook_endpoints/{webhook_endpoint}"
 
 OPERATIONS: tuple[Op, ...] = (
@@ -57,6 +58,18 @@ OPERATIONS: tuple[Op, ...] = (
     Op("POST", _WE, "UpdateWebhookEndpoint", h.update_webhook_endpoint,
        "Update a webhook endpoint", request=_RQ + "webhook_endpoint_update",
        response="stripe/webhook_endpoint"),
+    Op("POST", _CS, "CreateCheckoutSession", h.create_checkout_session,
+       "Create a Checkout Session", request=_RQ + "checkout_session_create",
+       response="stripe/checkout_session"),
+    Op("GET", _CS, "ListCheckoutSessions", h.list_checkout_sessions, "List Checkout Sessions",
+       query=_RQ + "checkout_session_list", response=_L + "checkout_sessions"),
+    Op("GET", _CS + "/{session}", "RetrieveCheckoutSession", h.retrieve_checkout_session,
+       "Retrieve a Checkout Session", query=_RQ + "retrieve", response="stripe/checkout_session"),
+    Op("POST", _CS + "/{session}/expire", "ExpireCheckoutSession", h.expire_checkout_session,
+       "Expire a Checkout Session", request=_RQ + "expand_only",
+       response="stripe/checkout_session"),
+    Op("GET", _CS + "/{session}/line_items", "ListLineItems", h.list_line_items,
+       "A Checkout Session's line items", query=_RQ + "retrieve", response=_L + "line_items"),
     Op("DELETE", _WE, "DeleteWebhookEndpoint", h.delete_webhook_endpoint,
        "Delete a webhook endpoint", query=_RQ + "retrieve",
        response="stripe/webhook_endpoint#/$defs/deleted"),

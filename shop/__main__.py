@@ -1,0 +1,32 @@
+"""`python -m shop`: run the reference shop on its own (paylab up runs it beside the gateway)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+from aiohttp import web
+
+from shop.app import create_app
+from shop.settings import ShopSettings
+
+
+def main() -> None:
+    """Parse flags and serve until Ctrl-C."""
+    parser = argparse.ArgumentParser(prog="python -m shop")
+    parser.add_argument("--host")
+    parser.add_argument("--port", type=int)
+    parser.add_argument("--gateway-url")
+    parser.add_argument("--db")
+    parser.add_argument("--products")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    settings = ShopSettings.from_env(host=args.host, port=args.port,
+                                     gateway_url=args.gateway_url, db=args.db,
+                                     products=args.products)
+    web.run_app(create_app(settings), host=settings.host, port=settings.port,
+                access_log=None, print=lambda _: print(f"shop on {settings.base_url}"))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,76 @@
+"""Everything the shop asks the payment gateway, through the official stripe SDK.
+
+This is the part to copy into your own shop: create a Checkout Session for an order, and
+register the webhook endpoint whose secret verifies what the gateway sends back.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import stripe
+
+from shop.catalog import Catalog
+from shop.db import ShopDB
+from shop.settings import ShopSettings
+
+log = logging.getLogger("shop.gateway")
+
+EVENTS = ["checkout.session.completed", "checkout.session.expired",
+          "payment_intent.payment_failed"]
+
+
+class Gateway:
+    """The shop's Stripe client (async, so the shop's event loop never blocks on it)."""
+
+    def __init__(self, settings: ShopSettings, db: ShopDB) -> None:
+        self.settings = settings
+        self.db = db
+        self.client = stripe.StripeClient(
+            settings.api_key,
+            base_addresses={"api": f"{settings.gateway_url.rstrip('/')}/stripe"},
+            http_client=stripe.AIOHTTPClient(),
+            max_network_retries=2,  # the SDK adds an Idempotency-Key, so retries are safe
+        )
+
+    async def checkout(self, order: dict[str, Any], catalog: Catalog) -> str:
+        """Create the Checkout Session that pays `order`; returns its hosted page URL."""
+        base = self.settings.base_url
+        line_items = []
+        for item in order["items"]:
+            product = catalog.get(item["product"])
+            assert product is not None
+            line_items.append({"quantity": item["quantity"], "price_data": {
+                "currency": order["currency"], "unit_amount": product.price,
+                "product_data": {"name": product.name, "description": product.description},
+            }})
+        session = await self.client.v1.checkout.sessions.create_async(params={
+            "mode": "payment",
+            "line_items": line_items,
+            "client_reference_id": order["id"],
+            "metadata": {"order_id": order["id"], "merchant_name": self.settings.name},
+            "payment_intent_data": {"metadata": {"order_id": order["id"]}},
+            "success_url": f"{base}/orders/{order['id']}?session_id={{CHECKOUT_SESSION_ID}}",
+            "cancel_url": f"{base}/cart?canceled=1",
+        }, options={"idempotency_key": f"checkout-{order['id']}"})
+        self.db.set_session(order["id"], session.id)
+        return session.url
+
+    async def webhook_secret(self) -> str:
+        """The signing secret of this shop's webhook endpoint, registering it if needed."""
+        url = f"{self.settings.base_url}/webhooks/stripe"
+        endpoint_id, secret = self.db.get_config("endpoint_id"), self.db.get_config("secret")
+        if endpoint_id and secret and self.db.get_config("endpoint_url") == url:
+            try:
+                await self.client.v1.webhook_endpoints.retrieve_async(endpoint_id)
+                return secret
+            except stripe.InvalidRequestError:
+                log.info("webhook endpoint %s is gone; registering a new one", endpoint_id)
+        endpoint = await self.client.v1.webhook_endpoints.create_async(params={
+            "url": url, "enabled_events": EVENTS, "description": self.settings.name})
+        self.db.set_config("endpoint_id", endpoint.id)
+        self.db.set_config("endpoint_url", url)
+        self.db.set_config("secret", endpoint.secret)
+        log.info("registered webhook endpoint %s -> %s", endpoint.id, url)
+        return endpoint.secret

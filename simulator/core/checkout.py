@@ -1,0 +1,212 @@
+"""Checkout Sessions: a hosted payment page's state, on top of payments.
+
+A session collects line items and a card on the hosted page, pays through an ordinary
+payment (so 3-D Secure, declines and scenarios behave exactly as on the API), and ends
+`complete` or `expired`, each with its event.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from simulator.core import money
+from simulator.core.clock import Clock
+from simulator.core.errors import InvalidRequest, InvalidState
+from simulator.core.events import Events
+from simulator.core.objects import Doc, Objects
+from simulator.core.payments import Payments
+from simulator.core.rand import Rand
+from simulator.core.timers import Timers
+
+KIND = "checkout_session"
+DEFAULT_LIFETIME = 24 * 3600
+MIN_LIFETIME = 30 * 60
+
+
+class Sessions:
+    """Create, pay, complete and expire checkout sessions."""
+
+    def __init__(self, objects: Objects, events: Events, payments: Payments, timers: Timers,
+                 clock: Clock, rand: Rand) -> None:
+        self.objects = objects
+        self.events = events
+        self.payments = payments
+        self.timers = timers
+        self.clock = clock
+        self.rand = rand
+        events.subscribe(self._on_event)
+
+    def _on_event(self, tenant: str, event: Doc) -> None:
+        """A session completes when its payment goes through, however that happens
+        (at once, after 3-D Secure, or when a `processing` payment settles)."""
+        if event["type"] not in ("payment_intent.succeeded",
+                                 "payment_intent.amount_capturable_updated"):
+            return
+        session = self.objects.tagged(tenant, KIND, event["object"]["id"])
+        if session is not None and session["status"] == "open":
+            self.complete(tenant, session["id"])
+    def get(self, tenant: str, session_id: str) -> Doc:
+        """One session of this tenant."""
+        return self.objects.get(tenant, KIND, session_id, param="session")
+
+    def page(self, tenant: str, **paging: Any) -> tuple[list[Doc], bool]:
+        """A page of sessions, newest first."""
+        return self.objects.page(tenant, KIND, **paging)
+
+    def create(self, tenant: str, gateway: str, params: dict[str, Any]) -> Doc:
+        """A new open session for `line_items` (or a plain `amount` and `currency`)."""
+        items = [_line_item(i, item) for i, item in enumerate(params.get("line_items") or [])]
+        if not items and "amount" in params:
+            items = [{"name": params.get("description") or "Payment", "description": None,
+                      "quantity": 1, "unit_amount": params["amount"],
+                      "currency": params.get("currency", "usd").lower()}]
+        if not items:
+            raise InvalidRequest("parameter_missing", "Missing required param: line_items.",
+                                 param="line_items")
+        currencies = {i["currency"] for i in items}
+        if len(currencies) > 1:
+            raise InvalidRequest("parameter_invalid_string",
+                                 "All line items must use the same currency.",
+                                 param="line_items")
+        currency = currencies.pop()
+        total = sum(i["unit_amount"] * i["quantity"] for i in items)
+        money.check_amount(total, currency)
+        now = int(self.clock.now())
+        expires_at = params.get("expires_at", now + DEFAULT_LIFETIME)
+        if not now + MIN_LIFETIME <= expires_at <= now + DEFAULT_LIFETIME:
+            raise InvalidRequest("parameter_invalid_integer",
+                                 "expires_at must be between 30 minutes and 24 hours from now.",
+                                 param="expires_at")
+        sid = self.rand.new_id("cs_test", 58)
+        intent = params.get("payment_intent_data") or {}
+        doc = {
+            "id": sid, "gateway": gateway, "mode": params.get("mode", "payment"),
+            "status": "open", "payment_status": "unpaid", "currency": currency,
+            "amount_subtotal": total, "amount_total": total, "line_items": items,
+            "success_url": params["success_url"], "cancel_url": params.get("cancel_url"),
+            "customer_email": params.get("customer_email"),
+            "client_reference_id": params.get("client_reference_id"),
+            "metadata": dict(params.get("metadata") or {}),
+            "payment_intent_data": {
+                "capture_method": intent.get("capture_method", "automatic"),
+                "description": intent.get("description"),
+                "metadata": dict(intent.get("metadata") or {}),
+            },
+            "payment_intent": None, "customer_details": None, "created": now,
+            "expires_at": expires_at,
+        }
+        with self.objects.store.atomic():
+            self.objects.insert(tenant, KIND, doc)
+            self.timers.schedule(tenant, "expire_checkout", sid, expires_at - self.clock.now(),
+                                 {})
+        return doc
+
+    def pay(self, tenant: str, session_id: str, card: dict[str, Any], *, name: str | None,
+            email: str | None, return_url: str) -> tuple[Doc, Doc]:
+        """Pay an open session with a card from the hosted form.
+
+        Returns the session and its payment; the payment may need 3-D Secure
+        (`requires_action`). A decline raises `CardDeclined` and leaves the session open
+        for another card.
+        """
+        session = self._open(tenant, session_id)
+        if session["payment_intent"]:
+            payment = self.payments.get(tenant, session["payment_intent"])
+            if payment["status"] in ("succeeded", "requires_capture", "processing"):
+                return self.get(tenant, session_id), payment  # a repeated submit charges once
+        billing = {"name": name, "email": email or session["customer_email"]}
+        data = {"type": "card", "card": card, "billing_details": billing}
+        if session["payment_intent"]:  # a second try after a decline reuses the payment
+            self._attach(tenant, session, {"id": session["payment_intent"]}, billing)
+            payment = self.payments.confirm(tenant, session["payment_intent"], {
+                "payment_method_data": data, "return_url": return_url})
+        else:
+            payment = self._create_payment(tenant, session, data, return_url)
+        return self.get(tenant, session_id), payment
+
+    def complete(self, tenant: str, session_id: str) -> Doc:
+        """Mark a session whose payment went through as complete (idempotent)."""
+        with self.objects.store.atomic():
+            session = self.get(tenant, session_id)
+            if session["status"] == "complete":
+                return session
+            payment = self.payments.get(tenant, session["payment_intent"] or "")
+            if payment["status"] not in ("succeeded", "requires_capture"):
+                raise InvalidState("checkout_session_unpaid",
+                                   "This Checkout Session has not been paid.")
+            session.update(status="complete", payment_status="paid"
+                           if payment["status"] == "succeeded" else "unpaid")
+            self.objects.update(tenant, KIND, session)
+            self.events.emit(tenant, session["gateway"], "checkout.session.completed", KIND,
+                             session)
+        return session
+
+    def expire(self, tenant: str, session_id: str) -> Doc:
+        """Expire an open session now; its unpaid payment is canceled."""
+        with self.objects.store.atomic():
+            session = self.get(tenant, session_id)
+            if session["status"] != "open":
+                raise InvalidState(
+                    "checkout_session_not_open",
+                    "Only Checkout Sessions with a status in ['open'] can be expired. This "
+                    f"Checkout Session has a status of '{session['status']}'.")
+            if session["payment_intent"]:
+                payment = self.payments.get(tenant, session["payment_intent"])
+                if payment["status"] in ("requires_payment_method", "requires_confirmation",
+                                         "requires_action"):
+                    self.payments.cancel(tenant, payment["id"], "abandoned")
+            session["status"] = "expired"
+            self.objects.update(tenant, KIND, session)
+            self.events.emit(tenant, session["gateway"], "checkout.session.expired", KIND,
+                             session)
+        return session
+
+    def expire_due(self, tenant: str, session_id: str, payload: dict[str, Any]) -> None:
+        """Timer handler: expire the session if it is still open at `expires_at`."""
+        doc = self.objects.find(tenant, KIND, session_id)
+        if doc is not None and doc["status"] == "open":
+            self.expire(tenant, session_id)
+
+    # -- internals ------------------------------------------------------------------------
+    def _open(self, tenant: str, session_id: str) -> Doc:
+        session = self.get(tenant, session_id)
+        if session["status"] == "expired" or session["expires_at"] <= self.clock.now():
+            raise InvalidState("checkout_session_expired", "This Checkout Session has expired.")
+        return session
+
+    def _create_payment(self, tenant: str, session: Doc, data: dict[str, Any],
+                        return_url: str) -> Doc:
+        intent = session["payment_intent_data"]
+        # filed under the payment's id before it is confirmed, so its events find the session
+        with self.objects.store.atomic():
+            payment = self.payments.create(tenant, session["gateway"], {
+                "amount": session["amount_total"], "currency": session["currency"],
+                "capture_method": intent["capture_method"],
+                "description": intent["description"], "metadata": intent["metadata"],
+                "receipt_email": data["billing_details"]["email"],
+            })
+            self._attach(tenant, session, payment, data["billing_details"])
+        return self.payments.confirm(tenant, payment["id"], {
+            "payment_method_data": data, "return_url": return_url})
+
+    def _attach(self, tenant: str, session: Doc, payment: Doc, billing: dict[str, Any]) -> None:
+        session["payment_intent"] = payment["id"]
+        session["customer_details"] = {"email": billing.get("email"), "name": billing.get("name")}
+        self.objects.update(tenant, KIND, session)
+        self.objects.retag(tenant, KIND, session["id"], payment["id"])
+
+
+def _line_item(index: int, item: dict[str, Any]) -> dict[str, Any]:
+    price = item.get("price_data")
+    if not price:
+        raise InvalidRequest("parameter_missing",
+                             f"Missing required param: line_items[{index}][price_data].",
+                             param=("line_items", index, "price_data"))
+    product = price.get("product_data") or {}
+    return {
+        "name": product.get("name", "Item"),
+        "description": product.get("description"),
+        "quantity": item.get("quantity", 1),
+        "unit_amount": price["unit_amount"],
+        "currency": price["currency"].lower(),
+    }

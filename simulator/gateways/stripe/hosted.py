@@ -1,0 +1,169 @@
+"""The hosted Checkout page at a session's `url`: order summary, card form with server-side
+validation, the 3-D Secure hand-off, and the redirects to `success_url` / `cancel_url`.
+
+The page is reached without an API key, as on Stripe: the session id in the URL is the
+capability. Every value shown is escaped by the templates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import secrets
+
+from aiohttp import web
+
+from simulator.core import cards
+from simulator.core.errors import CardDeclined, CoreError
+from simulator.core.money import display_amount
+from simulator.gateways.stripe import form
+from simulator.gateways.stripe.pipeline import StripeContext
+from simulator.ui import Markup, fragment, render
+
+AUTH_FAILED = ("We are unable to authenticate your payment method. Please choose a different "
+               "payment method and try again.")
+SCRIPT = Markup('<script src="/static/checkout.js" defer></script>')
+_EXPIRY = re.compile(r"^\s*(\d{1,2})\s*/?\s*(\d{2}|\d{4})\s*$")
+
+
+def _message(status: int, heading: str, message: str, testid: str,
+             link: tuple[str, str] | None = None) -> web.Response:
+    extra = fragment("link.html", href=link[0], text=link[1], testid=f"{testid}-link") \
+        if link and link[0] else ""
+    html = render("message.html", title=heading, heading=heading, message=message,
+                  testid=testid, link=extra)
+    return web.Response(status=status, text=html, content_type="text/html")
+
+
+def success_url(session: dict) -> str:
+    """The merchant's success URL with Stripe's `{CHECKOUT_SESSION_ID}` filled in."""
+    return session["success_url"].replace("{CHECKOUT_SESSION_ID}", session["id"])
+
+
+def check_fields(fields: dict[str, str], today: dt.date) -> dict[str, str]:
+    """Server-side validation of the card form; the messages Stripe Elements shows."""
+    errors = {}
+    number = re.sub(r"\s", "", fields.get("cardnumber", ""))
+    listed = number in cards.catalog().by_number
+    if len(number) < 12 or not number.isdigit():
+        errors["number"] = "Your card number is incomplete."
+    elif len(number) > 19 or not (listed or cards.luhn_valid(number)):
+        errors["number"] = "Your card number is invalid."
+    match = _EXPIRY.match(fields.get("expiry", ""))
+    if match is None:
+        errors["expiry"] = "Your card's expiration date is incomplete."
+    else:
+        month, year = int(match.group(1)), int(match.group(2))
+        year += 2000 if year < 100 else 0
+        if not 1 <= month <= 12:
+            errors["expiry"] = "Your card's expiration date is invalid."
+        elif (year, month) < (today.year, today.month):
+            errors["expiry"] = "Your card's expiration year is in the past."
+    if not re.fullmatch(r"\d{3,4}", fields.get("cvc", "").strip()):
+        errors["cvc"] = "Your card's security code is incomplete."
+    if not fields.get("name", "").strip():
+        errors["name"] = "Enter the name on your card."
+    return errors
+
+
+def routes(ctx: StripeContext) -> list[web.RouteDef]:
+    """The hosted page (GET, POST) and the return from 3-D Secure."""
+    sessions = ctx.domain.sessions
+
+    def lookup(request: web.Request) -> tuple[str, dict] | None:
+        return ctx.domain.objects.find_any("checkout_session", request.match_info["session"])
+
+    def page(session: dict, status: int = 200, error: str | None = None,
+             fields: dict[str, str] | None = None, field_errors: dict[str, str] | None = None
+             ) -> web.Response:
+        fields, field_errors = fields or {}, field_errors or {}
+        items = Markup("".join(fragment(
+            "checkout_item.html", name=i["name"], description=i["description"] or "",
+            quantity=i["quantity"],
+            price=display_amount(i["unit_amount"] * i["quantity"], i["currency"]),
+        ) for i in session["line_items"]))
+        html = render(
+            "checkout.html", title="Checkout", items=items,
+            merchant=session["metadata"].get("merchant_name", "Test merchant"),
+            total=display_amount(session["amount_total"], session["currency"]),
+            cancel_url=session["cancel_url"] or "#",
+            action=f"/stripe/checkout/{session['id']}", attempt=secrets.token_hex(8),
+            email=fields.get("email", session["customer_email"] or ""),
+            name=fields.get("name", ""),
+            error=fragment("form_error.html", message=error) if error else "",
+            error_number=field_errors.get("number", ""),
+            error_expiry=field_errors.get("expiry", ""),
+            error_cvc=field_errors.get("cvc", ""), error_name=field_errors.get("name", ""),
+            scripts=SCRIPT,
+        )
+        return web.Response(status=status, text=html, content_type="text/html")
+
+    def closed(session: dict) -> web.Response | None:
+        if session["status"] == "complete":
+            return _message(200, "Payment complete", "This payment has already been made.",
+                            "checkout-complete", (success_url(session), "Return to the shop"))
+        if session["status"] == "expired":
+            return _message(410, "Checkout expired", "This checkout session has expired.",
+                            "checkout-expired", (session["cancel_url"], "Return to the shop"))
+        return None
+
+    async def show(request: web.Request) -> web.Response:
+        found = lookup(request)
+        if found is None:
+            return _message(404, "Checkout not found", "This checkout link is not valid.",
+                            "checkout-missing")
+        return closed(found[1]) or page(found[1])
+
+    async def submit(request: web.Request) -> web.StreamResponse:
+        found = lookup(request)
+        if found is None:
+            return _message(404, "Checkout not found", "This checkout link is not valid.",
+                            "checkout-missing")
+        tenant, session = found
+        try:
+            fields = dict(form.parse_pairs(await request.read()))
+        except CoreError:
+            fields = {}
+        if session["status"] != "open":
+            return closed(session) or page(session)
+        errors = check_fields(fields, ctx.domain.methods.today())
+        if errors:
+            return page(session, 400, "Please check the highlighted fields.", fields, errors)
+        month, year = _EXPIRY.match(fields["expiry"]).groups()  # type: ignore[union-attr]
+        card = {"number": re.sub(r"\s", "", fields["cardnumber"]), "exp_month": int(month),
+                "exp_year": int(year), "cvc": fields["cvc"].strip()}
+        return_url = f"{ctx.renderer.public_url}/stripe/checkout/{session['id']}/return"
+        try:
+            session, payment = sessions.pay(tenant, session["id"], card, name=fields["name"],
+                                            email=fields.get("email") or None,
+                                            return_url=return_url)
+        except CardDeclined as declined:
+            await ctx.domain.store.durable()
+            return page(sessions.get(tenant, session["id"]), 402, declined.message, fields)
+        except CoreError as exc:
+            await ctx.domain.store.durable()
+            return closed(sessions.get(tenant, session["id"])) or page(session, 400, exc.message,
+                                                                          fields)
+        await ctx.domain.store.durable()
+        if session["status"] == "complete":
+            raise web.HTTPSeeOther(success_url(session))
+        action = ctx.renderer.payment_intent(payment)["next_action"]
+        if action is not None:
+            raise web.HTTPSeeOther(action["redirect_to_url"]["url"])
+        return _message(202, "Payment processing",
+                        "Your bank is processing this payment. You can close this page; the "
+                        "shop will be told when it completes.", "checkout-processing",
+                        (success_url(session), "Return to the shop"))
+
+    async def returned(request: web.Request) -> web.StreamResponse:
+        found = lookup(request)
+        if found is None:
+            return _message(404, "Checkout not found", "This checkout link is not valid.",
+                            "checkout-missing")
+        session = found[1]
+        if session["status"] == "complete":
+            raise web.HTTPSeeOther(success_url(session))
+        return closed(session) or page(session, 402, AUTH_FAILED)
+
+    return [web.get("/checkout/{session}", show), web.post("/checkout/{session}", submit),
+            web.get("/checkout/{session}/return", returned)]
