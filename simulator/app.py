@@ -20,6 +20,7 @@ from simulator.core.clock import Clock
 from simulator.core.domain import Domain
 from simulator.core.store import Store
 from simulator.gateways import all_gateways
+from simulator.metrics import Metrics
 from simulator.middlewares import journal_middleware
 from simulator.openapi import build_openapi
 from simulator.scenarios.engine import ScenarioEngine
@@ -59,8 +60,10 @@ def create_app(settings: Settings, contracts: Contracts | None = None) -> web.Ap
     domain.payments.risk = engine
     domain.outbox.chaos = engine.chaos
 
+    metrics = Metrics()
+    domain.events.subscribe(metrics.event)
     app = web.Application(middlewares=[
-        journal_middleware(domain.journal, {g.prefix: g.name for g in gateways}),
+        journal_middleware(domain.journal, {g.prefix: g.name for g in gateways}, metrics),
         scenario_middleware(engine, domain, {g.prefix: (g.facts, g.fault)
                                              for g in gateways if g.facts and g.fault}),
     ])
@@ -76,7 +79,7 @@ def create_app(settings: Settings, contracts: Contracts | None = None) -> web.Ap
         return build_openapi(contracts, gateways, CONTROL_OPERATIONS)
 
     app.add_subapp("/_sim", control.build(ControlContext(
-        domain, contracts, engine, gateways, {"db": settings.db}, openapi,
+        domain, contracts, engine, gateways, {"db": settings.db}, openapi, metrics,
     )))
     app[DISPATCHER] = Dispatcher(
         domain,

@@ -47,7 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
     _serve_flags(sub.add_parser("serve", help="run the simulator"))
-    _serve_flags(sub.add_parser("up", help="run the whole stack and print its URLs"))
+    up = sub.add_parser("up", help="run the simulator and the reference shop, print the URLs")
+    _serve_flags(up)
+    up.add_argument("--shop-port", type=int, default=8000, help="reference shop port (8000)")
     test = sub.add_parser("test", help="run the suites and build the Allure report")
     test.add_argument("--layer", action="append", choices=LAYERS,
                       help="run only this layer (repeatable); default: every layer")
@@ -85,7 +87,7 @@ def _cmd_serve(args: argparse.Namespace, *, stack: bool) -> int:
         print(f"paylab: {exc}", file=sys.stderr)
         return 2
     try:
-        _run(_serve(settings, stack=stack))
+        _run(_serve(settings, shop_port=args.shop_port if stack else None))
     except ScenarioError as exc:
         print(f"paylab: scenario {settings.scenario}: {exc}", file=sys.stderr)
         return 2
@@ -107,7 +109,7 @@ def _run(coro: object) -> None:
         runner.run(coro)  # type: ignore[arg-type]
 
 
-async def _serve(settings: Settings, *, stack: bool) -> None:
+async def _serve(settings: Settings, *, shop_port: int | None = None) -> None:
     from simulator.app import create_app
 
     # Long query strings and headers reach the app, which answers in the gateway's own
@@ -122,6 +124,7 @@ async def _serve(settings: Settings, *, stack: bool) -> None:
     gc.freeze()
     gc.set_threshold(50_000, 20, 100)
     await web.TCPSite(runner, settings.host, settings.port, backlog=1024).start()
+    runners = [runner]
     base = settings.base_url
     lines = [
         f"paylab simulator  {base}   (seed {settings.seed}, db {settings.db})",
@@ -131,8 +134,19 @@ async def _serve(settings: Settings, *, stack: bool) -> None:
         f"  scenario        {base}/_sim/scenario   "
         f"({settings.scenario or 'none; PUT one or pick a preset'})",
     ]
-    if stack:
-        lines.append(f"  journal         {base}/_sim/journal   webhooks: {base}/_sim/webhooks")
+    lines.append(f"  dashboard       {base}/_sim/")
+    if shop_port is not None:
+        from shop.app import create_app as create_shop
+        from shop.settings import ShopSettings
+
+        shop_settings = ShopSettings.from_env(host=settings.host, port=shop_port,
+                                              gateway_url=base)
+        shop = web.AppRunner(create_shop(shop_settings), access_log=None)
+        await shop.setup()  # registers its webhook endpoint with the simulator above
+        await web.TCPSite(shop, settings.host, shop_port).start()
+        runners.append(shop)
+        lines.append(f"reference shop    {shop_settings.base_url}   "
+                     "(pay with 4242 4242 4242 4242, any future date, any CVC)")
     lines.append("Ctrl-C stops it.")
     print("\n".join(lines), flush=True)
     stop = asyncio.Event()
@@ -143,7 +157,8 @@ async def _serve(settings: Settings, *, stack: bool) -> None:
         await stop.wait()
     finally:
         print("paylab: stopping", flush=True)
-        await runner.cleanup()
+        for each in reversed(runners):
+            await each.cleanup()
 
 
 # -- test / report --------------------------------------------------------------------------

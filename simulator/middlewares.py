@@ -7,13 +7,15 @@ import time
 from aiohttp import web
 
 from simulator.core.journal import Entry, Journal
+from simulator.metrics import Metrics
 
 RUN_HEADER = "X-Paylab-Run"
 #: Scenario faults after which the client got no HTTP answer at all (journal status 0).
 NO_ANSWER = frozenset({"reset", "empty_reply", "hang"})
 
 
-def journal_middleware(journal: Journal, prefixes: dict[str, str]) -> web.Middleware:
+def journal_middleware(journal: Journal, prefixes: dict[str, str],
+                       metrics: Metrics) -> web.Middleware:
     """Record every request under a gateway prefix: who, what, status, latency, effect."""
 
     @web.middleware
@@ -34,6 +36,8 @@ def journal_middleware(journal: Journal, prefixes: dict[str, str]) -> web.Middle
         finally:
             if request.get("paylab.fault") in NO_ANSWER:
                 status = 0
+            latency_ms = (time.perf_counter() - started) * 1000
+            metrics.request(gateway, status, latency_ms, request.get("paylab.effect"))
             journal.append(Entry(
                 at=time.time(),
                 gateway=gateway,
@@ -41,7 +45,7 @@ def journal_middleware(journal: Journal, prefixes: dict[str, str]) -> web.Middle
                 method=request.method,
                 path=request.path,
                 status=status,
-                latency_ms=(time.perf_counter() - started) * 1000,
+                latency_ms=latency_ms,
                 request_id=request.get("paylab.request_id"),
                 run_id=request.headers.get(RUN_HEADER),
                 idempotency_key=request.get("paylab.idempotency_key")

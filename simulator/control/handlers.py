@@ -16,6 +16,7 @@ from simulator.contracts import Contracts, contract_id
 from simulator.core.domain import Domain
 from simulator.core.ledger import ledger
 from simulator.gateways.spec import Gateway, Operation
+from simulator.metrics import Metrics
 from simulator.scenarios.engine import ScenarioEngine
 
 log = logging.getLogger("paylab.control")
@@ -68,6 +69,7 @@ class ControlContext:
     gateways: list[Gateway]
     settings_summary: dict[str, Any]
     openapi: Callable[[], dict[str, Any]]
+    metrics: Metrics
     started: float = field(default_factory=time.time)
 
     def bind(self, op: Operation) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from simulator.control import dashboard as d
 from simulator.control import handlers as h
 from simulator.control import scenario as s
 from simulator.gateways.spec import Operation as Op
@@ -10,6 +11,13 @@ _J = "application/json"
 _SQ = "control/scenario#/$defs/put_query"
 
 OPERATIONS: tuple[Op, ...] = (
+    Op("GET", "/", "Dashboard", d.page, "The live dashboard (HTML)", errors=(),
+       content_type="text/html"),
+    Op("GET", "/stats", "Stats", d.stats, "Dashboard figures: KPIs, series, tails",
+       query="control/stats#/$defs/query", response="control/stats", errors=(400,),
+       content_type=_J),
+    Op("GET", "/metrics", "Metrics", d.prometheus, "Counters in Prometheus text format",
+       errors=(), content_type="text/plain"),
     Op("GET", "/health", "Health", h.health, "Liveness, seed, clock and backlog",
        response="control/health", errors=(), content_type=_J),
     Op("POST", "/reset", "Reset", h.reset, "Forget all state, or one tenant's",

@@ -48,3 +48,13 @@ def render(template: str, /, **values: Any) -> str:
 def stylesheet() -> str:
     """The shared stylesheet, inlined so pages work from anywhere (file://, screenshots)."""
     return resources.files("simulator.ui").joinpath("static", "paylab.css").read_text("utf-8")
+
+
+def message_page(heading: str, message: str, testid: str,
+                 link: tuple[str | None, str] | None = None) -> str:
+    """A one-message hosted page (payment complete, link not valid...), with an optional
+    link (href, text) whose test id is `<testid>-link`."""
+    extra = fragment("link.html", href=link[0], text=link[1], testid=f"{testid}-link") \
+        if link and link[0] else ""
+    return render("message.html", title=heading, heading=heading, message=message,
+                  testid=testid, link=extra)

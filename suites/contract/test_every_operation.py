@@ -54,6 +54,15 @@ def test_every_stripe_and_control_operation_is_exercised(
         control.get(path)
     control.post(f"webhooks/{delivery['id']}/redeliver")
     control.get("scenario/presets")
+    cs = c.checkout.sessions.create(params={"success_url": "https://x.example/ok",
+                                            "amount": 1200, "currency": "usd"})
+    c.checkout.sessions.retrieve(cs.id)
+    c.checkout.sessions.list()
+    c.checkout.sessions.line_items.list(cs.id)
+    c.checkout.sessions.expire(cs.id)
+    control.get("stats")
+    for path in ("", "metrics"):
+        http.get(f"{control.url}/_sim/{path}", timeout=10).raise_for_status()
     http.put(f"{control.url}/_sim/scenario", params={"preset": "slow-gateway", "tenant": api_key},
              timeout=10).raise_for_status()
     control.get("scenario", tenant=api_key)

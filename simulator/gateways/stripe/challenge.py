@@ -15,14 +15,14 @@ from simulator.core.errors import CoreError
 from simulator.core.money import display_amount
 from simulator.gateways.stripe import form
 from simulator.gateways.stripe.pipeline import StripeContext
-from simulator.ui import render
+from simulator.ui import message_page, render
 
 RESULTS = ("passed", "failed", "abandoned")
 
 
 def _page(status: int, heading: str, message: str, testid: str) -> web.Response:
-    html = render("message.html", title=heading, heading=heading, message=message, testid=testid)
-    return web.Response(status=status, text=html, content_type="text/html")
+    return web.Response(status=status, text=message_page(heading, message, testid),
+                        content_type="text/html")
 
 
 def _lookup(ctx: StripeContext, payment_id: str, secret: str) -> tuple[str, dict] | None:

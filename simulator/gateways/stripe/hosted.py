@@ -18,7 +18,7 @@ from simulator.core.errors import CardDeclined, CoreError
 from simulator.core.money import display_amount
 from simulator.gateways.stripe import form
 from simulator.gateways.stripe.pipeline import StripeContext
-from simulator.ui import Markup, fragment, render
+from simulator.ui import Markup, fragment, message_page, render
 
 AUTH_FAILED = ("We are unable to authenticate your payment method. Please choose a different "
                "payment method and try again.")
@@ -27,12 +27,9 @@ _EXPIRY = re.compile(r"^\s*(\d{1,2})\s*/?\s*(\d{2}|\d{4})\s*$")
 
 
 def _message(status: int, heading: str, message: str, testid: str,
-             link: tuple[str, str] | None = None) -> web.Response:
-    extra = fragment("link.html", href=link[0], text=link[1], testid=f"{testid}-link") \
-        if link and link[0] else ""
-    html = render("message.html", title=heading, heading=heading, message=message,
-                  testid=testid, link=extra)
-    return web.Response(status=status, text=html, content_type="text/html")
+             link: tuple[str | None, str] | None = None) -> web.Response:
+    return web.Response(status=status, text=message_page(heading, message, testid, link),
+                        content_type="text/html")
 
 
 def success_url(session: dict) -> str:
@@ -124,6 +121,8 @@ def routes(ctx: StripeContext) -> list[web.RouteDef]:
             fields = dict(form.parse_pairs(await request.read()))
         except CoreError:
             fields = {}
+        if session["status"] == "complete":  # a second submit lands where the first did
+            raise web.HTTPSeeOther(success_url(session))
         if session["status"] != "open":
             return closed(session) or page(session)
         errors = check_fields(fields, ctx.domain.methods.today())

@@ -1,0 +1,89 @@
+"""Checkout Sessions through the official SDK: create, retrieve, list, line items, expire,
+and the session events a merchant's fulfilment relies on."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+import stripe
+
+ITEMS = [{"quantity": 2, "price_data": {"currency": "usd", "unit_amount": 1850,
+                                        "product_data": {"name": "Oolong"}}},
+         {"quantity": 1, "price_data": {"currency": "usd", "unit_amount": 990,
+                                        "product_data": {"name": "Scoop"}}}]
+
+
+def create(client: stripe.StripeClient, **extra: object) -> stripe.checkout.Session:
+    return client.v1.checkout.sessions.create(params={
+        "mode": "payment", "line_items": ITEMS, "client_reference_id": "order-9",
+        "success_url": "https://shop.example/ok?cs={CHECKOUT_SESSION_ID}",
+        "cancel_url": "https://shop.example/cart", **extra})
+
+
+def test_create_retrieve_list_and_line_items(stripe_client: stripe.StripeClient) -> None:
+    session = create(stripe_client, metadata={"order": "9"})
+    assert (session.status, session.payment_status, session.amount_total) == (
+        "open", "unpaid", 4690)
+    assert session.url.endswith(f"/stripe/checkout/{session.id}")
+    assert stripe_client.v1.checkout.sessions.retrieve(session.id).id == session.id
+    assert [s.id for s in stripe_client.v1.checkout.sessions.list().data] == [session.id]
+    items = stripe_client.v1.checkout.sessions.line_items.list(session.id).data
+    assert [(i.description, i.quantity, i.amount_total) for i in items] == [
+        ("Oolong", 2, 3700), ("Scoop", 1, 990)]
+    expanded = stripe_client.v1.checkout.sessions.retrieve(
+        session.id, params={"expand": ["line_items"]})
+    assert len(expanded.line_items.data) == 2
+
+
+def test_paying_on_the_hosted_page_completes_the_session(stripe_client: stripe.StripeClient,
+                                                         http) -> None:
+    session = create(stripe_client)
+    answer = http.post(session.url, allow_redirects=False, timeout=10, data={
+        "email": "a@b.example", "cardnumber": "4242 4242 4242 4242", "expiry": "12 / 34",
+        "cvc": "123", "name": "Ann"})
+    assert answer.status_code == 303
+    assert answer.headers["Location"] == f"https://shop.example/ok?cs={session.id}"
+    done = stripe_client.v1.checkout.sessions.retrieve(session.id, params={
+        "expand": ["payment_intent"]})
+    assert (done.status, done.payment_status, done.url) == ("complete", "paid", None)
+    assert done.payment_intent.status == "succeeded" and done.payment_intent.amount == 4690
+    assert done.customer_details.email == "a@b.example"
+    events = [e.type for e in stripe_client.v1.events.list(params={"limit": 20}).data]
+    assert events[0] == "checkout.session.completed"
+
+
+def test_expire(stripe_client: stripe.StripeClient) -> None:
+    session = create(stripe_client)
+    expired = stripe_client.v1.checkout.sessions.expire(session.id)
+    assert expired.status == "expired" and expired.url is None
+    with pytest.raises(stripe.InvalidRequestError) as caught:
+        stripe_client.v1.checkout.sessions.expire(session.id)
+    assert caught.value.code == "checkout_session_not_open"
+    types = [e.type for e in stripe_client.v1.events.list().data]
+    assert "checkout.session.expired" in types
+
+
+def test_sessions_expire_by_themselves(stripe_client: stripe.StripeClient, control) -> None:
+    session = create(stripe_client)
+    control.post("clock/advance", {"seconds": 24 * 3600 + 1})
+    state = control.wait_for(lambda: stripe_client.v1.checkout.sessions.retrieve(session.id),
+                             lambda s: s.status == "expired")
+    assert state.status == "expired"
+
+
+@pytest.mark.parametrize(("params", "param"), [
+    ({"line_items": [{"quantity": 1}]}, "line_items[0][price_data]"),
+    ({"line_items": [{"price_data": {"currency": "usd", "unit_amount": 10,
+                                     "product_data": {"name": "x"}}}]}, "amount"),
+    ({}, "line_items"),
+])
+def test_invalid_sessions(stripe_client: stripe.StripeClient, params: dict, param: str) -> None:
+    with pytest.raises(stripe.InvalidRequestError) as caught:
+        stripe_client.v1.checkout.sessions.create(params={
+            "success_url": "https://shop.example/ok", **params})
+    assert caught.value.param == param
+
+
+def test_hosted_page_of_an_unknown_session_is_a_404_page(simulator) -> None:
+    answer = requests.get(f"{simulator.stripe_url}/checkout/cs_test_nope", timeout=10)
+    assert answer.status_code == 404 and "Checkout not found" in answer.text

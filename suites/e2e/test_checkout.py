@@ -1,0 +1,230 @@
+"""A shopper pays in the browser: shop -> hosted checkout -> (3-D Secure) -> order page."""
+
+from __future__ import annotations
+
+import html
+import re
+import sqlite3
+import threading
+import time
+
+import pytest
+import requests
+from playwright.sync_api import Page, expect
+
+from suites.e2e.conftest import Shop
+from suites.e2e.flows import VISA, expect_paid, fill_card, pay, start_checkout
+from suites.plugins.simulator import LiveSimulator
+
+AUTH_FAILED = "We are unable to authenticate your payment method."
+
+
+def payments_of(simulator: LiveSimulator, shop: Shop) -> list[dict]:
+    """The shop tenant's payments from the simulator's ledger (ground truth)."""
+    if not shop.api_key:
+        pytest.skip("set PAYLAB_MERCHANT_API_KEY to count an external shop's payments")
+    return requests.get(f"{simulator.url}/_sim/ledger", params={"tenant": shop.api_key},
+                        timeout=10).json()["payments"]
+
+
+def test_happy_path(page: Page, shop: Shop, dialogs: list[str]) -> None:
+    start_checkout(page, shop.url)
+    expect(page.get_by_test_id("checkout-total")).to_have_text("$18.50")
+    pay(page)
+    expect_paid(page)
+    expect(page.get_by_test_id("order-heading")).to_have_text("Thank you for your order!")
+    expect(page.get_by_test_id("cart-count")).to_have_text("0")
+    assert dialogs == []
+
+
+DECLINES = [
+    ("4000000000000002", "Your card was declined."),
+    ("4000000000009995", "Your card has insufficient funds."),
+    ("4000000000000069", "Your card has expired."),
+    ("4000000000000127", "Your card's security code is incorrect."),
+    ("4000000000000119",
+     "An error occurred while processing your card. Try again in a little bit."),
+    ("4100000000000019", "Your card was declined."),
+]
+
+
+@pytest.mark.parametrize(("card", "message"), DECLINES, ids=[c for c, _ in DECLINES])
+def test_each_decline_card_shows_its_message(page: Page, shop: Shop, card: str,
+                                             message: str) -> None:
+    start_checkout(page, shop.url)
+    pay(page, card)
+    expect(page.get_by_test_id("card-error")).to_have_text(message)
+    expect(page.get_by_role("button", name="Pay")).to_be_enabled()
+
+
+def test_a_declined_shopper_can_pay_with_another_card(page: Page, shop: Shop,
+                                                      simulator: LiveSimulator) -> None:
+    start_checkout(page, shop.url)
+    pay(page, "4000000000009995")
+    expect(page.get_by_test_id("card-error")).to_be_visible()
+    pay(page, VISA)
+    expect_paid(page)
+
+
+def test_client_side_validation_explains_bad_input(page: Page, shop: Shop) -> None:
+    start_checkout(page, shop.url)
+    url = page.url
+    fill_card(page, number="4242 4242 4242 4241", expiry="01/20", cvc="1", name="")
+    page.get_by_role("button", name="Pay").click()
+    expect(page.locator("#cardnumber-error")).to_have_text("Your card number is invalid.")
+    expect(page.locator("#expiry-error")).to_have_text(
+        "Your card's expiration year is in the past.")
+    expect(page.locator("#cvc-error")).to_have_text("Your card's security code is incomplete.")
+    expect(page.locator("#name-error")).to_have_text("Enter the name on your card.")
+    assert page.url == url, "nothing was submitted"
+
+
+def test_server_side_validation_without_javascript(page: Page, shop: Shop) -> None:
+    start_checkout(page, shop.url)
+    answer = page.request.post(page.url, form={"cardnumber": "1234", "expiry": "13/99",
+                                               "cvc": "x", "name": ""})
+    assert answer.status == 400
+    body = html.unescape(answer.text())
+    for message in ("Your card number is incomplete.", "Your card's expiration date is invalid.",
+                    "Your card's security code is incomplete.", "Enter the name on your card."):
+        assert message in body
+
+
+def test_three_d_secure_pass(page: Page, shop: Shop) -> None:
+    start_checkout(page, shop.url)
+    pay(page, "4000 0000 0000 3220")
+    expect(page.get_by_test_id("challenge-page")).to_be_visible()
+    expect(page.get_by_test_id("challenge-amount")).to_have_text("$18.50")
+    page.get_by_role("button", name="Complete authentication").click()
+    expect_paid(page)
+
+
+@pytest.mark.parametrize("button", ["Fail authentication", "Cancel"])
+def test_three_d_secure_fail_and_abandon_return_to_the_form(page: Page, shop: Shop,
+                                                            button: str) -> None:
+    start_checkout(page, shop.url)
+    pay(page, "4000 0000 0000 3220")
+    page.get_by_role("button", name=button).click()
+    page.wait_for_url(re.compile(r".*/checkout/cs_test_\w+/return.*"))
+    expect(page.get_by_test_id("card-error")).to_contain_text(AUTH_FAILED)
+    pay(page, VISA)  # and the shopper can still pay
+    expect_paid(page)
+
+
+def test_double_click_on_pay_charges_once(page: Page, shop: Shop,
+                                          simulator: LiveSimulator) -> None:
+    before = len(payments_of(simulator, shop))
+    start_checkout(page, shop.url)
+    fill_card(page)
+    page.get_by_role("button", name="Pay").dblclick()
+    expect_paid(page)
+    created = payments_of(simulator, shop)[before:]
+    assert len(created) == 1 and created[0]["captured"] == 1850
+
+
+def test_two_concurrent_submissions_charge_once(page: Page, shop: Shop,
+                                                simulator: LiveSimulator) -> None:
+    """Even without the page's own guard: two POSTs of the form at the same moment."""
+    before = len(payments_of(simulator, shop))
+    start_checkout(page, shop.url)
+    form = {"email": "ming@example.tw", "cardnumber": VISA, "expiry": "12/34", "cvc": "123",
+            "name": "Lin Ming"}
+    statuses: list[int] = []
+
+    def submit() -> None:
+        statuses.append(requests.post(page.url, data=form, allow_redirects=False,
+                                      timeout=10).status_code)
+
+    threads = [threading.Thread(target=submit) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(statuses) == [303, 303]
+    assert len(payments_of(simulator, shop)[before:]) == 1
+
+
+def test_back_button_after_payment_does_not_pay_again(page: Page, shop: Shop,
+                                                      simulator: LiveSimulator) -> None:
+    start_checkout(page, shop.url)
+    pay(page)
+    expect_paid(page)
+    count = len(payments_of(simulator, shop))
+    page.go_back()
+    expect(page.get_by_test_id("checkout-complete")).to_be_visible()
+    page.get_by_test_id("checkout-complete-link").click()
+    expect_paid(page)
+    assert len(payments_of(simulator, shop)) == count
+
+
+def test_cancelled_checkout_returns_to_the_cart(page: Page, shop: Shop) -> None:
+    start_checkout(page, shop.url)
+    page.get_by_test_id("checkout-cancel").click()
+    page.wait_for_url("**/cart?canceled=1")
+    expect(page.get_by_test_id("notice")).to_contain_text("Checkout canceled")
+    expect(page.get_by_test_id("cart-line")).to_have_count(1)
+
+
+def test_order_page_updates_when_a_delayed_webhook_arrives(page: Page, shop: Shop,
+                                                           simulator: LiveSimulator) -> None:
+    if not shop.api_key:
+        pytest.skip("set PAYLAB_MERCHANT_API_KEY to scope a scenario to an external shop")
+    scenario = f"{simulator.url}/_sim/scenario"
+    requests.put(scenario, params={"tenant": shop.api_key}, timeout=10, data=(
+        "name: slow-webhooks\nrules:\n  - name: late\n    match: {event: checkout.*}\n"
+        "    effects: [{webhook: {delay: 60}}]\n")).raise_for_status()  # 3 s at 20x
+    try:
+        start_checkout(page, shop.url)
+        pay(page)
+        page.wait_for_url("**/orders/**")
+        expect(page.get_by_test_id("order-status")).to_have_text(
+            "Waiting for payment confirmation…")
+        expect_paid(page, timeout=20_000)
+    finally:
+        requests.delete(scenario, params={"tenant": shop.api_key}, timeout=10)
+
+
+def test_hostile_product_names_never_run(page: Page, shop: Shop, dialogs: list[str]) -> None:
+    page.goto(shop.url)
+    card = page.locator("[data-testid=product][data-product='xss-name']")
+    expect(card.locator(".product-name")).to_have_text("<img src=x onerror=alert('name')>Tea")
+    start_checkout(page, shop.url, product="xss-name")
+    expect(page.get_by_test_id("checkout-item")).to_contain_text("onerror=alert('name')")
+    expect(page.get_by_test_id("checkout-item")).to_contain_text("<script>alert('description')")
+    pay(page)
+    expect_paid(page)
+    assert dialogs == [], f"script ran: {dialogs}"
+    assert page.evaluate("document.querySelectorAll('img[src=x], svg[onload]').length") == 0
+
+
+def test_duplicated_and_reordered_webhooks_fulfil_the_order_once(
+        page: Page, shop: Shop, simulator: LiveSimulator) -> None:
+    if shop.db is None or not shop.api_key:
+        pytest.skip("needs the bundled shop's database to count fulfilments")
+    scenario = f"{simulator.url}/_sim/scenario"
+    requests.put(scenario, params={"tenant": shop.api_key}, timeout=10, data=(
+        "name: hostile-delivery\nrules:\n  - name: chaos\n    match: {event: checkout.*}\n"
+        "    effects: [{webhook: {duplicate: 2, reorder: 20, drop_then_retry: 1}}]\n"
+    )).raise_for_status()
+    try:
+        start_checkout(page, shop.url)
+        pay(page)
+        expect_paid(page, timeout=30_000)
+        order_id = page.url.split("/orders/")[1].split("?")[0]
+        deadline = time.monotonic() + 20
+        while True:  # count only after every copy has reached the shop
+            deliveries = requests.get(f"{simulator.url}/_sim/webhooks", timeout=10,
+                                      params={"tenant": shop.api_key}).json()["deliveries"]
+            mine = [d for d in deliveries if d["effect"]]
+            if len(mine) == 3 and all(d["status"] == "delivered" for d in mine):
+                break
+            assert time.monotonic() < deadline, mine
+            time.sleep(0.1)
+        deliveries = mine
+        assert sorted(d["copy"] for d in deliveries) == [0, 1, 2], "three copies were sent"
+    finally:
+        requests.delete(scenario, params={"tenant": shop.api_key}, timeout=10)
+    with sqlite3.connect(shop.db) as conn:
+        (count,) = conn.execute("SELECT COUNT(*) FROM fulfilments WHERE order_id = ?",
+                                (order_id,)).fetchone()
+    assert count == 1

@@ -1,0 +1,37 @@
+"""The dashboard a QA engineer watches during a run: traffic shows up, presets switch."""
+
+from __future__ import annotations
+
+import uuid
+
+import requests
+import stripe
+from playwright.sync_api import Page, expect
+
+from suites.plugins.simulator import LiveSimulator
+
+
+def test_dashboard_reflects_traffic_and_switches_presets(page: Page,
+                                                         simulator: LiveSimulator) -> None:
+    api = stripe.StripeClient(f"sk_test_{uuid.uuid4().hex}",
+                              base_addresses={"api": simulator.stripe_url})
+    page.goto(f"{simulator.url}/_sim/")
+    expect(page.get_by_test_id("live")).to_have_text("live")
+    for _ in range(5):
+        api.v1.payment_intents.create(params={"amount": 2000, "currency": "usd",
+                                              "payment_method": "pm_card_visa",
+                                              "confirm": True})
+    expect(page.get_by_test_id("methods")).to_contain_text("stripe")
+    expect(page.get_by_test_id("journal-tail")).to_contain_text("/stripe/v1/payment_intents")
+    expect(page.get_by_test_id("kpi-success")).not_to_have_text("–")
+
+    page.get_by_test_id("preset-gateway-outage").click()
+    expect(page.get_by_test_id("scenario-name")).to_have_text("gateway-outage")
+    expect(page.get_by_test_id("preset-gateway-outage")).to_have_attribute("aria-pressed", "true")
+    status = requests.get(f"{simulator.stripe_url}/v1/payment_intents", timeout=10,
+                          headers={"Authorization": f"Bearer sk_test_{uuid.uuid4().hex}"})
+    assert status.status_code == 503
+    expect(page.get_by_test_id("kpi-injected")).not_to_have_text("0", timeout=5000)
+    page.get_by_test_id("clear-scenario").click()
+    expect(page.get_by_test_id("scenario-name")).to_have_text("none")
+    assert requests.get(f"{simulator.url}/_sim/scenario", timeout=10).json()["scenario"] is None
