@@ -12,6 +12,12 @@ from playwright.sync_api import Page, expect
 VISA = "4242 4242 4242 4242"
 
 
+def snapshot(page: Page, name: str) -> None:
+    """A screenshot of the page as it is now, in the report."""
+    allure.attach(page.screenshot(full_page=True), name=name,
+                  attachment_type=allure.attachment_type.PNG)
+
+
 def start_checkout(page: Page, shop_url: str, product: str = "alishan-oolong") -> None:
     """Put one product in the cart and go to the hosted payment page."""
     with allure.step(f"add {product} to the cart and check out"):

@@ -8,6 +8,7 @@ import requests
 import stripe
 from playwright.sync_api import Page, expect
 
+from suites.e2e.flows import snapshot
 from suites.plugins.simulator import LiveSimulator
 
 
@@ -32,6 +33,7 @@ def test_dashboard_reflects_traffic_and_switches_presets(page: Page,
                           headers={"Authorization": f"Bearer sk_test_{uuid.uuid4().hex}"})
     assert status.status_code == 503
     expect(page.get_by_test_id("kpi-injected")).not_to_have_text("0", timeout=5000)
+    snapshot(page, "the dashboard during an outage")
     page.get_by_test_id("clear-scenario").click()
     expect(page.get_by_test_id("scenario-name")).to_have_text("none")
     assert requests.get(f"{simulator.url}/_sim/scenario", timeout=10).json()["scenario"] is None

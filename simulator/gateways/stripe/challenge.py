@@ -47,9 +47,12 @@ def routes(ctx: StripeContext) -> list[web.RouteDef]:
                          f"This payment is {pay['status'].replace('_', ' ')}.",
                          "challenge-done")
         card = ctx.domain.methods.get(found[0], pay["payment_method"])["card"]
+        session = ctx.domain.objects.tagged(found[0], "checkout_session", pay["id"])
+        merchant = (session or {}).get("metadata", {}).get("merchant_name") \
+            or pay.get("description") or "Test merchant"
         html = render(
             "challenge.html", title="Confirm this payment", payment_intent=pay["id"],
-            client_secret=pay["client_secret"], merchant=pay.get("description") or "Test merchant",
+            client_secret=pay["client_secret"], merchant=merchant,
             amount=display_amount(pay["amount"], pay["currency"]), brand=card["brand"].title(),
             last4=card["last4"], action="/stripe/3ds/authenticate",
         )
