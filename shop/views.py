@@ -156,7 +156,8 @@ def routes(shop: Shop) -> list[web.RouteDef]:
         if found is None:
             return web.json_response({"error": "not found"}, status=404)
         return web.json_response({"id": found["id"], "status": found["status"],
-                                  "status_text": STATUS_TEXT[found["status"]]})
+                                  "status_text": STATUS_TEXT[found["status"]],
+                                  "fulfilments": db.fulfilment_count(found["id"])})
 
     return [web.get("/", index), web.post("/cart/add", add), web.post("/cart/remove", remove),
             web.get("/cart", cart), web.post("/checkout", checkout),

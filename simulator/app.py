@@ -78,14 +78,16 @@ def create_app(settings: Settings, contracts: Contracts | None = None) -> web.Ap
     def openapi() -> dict:
         return build_openapi(contracts, gateways, CONTROL_OPERATIONS)
 
-    app.add_subapp("/_sim", control.build(ControlContext(
-        domain, contracts, engine, gateways, {"db": settings.db}, openapi, metrics,
-    )))
-    app[DISPATCHER] = Dispatcher(
+    dispatcher = Dispatcher(
         domain,
         {g.name: g.notifier(domain, settings.base_url) for g in gateways},
         timeout=settings.webhook_timeout,
     )
+    app[DISPATCHER] = dispatcher
+    app.add_subapp("/_sim", control.build(ControlContext(
+        domain, contracts, engine, gateways, {"db": settings.db}, openapi, metrics,
+        dispatcher.probe,
+    )))
     app[SCHEDULER] = Scheduler(domain)
     app.cleanup_ctx.append(_lifetime)
     return app

@@ -21,6 +21,7 @@ from simulator.settings import Settings, parse_schedule
 PROJECT = Path(__file__).resolve().parent.parent
 LAYERS = ("unit", "contract", "reliability", "security", "e2e", "load")
 RESULTS = Path("reports") / "allure-results"
+MAX_LINE = 2 * 1024 * 1024
 REPORT = Path("reports") / "allure-report"
 
 
@@ -112,10 +113,10 @@ def _run(coro: object) -> None:
 async def _serve(settings: Settings, *, shop_port: int | None = None) -> None:
     from simulator.app import create_app
 
-    # Long query strings and headers reach the app, which answers in the gateway's own
-    # error shape; aiohttp's 8 KiB default would answer a bare text/plain 400 first.
+    # Long query strings and headers (up to 2 MiB) reach the app, which answers in the
+    # gateway's own error shape; aiohttp's 8 KiB default would answer a bare text/plain 400.
     runner = web.AppRunner(create_app(settings), access_log=None, shutdown_timeout=5,
-                           max_line_size=65536, max_field_size=65536)
+                           max_line_size=MAX_LINE, max_field_size=MAX_LINE)
     await runner.setup()
     # Everything allocated so far lives as long as the process: keep the collector off it,
     # and collect the young generation less often (p99 under load fell from ~93 to ~78 ms

@@ -129,6 +129,24 @@ def _operation(bundler: _Bundler, gateway: str, op: Operation, error_ref: str | 
     return out
 
 
+def _link_creates(paths: dict[str, dict[str, Any]], gateway: Gateway) -> None:
+    """OpenAPI links from each create to the operations on what it created, so stateful
+    fuzzing (schemathesis) chains real objects: POST /v1/x -> GET|POST /v1/x/{id}/..."""
+    for create in gateway.operations:
+        if create.method != "POST" or _PARAM.search(create.path):
+            continue
+        links = {}
+        for op in gateway.operations:
+            params = _PARAM.findall(op.path)
+            if len(params) == 1 and op.path.startswith(create.path + "/{"):
+                links[op.operation_id] = {
+                    "operationId": f"{gateway.name}.{op.operation_id}",
+                    "parameters": {f"path.{params[0]}": "$response.body#/id"},
+                }
+        if links:
+            paths[gateway.prefix + create.path]["post"]["responses"]["200"]["links"] = links
+
+
 def build_openapi(
     contracts: Contracts, gateways: list[Gateway], control: tuple[Operation, ...]
 ) -> dict[str, Any]:
@@ -142,6 +160,7 @@ def build_openapi(
         for op in gateway.operations:
             paths.setdefault(gateway.prefix + op.path, {})[op.method.lower()] = _operation(
                 bundler, gateway.name, op, gateway.error_contract, bool(gateway.security_scheme))
+        _link_creates(paths, gateway)
     for op in control:
         paths.setdefault("/_sim" + op.path, {})[op.method.lower()] = _operation(
             bundler, "control", op, "common/error", secured=False)

@@ -10,8 +10,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sqlite3
 
 from simulator.core.domain import Domain
+from simulator.core.errors import StorageUnavailable
 
 log = logging.getLogger("paylab.scheduler")
 
@@ -33,8 +35,11 @@ class Scheduler:
         """Fire timers until cancelled."""
         while True:
             self._wake.clear()
-            self.fire_due()
-            await self.domain.store.durable()
+            try:
+                self.fire_due()
+                await self.domain.store.durable()
+            except (StorageUnavailable, sqlite3.Error) as exc:
+                log.warning("timers paused: %s", exc)  # due timers stay due; retry shortly
             due = self.domain.timers.next_due()
             delay = IDLE_POLL_SECONDS
             if due is not None:

@@ -18,6 +18,8 @@ pytest_plugins = [  # in dependency order, so each is imported once, as a plugin
     "suites.plugins.contracts",
     "suites.plugins.scenarios",
     "suites.plugins.webhook_sink",
+    "suites.plugins.shop",
+    "suites.plugins.browser",
 ]
 
 SUITES = Path(__file__).parent

@@ -70,6 +70,7 @@ class ControlContext:
     settings_summary: dict[str, Any]
     openapi: Callable[[], dict[str, Any]]
     metrics: Metrics
+    probe: Callable[[int, str], Awaitable[dict[str, Any] | None]]
     started: float = field(default_factory=time.time)
 
     def bind(self, op: Operation) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
@@ -185,3 +186,19 @@ async def get_ledger(ctx: ControlContext, request: web.Request, params: Mapping)
 async def openapi(ctx: ControlContext, request: web.Request, params: Mapping) -> dict:
     """GET /_sim/openapi.json"""
     return ctx.openapi()
+
+
+async def revoke_key(ctx: ControlContext, request: web.Request, params: Mapping) -> dict:
+    """POST /_sim/keys/revoke: the gateway answers 401 to this key from now on."""
+    tenant = ctx.tenant(params["api_key"]) or ""
+    ctx.domain.revoke(tenant, params.get("revoked", True))
+    return {"tenant": tenant, "revoked": tenant in ctx.domain.revoked}
+
+
+async def probe_delivery(ctx: ControlContext, request: web.Request, params: Mapping) -> dict:
+    """POST /_sim/webhooks/{id}/probe: re-send a delivery with one attack applied."""
+    raw = request.match_info["id"]
+    result = await ctx.probe(int(raw), params["attack"]) if raw.isdigit() else None
+    if result is None:
+        raise ControlError(404, "not_found", f"no delivery {raw}", "id")
+    return result

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import orjson
+
 from simulator.core.charges import Charges
 from simulator.core.checkout import Sessions
 from simulator.core.clock import Clock
@@ -63,6 +65,15 @@ class Domain:
         self.journal = Journal(store)
         self.recovered_deliveries = self.outbox.recover()
         self.idempotency.recover()
+        self.revoked: set[str] = set(orjson.loads(store.get_meta("revoked", "[]") or "[]"))
+
+    def revoke(self, tenant: str, revoked: bool = True) -> None:
+        """Refuse (or accept again) every credential of a tenant; survives restarts."""
+        if revoked:
+            self.revoked.add(tenant)
+        else:
+            self.revoked.discard(tenant)
+        self.store.set_meta("revoked", orjson.dumps(sorted(self.revoked)).decode())
 
     def advance_clock(self, seconds: float) -> float:
         """Move virtual time forward and persist the offset; returns the new virtual now."""

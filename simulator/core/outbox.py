@@ -138,6 +138,13 @@ class Outbox:
             )
         return [Delivery(*r[:7], orjson.loads(r[7]) if r[7] else None) for r in rows]
 
+    def release(self, delivery_ids: list[int]) -> None:
+        """Claimed rows whose attempt could not be recorded are pending again."""
+        with self.store.atomic() as conn:
+            conn.executemany("UPDATE deliveries SET status = 'pending' "
+                             "WHERE id = ? AND status = 'in_flight'",
+                             [(i,) for i in delivery_ids])
+
     def next_due(self) -> float | None:
         """Virtual time of the earliest pending row."""
         row = self.store.one("SELECT MIN(next_at) FROM deliveries WHERE status = 'pending'")
@@ -152,6 +159,7 @@ class Outbox:
         status_code: int | None,
         response: str | None,
         error: str | None,
+        signed_at: int | None = None,
     ) -> str:
         """Store the attempt, then settle or reschedule the delivery; returns its new status."""
         n = delivery.attempts + 1
@@ -165,10 +173,11 @@ class Outbox:
         with self.store.atomic() as conn:
             conn.execute(
                 "INSERT INTO delivery_attempts "
-                "(delivery_id, n, started, duration_ms, status_code, response, error) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "(delivery_id, n, started, duration_ms, status_code, response, error, signed_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (delivery.id, n, started, round(duration_ms, 3), status_code,
-                 (response or "")[:RESPONSE_EXCERPT] if response is not None else None, error),
+                 (response or "")[:RESPONSE_EXCERPT] if response is not None else None, error,
+                 signed_at),
             )
             conn.execute(
                 "UPDATE deliveries SET status = ?, attempts = ?, next_at = ? WHERE id = ?",
@@ -230,6 +239,20 @@ class Outbox:
                 ],
             })
         return out
+
+    def last_signed_at(self, delivery_id: int) -> int | None:
+        """The signature timestamp of a delivery's latest sent attempt (for exact replays)."""
+        row = self.store.one(
+            "SELECT signed_at FROM delivery_attempts WHERE delivery_id = ? AND signed_at IS NOT "
+            "NULL ORDER BY n DESC LIMIT 1", (delivery_id,))
+        return row[0] if row else None
+
+    def delivery(self, delivery_id: int) -> Delivery | None:
+        """One delivery row, as the dispatcher would claim it."""
+        row = self.store.one(
+            "SELECT id, tenant, gateway, event_id, endpoint_id, attempts, copy, chaos "
+            "FROM deliveries WHERE id = ?", (delivery_id,))
+        return Delivery(*row[:7], orjson.loads(row[7]) if row[7] else None) if row else None
 
     def backlog(self) -> int:
         """Deliveries not yet settled."""

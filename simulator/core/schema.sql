@@ -61,6 +61,7 @@ CREATE TABLE IF NOT EXISTS delivery_attempts (
     status_code INTEGER,
     response    TEXT,
     error       TEXT,
+    signed_at   INTEGER,                 -- the signature timestamp that was sent
     PRIMARY KEY (delivery_id, n)
 ) WITHOUT ROWID;
 

@@ -25,7 +25,8 @@ _STATE_TABLES = ("delivery_attempts", "deliveries", "idempotency", "objects", "j
                  "timers")
 
 #: Columns added after a table first shipped: (table, column, definition).
-_ADDED_COLUMNS = (("journal", "direction", "TEXT NOT NULL DEFAULT 'in'"),)
+_ADDED_COLUMNS = (("journal", "direction", "TEXT NOT NULL DEFAULT 'in'"),
+                  ("delivery_attempts", "signed_at", "INTEGER"))
 
 
 class Store:
@@ -94,15 +95,20 @@ class Store:
             self._begin()
         name = f"sp{self._depth}"
         self._depth += 1
-        self.conn.execute(f"SAVEPOINT {name}")
         try:
-            yield self.conn
-        except BaseException:
-            self.conn.execute(f"ROLLBACK TO {name}")
-            self.conn.execute(f"RELEASE {name}")
-            raise
-        else:
-            self.conn.execute(f"RELEASE {name}")
+            self.conn.execute(f"SAVEPOINT {name}")
+            try:
+                yield self.conn
+            except BaseException:
+                self.conn.execute(f"ROLLBACK TO {name}")
+                self.conn.execute(f"RELEASE {name}")
+                raise
+            else:
+                self.conn.execute(f"RELEASE {name}")
+        except sqlite3.OperationalError as exc:
+            # disk full, read-only file system, I/O error: the gateway's "try again later"
+            raise StorageUnavailable("storage_unavailable",
+                                     f"storage refused a write: {exc}") from exc
         finally:
             self._depth -= 1
             if self._depth == 0 and self._commit_handle is None:

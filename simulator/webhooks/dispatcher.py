@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sqlite3
 import time
 from collections.abc import Mapping
 from typing import Protocol
@@ -17,6 +18,7 @@ from typing import Protocol
 import aiohttp
 
 from simulator.core.domain import Domain
+from simulator.core.errors import StorageUnavailable
 from simulator.core.journal import Entry
 from simulator.core.objects import Doc
 from simulator.core.outbox import Delivery
@@ -37,6 +39,11 @@ class Notifier(Protocol):
         """
         ...
 
+    def forge(self, attack: str, event: Doc, endpoint: Doc, now: int,
+              signed_at: int | None) -> tuple[bytes, dict[str, str]]:
+        """A delivery with one named attack applied (replay, stale, tampered...)."""
+        ...
+
 
 class Dispatcher:
     """Background delivery of webhook rows with bounded concurrency."""
@@ -55,6 +62,7 @@ class Dispatcher:
         self.concurrency = concurrency
         self._wake = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._unrecorded: list[int] = []
         self._session: aiohttp.ClientSession | None = None
         domain.outbox.on_enqueue(self._wake.set)
         domain.clock.subscribe(self._wake.set)
@@ -69,11 +77,21 @@ class Dispatcher:
             while True:
                 self._wake.clear()
                 room = self.concurrency - len(self._tasks)
-                if room > 0:
-                    for delivery in self.domain.outbox.claim_due(room):
-                        task = asyncio.create_task(self._deliver(delivery))
-                        self._tasks.add(task)
-                        task.add_done_callback(self._finished)
+                try:
+                    if self._unrecorded:
+                        self.domain.outbox.release(self._unrecorded)
+                        self._unrecorded = []
+                    claimed = self.domain.outbox.claim_due(room) if room > 0 else []
+                    await self.domain.store.durable()
+                except (StorageUnavailable, sqlite3.Error) as exc:
+                    # storage is full or read-only: keep going, the rows are still there
+                    log.warning("webhook dispatcher paused: %s", exc)
+                    await asyncio.sleep(IDLE_POLL_SECONDS)
+                    continue
+                for delivery in claimed:
+                    task = asyncio.create_task(self._deliver(delivery))
+                    self._tasks.add(task)
+                    task.add_done_callback(self._finished)
                 await self._sleep()
         finally:
             for task in list(self._tasks):
@@ -133,14 +151,52 @@ class Dispatcher:
         except (aiohttp.ClientError, OSError, ValueError) as exc:
             error = f"{type(exc).__name__}: {exc}"
         duration_ms = (time.time() - started) * 1000
-        status = self.domain.outbox.record_attempt(
-            delivery, started=started, duration_ms=duration_ms, status_code=status_code,
-            response=response_text, error=error,
-        )
+        try:
+            status = self.domain.outbox.record_attempt(
+                delivery, started=started, duration_ms=duration_ms, status_code=status_code,
+                response=response_text, error=error, signed_at=signed_at,
+            )
+        except StorageUnavailable as exc:
+            log.warning("could not record webhook attempt %s: %s", delivery.id, exc)
+            self._unrecorded.append(delivery.id)  # attempted again once storage is back
+            return
         self._journal(delivery, endpoint, status_code, duration_ms, chaos)
         log.info("webhook %s -> %s: %s (%s)", delivery.event_id, endpoint["url"],
                  status_code or error, status)
         await self.domain.store.durable()
+
+    async def probe(self, delivery_id: int, attack: str) -> dict[str, object] | None:
+        """Send one forged copy of a delivery to its endpoint and report the answer;
+        None when there is no such delivery. Nothing about the delivery changes."""
+        delivery = self.domain.outbox.delivery(delivery_id)
+        if delivery is None:
+            return None
+        objects = self.domain.objects
+        event = objects.find(delivery.tenant, "event", delivery.event_id)
+        endpoint = objects.find(delivery.tenant, "webhook_endpoint", delivery.endpoint_id)
+        if event is None or endpoint is None:
+            return None
+        body, headers = self.notifiers[delivery.gateway].forge(
+            attack, event, endpoint, int(self.domain.clock.wall()),
+            self.domain.outbox.last_signed_at(delivery_id))
+        started = time.time()
+        result: dict[str, object] = {"delivery": delivery_id, "attack": attack,
+                                     "status_code": None, "response": None, "error": None}
+        session = self._session or aiohttp.ClientSession(
+            timeout=aiohttp.ClientTimeout(total=self.timeout))
+        try:
+            async with session.post(endpoint["url"], data=body, headers=headers,
+                                    allow_redirects=False) as resp:
+                result["status_code"] = resp.status
+                result["response"] = (await resp.content.read(500)).decode("utf-8", "replace")
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            result["error"] = f"{type(exc).__name__}: {exc}"
+        finally:
+            if session is not self._session:
+                await session.close()
+        self._journal(delivery, endpoint, result["status_code"],  # type: ignore[arg-type]
+                      (time.time() - started) * 1000, {"note": f"probe:{attack}"})
+        return result
 
     def _journal(self, delivery: Delivery, endpoint: Doc, status_code: int | None,
                  duration_ms: float, chaos: dict) -> None:

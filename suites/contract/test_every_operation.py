@@ -6,19 +6,13 @@ operation in the routing tables is actually called, so none escapes that check.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
-import allure
 import stripe
 
 from simulator.control.routes import OPERATIONS as CONTROL
 from simulator.gateways import all_gateways
 from suites.plugins.contracts import WireContracts
 from suites.plugins.evidence import EvidenceSession, Exchange
-from suites.plugins.simulator import Control, LiveSimulator
+from suites.plugins.simulator import Control
 
 
 def test_every_stripe_and_control_operation_is_exercised(
@@ -69,6 +63,8 @@ def test_every_stripe_and_control_operation_is_exercised(
     http.delete(f"{control.url}/_sim/scenario", params={"tenant": api_key},
                 timeout=10).raise_for_status()
     control.post("clock/advance", {"seconds": 0})
+    control.post(f"webhooks/{delivery['id']}/probe", {"attack": "replay"})
+    control.post("keys/revoke", {"api_key": f"sk_test_{api_key[-6:]}_spare"})
     control.post("reset", {"api_key": api_key})
 
     seen = {(r.operation.operation_id) for ex in http.exchanges
@@ -85,25 +81,3 @@ def test_the_checker_catches_a_violation(wire_contracts: WireContracts) -> None:
     assert wire_contracts.violations(bad)
     bad_error = Exchange("POST", "http://x/stripe/v1/refunds", 400, b'{"message": "no"}')
     assert wire_contracts.violations(bad_error)
-
-
-def test_schemathesis_finds_no_server_error_or_contract_violation(
-        simulator: LiveSimulator, tmp_path: Path) -> None:
-    """Property-based fuzzing of every operation from /_sim/openapi.json (bounded)."""
-    examples = os.environ.get("PAYLAB_FUZZ_EXAMPLES", "25")
-    junit = tmp_path / "schemathesis.xml"
-    cmd = [sys.executable, "-m", "schemathesis.cli", "run", f"{simulator.url}/_sim/openapi.json",
-           "--checks", "not_a_server_error,response_schema_conformance,"
-           "status_code_conformance,content_type_conformance",
-           "-H", "Authorization: Bearer sk_test_schemathesis", "--seed", "20261126",
-           "--max-examples", examples, "--generation-database", "none", "--no-color",
-           "--report", "junit", "--report-junit-path", str(junit), "--request-timeout", "10",
-           # a fuzzed scenario would make the simulator misbehave on purpose for the rest of
-           # the run (hangs, 503s): scenario loading is covered by its own tests instead
-           "--exclude-operation-id", "control.PutScenario"]
-    with allure.step(f"schemathesis run, {examples} examples per operation"):
-        run = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=False)
-        allure.attach(run.stdout[-20000:], name="schemathesis output",
-                      attachment_type=allure.attachment_type.TEXT)
-    assert run.returncode == 0, run.stdout[-4000:]
-    assert "passed" in run.stdout

@@ -12,8 +12,8 @@ import pytest
 import requests
 from playwright.sync_api import Page, expect
 
-from suites.e2e.conftest import Shop
 from suites.e2e.flows import VISA, expect_paid, fill_card, pay, snapshot, start_checkout
+from suites.plugins.shop import Shop
 from suites.plugins.simulator import LiveSimulator
 
 AUTH_FAILED = "We are unable to authenticate your payment method."

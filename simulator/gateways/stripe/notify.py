@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import orjson
 
 from simulator.core.objects import Doc
@@ -30,3 +32,23 @@ class StripeNotifier:
             "User-Agent": USER_AGENT,
             "Stripe-Signature": stripe_signature_header(secret, wall_time, body),
         }
+
+    def forge(self, attack: str, event: Doc, endpoint: Doc, now: int,
+              signed_at: int | None) -> tuple[bytes, dict[str, str]]:
+        """A delivery of `event` with one attack a receiver must survive (security probes).
+
+        replay: the bytes and header of the last real attempt; stale / future: correctly
+        signed an hour in the past / future; tampered: the amount changed after signing;
+        wrong_secret: signed with another key; v0_only: a valid signature under the `v0`
+        scheme only (a downgrade); missing_signature: no header at all.
+        """
+        when = {"replay": signed_at or now, "stale": now - 3600, "future": now + 3600}
+        body, headers = self.render(event, endpoint, when.get(attack, now),
+                                    bad_signature=attack == "wrong_secret")
+        if attack == "tampered":
+            body = re.sub(rb'"amount(_total)?": [0-9]+', rb'"amount\1": 1', body, count=1)
+        elif attack == "v0_only":
+            headers["Stripe-Signature"] = headers["Stripe-Signature"].replace("v1=", "v0=")
+        elif attack == "missing_signature":
+            del headers["Stripe-Signature"]
+        return body, headers

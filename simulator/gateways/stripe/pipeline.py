@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -34,7 +34,6 @@ class StripeContext:
     domain: Domain
     contracts: Contracts
     renderer: Renderer
-    revoked: set[str] = field(default_factory=set)
 
     def out(self, kind: str, doc: dict[str, Any], call: Call) -> dict[str, Any]:
         """Render one object with the call's `expand` paths."""
@@ -108,8 +107,7 @@ def endpoint(op: Operation, ctx: StripeContext) -> Handler:
         request_id = "req_" + domain.rand.token(14)
         request["paylab.request_id"] = request_id
         try:
-            tenant = wire.authenticate(request.headers.get("Authorization"),
-                                       frozenset(ctx.revoked))
+            tenant = wire.authenticate(request.headers.get("Authorization"), domain.revoked)
         except CoreError as exc:
             return _error(ctx, exc, None, request_id)
         request["paylab.tenant"] = tenant

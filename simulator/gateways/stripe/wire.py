@@ -70,7 +70,8 @@ def api_key_from(authorization: str | None) -> str:
     )
 
 
-def authenticate(authorization: str | None, revoked: frozenset[str] = frozenset()) -> str:
+def authenticate(authorization: str | None, revoked: set[str] | frozenset[str] = frozenset()
+                 ) -> str:
     """The tenant of a valid test-mode secret key, or `Unauthenticated`."""
     key = api_key_from(authorization)
     if key.startswith(("sk_live_", "rk_live_")):
