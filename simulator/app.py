@@ -43,7 +43,7 @@ SCHEDULER = web.AppKey("scheduler", Scheduler)
 def create_app(settings: Settings, contracts: Contracts | None = None) -> web.Application:
     """Build the simulator for `settings`; state opens now and closes with the app."""
     contracts = contracts or Contracts()
-    store = Store(settings.db, synchronous=settings.synchronous)
+    store = Store(settings.db, synchronous=settings.synchronous, cache_mb=settings.cache_mb)
     domain = Domain(store, Clock(settings.time_scale), settings.seed, settings.retry_schedule)
     gateways = all_gateways()
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from simulator.core.errors import StorageUnavailable
 from simulator.scenarios.model import ScenarioError
 from simulator.settings import Settings, parse_schedule
 
@@ -37,6 +38,7 @@ def _serve_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--retry-schedule", type=parse_schedule,
                         help="webhook retry delays in seconds, e.g. 5,300,1800")
     parser.add_argument("--webhook-timeout", type=float, help="seconds per delivery attempt")
+    parser.add_argument("--cache-mb", type=int, help="SQLite page cache in MiB (default 64)")
     parser.add_argument("--log-level", default="info",
                         choices=("debug", "info", "warning", "error"))
 
@@ -83,6 +85,7 @@ def _cmd_serve(args: argparse.Namespace, *, stack: bool) -> int:
             host=args.host, port=args.port, db=args.db, seed=args.seed, scenario=args.scenario,
             time_scale=args.time_scale, public_url=args.public_url,
             retry_schedule=args.retry_schedule, webhook_timeout=args.webhook_timeout,
+            cache_mb=args.cache_mb,
         )
     except (ValueError, TypeError) as exc:
         print(f"paylab: {exc}", file=sys.stderr)
@@ -91,6 +94,9 @@ def _cmd_serve(args: argparse.Namespace, *, stack: bool) -> int:
         _run(_serve(settings, shop_port=args.shop_port if stack else None))
     except ScenarioError as exc:
         print(f"paylab: scenario {settings.scenario}: {exc}", file=sys.stderr)
+        return 2
+    except StorageUnavailable as exc:
+        print(f"paylab: {exc.message}", file=sys.stderr)
         return 2
     except OSError as exc:
         print(f"paylab: cannot listen on {settings.host}:{settings.port}: {exc.strerror}. "

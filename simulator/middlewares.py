@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 import time
 
 from aiohttp import web
 
+from simulator.core.errors import StorageUnavailable
 from simulator.core.journal import Entry, Journal
 from simulator.metrics import Metrics
+
+log = logging.getLogger("paylab.journal")
 
 RUN_HEADER = "X-Paylab-Run"
 #: Scenario faults after which the client got no HTTP answer at all (journal status 0).
@@ -38,7 +42,7 @@ def journal_middleware(journal: Journal, prefixes: dict[str, str],
                 status = 0
             latency_ms = (time.perf_counter() - started) * 1000
             metrics.request(gateway, status, latency_ms, request.get("paylab.effect"))
-            journal.append(Entry(
+            _append(journal, Entry(
                 at=time.time(),
                 gateway=gateway,
                 tenant=request.get("paylab.tenant"),
@@ -54,3 +58,12 @@ def journal_middleware(journal: Journal, prefixes: dict[str, str],
             ))
 
     return record
+
+
+def _append(journal: Journal, entry: Entry) -> None:
+    # The answer has been decided already; a full or read-only disk must not turn it into
+    # an error. The entry is lost, and the log says so.
+    try:
+        journal.append(entry)
+    except StorageUnavailable as exc:
+        log.warning("journal entry not stored: %s", exc)

@@ -26,6 +26,7 @@ class Settings:
     webhook_timeout: float = 10.0
     retry_schedule: tuple[float, ...] = DEFAULT_RETRY_SCHEDULE
     synchronous: str = "NORMAL"
+    cache_mb: int = 64
     log_level: str = "info"
 
     @property
@@ -52,6 +53,7 @@ class Settings:
             "PAYLAB_WEBHOOK_TIMEOUT": ("webhook_timeout", float),
             "PAYLAB_RETRY_SCHEDULE": ("retry_schedule", parse_schedule),
             "PAYLAB_SYNCHRONOUS": ("synchronous", str),
+            "PAYLAB_CACHE_MB": ("cache_mb", int),
         }
         for var, (name, convert) in readers.items():
             if env.get(var):
@@ -72,6 +74,8 @@ class Settings:
             raise ValueError("--port must be between 0 and 65535")
         if self.synchronous.upper() not in ("OFF", "NORMAL", "FULL", "EXTRA"):
             raise ValueError("synchronous must be OFF, NORMAL, FULL or EXTRA")
+        if not 1 <= self.cache_mb <= 4096:
+            raise ValueError("--cache-mb must be between 1 and 4096")
         if not self.retry_schedule or any(s < 0 for s in self.retry_schedule):
             raise ValueError("the retry schedule needs at least one non-negative delay")
 

@@ -14,6 +14,7 @@ from aiohttp import web
 from simulator import __version__
 from simulator.contracts import Contracts, contract_id
 from simulator.core.domain import Domain
+from simulator.core.errors import StorageUnavailable
 from simulator.core.ledger import ledger
 from simulator.gateways.spec import Gateway, Operation
 from simulator.metrics import Metrics
@@ -47,6 +48,8 @@ async def control_errors(request: web.Request, handler: web.Handler) -> web.Stre
         return await handler(request)
     except ControlError as exc:
         return _fail(exc.status, exc.code, exc.message, exc.field)
+    except StorageUnavailable as exc:
+        return _fail(503, "storage_unavailable", exc.message)
     except (web.HTTPNotFound, web.HTTPMethodNotAllowed) as exc:
         return _fail(exc.status, "not_found", f"No control operation {request.method} "
                      f"{request.path}; see /_sim/openapi.json")
@@ -198,7 +201,10 @@ async def revoke_key(ctx: ControlContext, request: web.Request, params: Mapping)
 async def probe_delivery(ctx: ControlContext, request: web.Request, params: Mapping) -> dict:
     """POST /_sim/webhooks/{id}/probe: re-send a delivery with one attack applied."""
     raw = request.match_info["id"]
-    result = await ctx.probe(int(raw), params["attack"]) if raw.isdigit() else None
+    try:
+        result = await ctx.probe(int(raw), params["attack"]) if raw.isdigit() else None
+    except LookupError as exc:
+        raise ControlError(409, "endpoint_gone", str(exc), "id") from exc
     if result is None:
         raise ControlError(404, "not_found", f"no delivery {raw}", "id")
     return result

@@ -32,19 +32,30 @@ _ADDED_COLUMNS = (("journal", "direction", "TEXT NOT NULL DEFAULT 'in'"),
 class Store:
     """One SQLite connection per process, WAL mode, committed in batches."""
 
-    def __init__(self, path: str | Path, synchronous: str = "NORMAL") -> None:
+    def __init__(self, path: str | Path, synchronous: str = "NORMAL", cache_mb: int = 64
+                 ) -> None:
         self.path = str(path)
         if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self.conn = sqlite3.connect(
-            self.path, isolation_level=None, check_same_thread=False, timeout=10.0
-        )
-        self.conn.execute("PRAGMA journal_mode=WAL")
-        self.conn.execute(f"PRAGMA synchronous={synchronous}")
-        self.conn.execute("PRAGMA busy_timeout=10000")
-        self.conn.execute("PRAGMA cache_size=-65536")  # 64 MiB: indexes stay in memory
-        self.conn.executescript(_SCHEMA)
-        self._migrate()
+            try:
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StorageUnavailable("storage_unavailable",
+                                         f"cannot create {Path(self.path).parent}: {exc}") from exc
+        try:
+            self.conn = sqlite3.connect(
+                self.path, isolation_level=None, check_same_thread=False, timeout=10.0
+            )
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute(f"PRAGMA synchronous={synchronous}")
+            self.conn.execute("PRAGMA busy_timeout=10000")
+            # a generous page cache keeps indexes in memory (in KiB when negative)
+            self.conn.execute(f"PRAGMA cache_size={-1024 * int(cache_mb)}")
+            self.conn.executescript(_SCHEMA)
+            self._migrate()
+        except sqlite3.Error as exc:
+            raise StorageUnavailable(
+                "storage_unavailable", f"cannot open {self.path} for writing: {exc}"
+            ) from exc
         self._in_tx = False
         self._depth = 0
         self._waiters: list[asyncio.Future[None]] = []

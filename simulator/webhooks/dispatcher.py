@@ -167,7 +167,9 @@ class Dispatcher:
 
     async def probe(self, delivery_id: int, attack: str) -> dict[str, object] | None:
         """Send one forged copy of a delivery to its endpoint and report the answer;
-        None when there is no such delivery. Nothing about the delivery changes."""
+        None when there is no such delivery; LookupError when its event or endpoint is
+        gone (a deleted endpoint has no URL or secret to forge against). Nothing about
+        the delivery changes."""
         delivery = self.domain.outbox.delivery(delivery_id)
         if delivery is None:
             return None
@@ -175,7 +177,8 @@ class Dispatcher:
         event = objects.find(delivery.tenant, "event", delivery.event_id)
         endpoint = objects.find(delivery.tenant, "webhook_endpoint", delivery.endpoint_id)
         if event is None or endpoint is None:
-            return None
+            raise LookupError(f"delivery {delivery_id} points at a deleted "
+                              f"{'event' if event is None else 'webhook endpoint'}")
         body, headers = self.notifiers[delivery.gateway].forge(
             attack, event, endpoint, int(self.domain.clock.wall()),
             self.domain.outbox.last_signed_at(delivery_id))

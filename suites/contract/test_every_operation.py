@@ -43,6 +43,7 @@ def test_every_stripe_and_control_operation_is_exercised(
     c.webhook_endpoints.update(we.id, params={"description": "x"})
     c.webhook_endpoints.list()
     delivery = control.wait_for(lambda: control.deliveries(api_key), lambda ds: bool(ds))[0]
+    control.post(f"webhooks/{delivery['id']}/probe", {"attack": "replay"})
     c.webhook_endpoints.delete(we.id)
     for path in ("health", "journal", "webhooks", "ledger", "openapi.json"):
         control.get(path)
@@ -63,7 +64,9 @@ def test_every_stripe_and_control_operation_is_exercised(
     http.delete(f"{control.url}/_sim/scenario", params={"tenant": api_key},
                 timeout=10).raise_for_status()
     control.post("clock/advance", {"seconds": 0})
-    control.post(f"webhooks/{delivery['id']}/probe", {"attack": "replay"})
+    gone = http.post(f"{control.url}/_sim/webhooks/{delivery['id']}/probe",
+                     json={"attack": "replay"}, timeout=10)
+    assert gone.status_code == 409 and gone.json()["error"]["code"] == "endpoint_gone"
     control.post("keys/revoke", {"api_key": f"sk_test_{api_key[-6:]}_spare"})
     control.post("reset", {"api_key": api_key})
 

@@ -37,6 +37,8 @@ class WebhookSink:
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._serve, daemon=True, name="webhook-sink")
         self.url = ""
+        #: What answers each POST; replace it to build a receiver with other behaviour.
+        self.handler = self._handle
 
     def respond_with(self, plan: list[int | float]) -> None:
         """Statuses for the next deliveries; a float means 'sleep that long, then 200'."""
@@ -73,7 +75,7 @@ class WebhookSink:
     async def _main(self) -> None:
         self._stop = asyncio.Event()
         app = web.Application()
-        app.router.add_post("/{tail:.*}", self._handle)
+        app.router.add_route("*", "/{tail:.*}", self._dispatch)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -83,6 +85,9 @@ class WebhookSink:
         self._ready.set()
         await self._stop.wait()
         await runner.cleanup()
+
+    async def _dispatch(self, request: web.Request) -> web.StreamResponse:
+        return await self.handler(request)
 
     async def _handle(self, request: web.Request) -> web.Response:
         body = await request.read()

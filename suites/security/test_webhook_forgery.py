@@ -53,7 +53,7 @@ class CarelessReceiver:
     def __init__(self) -> None:
         self.fulfilled: Counter[str] = Counter()
         self.sink = WebhookSink()
-        self.sink._handle = self._handle  # type: ignore[method-assign]
+        self.sink.handler = self._handle
 
     async def _handle(self, request: web.Request) -> web.Response:
         try:

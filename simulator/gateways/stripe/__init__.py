@@ -9,6 +9,7 @@ from aiohttp import web
 
 from simulator.contracts import Contracts
 from simulator.core.domain import Domain
+from simulator.core.errors import StorageUnavailable
 from simulator.gateways.spec import Gateway
 from simulator.gateways.stripe import challenge, hosted
 from simulator.gateways.stripe.facts import facts
@@ -47,6 +48,10 @@ async def stripe_errors(request: web.Request, handler: web.Handler) -> web.Strea
                       "request_too_large")
     except web.HTTPException as exc:
         return _error(exc.status, "invalid_request_error", exc.reason)
+    except StorageUnavailable as exc:
+        response = _error(503, "api_error", exc.message, "storage_unavailable")
+        response.headers["Stripe-Should-Retry"] = "true"
+        return response
     except Exception:
         log.exception("unhandled error in %s %s", request.method, request.path)
         return _error(500, "api_error", "An unexpected error occurred in the simulator.",

@@ -185,4 +185,5 @@ async def _pairs(request: web.Request) -> list[tuple[str, str]]:
 def _error(ctx: StripeContext, exc: CoreError, tenant: str | None,
            request_id: str) -> web.Response:
     status, body = wire.error_body(exc, ctx.renderer, tenant)
-    return json_response(status, orjson.dumps(body), request_id)
+    extra = {"Stripe-Should-Retry": "true"} if exc.kind == "storage_unavailable" else None
+    return json_response(status, orjson.dumps(body), request_id, extra)

@@ -1,0 +1,92 @@
+"""A bounded soak: steady mixed traffic with webhooks for PAYLAB_SOAK_SECONDS (120 s by
+default; raise it for a longer run). Memory stays flat and no file descriptors leak; the
+figures (RSS and open files over time) are printed and attached to the report."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import aiohttp
+import allure
+import psutil
+import requests
+
+from suites.plugins.simulator import TEST_FLAGS, start_simulator, stop_simulator
+from suites.plugins.webhook_sink import WebhookSink
+
+SECONDS = float(os.environ.get("PAYLAB_SOAK_SECONDS", "120"))
+RATE = 120  # requests per second, so a long soak stays a soak and not a disk-filler
+MB = 1024 * 1024
+
+
+async def _traffic(url: str, key: str, stop: threading.Event, counts: dict[str, int]) -> None:
+    headers = {"Authorization": f"Bearer {key}",
+               "Content-Type": "application/x-www-form-urlencoded"}
+    rng = random.Random(3)
+    paid: list[str] = []
+
+    async def worker(session: aiohttp.ClientSession, n: int) -> None:
+        next_at = time.monotonic()
+        while not stop.is_set():
+            kind = rng.random()
+            if kind < 0.6 or not paid:
+                path, body = "/payment_intents", ("amount=2000&currency=usd&confirm=true"
+                                                  "&payment_method=pm_card_visa")
+            elif kind < 0.8:
+                path, body = "/refunds", f"payment_intent={paid.pop()}&amount=100"
+            else:
+                path, body = "/payment_intents?limit=5", None
+            method = "GET" if body is None else "POST"
+            async with session.request(method, f"{url}/stripe/v1{path}", data=body,
+                                       headers=headers) as resp:
+                data = await resp.json()
+                counts[str(resp.status)] = counts.get(str(resp.status), 0) + 1
+                if path == "/payment_intents" and resp.status == 200:
+                    paid.append(data["id"])
+            next_at += n / RATE
+            await asyncio.sleep(max(0.0, next_at - time.monotonic()))
+
+    async with aiohttp.ClientSession() as session:
+        await asyncio.gather(*(worker(session, 8) for _ in range(8)))
+
+
+def test_memory_and_open_files_stay_flat(tmp_path: Path, webhook_sink: WebhookSink) -> None:
+    sim = start_simulator(tmp_path, name="soak", flags=(*TEST_FLAGS, "--cache-mb", "4"))
+    process = psutil.Process(sim.process.pid)  # type: ignore[union-attr]
+    key = f"sk_test_soak_{uuid.uuid4().hex[:8]}"
+    requests.post(f"{sim.url}/stripe/v1/webhook_endpoints", timeout=10,
+                  headers={"Authorization": f"Bearer {key}"},
+                  data={"url": f"{webhook_sink.url}/hook", "enabled_events[0]": "*"})
+    stop, counts = threading.Event(), {}
+    load = threading.Thread(target=lambda: asyncio.run(_traffic(sim.url, key, stop, counts)))
+    samples: list[tuple[float, int, int]] = []
+    started = time.monotonic()
+    load.start()
+    try:
+        while time.monotonic() - started < SECONDS:
+            samples.append((time.monotonic() - started, process.memory_info().rss,
+                            process.num_fds()))
+            time.sleep(min(5.0, SECONDS / 24))
+    finally:
+        stop.set()
+        load.join(30)
+        stop_simulator(sim)
+    warm = next(s for s in samples if s[0] >= SECONDS * 0.25)
+    end = samples[-1]
+    table = "\n".join(f"{t:6.1f}s  rss {rss / MB:7.1f} MiB  open files {fds}"
+                      for t, rss, fds in samples)
+    figures = (f"soak {SECONDS:.0f} s at {RATE} req/s: {sum(counts.values())} requests "
+               f"{counts}; RSS {samples[0][1] / MB:.1f} MiB at start, {warm[1] / MB:.1f} after "
+               f"warm-up, {end[1] / MB:.1f} at the end; open files {warm[2]} -> {end[2]}")
+    allure.attach(f"{figures}\n\n{table}", name="soak figures",
+                  attachment_type=allure.attachment_type.TEXT)
+    print(figures)
+    assert set(counts) == {"200"}, counts
+    assert end[1] - warm[1] < 16 * MB, figures
+    assert end[2] - warm[2] <= 4, figures

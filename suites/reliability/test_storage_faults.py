@@ -1,0 +1,139 @@
+"""The database's disk fills up: writes get a clear 503 in Stripe's shape (never a 500),
+reads keep working, nothing is corrupted, and service resumes by itself when space
+returns. A read-only database stops the start with a clear message. Runs on a small tmpfs,
+so it needs root (CI runs as root).
+
+(Linux refuses to remount a file system read-only while a process holds a file on it open
+for writing, so a database turning read-only under a running simulator cannot be staged
+here; a read-only database at start can.)"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TypeVar
+
+import pytest
+import requests
+
+from suites.plugins.simulator import PROJECT, LiveSimulator, start_simulator, stop_simulator
+from suites.plugins.webhook_sink import WebhookSink
+
+T = TypeVar("T")
+
+
+def _mount(*args: str) -> None:
+    subprocess.run(["mount", *args], check=True, capture_output=True, text=True)
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """An 8 MiB tmpfs to fill up and remount read-only."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root to mount a small tmpfs (CI runs as root)")
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    try:
+        _mount("-t", "tmpfs", "-o", "size=8m", "tmpfs", str(disk))
+    except (subprocess.CalledProcessError, FileNotFoundError) as exc:
+        pytest.skip(f"cannot mount a tmpfs here: {exc}")
+    yield disk
+    subprocess.run(["umount", "-l", str(disk)], check=False)
+
+
+def create(sim: LiveSimulator, key: str, amount: int = 2000) -> requests.Response:
+    return requests.post(f"{sim.stripe_url}/v1/payment_intents", timeout=10,
+                         headers={"Authorization": f"Bearer {key}"},
+                         data={"amount": amount, "currency": "usd",
+                               "payment_method": "pm_card_visa", "confirm": "true"})
+
+
+def fill(disk: Path) -> Path:
+    """Write zeros until the file system is full."""
+    filler = disk / "filler"
+    with filler.open("wb") as out:
+        try:
+            while True:
+                out.write(b"\0" * 65536)
+                out.flush()
+        except OSError:
+            pass
+    return filler
+
+
+def until(fetch: Callable[[], T], ready: Callable[[T], bool], timeout: float = 10.0) -> T:
+    """Call `fetch` until `ready` holds of its answer (or time runs out); the last answer."""
+    deadline = time.monotonic() + timeout
+    value = fetch()
+    while not ready(value) and time.monotonic() < deadline:
+        time.sleep(0.1)
+        value = fetch()
+    return value
+
+
+def status(code: int) -> Callable[[requests.Response], bool]:
+    """A `ready` test: the answer has this HTTP status."""
+    return lambda response: response.status_code == code
+
+
+def test_disk_full(small_disk: Path, tmp_path: Path, webhook_sink: WebhookSink) -> None:
+    sim = start_simulator(tmp_path, db=small_disk / "paylab.db", name="storage",
+                          flags=("--cache-mb", "1", "--time-scale", "20",
+                                 "--retry-schedule", "1,1,1,1,1,1,1,1"))
+    key = f"sk_test_disk_{uuid.uuid4().hex[:8]}"
+    headers = {"Authorization": f"Bearer {key}"}
+    try:
+        requests.post(f"{sim.stripe_url}/v1/webhook_endpoints", headers=headers, timeout=10,
+                      data={"url": f"{webhook_sink.url}/hook",
+                            "enabled_events[0]": "payment_intent.succeeded"})
+        before = create(sim, key).json()["id"]
+        filler = fill(small_disk)
+        # the first writes may still fit in free pages; the disk is full soon after
+        refused = until(lambda: create(sim, key), status(503), 20)
+        assert refused.status_code == 503, "a full disk never refused a write"
+        error = refused.json()["error"]
+        assert (error["type"], error["code"]) == ("api_error", "storage_unavailable")
+        assert refused.headers["Stripe-Should-Retry"] == "true"
+        assert requests.get(f"{sim.stripe_url}/v1/payment_intents/{before}", headers=headers,
+                            timeout=10).status_code == 200, "reads keep working"
+        assert requests.get(f"{sim.url}/_sim/health", timeout=10).status_code == 200
+        hosted = requests.get(f"{sim.url}/_sim/journal", timeout=10)
+        assert hosted.status_code == 200
+
+        filler.unlink()  # space returns: the service resumes by itself
+        recovered = until(lambda: create(sim, key), status(200))
+        assert recovered.status_code == 200, "writes did not resume after space returned"
+
+        deliveries = until(
+            lambda: requests.get(f"{sim.url}/_sim/webhooks", params={"tenant": key},
+                                 timeout=10).json()["deliveries"],
+            lambda rows: all(d["status"] == "delivered" for d in rows), 20)
+        assert all(d["status"] == "delivered" for d in deliveries), "the dispatcher stalled"
+    finally:
+        stop_simulator(sim)
+    with sqlite3.connect(small_disk / "paylab.db") as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        stored = conn.execute("SELECT COUNT(*) FROM objects WHERE kind = 'payment_intent'"
+                              ).fetchone()[0]
+    assert stored >= 2  # before the disk filled, and after it emptied
+
+
+def test_a_read_only_database_stops_the_start_clearly(small_disk: Path) -> None:
+    seeded = start_simulator(small_disk, db=small_disk / "ro.db", name="seed")
+    stop_simulator(seeded)
+    _mount("-o", "remount,ro", str(small_disk))
+    try:
+        run = subprocess.run([sys.executable, "-m", "simulator", "serve", "--port", "0",
+                              "--db", str(small_disk / "ro.db")], cwd=PROJECT, timeout=30,
+                             capture_output=True, text=True, check=False)
+    finally:
+        _mount("-o", "remount,rw", str(small_disk))
+    assert run.returncode == 2
+    assert "cannot open" in run.stderr and "ro.db" in run.stderr
+    assert "Traceback" not in run.stderr
