@@ -78,11 +78,12 @@ class Dispatcher:
                 self._wake.clear()
                 room = self.concurrency - len(self._tasks)
                 try:
-                    if self._unrecorded:
-                        self.domain.outbox.release(self._unrecorded)
-                        self._unrecorded = []
+                    unrecorded = list(self._unrecorded)
+                    if unrecorded:
+                        self.domain.outbox.release(unrecorded)
                     claimed = self.domain.outbox.claim_due(room) if room > 0 else []
                     await self.domain.store.durable()
+                    del self._unrecorded[:len(unrecorded)]  # only once the release is on disk
                 except (StorageUnavailable, sqlite3.Error) as exc:
                     # storage is full or read-only: keep going, the rows are still there
                     log.warning("webhook dispatcher paused: %s", exc)
@@ -117,11 +118,21 @@ class Dispatcher:
             log.error("webhook delivery crashed", exc_info=task.exception())
 
     async def _deliver(self, delivery: Delivery) -> None:
+        try:
+            await self._attempt(delivery)
+        except StorageUnavailable as exc:
+            # the outcome never reached the disk: the row is still in flight, so hand it
+            # back to the loop, which makes it pending again once storage takes writes
+            log.warning("could not record webhook attempt %s: %s", delivery.id, exc)
+            self._unrecorded.append(delivery.id)
+
+    async def _attempt(self, delivery: Delivery) -> None:
         objects = self.domain.objects
         event = objects.find(delivery.tenant, "event", delivery.event_id)
         endpoint = objects.find(delivery.tenant, "webhook_endpoint", delivery.endpoint_id)
         if event is None or endpoint is None:
             self.domain.outbox.abandon(delivery, "endpoint deleted" if event else "event deleted")
+            await self.domain.store.durable()
             return
         chaos = delivery.chaos or {}
         started = time.time()
@@ -151,15 +162,11 @@ class Dispatcher:
         except (aiohttp.ClientError, OSError, ValueError) as exc:
             error = f"{type(exc).__name__}: {exc}"
         duration_ms = (time.time() - started) * 1000
-        try:
-            status = self.domain.outbox.record_attempt(
-                delivery, started=started, duration_ms=duration_ms, status_code=status_code,
-                response=response_text, error=error, signed_at=signed_at,
-            )
-        except StorageUnavailable as exc:
-            log.warning("could not record webhook attempt %s: %s", delivery.id, exc)
-            self._unrecorded.append(delivery.id)  # attempted again once storage is back
-            return
+        status = self.domain.outbox.record_attempt(
+            delivery, started=started, duration_ms=duration_ms, status_code=status_code,
+            response=response_text, error=error, signed_at=signed_at,
+        )
+        await self.domain.store.durable()
         self._journal(delivery, endpoint, status_code, duration_ms, chaos)
         log.info("webhook %s -> %s: %s (%s)", delivery.event_id, endpoint["url"],
                  status_code or error, status)

@@ -88,3 +88,34 @@ def http() -> Iterator[EvidenceSession]:
     """A requests session whose every exchange lands in the report."""
     with EvidenceSession() as session:
         yield session
+
+
+_FIGURES = pytest.StashKey[list[tuple[str, str]]]()
+
+
+class Figures:
+    """Measured figures of one test: attached to its report and listed at the end of the run."""
+
+    def __init__(self, config: pytest.Config, test: str) -> None:
+        self._config, self._test = config, test
+
+    def __call__(self, summary: str, detail: str = "") -> None:
+        """Record one line of figures, with optional detail (a table) for the report only."""
+        allure.attach(f"{summary}\n\n{detail}".strip(), name="figures",
+                      attachment_type=allure.attachment_type.TEXT)
+        self._config.stash.setdefault(_FIGURES, []).append((self._test, summary))
+
+
+@pytest.fixture
+def figures(request: pytest.FixtureRequest) -> Figures:
+    """Report measured figures (RSS, counts, schedules) in Allure and in the run's summary."""
+    return Figures(request.config, request.node.nodeid)
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    """List every figure recorded by the run's tests, so a console run shows them too."""
+    recorded = config.stash.get(_FIGURES, [])
+    if recorded:
+        terminalreporter.section("figures")
+        for test, summary in recorded:
+            terminalreporter.write_line(f"{test}\n    {summary}")

@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import allure
 import requests
 
+from suites.plugins.evidence import Figures
 from suites.plugins.simulator import start_simulator, stop_simulator
 from suites.plugins.webhook_sink import WebhookSink
 
@@ -95,7 +95,8 @@ def _all(url: str, key: str, collection: str) -> list[dict[str, Any]]:
         after = page["data"][-1]["id"]
 
 
-def test_mixed_load_survives_kill_9(tmp_path: Path, webhook_sink: WebhookSink) -> None:
+def test_mixed_load_survives_kill_9(tmp_path: Path, webhook_sink: WebhookSink,
+                                    figures: Figures) -> None:
     sim = start_simulator(tmp_path, name="mixed")
     key = f"sk_test_mixed_{uuid.uuid4().hex[:8]}"
     requests.post(f"{sim.url}/stripe/v1/webhook_endpoints", timeout=10, headers={
@@ -144,10 +145,9 @@ def test_mixed_load_survives_kill_9(tmp_path: Path, webhook_sink: WebhookSink) -
         received = {json.loads(r.body)["id"] for r in webhook_sink.received}
         missing = {e["id"] for e in events} - received
         assert missing == set(), f"{len(missing)} events never delivered"
-        figures = (f"acknowledged before kill -9: {len(payments)} payments, {len(refunds)} "
+        summary = (f"acknowledged before kill -9: {len(payments)} payments, {len(refunds)} "
                    f"refunds; events after restart: {len(events)}, all delivered at least "
                    f"once ({len(webhook_sink.received)} deliveries received)")
-        allure.attach(figures, name="figures", attachment_type=allure.attachment_type.TEXT)
-        print(figures)
+        figures(summary)
     finally:
         stop_simulator(again)

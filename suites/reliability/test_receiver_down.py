@@ -14,6 +14,7 @@ from pathlib import Path
 import requests
 from aiohttp import web
 
+from suites.plugins.evidence import Figures
 from suites.plugins.simulator import start_simulator, stop_simulator
 from suites.plugins.webhook_sink import Received, WebhookSink
 
@@ -21,17 +22,19 @@ SCHEDULE = (1, 2, 4, 8, 16, 32)  # virtual seconds; this simulator runs 20x fast
 
 
 def test_every_event_arrives_after_the_receiver_recovers(tmp_path: Path,
-                                                         webhook_sink: WebhookSink) -> None:
+                                                         webhook_sink: WebhookSink,
+                                                         figures: Figures) -> None:
     simulator = start_simulator(tmp_path, name="down", flags=(
         "--retry-schedule", ",".join(map(str, SCHEDULE)), "--time-scale", "20",
         "--webhook-timeout", "1"))
     try:
-        _outage_then_recovery(simulator.url, simulator.stripe_url, webhook_sink)
+        _outage_then_recovery(simulator.url, simulator.stripe_url, webhook_sink, figures)
     finally:
         stop_simulator(simulator)
 
 
-def _outage_then_recovery(url: str, stripe_url: str, webhook_sink: WebhookSink) -> None:
+def _outage_then_recovery(url: str, stripe_url: str, webhook_sink: WebhookSink,
+                          figures: Figures) -> None:
     outage_ends = time.time() + 1.0
     timeouts_end = time.time() + 2.0  # then slower than the 1 s delivery timeout
 
@@ -72,3 +75,9 @@ def _outage_then_recovery(url: str, stripe_url: str, webhook_sink: WebhookSink) 
         for n, (a, b) in enumerate(itertools.pairwise(attempts)):
             gap = b["started"] - (a["started"] + a["duration_ms"] / 1000)
             assert gap >= SCHEDULE[n] / 20 * 0.8, (n, gap, attempts)
+    answers = [[a["status_code"] or "timeout" for a in d["attempts"]] for d in deliveries]
+    figures(f"{len(deliveries)} deliveries, {sum(map(len, answers))} attempts; "
+            f"attempts per delivery {min(map(len, answers))}..{max(map(len, answers))}; "
+            f"schedule {SCHEDULE} virtual s at 20x",
+            "\n".join(f"{d['event_id']}: {' -> '.join(map(str, a))}"
+                      for d, a in zip(deliveries, answers, strict=True)))

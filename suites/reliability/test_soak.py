@@ -13,10 +13,10 @@ import uuid
 from pathlib import Path
 
 import aiohttp
-import allure
 import psutil
 import requests
 
+from suites.plugins.evidence import Figures
 from suites.plugins.simulator import TEST_FLAGS, start_simulator, stop_simulator
 from suites.plugins.webhook_sink import WebhookSink
 
@@ -56,7 +56,8 @@ async def _traffic(url: str, key: str, stop: threading.Event, counts: dict[str, 
         await asyncio.gather(*(worker(session, 8) for _ in range(8)))
 
 
-def test_memory_and_open_files_stay_flat(tmp_path: Path, webhook_sink: WebhookSink) -> None:
+def test_memory_and_open_files_stay_flat(tmp_path: Path, webhook_sink: WebhookSink,
+                                         figures: Figures) -> None:
     sim = start_simulator(tmp_path, name="soak", flags=(*TEST_FLAGS, "--cache-mb", "4"))
     process = psutil.Process(sim.process.pid)  # type: ignore[union-attr]
     key = f"sk_test_soak_{uuid.uuid4().hex[:8]}"
@@ -81,12 +82,10 @@ def test_memory_and_open_files_stay_flat(tmp_path: Path, webhook_sink: WebhookSi
     end = samples[-1]
     table = "\n".join(f"{t:6.1f}s  rss {rss / MB:7.1f} MiB  open files {fds}"
                       for t, rss, fds in samples)
-    figures = (f"soak {SECONDS:.0f} s at {RATE} req/s: {sum(counts.values())} requests "
+    summary = (f"soak {SECONDS:.0f} s at {RATE} req/s: {sum(counts.values())} requests "
                f"{counts}; RSS {samples[0][1] / MB:.1f} MiB at start, {warm[1] / MB:.1f} after "
                f"warm-up, {end[1] / MB:.1f} at the end; open files {warm[2]} -> {end[2]}")
-    allure.attach(f"{figures}\n\n{table}", name="soak figures",
-                  attachment_type=allure.attachment_type.TEXT)
-    print(figures)
+    figures(summary, table)
     assert set(counts) == {"200"}, counts
-    assert end[1] - warm[1] < 16 * MB, figures
-    assert end[2] - warm[2] <= 4, figures
+    assert end[1] - warm[1] < 16 * MB, summary
+    assert end[2] - warm[2] <= 4, summary
