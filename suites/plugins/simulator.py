@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 import requests
@@ -28,6 +28,8 @@ from suites.plugins.evidence import EvidenceSession
 PROJECT = Path(__file__).resolve().parents[2]
 #: Webhook retries every 1, 2, 4, 8 virtual seconds, compressed 20x: fast enough for tests.
 TEST_FLAGS = ("--retry-schedule", "1,2,4,8", "--time-scale", "20", "--webhook-timeout", "2")
+
+T = TypeVar("T")
 
 
 def free_port() -> int:
@@ -171,12 +173,17 @@ class Control:
     def wait_for(self, fetch: Callable[[], Any], ready: Callable[[Any], bool],
                  timeout: float = 10.0) -> Any:
         """Poll `fetch()` until `ready(value)`; returns the last value (assert on it)."""
-        deadline = time.monotonic() + timeout
+        return wait_for(fetch, ready, timeout)
+
+
+def wait_for(fetch: Callable[[], T], ready: Callable[[T], bool], timeout: float = 10.0) -> T:
+    """Poll `fetch()` until `ready(value)` or time runs out; the last value (assert on it)."""
+    deadline = time.monotonic() + timeout
+    value = fetch()
+    while not ready(value) and time.monotonic() < deadline:
+        time.sleep(0.05)
         value = fetch()
-        while not ready(value) and time.monotonic() < deadline:
-            time.sleep(0.05)
-            value = fetch()
-        return value
+    return value
 
 
 @pytest.fixture

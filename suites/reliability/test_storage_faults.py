@@ -13,20 +13,22 @@ import os
 import sqlite3
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TypeVar
 
 import pytest
 import requests
 
 from suites.plugins.evidence import Figures
-from suites.plugins.simulator import PROJECT, LiveSimulator, start_simulator, stop_simulator
+from suites.plugins.simulator import (
+    PROJECT,
+    LiveSimulator,
+    start_simulator,
+    stop_simulator,
+    wait_for,
+)
 from suites.plugins.webhook_sink import WebhookSink
-
-T = TypeVar("T")
 
 
 def _mount(*args: str) -> None:
@@ -67,16 +69,6 @@ def fill(disk: Path) -> Path:
     return filler
 
 
-def until(fetch: Callable[[], T], ready: Callable[[T], bool], timeout: float = 10.0) -> T:
-    """Call `fetch` until `ready` holds of its answer (or time runs out); the last answer."""
-    deadline = time.monotonic() + timeout
-    value = fetch()
-    while not ready(value) and time.monotonic() < deadline:
-        time.sleep(0.1)
-        value = fetch()
-    return value
-
-
 def status(code: int) -> Callable[[requests.Response], bool]:
     """A `ready` test: the answer has this HTTP status."""
     return lambda response: response.status_code == code
@@ -96,7 +88,7 @@ def test_disk_full(small_disk: Path, tmp_path: Path, webhook_sink: WebhookSink,
         before = create(sim, key).json()["id"]
         filler = fill(small_disk)
         # the first writes may still fit in free pages; the disk is full soon after
-        refused = until(lambda: create(sim, key), status(503), 20)
+        refused = wait_for(lambda: create(sim, key), status(503), 20)
         assert refused.status_code == 503, "a full disk never refused a write"
         error = refused.json()["error"]
         assert (error["type"], error["code"]) == ("api_error", "storage_unavailable")
@@ -108,10 +100,10 @@ def test_disk_full(small_disk: Path, tmp_path: Path, webhook_sink: WebhookSink,
         assert hosted.status_code == 200
 
         filler.unlink()  # space returns: the service resumes by itself
-        recovered = until(lambda: create(sim, key), status(200))
+        recovered = wait_for(lambda: create(sim, key), status(200))
         assert recovered.status_code == 200, "writes did not resume after space returned"
 
-        deliveries = until(
+        deliveries = wait_for(
             lambda: requests.get(f"{sim.url}/_sim/webhooks", params={"tenant": key},
                                  timeout=10).json()["deliveries"],
             lambda rows: all(d["status"] == "delivered" for d in rows), 20)
