@@ -1,4 +1,4 @@
-"""The `paylab` command: serve, up, test, report."""
+"""The `paylab` command: serve, up, test, load, report."""
 
 from __future__ import annotations
 
@@ -62,7 +62,19 @@ def build_parser() -> argparse.ArgumentParser:
     test.add_argument("pytest_args", nargs=argparse.REMAINDER,
                       help="after --, extra arguments for pytest")
     sub.add_parser("report", help="(re)generate the Allure HTML report")
+    _load_parser(sub.add_parser(
+        "load", help="Locust against the running stack: web UI, or --headless --profile"))
     return parser
+
+
+def _load_parser(parser: argparse.ArgumentParser) -> None:
+    root = _project_root()
+    if not (root / "load" / "run.py").exists():
+        return
+    sys.path.insert(0, str(root))
+    from load.run import add_arguments
+
+    add_arguments(parser)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -72,6 +84,8 @@ def main(argv: list[str] | None = None) -> int:
         return _cmd_serve(args, stack=args.command == "up")
     if args.command == "test":
         return _cmd_test(args)
+    if args.command == "load":
+        return _cmd_load(args)
     return _cmd_report()
 
 
@@ -168,7 +182,7 @@ async def _serve(settings: Settings, *, shop_port: int | None = None) -> None:
             await each.cleanup()
 
 
-# -- test / report --------------------------------------------------------------------------
+# -- load / test / report --------------------------------------------------------------------------
 def _project_root() -> Path:
     cwd = Path.cwd()
     return cwd if (cwd / "suites").is_dir() else PROJECT
@@ -202,6 +216,15 @@ def _cmd_test(args: argparse.Namespace) -> int:
         report_code = _cmd_report(root)
         failed = failed or report_code != 0
     return 1 if failed else 0
+
+
+def _cmd_load(args: argparse.Namespace) -> int:
+    if "load.run" not in sys.modules:
+        print("paylab load: run it from a paylab checkout (it needs load/)", file=sys.stderr)
+        return 2
+    from load.run import run
+
+    return run(args)
 
 
 def _cmd_report(root: Path | None = None) -> int:

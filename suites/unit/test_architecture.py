@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-SOURCES = sorted(p for p in (ROOT / "simulator").rglob("*.py"))
+SOURCES = sorted(p for part in ("simulator", "shop", "load") for p in (ROOT / part).rglob("*.py"))
 
 
 def imports(path: Path) -> set[str]:

@@ -1,0 +1,1 @@
+"""What every load test shares: settings, profiles, SLO checks, the base user."""

@@ -1,0 +1,34 @@
+"""Where the load goes and what it runs, from the environment `paylab load` sets.
+
+PAYLAB_GATEWAY_URL   the simulator (or any Stripe-compatible URL); default 127.0.0.1:8080
+PAYLAB_MERCHANT_URL  the shop the shopper users drive; default 127.0.0.1:8000
+PAYLAB_LOAD_PROFILE  the profile of a headless run (its shape and SLO); empty in the web UI
+PAYLAB_LOAD_REPORTS  where the SLO verdicts are written (default reports/load)
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def gateway_url() -> str:
+    """Base URL of the simulator, without a trailing slash."""
+    return os.environ.get("PAYLAB_GATEWAY_URL", "http://127.0.0.1:8080").rstrip("/")
+
+
+def merchant_url() -> str:
+    """Base URL of the merchant shop, without a trailing slash."""
+    return os.environ.get("PAYLAB_MERCHANT_URL", "http://127.0.0.1:8000").rstrip("/")
+
+
+def profile_name() -> str | None:
+    """The headless profile being run, if any."""
+    return os.environ.get("PAYLAB_LOAD_PROFILE") or None
+
+
+def reports_dir() -> Path:
+    """Where CSV, HTML and SLO verdicts of load runs go."""
+    return Path(os.environ.get("PAYLAB_LOAD_REPORTS", ROOT / "reports" / "load"))

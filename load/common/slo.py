@@ -1,0 +1,85 @@
+"""The SLO gate: compare a run's figures with load/slo.yaml and say what was missed.
+
+Plain Python over plain numbers, so it is unit-tested without Locust; the locustfile feeds
+it Locust's stats when the run ends.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+SLO_FILE = Path(__file__).resolve().parent.parent / "slo.yaml"
+
+
+@dataclass(frozen=True)
+class RequestFigures:
+    """What Locust measured for one request name."""
+
+    name: str
+    requests: int
+    failures: int
+    p95_ms: float
+    p99_ms: float
+
+
+@dataclass(frozen=True)
+class RunFigures:
+    """What Locust measured for the whole run."""
+
+    requests: int
+    failures: int
+    rps: float
+    per_request: tuple[RequestFigures, ...]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One objective and whether the run met it."""
+
+    objective: str
+    limit: float
+    measured: float
+    met: bool
+
+    def line(self) -> str:
+        """A human-readable line for the console and the report."""
+        mark = "ok    " if self.met else "MISSED"
+        return f"{mark} {self.objective}: measured {self.measured:g}, limit {self.limit:g}"
+
+
+def load_slo(profile: str, path: Path = SLO_FILE) -> dict[str, Any]:
+    """The objectives of one profile (an empty dict means nothing is gated)."""
+    doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return dict(doc.get(profile) or {})
+
+
+def evaluate(slo: dict[str, Any], run: RunFigures) -> list[Verdict]:
+    """Every objective of `slo` checked against `run`, in a stable order."""
+    verdicts: list[Verdict] = []
+    if "error_ratio" in slo:
+        ratio = run.failures / run.requests if run.requests else 1.0
+        verdicts.append(Verdict("error ratio", slo["error_ratio"], round(ratio, 4),
+                                ratio <= slo["error_ratio"]))
+    if "min_rps" in slo:
+        verdicts.append(Verdict("requests/s", slo["min_rps"], round(run.rps, 1),
+                                run.rps >= slo["min_rps"]))
+    if run.requests == 0:
+        verdicts.append(Verdict("requests made", 1, 0, False))
+    default = slo.get("default") or {}
+    named = slo.get("requests") or {}
+    for figures in sorted(run.per_request, key=lambda f: f.name):
+        limits = {**default, **named.get(figures.name, {})}
+        for key, measured in (("p95", figures.p95_ms), ("p99", figures.p99_ms)):
+            if key in limits:
+                verdicts.append(Verdict(f"{key} {figures.name} (ms)", limits[key], measured,
+                                        measured <= limits[key]))
+    return verdicts
+
+
+def missed(verdicts: list[Verdict]) -> list[Verdict]:
+    """The objectives the run did not meet."""
+    return [v for v in verdicts if not v.met]

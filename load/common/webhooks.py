@@ -1,0 +1,110 @@
+"""A webhook receiver inside the Locust process, and custom timings in Locust's stats.
+
+Each receiving user registers an endpoint whose URL carries its own token; the receiver
+checks the signature with that endpoint's secret (the official `stripe` verifier) and
+wakes the user waiting for the event's object. Deliveries nobody waits for are counted
+and dropped.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from gevent.event import AsyncResult
+from gevent.pywsgi import WSGIServer
+from stripe import SignatureVerificationError, WebhookSignature
+
+log = logging.getLogger("paylab.load.webhooks")
+
+
+def report(environment: Any, name: str, started: float, error: BaseException | None,
+           length: int = 0) -> None:
+    """Record a timing that is not one HTTP request (a webhook's arrival, an order paid)."""
+    environment.events.request.fire(
+        request_type="FLOW", name=name, response_time=(time.perf_counter() - started) * 1000,
+        response_length=length, exception=error, context={})
+
+
+#: Events kept per endpoint for a user who has not asked for them yet.
+KEEP_ARRIVED = 256
+
+
+@dataclass
+class Mailbox:
+    """One user's endpoint: its secret, who waits for which object's event, and events
+    that came before anyone asked (a webhook can beat the API's own answer)."""
+
+    secret: str
+    waiting: dict[str, AsyncResult] = field(default_factory=dict)
+    arrived: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+class Receiver:
+    """A tiny WSGI server on 127.0.0.1 that hands verified events to waiting users."""
+
+    def __init__(self) -> None:
+        self.boxes: dict[str, Mailbox] = {}
+        self.unexpected = 0
+        self.forged = 0
+        self._server = WSGIServer(("127.0.0.1", 0), self._app, log=None, error_log=log)
+        self._server.start()
+
+    @property
+    def url(self) -> str:
+        """Base URL of the receiver; users append `/hook/<token>`."""
+        return f"http://127.0.0.1:{self._server.server_port}"
+
+    def stop(self) -> None:
+        """Stop listening."""
+        self._server.stop(timeout=1)
+
+    def open(self, token: str, secret: str) -> None:
+        """Accept deliveries at `/hook/<token>`, signed with `secret`."""
+        self.boxes[token] = Mailbox(secret)
+
+    def expect(self, token: str, object_id: str) -> AsyncResult:
+        """A result that gets the event for `object_id` at `token` (at once if it came)."""
+        box, waiting = self.boxes[token], AsyncResult()
+        early = box.arrived.pop(object_id, None)
+        if early is not None:
+            waiting.set(early)
+        else:
+            box.waiting[object_id] = waiting
+        return waiting
+
+    def forget(self, token: str, object_id: str) -> None:
+        """Stop waiting for `object_id` (the user gave up)."""
+        self.boxes[token].waiting.pop(object_id, None)
+
+    def _app(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        token = environ.get("PATH_INFO", "").rsplit("/", 1)[-1]
+        box = self.boxes.get(token)
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        payload = environ["wsgi.input"].read(length) if length else b""
+        if box is None:
+            start_response("404 Not Found", [("Content-Type", "text/plain")])
+            return [b"no such endpoint"]
+        try:
+            WebhookSignature.verify_header(payload.decode("utf-8"),
+                                           environ.get("HTTP_STRIPE_SIGNATURE", ""),
+                                           box.secret, tolerance=300)
+        except (SignatureVerificationError, UnicodeDecodeError):
+            self.forged += 1
+            start_response("400 Bad Request", [("Content-Type", "text/plain")])
+            return [b"bad signature"]
+        event = json.loads(payload)
+        object_id = event["data"]["object"].get("id", "")
+        waiting = box.waiting.pop(object_id, None)
+        if waiting is not None:
+            waiting.set(event)
+        else:
+            box.arrived[object_id] = event
+            if len(box.arrived) > KEEP_ARRIVED:  # nobody will ask for the oldest
+                box.arrived.pop(next(iter(box.arrived)))
+                self.unexpected += 1
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"ok"]

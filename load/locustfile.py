@@ -1,0 +1,30 @@
+"""Locust entry point for paylab: every user class, the SLO gate and the web UI tab.
+
+`paylab load` runs it (see the README); plain `locust -f load/locustfile.py` works too.
+A headless profile names its shape in PAYLAB_LOAD_SHAPE, so only that shape is loaded;
+the web UI offers every shape in its picker (PAYLAB_LOAD_SHAPES=all).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from load.common import gate, webui  # noqa: F401 - registers the gate and the tab
+from load.shapes import ALL as _SHAPES
+from load.users.cards import (  # noqa: F401
+    CardPaymentUser,
+    ManualCaptureRefundUser,
+    ThreeDSecureUser,
+)
+from load.users.shop import ShopCheckoutUser, ShopperUser  # noqa: F401
+from load.users.webhooks import WebhookReceiverUser  # noqa: F401
+
+if os.environ.get("PAYLAB_LOAD_SHAPE"):
+    _chosen = _SHAPES[os.environ["PAYLAB_LOAD_SHAPE"]]
+    globals()[_chosen.__name__] = _chosen
+elif os.environ.get("PAYLAB_LOAD_SHAPES") == "all":
+    globals().update({shape.__name__: shape for shape in _SHAPES.values()})

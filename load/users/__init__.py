@@ -1,0 +1,1 @@
+"""Locust user classes, one per flow."""

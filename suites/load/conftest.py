@@ -1,0 +1,53 @@
+"""Load layer: `paylab load` runs as a subprocess (Locust's gevent must never patch this
+pytest process), against the suite's simulator and shop."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import allure
+import pytest
+
+from suites.plugins.shop import Shop
+from suites.plugins.simulator import PROJECT, LiveSimulator
+
+#: The console script users run, from this venv.
+PAYLAB = Path(sys.executable).with_name("paylab")
+
+
+@dataclass
+class LoadRun:
+    """One finished `paylab load --headless` run."""
+
+    code: int
+    output: str
+    verdict: dict[str, Any]
+    reports: Path
+
+
+@pytest.fixture
+def paylab_load(simulator: LiveSimulator, shop: Shop, tmp_path: Path,
+                request: pytest.FixtureRequest):
+    """Run `paylab load` with extra flags against the suite's stack; returns a LoadRun."""
+    alluredir = request.config.getoption("--alluredir", default=None) or str(tmp_path / "ar")
+
+    def run(*flags: str, profile: str = "smoke", timeout: float = 180) -> LoadRun:
+        reports = tmp_path / "load"
+        cmd = [str(PAYLAB), "load", "--headless", "--profile",
+               profile, "--gateway-url", simulator.url, "--merchant-url", shop.url,
+               "--reports", str(reports), "--alluredir", alluredir, *flags]
+        done = subprocess.run(cmd, cwd=PROJECT, capture_output=True, text=True,
+                              timeout=timeout)
+        output = done.stdout + done.stderr
+        allure.attach(output[-20000:], name=f"paylab load {' '.join(flags)} output",
+                      attachment_type=allure.attachment_type.TEXT)
+        verdict_file = reports / f"{profile}-slo.json"
+        verdict = json.loads(verdict_file.read_text()) if verdict_file.exists() else {}
+        return LoadRun(done.returncode, output, verdict, reports)
+
+    return run

@@ -1,0 +1,40 @@
+"""The smoke profile as a CI gate: it passes on a healthy stack, from one Locust process,
+fast enough and without Locust's CPU warning; and it demonstrably fails (exit 3, with
+the reason) when the gateway is down."""
+
+from __future__ import annotations
+
+from suites.load.conftest import LoadRun
+from suites.plugins.evidence import Figures
+
+MIN_RPS_ONE_WORKER = 1000
+
+
+def test_smoke_profile_meets_its_slo(paylab_load, figures: Figures) -> None:
+    run: LoadRun = paylab_load()
+    verdict = run.verdict
+    assert run.code == 0, run.output[-3000:]
+    assert verdict["passed"] and verdict["workers"] == 1
+    assert all(v["met"] for v in verdict["verdicts"])
+    assert verdict["rps"] >= MIN_RPS_ONE_WORKER, verdict["rps"]
+    assert verdict["cpu_warning"] is False, "Locust warned that its CPU limited the run"
+    assert {"smoke.html", "smoke_stats.csv", "smoke-slo.json"} <= {
+        p.name for p in run.reports.iterdir()}
+    names = {v["objective"] for v in verdict["verdicts"]}
+    for flow in ("/v1/payment_intents (confirm)", "3DS challenge (pass)", "/v1/refunds",
+                 "shop order paid (webhook)", "webhook payment_intent.succeeded"):
+        assert f"p99 {flow} (ms)" in names, f"the smoke mix never ran {flow}"
+    figures(f"smoke profile: {verdict['requests']} requests, {verdict['failures']} failed, "
+            f"{verdict['rps']} req/s from one Locust process, CPU warning "
+            f"{verdict['cpu_warning']}, {len(verdict['verdicts'])} objectives met")
+
+
+def test_the_gate_fails_when_the_gateway_is_down(paylab_load, figures: Figures) -> None:
+    run: LoadRun = paylab_load("--preset", "gateway-outage")
+    assert run.code == 3, run.output[-3000:]
+    assert run.verdict["passed"] is False
+    missed = {v["objective"] for v in run.verdict["verdicts"] if not v["met"]}
+    assert "error ratio" in missed
+    assert "SLO missed: error ratio" in run.output
+    assert "api_error/service_unavailable [scenario: outage:error=503]" in run.output
+    figures(f"smoke under gateway-outage: exit {run.code}; missed {sorted(missed)[:3]}...")

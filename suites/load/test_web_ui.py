@@ -1,0 +1,84 @@
+"""The Locust web UI as a tester uses it: start `paylab load`, start a run from the form,
+switch the gateway-outage preset on from the Paylab tab, watch failures rise in Locust's
+own stats, and stop the run."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import time
+from collections.abc import Iterator
+
+import allure
+import pytest
+import requests
+from playwright.sync_api import Page, expect
+
+from suites.load.conftest import PAYLAB
+from suites.plugins.shop import Shop
+from suites.plugins.simulator import PROJECT, LiveSimulator, free_port, wait_for
+
+
+@pytest.fixture
+def locust_ui(simulator: LiveSimulator, shop: Shop, browser_evidence: None) -> Iterator[str]:
+    """`paylab load` (web UI mode) on a free port; its URL."""
+    port = free_port()
+    process = subprocess.Popen(
+        [str(PAYLAB), "load", "--web-port", str(port), "--gateway-url", simulator.url,
+         "--merchant-url", shop.url], cwd=PROJECT,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+
+    def answering() -> bool:
+        try:
+            return requests.get(url, timeout=1).status_code == 200
+        except requests.RequestException:
+            return False
+
+    try:
+        assert wait_for(answering, bool, 30), "the Locust web UI never came up"
+        yield url
+    finally:
+        process.terminate()
+        process.wait(20)
+        requests.delete(f"{simulator.url}/_sim/scenario", timeout=10)
+
+
+def _stats(url: str) -> dict:
+    return requests.get(f"{url}/stats/requests", timeout=5).json()
+
+
+def test_switch_a_preset_mid_run_and_see_failures_rise(page: Page, locust_ui: str,
+                                                       simulator: LiveSimulator) -> None:
+    page.goto(locust_ui)
+    page.fill("input[name=userCount]", "6")
+    page.fill("input[name=spawnRate]", "6")
+    page.get_by_role("button", name="Start").click()
+
+    healthy = wait_for(lambda: _stats(locust_ui), lambda s: s["total_rps"] > 20, 20)
+    assert healthy["total_rps"] > 20 and healthy["fail_ratio"] < 0.01, healthy["errors"]
+
+    page.get_by_role("tab", name="Paylab simulator").click()
+    expect(page.get_by_role("cell", name="requests/s (last 5 s)")).to_be_visible()
+    outage = page.locator("[data-testid=paylab-preset-gateway-outage]")
+    outage.click()
+    expect(page.get_by_test_id("paylab-status")).to_have_text("gateway-outage is on")
+    expect(outage).to_have_attribute("aria-pressed", "true", timeout=5000)
+    active = requests.get(f"{simulator.url}/_sim/scenario", timeout=5).json()
+    assert active["scenario"]["name"] == "gateway-outage"
+
+    failing = wait_for(lambda: _stats(locust_ui), lambda s: s["fail_ratio"] > 0.2, 20)
+    assert failing["fail_ratio"] > 0.2, failing
+    expect(page.get_by_role("cell", name="gateway-outage")).to_be_visible()
+    allure.attach(page.screenshot(full_page=True), name="the Paylab tab, gateway-outage on",
+                  attachment_type=allure.attachment_type.PNG)
+    assert any("service_unavailable" in e["error"] for e in failing["errors"])
+    page.get_by_role("tab", name="Statistics").click()
+    expect(page.locator("header")).to_contain_text(re.compile(r"Failures\s*[1-9]\d*%"))
+    expect(page.get_by_test_id("paylab-controls")).to_have_count(0)  # only on its own tab
+
+    page.get_by_role("button", name="Stop").click()
+    stopped = wait_for(lambda: _stats(locust_ui), lambda s: s["state"] == "stopped", 15)
+    assert stopped["state"] == "stopped"
+    expect(page.locator("header")).to_contain_text(re.compile("stopped", re.I))
+    time.sleep(0.5)  # the final screenshot shows the stopped run
