@@ -4,13 +4,17 @@ VENV  := .venv
 PY    := $(VENV)/bin/python
 STAMP := .stamps
 
-.PHONY: up test deps lint report bench clean
+.PHONY: up test load deps lint report bench clean
 
 up: deps
 	$(VENV)/bin/paylab up
 
 test: deps lint
 	$(VENV)/bin/paylab test
+
+# The Locust web UI against the stack `make up` started (in another terminal).
+load: $(STAMP)/python
+	$(VENV)/bin/paylab load
 
 deps: $(STAMP)/python $(STAMP)/node $(STAMP)/system
 

@@ -88,6 +88,7 @@ def scenario_middleware(engine: ScenarioEngine, domain: Domain,
         if entry is None:
             return await handler(request)
         read_facts, render_fault = entry
+        arrived = asyncio.get_running_loop().time()
         facts = await read_facts(request, domain)
         request["paylab.tenant"] = facts.tenant  # journaled even when a fault pre-empts auth
         plan = engine.evaluate(facts)
@@ -96,28 +97,40 @@ def scenario_middleware(engine: ScenarioEngine, domain: Domain,
             if plan is None:
                 return await handler(request)
             request["paylab.effect"] = plan.describe()
-            return await _apply(request, handler, plan, render_fault)
+            return await _apply(request, handler, plan, render_fault,
+                                answer_at=arrived + plan.latency_ms / 1000)
         finally:
             current_client.reset(client)
 
     return apply
 
 
+async def _until(moment: float) -> None:
+    delay = moment - asyncio.get_running_loop().time()
+    if delay > 0:
+        await asyncio.sleep(delay)  # only this request waits
+
+
 async def _apply(request: web.Request, handler: web.Handler, plan: Plan,
-                 render_fault: FaultRenderer) -> web.StreamResponse:
-    if plan.latency_ms:
-        await asyncio.sleep(plan.latency_ms / 1000)  # only this request waits
+                 render_fault: FaultRenderer, *, answer_at: float) -> web.StreamResponse:
+    """Apply `plan`: injected latency means the answer leaves `answer_at` (arrival plus
+    the latency), with the gateway's own work done inside that time, as a slow gateway
+    behaves: a client that gives up early may still have paid. A request refused or lost
+    *before* it reaches the gateway does no work at all."""
     network, error = plan.network or {}, plan.error or {}
     connection = network.get("fault") in ("reset", "empty_reply", "hang")
     if connection and network.get("when", "after") == "before":
+        await _until(answer_at)
         return await _connection_fault(request, network["fault"], network.get("seconds", 30))
     if error and error.get("when", "before") == "before":
+        await _until(answer_at)
         return _fault(render_fault, error, plan)
     token = outcome_override.set(plan.outcome)
     try:
         response = await handler(request)
     finally:
         outcome_override.reset(token)
+    await _until(answer_at)
     if error:
         return _fault(render_fault, error, plan)
     if connection:

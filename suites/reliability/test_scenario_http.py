@@ -64,6 +64,28 @@ async def test_latency_does_not_block_other_requests(simulator, api_key,
     assert 0.5 <= elapsed < 1.5, f"40 requests of 500 ms each took {elapsed:.2f}s"
 
 
+async def test_a_client_that_gives_up_on_a_slow_gateway_may_still_have_paid(
+        simulator, api_key, scenario: TenantScenario) -> None:
+    """The gateway works while the answer is late (the classic timeout-but-charged case);
+    an error injected before the gateway does no work at all."""
+    scenario.put({"rules": [{"name": "slow", "effects": [{"latency": {"fixed": 800}}]}]})
+    async with aiohttp.ClientSession(headers=auth(api_key)) as s:
+        with pytest.raises(TimeoutError):
+            async with s.post(simulator.stripe_url + CREATE,
+                              timeout=aiohttp.ClientTimeout(total=0.2),
+                              data={"amount": "4321", "currency": "usd"}):
+                pass
+        scenario.put({"rules": [{"name": "refused", "effects": [
+            {"latency": {"fixed": 100}}, {"error": {"status": 503}}]}]})
+        async with s.post(simulator.stripe_url + CREATE,
+                          data={"amount": "1234", "currency": "usd"}) as r:
+            assert r.status == 503
+        scenario.clear()
+        async with s.get(simulator.stripe_url + CREATE) as r:
+            amounts = [p["amount"] for p in (await r.json())["data"]]
+    assert amounts == [4321], "the timed-out create happened; the refused one did not"
+
+
 @pytest.mark.parametrize(("status", "error_type", "sdk_error"), [
     (500, "api_error", stripe.APIError), (502, "api_error", stripe.APIError),
     (503, "api_error", stripe.APIError), (504, "api_error", stripe.APIError),
