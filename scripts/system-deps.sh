@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Debian packages paylab needs outside Python: chromium (browser suites, report screenshots)
-# and ffmpeg (Playwright video). Idempotent; uses sudo when not root.
+# ffmpeg (Playwright video) and wrk (load/bench.py). Idempotent; uses sudo when not root.
 set -euo pipefail
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
+command -v wrk >/dev/null 2>&1 || missing+=(wrk)
 [ ${#missing[@]} -eq 0 ] && exit 0
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"

@@ -62,12 +62,11 @@ class Idempotency:
             self.forget(tenant, key)  # pruned keys start over, as Stripe's do after 24 h
             row = None
         if row is None:
-            with self.store.atomic() as conn:
-                conn.execute(
-                    "INSERT INTO idempotency (tenant, key, fingerprint, endpoint, state, created) "
-                    "VALUES (?, ?, ?, ?, 'in_flight', ?)",
-                    (tenant, key, digest, endpoint, self.clock.now()),
-                )
+            self.store.write(
+                "INSERT INTO idempotency (tenant, key, fingerprint, endpoint, state, created) "
+                "VALUES (?, ?, ?, ?, 'in_flight', ?)",
+                (tenant, key, digest, endpoint, self.clock.now()),
+            )
             return None
         saved_digest, saved_endpoint, state, status, body, _ = row
         if saved_endpoint != endpoint:
@@ -94,17 +93,15 @@ class Idempotency:
 
     def finish(self, tenant: str, key: str, status: int, body: bytes) -> None:
         """Save the executed request's response for replays."""
-        with self.store.atomic() as conn:
-            conn.execute(
-                "UPDATE idempotency SET state = 'done', status = ?, body = ? "
-                "WHERE tenant = ? AND key = ?",
-                (status, body, tenant, key),
-            )
+        self.store.write(
+            "UPDATE idempotency SET state = 'done', status = ?, body = ? "
+            "WHERE tenant = ? AND key = ?",
+            (status, body, tenant, key),
+        )
 
     def forget(self, tenant: str, key: str) -> None:
         """Drop a claim whose request never began executing."""
-        with self.store.atomic() as conn:
-            conn.execute("DELETE FROM idempotency WHERE tenant = ? AND key = ?", (tenant, key))
+        self.store.write("DELETE FROM idempotency WHERE tenant = ? AND key = ?", (tenant, key))
 
     def recover(self) -> int:
         """At start-up: claims of requests that died before executing are released."""

@@ -37,21 +37,20 @@ class Journal:
 
     def append(self, entry: Entry) -> None:
         """Record one request; old rows are trimmed every few thousand appends."""
-        with self.store.atomic() as conn:
-            conn.execute(
-                "INSERT INTO journal (at, gateway, tenant, method, path, status, latency_ms, "
-                "request_id, run_id, idempotency_key, effect, direction) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                (entry.at, entry.gateway, entry.tenant, entry.method, entry.path, entry.status,
-                 round(entry.latency_ms, 3), entry.request_id, entry.run_id,
-                 entry.idempotency_key, entry.effect, entry.direction),
+        self.store.write(
+            "INSERT INTO journal (at, gateway, tenant, method, path, status, latency_ms, "
+            "request_id, run_id, idempotency_key, effect, direction) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            (entry.at, entry.gateway, entry.tenant, entry.method, entry.path, entry.status,
+             round(entry.latency_ms, 3), entry.request_id, entry.run_id,
+             entry.idempotency_key, entry.effect, entry.direction),
+        )
+        self._appended += 1
+        if self._appended % 5000 == 0:
+            self.store.write(
+                "DELETE FROM journal WHERE seq <= (SELECT MAX(seq) FROM journal) - ?",
+                (MAX_ROWS,),
             )
-            self._appended += 1
-            if self._appended % 5000 == 0:
-                conn.execute(
-                    "DELETE FROM journal WHERE seq <= (SELECT MAX(seq) FROM journal) - ?",
-                    (MAX_ROWS,),
-                )
 
     def read(
         self,

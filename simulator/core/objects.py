@@ -28,29 +28,26 @@ class Objects:
         self, tenant: str, kind: str, doc: Doc, *, parent: str | None = None, tag: str | None = None
     ) -> Doc:
         """Store a new document; `doc` must carry `id` and `created`."""
-        with self.store.atomic() as conn:
-            conn.execute(
-                "INSERT INTO objects (tenant, kind, id, created, parent, tag, data) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (tenant, kind, doc["id"], doc["created"], parent, tag, orjson.dumps(doc)),
-            )
+        self.store.write(
+            "INSERT INTO objects (tenant, kind, id, created, parent, tag, data) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (tenant, kind, doc["id"], doc["created"], parent, tag, orjson.dumps(doc)),
+        )
         return doc
 
     def update(self, tenant: str, kind: str, doc: Doc) -> Doc:
         """Replace a stored document with its new state."""
-        with self.store.atomic() as conn:
-            cur = conn.execute(
-                "UPDATE objects SET data = ? WHERE tenant = ? AND kind = ? AND id = ?",
-                (orjson.dumps(doc), tenant, kind, doc["id"]),
-            )
-            if cur.rowcount != 1:
-                raise NotFound("resource_missing", f"No such {kind}: '{doc['id']}'", param="id")
+        cur = self.store.write(
+            "UPDATE objects SET data = ? WHERE tenant = ? AND kind = ? AND id = ?",
+            (orjson.dumps(doc), tenant, kind, doc["id"]),
+        )
+        if cur.rowcount != 1:
+            raise NotFound("resource_missing", f"No such {kind}: '{doc['id']}'", param="id")
         return doc
 
     def retag(self, tenant: str, kind: str, object_id: str, tag: str | None) -> None:
         """Change the `tag` a document is filed under (what lists filter by)."""
-        with self.store.atomic() as conn:
-            conn.execute("UPDATE objects SET tag = ? WHERE tenant = ? AND kind = ? AND id = ?",
+        self.store.write("UPDATE objects SET tag = ? WHERE tenant = ? AND kind = ? AND id = ?",
                          (tag, tenant, kind, object_id))
 
     def tagged(self, tenant: str, kind: str, tag: str) -> Doc | None:
@@ -62,11 +59,8 @@ class Objects:
 
     def delete(self, tenant: str, kind: str, object_id: str) -> None:
         """Remove a document (webhook endpoints)."""
-        with self.store.atomic() as conn:
-            conn.execute(
-                "DELETE FROM objects WHERE tenant = ? AND kind = ? AND id = ?",
-                (tenant, kind, object_id),
-            )
+        self.store.write("DELETE FROM objects WHERE tenant = ? AND kind = ? AND id = ?",
+                         (tenant, kind, object_id))
 
     def find(self, tenant: str, kind: str, object_id: str) -> Doc | None:
         """The document, or None when this tenant has no such object."""

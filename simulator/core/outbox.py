@@ -93,12 +93,11 @@ class Outbox:
                 rows.append((tenant, event["gateway"], event["id"], ep["id"],
                              now + (plan["delay"] if plan else 0), now, copy,
                              orjson.dumps(plan).decode() if plan else None))
-        with self.store.atomic() as conn:
-            conn.executemany(
-                "INSERT OR IGNORE INTO deliveries (tenant, gateway, event_id, endpoint_id, "
-                "status, next_at, created, copy, chaos) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?)",
-                rows,
-            )
+        self.store.write_many(
+            "INSERT OR IGNORE INTO deliveries (tenant, gateway, event_id, endpoint_id, "
+            "status, next_at, created, copy, chaos) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?)",
+            rows,
+        )
         for wake in self._wake:
             wake()
         return len(targets)

@@ -32,22 +32,26 @@ class Rand:
         self.generation = generation
         self._rng = random.Random(f"{seed}/{generation}")
         self._issued = 0
+        self._prefix = _base62(generation, 2)
 
     def reseed(self, generation: int) -> None:
         """Restart the stream for `generation` (0 after a full reset)."""
         self.generation = generation
         self._rng = random.Random(f"{self.seed}/{generation}")
         self._issued = 0
+        self._prefix = _base62(generation, 2)
 
     def token(self, length: int = 24) -> str:
-        """A base62 string from the seeded stream."""
-        return "".join(self._rng.choices(_ALPHABET, k=length))
+        """A base62 string from the seeded stream (the characters `random.choices` would
+        pick, without its per-call overhead: ids are made several times per request)."""
+        draw = self._rng.random
+        return "".join([_ALPHABET[int(draw() * 62.0)] for _ in range(length)])
 
     def new_id(self, prefix: str, length: int = 24) -> str:
         """An object id such as `pi_0100003Nf...`: generation and a counter first, so ids
         issued later sort later (index inserts append), then seeded random characters."""
         self._issued += 1
-        ordered = _base62(self.generation, 2) + _base62(self._issued, 6)
+        ordered = self._prefix + _base62(self._issued, 6)
         return f"{prefix}_{ordered}{self.token(length - len(ordered))}"
 
     def random(self) -> float:

@@ -12,9 +12,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from simulator.core.errors import StorageUnavailable
 
@@ -124,6 +125,27 @@ class Store:
             self._depth -= 1
             if self._depth == 0 and self._commit_handle is None:
                 self._schedule_commit()
+
+    def write(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+        """One write statement inside the current batch. A single statement is atomic by
+        itself, so it needs no savepoint (the cheap path for the hottest writes)."""
+        if not self._in_tx:
+            self._begin()
+        try:
+            cursor = self.conn.execute(sql, params)
+        except sqlite3.OperationalError as exc:
+            raise StorageUnavailable("storage_unavailable",
+                                     f"storage refused a write: {exc}") from exc
+        finally:
+            if self._depth == 0 and self._commit_handle is None:
+                self._schedule_commit()
+        return cursor
+
+    def write_many(self, sql: str, rows: Iterable[Sequence[Any]]) -> sqlite3.Cursor:
+        """One statement over many rows, all-or-nothing (a savepoint keeps the rows
+        already written from staying when a later one fails)."""
+        with self.atomic() as conn:
+            return conn.executemany(sql, rows)
 
     def _begin(self) -> None:
         try:

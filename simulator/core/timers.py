@@ -41,11 +41,10 @@ class Timers:
     def schedule(self, tenant: str, kind: str, ref: str, after: float,
                  payload: dict[str, Any]) -> None:
         """Run `kind` on `ref` in `after` virtual seconds."""
-        with self.store.atomic() as conn:
-            conn.execute(
-                "INSERT INTO timers (tenant, kind, ref, due_at, payload) VALUES (?, ?, ?, ?, ?)",
-                (tenant, kind, ref, self.clock.now() + after, orjson.dumps(payload)),
-            )
+        self.store.write(
+            "INSERT INTO timers (tenant, kind, ref, due_at, payload) VALUES (?, ?, ?, ?, ?)",
+            (tenant, kind, ref, self.clock.now() + after, orjson.dumps(payload)),
+        )
         for wake in self._wake:
             wake()
 
@@ -65,5 +64,4 @@ class Timers:
 
     def done(self, timer_id: int) -> None:
         """Remove a fired timer (in the same batch as its effects)."""
-        with self.store.atomic() as conn:
-            conn.execute("DELETE FROM timers WHERE id = ?", (timer_id,))
+        self.store.write("DELETE FROM timers WHERE id = ?", (timer_id,))

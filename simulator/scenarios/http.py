@@ -97,6 +97,11 @@ def scenario_middleware(engine: ScenarioEngine, domain: Domain,
             if plan is None:
                 return await handler(request)
             request["paylab.effect"] = plan.describe()
+            if plan.latency_ms:
+                # Let the other requests that came in with this one take their arrival
+                # time too before any of them does its work, so the latency of the last
+                # in a burst is not counted from when the first finished.
+                await asyncio.sleep(0)
             return await _apply(request, handler, plan, render_fault,
                                 answer_at=arrived + plan.latency_ms / 1000)
         finally:
