@@ -80,12 +80,17 @@ def test_memory_and_open_files_stay_flat(tmp_path: Path, webhook_sink: WebhookSi
         stop_simulator(sim)
     warm = next(s for s in samples if s[0] >= SECONDS * 0.25)
     end = samples[-1]
+    # Sockets of requests and webhook deliveries in flight come and go between samples;
+    # a leak raises the floor, so compare the fewest open files early and late.
+    early = min(fds for t, _, fds in samples if SECONDS * 0.25 <= t < SECONDS * 0.5)
+    late = min(fds for t, _, fds in samples if t >= SECONDS * 0.75)
     table = "\n".join(f"{t:6.1f}s  rss {rss / MB:7.1f} MiB  open files {fds}"
                       for t, rss, fds in samples)
     summary = (f"soak {SECONDS:.0f} s at {RATE} req/s: {sum(counts.values())} requests "
                f"{counts}; RSS {samples[0][1] / MB:.1f} MiB at start, {warm[1] / MB:.1f} after "
-               f"warm-up, {end[1] / MB:.1f} at the end; open files {warm[2]} -> {end[2]}")
+               f"warm-up, {end[1] / MB:.1f} at the end; fewest open files {early} in the "
+               f"second quarter, {late} in the last")
     figures(summary, table)
     assert set(counts) == {"200"}, counts
     assert end[1] - warm[1] < 16 * MB, summary
-    assert end[2] - warm[2] <= 4, summary
+    assert late - early <= 2, summary
