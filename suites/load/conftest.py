@@ -36,11 +36,15 @@ def paylab_load(simulator: LiveSimulator, shop: Shop, tmp_path: Path,
     """Run `paylab load` with extra flags against the suite's stack; returns a LoadRun."""
     alluredir = request.config.getoption("--alluredir", default=None) or str(tmp_path / "ar")
 
-    def run(*flags: str, profile: str = "smoke", timeout: float = 180) -> LoadRun:
+    def run(*flags: str, profile: str = "smoke", timeout: float = 180,
+            own_result: bool = True) -> LoadRun:
+        """`own_result=False` keeps the run's Allure result out of the report (a run that
+        is meant to fail would show as a failure); its files are attached here instead."""
         reports = tmp_path / "load"
         cmd = [str(PAYLAB), "load", "--headless", "--profile",
                profile, "--gateway-url", simulator.url, "--merchant-url", shop.url,
-               "--reports", str(reports), "--alluredir", alluredir, *flags]
+               "--reports", str(reports), "--alluredir",
+               alluredir if own_result else str(tmp_path / "expected-failure"), *flags]
         done = subprocess.run(cmd, cwd=PROJECT, capture_output=True, text=True,
                               timeout=timeout)
         output = done.stdout + done.stderr
@@ -48,6 +52,10 @@ def paylab_load(simulator: LiveSimulator, shop: Shop, tmp_path: Path,
                       attachment_type=allure.attachment_type.TEXT)
         verdict_file = reports / f"{profile}-slo.json"
         verdict = json.loads(verdict_file.read_text()) if verdict_file.exists() else {}
+        if not own_result:
+            for made in (verdict_file, reports / f"{profile}.html"):
+                if made.exists():
+                    allure.attach.file(made, name=made.name, extension=made.suffix[1:])
         return LoadRun(done.returncode, output, verdict, reports)
 
     return run
