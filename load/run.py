@@ -211,7 +211,7 @@ def _conclude(options: argparse.Namespace, profile: Profile, prefix: Path, code:
                         prefix.with_name(f"{prefix.name}_failures.csv"), verdict_file],
                  verdicts=verdicts,
                  parameters={"profile": profile.name, "preset": options.preset or "none",
-                             "workers": str(options.workers)})
+                             "workers": str(options.workers or "none (one process)")})
     return code
 
 

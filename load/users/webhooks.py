@@ -9,6 +9,7 @@ import uuid
 
 import gevent
 from locust import constant, events, task
+from locust.runners import MasterRunner
 
 from load.common.base import GatewayUser, has
 from load.common.data import price
@@ -33,8 +34,6 @@ def _stop_receiver(environment: object, **_: object) -> None:
 
 
 def _is_master(environment: object) -> bool:
-    from locust.runners import MasterRunner
-
     return isinstance(getattr(environment, "runner", None), MasterRunner)
 
 
