@@ -20,6 +20,7 @@ from pathlib import Path
 
 import requests
 
+from load.common import settings
 from load.common.allure_result import write_result
 from load.common.profiles import Profile, ProfileError, duration, load_profile
 
@@ -27,6 +28,8 @@ ROOT = Path(__file__).resolve().parent.parent
 LOCUSTFILE = ROOT / "load" / "locustfile.py"
 #: Seconds a headless run may overrun its profile before it is stopped.
 GRACE_S = 60
+#: Locust's own default port between master and workers.
+MASTER_PORT = 5557
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -44,7 +47,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--worker", action="store_true",
                         help="only start workers that join the master at --master-host")
     parser.add_argument("--master-host", default="127.0.0.1", help="master to join")
-    parser.add_argument("--master-port", type=int, default=5557, help="master's port")
+    parser.add_argument("--master-port", type=int,
+                        help=f"master's port (default {MASTER_PORT}; a free one when the "
+                             "master only serves its own local workers)")
     parser.add_argument("--master-bind-host", default="127.0.0.1",
                         help="where the master listens for workers (other machines: 0.0.0.0)")
     parser.add_argument("--expect-workers", type=int,
@@ -98,15 +103,13 @@ def _workers(count: int, host: str, port: int, env: dict[str, str]
 
 def run(options: argparse.Namespace) -> int:
     """Run `paylab load` with parsed `options`; returns the exit code."""
-    gateway = (options.gateway_url or os.environ.get("PAYLAB_GATEWAY_URL")
-               or "http://127.0.0.1:8080").rstrip("/")
-    merchant = (options.merchant_url or os.environ.get("PAYLAB_MERCHANT_URL")
-                or "http://127.0.0.1:8000").rstrip("/")
+    gateway = (options.gateway_url or settings.gateway_url()).rstrip("/")
+    merchant = (options.merchant_url or settings.merchant_url()).rstrip("/")
     env = {**os.environ, "PAYLAB_GATEWAY_URL": gateway, "PAYLAB_MERCHANT_URL": merchant,
            "PAYLAB_LOAD_REPORTS": options.reports}
     if options.worker:
-        workers = _workers(max(1, options.workers), options.master_host, options.master_port,
-                           env)
+        workers = _workers(max(1, options.workers), options.master_host,
+                           options.master_port or MASTER_PORT, env)
         try:
             return max(proc.wait() for proc in workers)
         except KeyboardInterrupt:
@@ -127,8 +130,10 @@ def run(options: argparse.Namespace) -> int:
 
 
 def _master_flags(options: argparse.Namespace, expect: int | None) -> tuple[list[str], int]:
-    """Flags that make Locust a master, and its port (a free one on loopback)."""
-    port = options.master_port if options.master_bind_host != "127.0.0.1" else _free_port()
+    """Flags that make Locust a master, and its port: the one asked for, a free one when
+    only this command's own workers join, else Locust's default (where workers look)."""
+    local_only = options.master_bind_host == "127.0.0.1" and not options.expect_workers
+    port = options.master_port or (_free_port() if local_only else MASTER_PORT)
     flags = ["--master", "--master-bind-host", options.master_bind_host,
              "--master-bind-port", str(port)]
     return flags + (["--expect-workers", str(expect)] if expect else []), port
@@ -144,7 +149,6 @@ def _headless(options: argparse.Namespace, profile: Profile, gateway: str,
     env = {**env, "PAYLAB_LOAD_PROFILE": profile.name, "PAYLAB_LOAD_SHAPE": profile.shape}
     cmd = _locust("--headless", "--only-summary", "--csv", str(prefix),
                   "--html", f"{prefix}.html", *profile.users)
-    helpers: list[subprocess.Popen[bytes]] = []
     port = 0
     expect = options.expect_workers or options.workers
     if expect:
@@ -152,6 +156,7 @@ def _headless(options: argparse.Namespace, profile: Profile, gateway: str,
         cmd += flags
     started = time.time()
     preset_on = False
+    running: list[subprocess.Popen[bytes]] = []
     try:
         if options.preset:
             answer = requests.put(f"{gateway}/_sim/scenario", params={"preset": options.preset},
@@ -162,17 +167,16 @@ def _headless(options: argparse.Namespace, profile: Profile, gateway: str,
                 return 2
             preset_on = True
         master = _start(cmd, env)
-        if options.workers:
-            helpers = _workers(options.workers, "127.0.0.1", port, env)
+        running = [master, *(_workers(options.workers, "127.0.0.1", port, env)
+                             if options.workers else [])]
         try:
             code = master.wait(timeout=duration(profile) + GRACE_S)
         except subprocess.TimeoutExpired:
             print("paylab load: the run overran its profile; stopping it", file=sys.stderr)
-            _stop([master])
             code = 1
-        _stop(helpers)
+        _stop(running)
     except KeyboardInterrupt:
-        _stop(helpers)
+        _stop(running)
         return 130
     finally:
         if preset_on:
@@ -211,7 +215,8 @@ def _conclude(options: argparse.Namespace, profile: Profile, prefix: Path, code:
                         prefix.with_name(f"{prefix.name}_failures.csv"), verdict_file],
                  verdicts=verdicts,
                  parameters={"profile": profile.name, "preset": options.preset or "none",
-                             "workers": str(options.workers or "none (one process)")})
+                             "workers": str(options.expect_workers or options.workers
+                                           or "none (one process)")})
     return code
 
 

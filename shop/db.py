@@ -122,6 +122,10 @@ class ShopDB:
             "INSERT OR IGNORE INTO seen_events (id, type, at) VALUES (?, ?, ?)",
             (event_id, event_type, time.time())).rowcount)
 
+    def forget_event(self, event_id: str) -> None:
+        """Unrecord an event whose handling failed, so the gateway's retry is handled."""
+        self.conn.execute("DELETE FROM seen_events WHERE id = ?", (event_id,))
+
     def get_config(self, key: str) -> str | None:
         """A stored setting (the webhook endpoint and its secret)."""
         row = self.conn.execute("SELECT value FROM config WHERE key = ?", (key,)).fetchone()

@@ -79,7 +79,11 @@ def receiver(db: ShopDB, secret_of: Any) -> web.Handler:
             return web.json_response({"error": "invalid signature"}, status=400)
         if not db.first_time(event["id"], event["type"]):
             return web.json_response({"received": True, "duplicate": True})
-        outcome = apply(db, event)
+        try:
+            outcome = apply(db, event)
+        except Exception:
+            db.forget_event(event["id"])  # answer 500: the retry must not look like a duplicate
+            raise
         log.info("webhook %s %s: %s", event["id"], event["type"], outcome)
         return web.json_response({"received": True})
 

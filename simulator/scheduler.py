@@ -53,6 +53,8 @@ class Scheduler:
         for timer in self.domain.timers.due():
             try:  # the handler's own savepoint rolls its writes back if it fails
                 self.handlers[timer.kind](timer.tenant, timer.ref, timer.payload)
+            except StorageUnavailable:
+                raise  # not the timer's fault: it stays due and runs once storage is back
             except Exception:
                 log.exception("timer %s %s failed; dropping it", timer.kind, timer.ref)
             self.domain.timers.done(timer.id)

@@ -49,9 +49,12 @@ class Sessions:
         """One session of this tenant."""
         return self.objects.get(tenant, KIND, session_id, param="session")
 
-    def page(self, tenant: str, **paging: Any) -> tuple[list[Doc], bool]:
-        """A page of sessions, newest first."""
-        return self.objects.page(tenant, KIND, **paging)
+    def page(self, tenant: str, payment_intent: str | None = None,
+             **paging: Any) -> tuple[list[Doc], bool]:
+        """A page of sessions, newest first; only the one paid by `payment_intent` if given
+        (sessions are filed under their payment's id once it exists)."""
+        return self.objects.page(tenant, KIND, tags=[payment_intent] if payment_intent else None,
+                                 **paging)
 
     def create(self, tenant: str, gateway: str, params: dict[str, Any]) -> Doc:
         """A new open session for `line_items` (or a plain `amount` and `currency`)."""

@@ -86,6 +86,7 @@ class Domain:
         self.store.reset(tenant)
         self.endpoints.forget()
         if tenant is None:
+            self.revoked.clear()  # the store forgot them with the rest of its meta
             self.clock.set_offset(0.0)
             self.store.set_meta("boots", "1")
             self.rand.reseed(0)

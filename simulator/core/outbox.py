@@ -8,6 +8,7 @@ a row claimed by a process that died is pending again at the next start.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -161,23 +162,15 @@ class Outbox:
         signed_at: int | None = None,
     ) -> str:
         """Store the attempt, then settle or reschedule the delivery; returns its new status."""
-        n = delivery.attempts + 1
-        ok = status_code is not None and 200 <= status_code < 300
-        if ok:
-            status, next_at = "delivered", None
-        elif n > len(self.retry_schedule):
-            status, next_at = "failed", None
-        else:
-            status, next_at = "pending", self.clock.now() + self.retry_schedule[n - 1]
         with self.store.atomic() as conn:
-            conn.execute(
-                "INSERT INTO delivery_attempts "
-                "(delivery_id, n, started, duration_ms, status_code, response, error, signed_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (delivery.id, n, started, round(duration_ms, 3), status_code,
-                 (response or "")[:RESPONSE_EXCERPT] if response is not None else None, error,
-                 signed_at),
-            )
+            n = self._add_attempt(conn, delivery.id, started, duration_ms, status_code,
+                                  response, error, signed_at)
+            if status_code is not None and 200 <= status_code < 300:
+                status, next_at = "delivered", None
+            elif n > len(self.retry_schedule):
+                status, next_at = "failed", None
+            else:
+                status, next_at = "pending", self.clock.now() + self.retry_schedule[n - 1]
             conn.execute(
                 "UPDATE deliveries SET status = ?, attempts = ?, next_at = ? WHERE id = ?",
                 (status, n, next_at, delivery.id),
@@ -187,16 +180,29 @@ class Outbox:
     def abandon(self, delivery: Delivery, reason: str) -> None:
         """The endpoint or event is gone: stop trying, and say why."""
         with self.store.atomic() as conn:
-            conn.execute(
-                "INSERT INTO delivery_attempts "
-                "(delivery_id, n, started, duration_ms, status_code, response, error) "
-                "VALUES (?, ?, ?, 0, NULL, NULL, ?)",
-                (delivery.id, delivery.attempts + 1, self.clock.wall(), reason),
-            )
-            conn.execute(
-                "UPDATE deliveries SET status = 'abandoned', next_at = NULL WHERE id = ?",
-                (delivery.id,),
-            )
+            n = self._add_attempt(conn, delivery.id, self.clock.wall(), 0.0, None, None,
+                                  reason, None)
+            conn.execute("UPDATE deliveries SET status = 'abandoned', attempts = ?, "
+                         "next_at = NULL WHERE id = ?", (n, delivery.id))
+
+    @staticmethod
+    def _add_attempt(conn: sqlite3.Connection, delivery_id: int, started: float,
+                     duration_ms: float, status_code: int | None, response: str | None,
+                     error: str | None, signed_at: int | None) -> int:
+        """Insert the delivery's next attempt; returns its number. It is counted from the
+        stored row, not the claimed copy: a redelivery can put a second attempt in flight
+        beside the first."""
+        n = conn.execute("SELECT attempts FROM deliveries WHERE id = ?",
+                         (delivery_id,)).fetchone()[0] + 1
+        conn.execute(
+            "INSERT INTO delivery_attempts "
+            "(delivery_id, n, started, duration_ms, status_code, response, error, signed_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (delivery_id, n, started, round(duration_ms, 3), status_code,
+             (response or "")[:RESPONSE_EXCERPT] if response is not None else None, error,
+             signed_at),
+        )
+        return n
 
     # -- inspection -----------------------------------------------------------------------
     def listing(

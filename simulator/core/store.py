@@ -103,8 +103,7 @@ class Store:
         On an exception the savepoint rolls back and the exception propagates; the rest
         of the batch is unaffected.
         """
-        if not self._in_tx:
-            self._begin()
+        self._ensure_batch()
         name = f"sp{self._depth}"
         self._depth += 1
         try:
@@ -129,8 +128,7 @@ class Store:
     def write(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
         """One write statement inside the current batch. A single statement is atomic by
         itself, so it needs no savepoint (the cheap path for the hottest writes)."""
-        if not self._in_tx:
-            self._begin()
+        self._ensure_batch()
         try:
             cursor = self.conn.execute(sql, params)
         except sqlite3.OperationalError as exc:
@@ -146,6 +144,24 @@ class Store:
         already written from staying when a later one fails)."""
         with self.atomic() as conn:
             return conn.executemany(sql, rows)
+
+    def _ensure_batch(self) -> None:
+        """Open a batch unless one is open. SQLite may roll a whole transaction back by
+        itself (a full disk, an I/O error); then the batch is gone, and so is everything
+        its waiters wrote: they fail, and this write starts a new batch instead of being
+        saved on its own outside any transaction."""
+        if self._in_tx and not self.conn.in_transaction:
+            self._in_tx = False
+            self._fail_waiters(StorageUnavailable(
+                "storage_unavailable", "storage rolled back the batch this write was in"))
+        if not self._in_tx:
+            self._begin()
+
+    def _fail_waiters(self, error: StorageUnavailable) -> None:
+        waiters, self._waiters = self._waiters, []
+        for fut in waiters:
+            if not fut.done():
+                fut.set_exception(error)
 
     def _begin(self) -> None:
         try:
@@ -169,19 +185,17 @@ class Store:
         self._commit_handle = None
         if not self._in_tx:
             return
-        waiters, self._waiters = self._waiters, []
         try:
             self.conn.execute("COMMIT")
         except sqlite3.Error as exc:
             with contextlib.suppress(sqlite3.Error):
                 self.conn.execute("ROLLBACK")
             self._in_tx = False
-            error = StorageUnavailable("storage_unavailable", f"storage could not commit: {exc}")
-            for fut in waiters:
-                if not fut.done():
-                    fut.set_exception(error)
+            self._fail_waiters(StorageUnavailable("storage_unavailable",
+                                                  f"storage could not commit: {exc}"))
             return
         self._in_tx = False
+        waiters, self._waiters = self._waiters, []
         for fut in waiters:
             if not fut.done():
                 fut.set_result(None)

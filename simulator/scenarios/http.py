@@ -131,8 +131,11 @@ async def _apply(request: web.Request, handler: web.Handler, plan: Plan,
         await _until(answer_at)
         return _fault(render_fault, error, plan)
     token = outcome_override.set(plan.outcome)
+    redirect: web.HTTPException | None = None
     try:
-        response = await handler(request)
+        response: web.StreamResponse = await handler(request)
+    except web.HTTPException as exc:  # hosted pages answer a POST with a redirect
+        response = redirect = exc
     finally:
         outcome_override.reset(token)
     await _until(answer_at)
@@ -141,6 +144,8 @@ async def _apply(request: web.Request, handler: web.Handler, plan: Plan,
     if connection:
         return await _connection_fault(request, network["fault"], network.get("seconds", 30))
     response.headers[EFFECT_HEADER] = plan.describe()
+    if redirect is not None:
+        raise redirect
     if network and isinstance(response, web.Response):
         return await _body_fault(request, response, network["fault"], network.get("seconds", 5))
     return response

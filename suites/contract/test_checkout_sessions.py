@@ -87,3 +87,16 @@ def test_invalid_sessions(stripe_client: stripe.StripeClient, params: dict, para
 def test_hosted_page_of_an_unknown_session_is_a_404_page(simulator) -> None:
     answer = requests.get(f"{simulator.stripe_url}/checkout/cs_test_nope", timeout=10)
     assert answer.status_code == 404 and "Checkout not found" in answer.text
+
+
+def test_listing_by_payment_intent_finds_an_older_session(stripe_client: stripe.StripeClient,
+                                                          http) -> None:
+    paid = create(stripe_client)
+    http.post(paid.url, allow_redirects=False, timeout=10, data={
+        "email": "a@b.example", "cardnumber": "4242424242424242", "expiry": "12/34",
+        "cvc": "123", "name": "Ann"}).raise_for_status()
+    create(stripe_client)  # newer, unpaid
+    intent = stripe_client.v1.checkout.sessions.retrieve(paid.id).payment_intent
+    found = stripe_client.v1.checkout.sessions.list(params={"payment_intent": intent,
+                                                            "limit": 1})
+    assert ([s.id for s in found.data], found.has_more) == ([paid.id], False)

@@ -86,6 +86,24 @@ async def test_a_client_that_gives_up_on_a_slow_gateway_may_still_have_paid(
     assert amounts == [4321], "the timed-out create happened; the refused one did not"
 
 
+async def test_latency_reaches_pages_that_answer_with_a_redirect(
+        simulator, api_key, scenario: TenantScenario) -> None:
+    async with aiohttp.ClientSession(headers=auth(api_key)) as s:
+        async with s.post(simulator.stripe_url + CREATE, data={
+                "amount": "2000", "currency": "usd", "confirm": "true",
+                "payment_method": "pm_card_threeDSecure2Required",
+                "return_url": "https://shop.example/back"}) as r:
+            payment = await r.json()
+        scenario.put({"rules": [{"name": "slow", "effects": [{"latency": {"fixed": 300}}]}]})
+        started = time.perf_counter()
+        async with s.post(f"{simulator.stripe_url}/3ds/authenticate", allow_redirects=False,
+                          data={"payment_intent": payment["id"], "result": "passed",
+                                "client_secret": payment["client_secret"]}) as r:
+            assert r.status == 303
+            assert r.headers["Paylab-Effect"] == "slow:latency=300.00ms"
+    assert time.perf_counter() - started >= 0.29
+
+
 @pytest.mark.parametrize(("status", "error_type", "sdk_error"), [
     (500, "api_error", stripe.APIError), (502, "api_error", stripe.APIError),
     (503, "api_error", stripe.APIError), (504, "api_error", stripe.APIError),

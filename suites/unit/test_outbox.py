@@ -96,3 +96,21 @@ def test_time_scale_makes_virtual_time_run_faster() -> None:
     assert clock.now() - start == 110.0
     clock.not_before(clock.now() + 5)
     assert clock.now() - start == 115.0
+
+
+def test_a_redelivery_while_an_attempt_is_in_flight_records_both(domain: Domain,
+                                                                 wall: FakeWall) -> None:
+    endpoint(domain, ["payment_intent.created"])
+    domain.payments.create(TENANT, "stripe", {"amount": 2000, "currency": "usd"})
+    outbox = domain.outbox
+    first = outbox.claim_due(10)[0]
+    assert outbox.redeliver(first.id)  # asked for again while the first is still out
+    second = outbox.claim_due(10)[0]
+    assert second.id == first.id
+    outbox.record_attempt(first, started=wall.now, duration_ms=1, status_code=500,
+                          response="no", error=None)
+    outbox.record_attempt(second, started=wall.now, duration_ms=1, status_code=200,
+                          response="ok", error=None)
+    row = outbox.listing()[0]
+    assert [a["n"] for a in row["attempts"]] == [1, 2]
+    assert row["status"] == "delivered"

@@ -8,9 +8,10 @@ import time
 
 import pytest
 import stripe
+from aiohttp import web
 
 from shop.db import ShopDB
-from shop.webhooks import apply, verify
+from shop.webhooks import apply, receiver, verify
 from simulator.webhooks.signing import stripe_signature_header
 
 SECRET = "whsec_unit_shop"
@@ -113,3 +114,22 @@ def test_a_failed_payment_is_noted_and_the_order_stays_payable(db: ShopDB, order
 
 def test_seen_events_are_recorded_once(db: ShopDB) -> None:
     assert db.first_time("evt_1", "x") and not db.first_time("evt_1", "x")
+
+
+async def test_an_event_whose_handling_failed_is_handled_on_the_retry(
+        db: ShopDB, order: dict, aiohttp_client) -> None:
+    async def secret() -> str:
+        return SECRET
+
+    app = web.Application()
+    app.router.add_post("/hook", receiver(db, secret))
+    client = await aiohttp_client(app)
+    broken = session_event(order)
+    del broken["data"]["object"]["payment_status"]  # the shop's handler trips over this
+    body, header = signed(broken)
+    first = await client.post("/hook", data=body, headers={"Stripe-Signature": header})
+    assert first.status == 500
+    body, header = signed(session_event(order))  # the gateway retries the same event id
+    retry = await client.post("/hook", data=body, headers={"Stripe-Signature": header})
+    assert (retry.status, await retry.json()) == (200, {"received": True})
+    assert db.order(order["id"])["status"] == "paid"

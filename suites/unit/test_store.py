@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from simulator.core.clock import Clock
+from simulator.core.domain import Domain
 from simulator.core.errors import StorageUnavailable
 from simulator.core.store import Store
 
@@ -70,6 +72,43 @@ async def test_a_failed_commit_fails_every_waiter(tmp_path: Path) -> None:
     put(store, "k2")
     await store.durable()
     assert count(store) == 1  # and the store recovers for the next batch
+
+
+async def test_a_batch_sqlite_rolls_back_by_itself_fails_its_waiters_only(tmp_path: Path) -> None:
+    """On a full disk SQLite may roll the whole transaction back on its own. The requests
+    whose writes went with it must fail; a later write must start a new batch (not be
+    saved on its own, outside any transaction, and then be reported as failed)."""
+    store = Store(tmp_path / "s.db")
+    pages = store.one("PRAGMA page_count")[0]
+    store.conn.execute(f"PRAGMA max_page_count={pages + 4}")
+
+    async def earlier_request() -> None:
+        put(store, "k1")
+        await store.durable()
+
+    async def later_request() -> None:
+        with pytest.raises(StorageUnavailable), store.atomic() as conn:
+            conn.execute("INSERT INTO meta (key, value) VALUES ('big', ?)", ("x" * 10**6,))
+        assert not store.conn.in_transaction, "SQLite rolled the batch back"
+        put(store, "k2")
+        await store.durable()
+
+    earlier, later = await asyncio.gather(earlier_request(), later_request(),
+                                          return_exceptions=True)
+    assert isinstance(earlier, StorageUnavailable)
+    assert later is None
+    reader = sqlite3.connect(tmp_path / "s.db")
+    assert [r[0] for r in reader.execute("SELECT key FROM meta WHERE key LIKE 'k%'")] == ["k2"]
+
+
+def test_a_full_reset_forgets_revoked_keys_in_memory_as_on_disk(tmp_path: Path) -> None:
+    domain = Domain(Store(tmp_path / "s.db"), Clock(), seed=1)
+    domain.revoke("acct_gone")
+    domain.reset("acct_other")
+    assert "acct_gone" in domain.revoked
+    domain.reset()
+    restarted = Domain(Store(tmp_path / "s.db"), Clock(), seed=1)
+    assert domain.revoked == restarted.revoked == set()
 
 
 def test_reset_of_one_tenant_keeps_the_others(tmp_path: Path) -> None:

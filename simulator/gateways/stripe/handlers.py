@@ -177,10 +177,8 @@ def expire_checkout_session(ctx: StripeContext, call: Call) -> Result:
 
 def list_checkout_sessions(ctx: StripeContext, call: Call) -> Result:
     """GET /v1/checkout/sessions"""
-    page = ctx.domain.sessions.page(call.tenant, **paging(call.params))
-    if call.params.get("payment_intent"):
-        page = ([d for d in page[0] if d["payment_intent"] == call.params["payment_intent"]],
-                page[1])
+    page = ctx.domain.sessions.page(call.tenant, call.params.get("payment_intent"),
+                                    **paging(call.params))
     return ctx.listing("checkout_session", page, "/v1/checkout/sessions", call)
 
 
