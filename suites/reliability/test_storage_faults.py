@@ -106,7 +106,8 @@ def test_disk_full(small_disk: Path, tmp_path: Path, webhook_sink: WebhookSink,
         deliveries = wait_for(
             lambda: requests.get(f"{sim.url}/_sim/webhooks", params={"tenant": key},
                                  timeout=10).json()["deliveries"],
-            lambda rows: all(d["status"] == "delivered" for d in rows), 20)
+            lambda rows: bool(rows) and all(d["status"] == "delivered" for d in rows), 20)
+        assert len(deliveries) >= 2, "one delivery before the disk filled, one after"
         assert all(d["status"] == "delivered" for d in deliveries), [
             (d["status"], d["attempts"]) for d in deliveries]
     finally:

@@ -91,7 +91,8 @@ def build(target: Target, probe: Probe) -> tuple[str, bytes | None, dict[str, st
         body = encode_value(key, raw)
         headers["Content-Type"] = "application/x-www-form-urlencoded"
     elif probe.where in ("header", "cookie"):
-        text = raw.decode("latin-1").replace("\r", "").replace("\n", "")  # clients refuse CRLF
+        # the bytes go out as they are; HTTP clients refuse CR, LF and NUL in a header
+        text = raw.decode("latin-1").translate({ord(c): None for c in "\r\n\0"})
         if probe.where == "cookie":
             headers["Cookie"] = f"{probe.field}={urllib.parse.quote(text)}"
         else:
@@ -126,8 +127,8 @@ async def _send(session: aiohttp.ClientSession, target: Target, probe: Probe,
                                    allow_redirects=False) as resp:
             probe.status = resp.status
             text = (await resp.read()).decode("utf-8", "replace")
-    except ValueError as exc:  # e.g. a NUL byte in a header: no HTTP client would send it
-        probe.status, probe.verdict = -1, f"not sendable: {exc}"[:80]
+    except ValueError as exc:  # the client refused to send it: the probe is broken, not passed
+        probe.status, probe.ok, probe.verdict = -1, False, f"not sent: {exc}"[:80]
         return
     except (aiohttp.ClientError, TimeoutError) as exc:
         probe.status, text = 0, f"{type(exc).__name__}: {exc}"

@@ -34,6 +34,7 @@ def test_another_tenants_paid_session_does_not_pay_this_order(shop: Shop,
         "success_url": "https://x.example/ok", "amount": 1850, "currency": "usd"})
     requests.post(paid.url, allow_redirects=False, timeout=10, data={
         "cardnumber": "4242424242424242", "expiry": "12/34", "cvc": "123", "name": "O"})
+    assert other.v1.checkout.sessions.retrieve(paid.id).payment_status == "paid"
     client = ShopClient(shop)
     order_id = client.order_of(client.start_order(), simulator)
     client.session.get(f"{shop.url}/orders/{order_id}?session_id={paid.id}", timeout=10)

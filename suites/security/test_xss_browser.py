@@ -76,7 +76,8 @@ def test_dashboard_with_hostile_paths_and_effects(page: Page, simulator: LiveSim
                                                   dialogs: list[str]) -> None:
     key = f"sk_test_xss_{uuid.uuid4().hex[:8]}"
     requests.put(f"{simulator.url}/_sim/scenario", params={"tenant": key}, timeout=10,
-                 data=f'rules: [{{name: "{XSS[1]}", effects: [{{latency: {{fixed: 1}}}}]}}]')
+                 data=f'rules: [{{name: "{XSS[1]}", effects: [{{latency: {{fixed: 1}}}}]}}]'
+                 ).raise_for_status()
     for payload in XSS:
         requests.get(f"{simulator.stripe_url}/v1/{payload}", timeout=10,
                      headers={"Authorization": f"Bearer {key}"})
