@@ -24,7 +24,7 @@ lint: $(STAMP)/python
 report: deps
 	$(VENV)/bin/paylab report
 
-bench: $(STAMP)/python
+bench: $(STAMP)/python $(STAMP)/system
 	$(PY) load/bench.py
 
 $(STAMP):

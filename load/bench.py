@@ -59,17 +59,17 @@ def _ms(text: str) -> float:
 def wrk(case: str, url: str, body: str, key: str | None, connections: int,
         duration: float) -> Result:
     """Run wrk (one thread) against `url` with a POST of `body`; warm up first."""
-    script = Path(tempfile.mkstemp(suffix=".lua")[1])
     auth = f'wrk.headers["Authorization"] = "Bearer {key}"\n' if key else ""
-    script.write_text('wrk.method = "POST"\n'
-                      f'wrk.body = "{body}"\n'
-                      'wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"\n'
-                      + auth)
-    base = ["wrk", "-t1", f"-c{connections}", "-s", str(script), "--latency"]
-    subprocess.run([*base, "-d1s", url], capture_output=True, check=True)
-    out = subprocess.run([*base, f"-d{duration:g}s", url], capture_output=True, text=True,
-                         check=True).stdout
-    script.unlink()
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
+        script.write('wrk.method = "POST"\n'
+                     f'wrk.body = "{body}"\n'
+                     'wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"\n'
+                     + auth)
+        script.flush()
+        base = ["wrk", "-t1", f"-c{connections}", "-s", script.name, "--latency"]
+        subprocess.run([*base, "-d1s", url], capture_output=True, check=True)
+        out = subprocess.run([*base, f"-d{duration:g}s", url], capture_output=True,
+                             text=True, check=True).stdout
     percentile = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", out, re.M))
     errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses: (\d+)", out))
     errors += sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
@@ -113,10 +113,10 @@ def main() -> int:
         return 2
 
     sim_port, base_port = free_port(), free_port()
-    workdir = Path(tempfile.mkdtemp(prefix="paylab-bench-"))
+    workdir = tempfile.TemporaryDirectory(prefix="paylab-bench-")
     sim = subprocess.Popen(
         [sys.executable, "-m", "simulator", "serve", "--port", str(sim_port), "--db",
-         str(workdir / "bench.db"), "--seed", "1", "--log-level", "warning"],
+         str(Path(workdir.name) / "bench.db"), "--seed", "1", "--log-level", "warning"],
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     baseline = subprocess.Popen(
         [sys.executable, "-m", "load.baseline_server", "--port", str(base_port)],
@@ -149,6 +149,7 @@ def main() -> int:
         for proc in (sim, baseline):
             proc.terminate()
             proc.wait(10)
+        workdir.cleanup()
     print(f"\npaylab benchmark {time.strftime('%Y-%m-%d %H:%M')}  cpus={os.cpu_count()}  "
           f"client=wrk -t1  {args.duration:g} s per case\n")
     print(f"{'case':<42}{'conns':>6}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}"

@@ -43,5 +43,4 @@ def create_app(settings: ShopSettings) -> web.Application:
     app.router.add_post("/webhooks/stripe", webhooks.receiver(db, secret_of))
     app.router.add_static("/static/", STATIC)
     app.cleanup_ctx.append(register)
-    app["db"] = db
     return app

@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 
 from aiohttp import web
@@ -19,7 +19,7 @@ from simulator.control.routes import OPERATIONS as CONTROL_OPERATIONS
 from simulator.core.clock import Clock
 from simulator.core.domain import Domain
 from simulator.core.store import Store
-from simulator.gateways import all_gateways
+from simulator.gateways import all_gateways, tenant_for
 from simulator.metrics import Metrics
 from simulator.middlewares import journal_middleware
 from simulator.openapi import build_openapi
@@ -47,12 +47,7 @@ def create_app(settings: Settings, contracts: Contracts | None = None) -> web.Ap
     domain = Domain(store, Clock(settings.time_scale), settings.seed, settings.retry_schedule)
     gateways = all_gateways()
 
-    def tenant_of(credential: str) -> str:
-        for gateway in gateways:
-            if gateway.tenant_of is not None and (tenant := gateway.tenant_of(credential)):
-                return tenant
-        return credential
-
+    tenant_of = partial(tenant_for, gateways)
     engine = ScenarioEngine(domain.clock, settings.seed, tenant_of, store)
     engine.restore(contracts)
     if settings.scenario:

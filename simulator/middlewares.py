@@ -24,7 +24,7 @@ def journal_middleware(journal: Journal, prefixes: dict[str, str],
 
     @web.middleware
     async def record(request: web.Request, handler: web.Handler) -> web.StreamResponse:
-        segment = "/" + request.path.split("/", 2)[1] if request.path.count("/") >= 1 else ""
+        segment = "/" + request.path.split("/", 2)[1]
         gateway = prefixes.get(segment)
         if gateway is None:
             return await handler(request)

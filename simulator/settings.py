@@ -27,7 +27,6 @@ class Settings:
     retry_schedule: tuple[float, ...] = DEFAULT_RETRY_SCHEDULE
     synchronous: str = "NORMAL"
     cache_mb: int = 64
-    log_level: str = "info"
 
     @property
     def base_url(self) -> str:

@@ -4,6 +4,7 @@ gateway's success shape, with a failure reason that names what went wrong."""
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -33,6 +34,14 @@ def failure_reason(status: int, body: str, effect: str | None) -> str:
     if effect:
         reason += f" [scenario: {effect}]"
     return reason
+
+
+def report(environment: Any, name: str, started: float, error: BaseException | None) -> None:
+    """Record a timing that is not one HTTP request (a webhook's arrival, an order paid),
+    from `started` (a `time.perf_counter()` reading) until now."""
+    environment.events.request.fire(
+        request_type="FLOW", name=name, response_time=(time.perf_counter() - started) * 1000,
+        response_length=0, exception=error, context={})
 
 
 def form(fields: Mapping[str, Any] | Iterable[tuple[str, Any]]) -> str:

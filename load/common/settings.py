@@ -1,6 +1,6 @@
 """Where the load goes and what it runs, from the environment `paylab load` sets.
 
-PAYLAB_GATEWAY_URL   the simulator (or any Stripe-compatible URL); default 127.0.0.1:8080
+PAYLAB_GATEWAY_URL   the simulator (its /_sim control API too); default 127.0.0.1:8080
 PAYLAB_MERCHANT_URL  the shop the shopper users drive; default 127.0.0.1:8000
 PAYLAB_LOAD_PROFILE  the profile of a headless run (its shape and SLO); empty in the web UI
 PAYLAB_LOAD_REPORTS  where the SLO verdicts are written (default reports/load)

@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from locust import constant, task
 
-from load.common.base import GatewayUser, form, has
+from load.common.base import FORM, GatewayUser, form, has
 from load.common.data import order_metadata, price, shopper
 
 
@@ -61,7 +61,7 @@ class ThreeDSecureUser(GatewayUser):
                 return
         with self.client.post(page.path, name="3DS challenge (pass)",
                               data=form({**query, "result": "passed"}),
-                              headers={"Content-Type": "application/x-www-form-urlencoded"},
+                              headers=FORM,
                               allow_redirects=False, catch_response=True) as resp:
             if resp.status_code != 303 or "redirect_status=succeeded" not in \
                     resp.headers.get("Location", ""):

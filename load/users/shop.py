@@ -14,9 +14,8 @@ import gevent
 from locust import FastHttpUser, between, constant, task
 
 from load.common import settings
-from load.common.base import FORM, form
+from load.common.base import FORM, form, report
 from load.common.data import shopper
-from load.common.webhooks import report
 
 PRODUCT = re.compile(r'data-product="([^"]+)"')
 ORDER = re.compile(r"/orders/([^/?#]+)")

@@ -16,6 +16,7 @@ from simulator.contracts import Contracts, contract_id
 from simulator.core.domain import Domain
 from simulator.core.errors import StorageUnavailable
 from simulator.core.ledger import ledger
+from simulator.gateways import tenant_for
 from simulator.gateways.spec import Gateway, Operation
 from simulator.metrics import Metrics
 from simulator.scenarios.engine import ScenarioEngine
@@ -117,10 +118,7 @@ class ControlContext:
 
     def tenant_or_self(self, value: str) -> str:
         """The tenant a credential maps to, or the value itself (already a tenant id)."""
-        for gateway in self.gateways:
-            if gateway.tenant_of is not None and (tenant := gateway.tenant_of(value)):
-                return tenant
-        return value
+        return tenant_for(self.gateways, value)
 
 
 # -- handlers -------------------------------------------------------------------------------

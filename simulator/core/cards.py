@@ -66,33 +66,28 @@ class Card:
             "brand": self.brand, "last4": self.last4, "exp_month": self.exp_month,
             "exp_year": self.exp_year, "funding": self.funding, "country": self.country,
             "fingerprint": self.fingerprint, "bin": self.bin,
-            "behaviour": _behaviour_doc(self.behaviour),
+            "behaviour": behaviour_doc(self.behaviour),
         }
 
 
 def behaviour_doc(b: Behaviour) -> dict[str, Any]:
     """The stored form of a behaviour."""
-    return _behaviour_doc(b)
-
-
-def _behaviour_doc(b: Behaviour) -> dict[str, Any]:
     doc = {k: v for k, v in b.__dict__.items() if k != "then"}
-    doc["then"] = _behaviour_doc(b.then) if b.then else None
+    doc["then"] = behaviour_doc(b.then) if b.then else None
     return doc
 
 
 def behaviour_from_doc(doc: dict[str, Any]) -> Behaviour:
-    """Rebuild a stored behaviour (fields added later take their defaults)."""
+    """Rebuild a stored behaviour, or read one from a test-card entry (other keys are
+    ignored; fields added later take their defaults)."""
     then = doc.get("then")
     known = {k: v for k, v in doc.items() if k in Behaviour.__dataclass_fields__}
     return Behaviour(**{**known, "then": behaviour_from_doc(then) if then else None})
 
 
-def _behaviour(entry: dict[str, Any]) -> Behaviour:
-    then = entry.get("then")
-    fields = {k: v for k, v in entry.items() if k in Behaviour.__dataclass_fields__}
-    fields["then"] = _behaviour(then) if then else None
-    return Behaviour(**fields)
+def fingerprint(number: str) -> str:
+    """A card number's stable fingerprint (spaces ignored), as Stripe shows one per card."""
+    return hashlib.sha256(f"paylab-card:{''.join(number.split())}".encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True)
@@ -173,9 +168,9 @@ def validate_card(
         funding=entry.get("funding", "credit"),
         country=entry.get("country", "TW" if digits.startswith(("4311", "4000221", "4003551"))
                           else "US"),
-        fingerprint=hashlib.sha256(f"paylab-card:{digits}".encode()).hexdigest()[:16],
+        fingerprint=fingerprint(digits),
         bin=digits[:6],
-        behaviour=_behaviour(entry),
+        behaviour=behaviour_from_doc(entry),
     )
 
 

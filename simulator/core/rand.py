@@ -29,10 +29,7 @@ class Rand:
 
     def __init__(self, seed: int, generation: int = 0) -> None:
         self.seed = seed
-        self.generation = generation
-        self._rng = random.Random(f"{seed}/{generation}")
-        self._issued = 0
-        self._prefix = _base62(generation, 2)
+        self.reseed(generation)
 
     def reseed(self, generation: int) -> None:
         """Restart the stream for `generation` (0 after a full reset)."""
@@ -61,10 +58,6 @@ class Rand:
     def randint(self, low: int, high: int) -> int:
         """An integer in [low, high] from the seeded stream."""
         return self._rng.randint(low, high)
-
-    def digits(self, length: int) -> str:
-        """A string of decimal digits (trade numbers, auth codes)."""
-        return "".join(self._rng.choices(string.digits, k=length))
 
 
 def fresh_seed() -> int:

@@ -14,3 +14,12 @@ def all_gateways() -> list[Gateway]:
     from simulator.gateways.stripe import GATEWAY as stripe_gateway
 
     return [stripe_gateway]
+
+
+def tenant_for(gateways: list[Gateway], value: str) -> str:
+    """The tenant a credential maps to on the first gateway that knows it, or the value
+    itself (already a tenant id)."""
+    for gateway in gateways:
+        if gateway.tenant_of is not None and (tenant := gateway.tenant_of(value)):
+            return tenant
+    return value

@@ -141,9 +141,10 @@ class ScenarioEngine:
 
     # -- inspection -----------------------------------------------------------------------
     def state(self, tenant: str | None = None) -> dict[str, Any]:
-        """The scenario that applies to `tenant` (or the global one) and its counters."""
+        """The scenario loaded for `tenant` (or the global one, without a tenant) and its
+        counters."""
         scope = tenant or GLOBAL
-        active = self._scopes.get(scope) if tenant else self._scopes.get(GLOBAL)
+        active = self._scopes.get(scope)
         if active is None:
             return {"scope": scope, "scenario": None, "loaded_at": None, "rules": []}
         rules = [{"name": s.rule.name, "phase": phase, "matches": s.matches,

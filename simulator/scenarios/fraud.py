@@ -4,19 +4,14 @@ card-testing detector, evaluated on every authorisation attempt of a tenant."""
 from __future__ import annotations
 
 import fnmatch
-import hashlib
 import ipaddress
 from collections import deque
 from typing import Any
 
+from simulator.core.cards import fingerprint
 from simulator.core.risk import Attempt, Decision
 from simulator.scenarios.facts import Facts
 from simulator.scenarios.model import FraudRule
-
-
-def _fingerprint(number: str) -> str:
-    # same digest as simulator.core.cards, so listed numbers match stored cards
-    return hashlib.sha256(f"paylab-card:{''.join(number.split())}".encode()).hexdigest()[:16]
 
 
 class FraudState:
@@ -27,7 +22,7 @@ class FraudState:
         self.windows: dict[tuple[int, str, str], deque[tuple[float, int]]] = {}
         self.fired: dict[str, int] = {r.name: 0 for r in rules}
         self.blocked_cards = {
-            r.index: {_fingerprint(n) for n in (r.spec.get("block_list") or {}).get("cards", [])}
+            r.index: {fingerprint(n) for n in (r.spec.get("block_list") or {}).get("cards", [])}
             for r in rules
         }
 

@@ -6,6 +6,7 @@ either way the error names the rule and the field.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
@@ -73,8 +74,13 @@ def preset_document(name: str) -> dict[str, Any]:
 
 def list_presets() -> list[dict[str, str]]:
     """Name and description of every preset."""
-    out = []
-    for name in preset_names():
-        doc = preset_document(name)
-        out.append({"name": name, "description": doc.get("description", "").strip()})
-    return out
+    return [dict(summary) for summary in _preset_summaries()]
+
+
+@functools.cache
+def _preset_summaries() -> tuple[dict[str, str], ...]:
+    # presets ship inside the package and never change while it runs; the dashboard asks
+    # for them on every refresh
+    docs = {name: preset_document(name) for name in preset_names()}
+    return tuple({"name": name, "description": doc.get("description", "").strip()}
+                 for name, doc in docs.items())

@@ -166,11 +166,10 @@ class Dispatcher:
             delivery, started=started, duration_ms=duration_ms, status_code=status_code,
             response=response_text, error=error, signed_at=signed_at,
         )
-        await self.domain.store.durable()
         self._journal(delivery, endpoint, status_code, duration_ms, chaos)
+        await self.domain.store.durable()  # the attempt and its journal row, in one commit
         log.info("webhook %s -> %s: %s (%s)", delivery.event_id, endpoint["url"],
                  status_code or error, status)
-        await self.domain.store.durable()
 
     async def probe(self, delivery_id: int, attack: str) -> dict[str, object] | None:
         """Send one forged copy of a delivery to its endpoint and report the answer;

@@ -8,7 +8,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-import requests
 import stripe
 
 from suites.plugins.contracts import WireContracts
@@ -48,12 +47,3 @@ def stripe_error_check(wire_contracts: WireContracts) -> Callable[[str], list[st
 
     return check
 
-
-def auth(key: str) -> dict[str, str]:
-    """The Authorization header of a key."""
-    return {"Authorization": f"Bearer {key}"}
-
-
-def get(url: str, key: str) -> requests.Response:
-    """A GET as a tenant."""
-    return requests.get(url, headers=auth(key), timeout=10)

@@ -46,9 +46,8 @@ def test_simulator_endpoint(simulator: LiveSimulator, victim: dict[str, str],
                     headers={"Authorization": f"Bearer {victim['key']}"})
     probes = probe_target(target, category, stripe_error_check)
     for name in (k for k, v in fields.items() if v == "path"):
-        raw = op.path.replace("{" + name + "}", "{" + name + "}")  # type: ignore[attr-defined]
         other = _PARAM.sub(lambda m, n=name: "{" + n + "}" if m.group(1) == n
-                           else victim.get(m.group(1), "x"), raw)
+                           else victim.get(m.group(1), "x"), op.path)  # type: ignore[attr-defined]
         probes += probe_target(Target(op.operation_id, op.method,  # type: ignore[attr-defined]
                                       simulator.stripe_url + other, {name: "path"},
                                       headers={"Authorization": f"Bearer {victim['key']}"}),

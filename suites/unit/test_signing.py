@@ -4,17 +4,12 @@ from __future__ import annotations
 
 import base64
 import json
-from typing import Any
 
 import pytest
 import standardwebhooks
 import stripe
 
 from simulator.webhooks import signing
-
-
-def cases(vectors: dict[str, Any], key: str) -> list[dict[str, Any]]:
-    return vectors[key] if isinstance(vectors[key], list) else [vectors[key]]
 
 
 def test_ecpay_check_mac_value_vectors(vectors: dict) -> None:
