@@ -19,6 +19,14 @@ from load.common.slo import RequestFigures, RunFigures, evaluate, load_slo, miss
 
 log = logging.getLogger("paylab.load.gate")
 EXIT_SLO_MISSED = 3
+#: Worker processes that took part (a master's count drops to 0 as they quit at the end).
+_workers = {"count": 1}
+
+
+@events.test_start.add_listener
+def count_workers(environment: Any, **_: Any) -> None:
+    """Note how many workers the run started with (1: Locust runs in one process)."""
+    _workers["count"] = getattr(environment.runner, "worker_count", 1)
 
 
 def run_figures(stats: Any) -> RunFigures:
@@ -51,7 +59,7 @@ def check_slo(environment: Any, **_: Any) -> None:
     out.write_text(json.dumps({
         "profile": profile, "passed": not failed, "requests": figures.requests,
         "failures": figures.failures, "rps": round(figures.rps, 1), "cpu_warning": cpu_warning,
-        "workers": getattr(runner, "worker_count", 1),
+        "workers": _workers["count"],
         "verdicts": [{"objective": v.objective, "limit": v.limit, "measured": v.measured,
                       "met": v.met} for v in verdicts],
         "failures_by_reason": sorted(
