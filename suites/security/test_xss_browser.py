@@ -76,12 +76,13 @@ def test_dashboard_with_hostile_paths_and_effects(page: Page, simulator: LiveSim
                                                   dialogs: list[str]) -> None:
     key = f"sk_test_xss_{uuid.uuid4().hex[:8]}"
     requests.put(f"{simulator.url}/_sim/scenario", params={"tenant": key}, timeout=10,
-                 data=f'rules: [{{name: "{XSS[1]}", effects: [{{latency: {{fixed: 1}}}}]}}]'
+                 json={"rules": [{"name": XSS[1], "effects": [{"latency": {"fixed": 1}}]}]}
                  ).raise_for_status()
     for payload in XSS:
         requests.get(f"{simulator.stripe_url}/v1/{payload}", timeout=10,
                      headers={"Authorization": f"Bearer {key}"})
     page.goto(f"{simulator.url}/_sim/")
     expect(page.get_by_test_id("journal-tail")).to_contain_text("alert('xss')")
+    expect(page.get_by_test_id("journal-tail")).to_contain_text(f"{XSS[1]}:latency")
     assert_inert(page, dialogs)
     requests.delete(f"{simulator.url}/_sim/scenario", params={"tenant": key}, timeout=10)
