@@ -101,8 +101,14 @@ def _workers(count: int, host: str, port: int, env: dict[str, str]
             for _ in range(count)]
 
 
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)  # unwinds through the cleanup that stops Locust
+
+
 def run(options: argparse.Namespace) -> int:
     """Run `paylab load` with parsed `options`; returns the exit code."""
+    # a CI job or a test that terminates us must not leave Locust running behind
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     gateway = (options.gateway_url or settings.gateway_url()).rstrip("/")
     merchant = (options.merchant_url or settings.merchant_url()).rstrip("/")
     env = {**os.environ, "PAYLAB_GATEWAY_URL": gateway, "PAYLAB_MERCHANT_URL": merchant,
@@ -112,7 +118,7 @@ def run(options: argparse.Namespace) -> int:
                            options.master_port or MASTER_PORT, env)
         try:
             return max(proc.wait() for proc in workers)
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, SystemExit):
             _stop(workers)
             return 0
     if not _answers(gateway):
@@ -175,7 +181,7 @@ def _headless(options: argparse.Namespace, profile: Profile, gateway: str,
             print("paylab load: the run overran its profile; stopping it", file=sys.stderr)
             code = 1
         _stop(running)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, SystemExit):
         _stop(running)
         return 130
     finally:
@@ -236,7 +242,7 @@ def _web_ui(options: argparse.Namespace, gateway: str, merchant: str,
     helpers = _workers(options.workers, "127.0.0.1", port, env) if options.workers else []
     try:
         return master.wait()
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, SystemExit):
         return 0
     finally:
         _stop([master, *helpers])

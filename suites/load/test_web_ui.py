@@ -42,6 +42,7 @@ def locust_ui(simulator: LiveSimulator, shop: Shop, browser_evidence: None) -> I
         process.terminate()
         process.wait(20)
         requests.delete(f"{simulator.url}/_sim/scenario", timeout=10)
+    assert not answering(), "terminating paylab load left Locust running"
 
 
 def _stats(url: str) -> dict:
