@@ -11,6 +11,7 @@ from typing import Any
 
 from simulator.core import money
 from simulator.core.clock import Clock
+from simulator.core.credentials import new_credential
 from simulator.core.errors import InvalidRequest, InvalidState
 from simulator.core.events import Events
 from simulator.core.objects import Doc, Objects
@@ -97,6 +98,8 @@ class Sessions:
             },
             "payment_intent": None, "customer_details": None, "created": now,
             "expires_at": expires_at,
+            # The hosted page's URL carries this token: the seeded id alone opens nothing.
+            "page_token": new_credential(32),
         }
         with self.objects.store.atomic():
             self.objects.insert(tenant, KIND, doc)

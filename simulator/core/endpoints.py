@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from simulator.core.clock import Clock
+from simulator.core.credentials import new_credential
 from simulator.core.errors import InvalidRequest
 from simulator.core.events import EVENT_TYPES
 from simulator.core.objects import Doc, Objects
@@ -44,7 +45,7 @@ class Endpoints:
             "metadata": dict(metadata or {}),
             "api_version": api_version,
             "status": "enabled",
-            "secret": "whsec_" + self.rand.token(32),
+            "secret": "whsec_" + new_credential(32),
             "created": int(self.clock.now()),
         }
         self._cache.pop(tenant, None)

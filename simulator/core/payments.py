@@ -12,6 +12,7 @@ from typing import Any
 from simulator.core.cards import Behaviour, behaviour_doc, behaviour_from_doc
 from simulator.core.charges import Charges
 from simulator.core.clock import Clock
+from simulator.core.credentials import new_credential
 from simulator.core.endpoints import merge_metadata
 from simulator.core.errors import CardDeclined, InvalidRequest, InvalidState
 from simulator.core.events import Events
@@ -86,7 +87,7 @@ class Payments:
             "confirmation_method": params.get("confirmation_method", "automatic"),
             "amount_capturable": 0,
             "amount_received": 0,
-            "client_secret": f"{pid}_secret_{self.rand.token(24)}",
+            "client_secret": f"{pid}_secret_{new_credential(24)}",
             "created": now,
             "description": params.get("description"),
             "metadata": dict(params.get("metadata") or {}),

@@ -25,7 +25,8 @@ def _base62(number: int, width: int) -> str:
 
 
 class Rand:
-    """All randomness of one simulator: ids, secrets shown to users, sampled effects."""
+    """The seeded randomness of one simulator: ids and sampled effects. Never credentials:
+    those come from `credentials.new_credential`, because the seed is public."""
 
     def __init__(self, seed: int, generation: int = 0) -> None:
         self.seed = seed

@@ -30,19 +30,21 @@ def stripe_signature_header(secret: str, timestamp: int, body: bytes) -> str:
 def verify_stripe_header(
     header: str, body: bytes, secret: str, *, now: float, tolerance: int = STRIPE_TOLERANCE
 ) -> bool:
-    """True when some `v1` matches and `t` is no older than `tolerance` seconds."""
-    timestamp, candidates = None, []
+    """True when some `v1` matches and the first `t` is no older than `tolerance` seconds
+    (the first `t`, as stripe-python reads it: a later one cannot override it)."""
+    stamps, candidates = [], []
     for item in header.split(","):
         key, _, value = item.strip().partition("=")
-        if key == "t" and value.isdigit():
-            timestamp = int(value)
+        if key == "t":
+            stamps.append(value)
         elif key == "v1":
-            candidates.append(value)
-    if timestamp is None or not candidates:
+            candidates.append(value.encode("utf-8", "surrogateescape"))
+    if not stamps or not (stamps[0].isascii() and stamps[0].isdigit()) or not candidates:
         return False
+    timestamp = int(stamps[0])
     if tolerance and timestamp < now - tolerance:
         return False
-    expected = stripe_signature(secret, timestamp, body)
+    expected = stripe_signature(secret, timestamp, body).encode()
     return any(hmac.compare_digest(expected, c) for c in candidates)
 
 
@@ -89,7 +91,7 @@ def verify_ecpay(params: Mapping[str, str], hash_key: str, hash_iv: str) -> bool
     given = params.get("CheckMacValue", "")
     encrypt_type = 0 if len(given) == 32 else 1
     expected = ecpay_check_mac_value(params, hash_key, hash_iv, encrypt_type)
-    return hmac.compare_digest(expected, given.upper())
+    return hmac.compare_digest(expected.encode(), given.upper().encode("utf-8", "surrogateescape"))
 
 
 # -- NewebPay (gateways.md 2.2) -------------------------------------------------------------

@@ -25,7 +25,7 @@ def start_checkout(page: Page, shop_url: str, product: str = "alishan-oolong") -
         page.locator(f"[data-testid=add-to-cart][data-product='{product}']").click()
         page.wait_for_url("**/cart**")
         page.get_by_test_id("checkout").click()
-        page.wait_for_url(re.compile(r".*/checkout/cs_test_\w+$"))
+        page.wait_for_url(re.compile(r".*/checkout/cs_test_\w+\?token=\w+$"))
         expect(page.get_by_role("button", name="Pay")).to_be_visible()
 
 

@@ -103,3 +103,22 @@ def test_stripe_sdk_verifies_our_header_and_we_agree_on_rejections() -> None:
             stripe.WebhookSignature.verify_header(bad_body.decode(), bad_header, bad_secret,
                                                   tolerance=300)
         assert not signing.verify_stripe_header(bad_header, bad_body, bad_secret, now=now)
+
+
+def test_stripe_verifier_reads_the_first_timestamp_as_the_sdk_does() -> None:
+    import time
+    secret, body, now = "whsec_unit", b'{"id":"evt_1"}', int(time.time())
+    stale = signing.stripe_signature_header(secret, now - 3600, body)
+    smuggled = f"t={now}," + stale  # a fresh `t` first, the signature of a stale one
+    assert not signing.verify_stripe_header(smuggled, body, secret, now=now)
+    fresh = signing.stripe_signature_header(secret, now, body)
+    for hostile in (f"t=+{now},{fresh}", f"t=\u00b2,{fresh}", f"{fresh},v1=\u00e9t\u00e9"):
+        signing.verify_stripe_header(hostile, body, secret, now=now)  # an answer, no error
+    assert not signing.verify_stripe_header(f"t=\u00b2{now},{fresh.split(',')[1]}", body,
+                                            secret, now=now)
+
+
+def test_ecpay_verifier_answers_false_to_non_ascii_values(vectors: dict) -> None:
+    case = vectors["ecpay_check_mac_value"][0]
+    assert not signing.verify_ecpay({**case["params"], "CheckMacValue": "\u00e9" * 64},
+                                    case["hash_key"], case["hash_iv"])

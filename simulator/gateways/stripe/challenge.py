@@ -6,11 +6,11 @@ to the merchant's `return_url` with Stripe's query parameters.
 
 from __future__ import annotations
 
-import hmac
 import urllib.parse
 
 from aiohttp import web
 
+from simulator.core.credentials import same_credential
 from simulator.core.errors import CoreError
 from simulator.core.money import display_amount
 from simulator.gateways.stripe import form
@@ -27,7 +27,7 @@ def _page(status: int, heading: str, message: str, testid: str) -> web.Response:
 
 def _lookup(ctx: StripeContext, payment_id: str, secret: str) -> tuple[str, dict] | None:
     found = ctx.domain.objects.find_any("payment_intent", payment_id)
-    if found is None or not hmac.compare_digest(found[1]["client_secret"], secret):
+    if found is None or not same_credential(found[1]["client_secret"], secret):
         return None
     return found
 

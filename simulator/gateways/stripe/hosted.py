@@ -1,8 +1,10 @@
 """The hosted Checkout page at a session's `url`: order summary, card form with server-side
 validation, the 3-D Secure hand-off, and the redirects to `success_url` / `cancel_url`.
 
-The page is reached without an API key, as on Stripe: the session id in the URL is the
-capability. Every value shown is escaped by the templates.
+The page is reached without an API key, as on Stripe: its URL is the capability. The
+session id in it is seeded (predictable), so the URL also carries the session's page token
+(from the CSPRNG), and a request without the right token finds nothing. Every value shown
+is escaped by the templates.
 """
 
 from __future__ import annotations
@@ -14,10 +16,12 @@ import secrets
 from aiohttp import web
 
 from simulator.core import cards
+from simulator.core.credentials import same_credential
 from simulator.core.errors import CardDeclined, CoreError
 from simulator.core.money import display_amount
 from simulator.gateways.stripe import form
 from simulator.gateways.stripe.pipeline import StripeContext
+from simulator.gateways.stripe.render import hosted_path
 from simulator.ui import Markup, fragment, message_page, render
 
 AUTH_FAILED = ("We are unable to authenticate your payment method. Please choose a different "
@@ -68,7 +72,11 @@ def routes(ctx: StripeContext) -> list[web.RouteDef]:
     sessions = ctx.domain.sessions
 
     def lookup(request: web.Request) -> tuple[str, dict] | None:
-        return ctx.domain.objects.find_any("checkout_session", request.match_info["session"])
+        found = ctx.domain.objects.find_any("checkout_session", request.match_info["session"])
+        if found is None or not same_credential(found[1].get("page_token"),
+                                                request.query.get("token")):
+            return None
+        return found
 
     def page(session: dict, status: int = 200, error: str | None = None,
              fields: dict[str, str] | None = None, field_errors: dict[str, str] | None = None
@@ -84,7 +92,7 @@ def routes(ctx: StripeContext) -> list[web.RouteDef]:
             merchant=session["metadata"].get("merchant_name", "Test merchant"),
             total=display_amount(session["amount_total"], session["currency"]),
             cancel_url=session["cancel_url"] or "#",
-            action=f"/stripe/checkout/{session['id']}", attempt=secrets.token_hex(8),
+            action=hosted_path(session), attempt=secrets.token_hex(8),
             email=fields.get("email", session["customer_email"] or ""),
             name=fields.get("name", ""),
             error=fragment("form_error.html", message=error) if error else "",
@@ -131,7 +139,7 @@ def routes(ctx: StripeContext) -> list[web.RouteDef]:
         month, year = _EXPIRY.match(fields["expiry"]).groups()  # type: ignore[union-attr]
         card = {"number": re.sub(r"\s", "", fields["cardnumber"]), "exp_month": int(month),
                 "exp_year": int(year), "cvc": fields["cvc"].strip()}
-        return_url = f"{ctx.renderer.public_url}/stripe/checkout/{session['id']}/return"
+        return_url = ctx.renderer.checkout_url(session, "/return")
         try:
             session, payment = sessions.pay(tenant, session["id"], card, name=fields["name"],
                                             email=fields.get("email") or None,

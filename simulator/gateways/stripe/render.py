@@ -125,12 +125,13 @@ class Renderer:
             "mode": d["mode"], "payment_intent": d["payment_intent"],
             "payment_method_types": ["card"], "payment_status": d["payment_status"],
             "status": d["status"], "success_url": d["success_url"],
-            "url": self.checkout_url(d["id"]) if d["status"] == "open" else None,
+            "url": self.checkout_url(d) if d["status"] == "open" else None,
         }
 
-    def checkout_url(self, session_id: str) -> str:
-        """Where the hosted payment page of a session lives."""
-        return f"{self.public_url}/stripe/checkout/{session_id}"
+    def checkout_url(self, d: Doc, page: str = "") -> str:
+        """Where the hosted payment page of a session lives (`page`: a sub-page such as
+        `/return`); the session's page token makes the URL a bearer capability."""
+        return f"{self.public_url}{hosted_path(d, page)}"
 
     @staticmethod
     def line_items(d: Doc) -> list[dict[str, Any]]:
@@ -214,6 +215,11 @@ class Renderer:
         if e.get("payment_method"):
             out["payment_method"] = self.payment_method(e["payment_method"])
         return out
+
+
+def hosted_path(d: Doc, page: str = "") -> str:
+    """The path and query of a session's hosted page (or of its sub-page `page`)."""
+    return f"/stripe/checkout/{d['id']}{page}?token={d.get('page_token', '')}"
 
 
 def doc_url(code: str) -> str:
