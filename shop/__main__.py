@@ -7,7 +7,7 @@ import logging
 
 from aiohttp import web
 
-from shop.app import create_app
+from shop.app import SETTINGS, create_app
 from shop.settings import ShopSettings
 
 
@@ -24,8 +24,11 @@ def main() -> None:
     settings = ShopSettings.from_env(host=args.host, port=args.port,
                                      gateway_url=args.gateway_url, db=args.db,
                                      products=args.products)
-    web.run_app(create_app(settings), host=settings.host, port=settings.port,
-                access_log=None, print=lambda _: print(f"shop on {settings.base_url}"))
+    app = create_app(settings)
+    started = (f"shop on {settings.base_url}, paying through {settings.gateway_url} with "
+               f"API key {app[SETTINGS].api_key}")
+    web.run_app(app, host=settings.host, port=settings.port, access_log=None,
+                print=lambda _: print(started, flush=True))
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -16,11 +17,31 @@ from shop.settings import ShopSettings
 
 log = logging.getLogger("shop")
 STATIC = Path(__file__).parent / "static"
+#: The settings the shop runs with, its API key filled in (to print it at start).
+SETTINGS = web.AppKey("settings", ShopSettings)
+
+
+@web.middleware
+async def _page_headers(request: web.Request, handler: web.Handler) -> web.StreamResponse:
+    """HTML pages may not be framed by another site (clickjacking the checkout button).
+    same-origin, not no-referrer: under no-referrer the shop's own forms post `Origin: null`."""
+    response = await handler(request)
+    if response.content_type == "text/html" and not response.prepared:
+        csp = response.headers.get("Content-Security-Policy")
+        response.headers["Content-Security-Policy"] = \
+            f"{csp}; frame-ancestors 'none'" if csp else "frame-ancestors 'none'"
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    return response
 
 
 def create_app(settings: ShopSettings) -> web.Application:
-    """The shop for `settings`; it registers its webhook endpoint as it starts."""
+    """The shop for `settings`; it registers its webhook endpoint as it starts.
+
+    Without an API key in `settings` it uses the one generated for its database."""
     db = ShopDB(settings.db)
+    settings = dataclasses.replace(settings, api_key=settings.api_key or db.api_key())
     gateway = Gateway(settings, db)
     shop = views.Shop(db, catalog.load(settings.products), gateway)
     secret: asyncio.Future[str] | None = None
@@ -38,9 +59,11 @@ def create_app(settings: ShopSettings) -> web.Application:
             log.warning("could not register the webhook endpoint yet: %s", exc)
         yield
 
-    app = web.Application()
+    app = web.Application(middlewares=[_page_headers])
+    app[SETTINGS] = settings
     app.add_routes(views.routes(shop))
-    app.router.add_post("/webhooks/stripe", webhooks.receiver(db, secret_of))
+    app.router.add_post("/webhooks/stripe",
+                        webhooks.receiver(db, secret_of, gateway.checkout_session))
     app.router.add_static("/static/", STATIC)
     app.cleanup_ctx.append(register)
     return app

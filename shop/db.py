@@ -1,4 +1,5 @@
-"""The shop's own SQLite: carts, orders, fulfilments, and which webhook events it has seen."""
+"""The shop's own SQLite: carts, orders, fulfilments, which webhook events it has seen, and
+its settings (its generated API key, its webhook endpoint and secret)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import json
 import secrets
 import sqlite3
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +27,8 @@ CREATE TABLE IF NOT EXISTS config (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 
 
 class ShopDB:
-    """Small, explicit queries; every write commits before the caller answers."""
+    """Small, explicit queries; every write commits before the caller answers (a webhook's
+    writes in one transaction, see `recording`)."""
 
     def __init__(self, path: str) -> None:
         if path != ":memory:":
@@ -92,16 +96,19 @@ class ShopDB:
 
     def mark_paid(self, order_id: str, payment_intent: str | None, email: str | None,
                   event_id: str) -> bool:
-        """pending -> paid and fulfil, atomically; False if it was not pending (no-op)."""
-        with self.conn:
-            self.conn.execute("BEGIN IMMEDIATE")
-            changed = self.conn.execute(
-                "UPDATE orders SET status = 'paid', payment_intent = ?, email = ?, paid_at = ?, "
-                "last_error = NULL WHERE id = ? AND status = 'pending'",
-                (payment_intent, email, time.time(), order_id)).rowcount
-            if changed:
-                self.conn.execute("INSERT INTO fulfilments (order_id, event_id, at) "
-                                  "VALUES (?, ?, ?)", (order_id, event_id, time.time()))
+        """pending -> paid and fulfil; False if it was not pending (no-op).
+
+        Runs inside `recording()`, whose transaction makes the order, its fulfilment and
+        the event that paid it one commit."""
+        if not self.conn.in_transaction:
+            raise RuntimeError("mark_paid must run inside ShopDB.recording()")
+        changed = self.conn.execute(
+            "UPDATE orders SET status = 'paid', payment_intent = ?, email = ?, paid_at = ?, "
+            "last_error = NULL WHERE id = ? AND status = 'pending'",
+            (payment_intent, email, time.time(), order_id)).rowcount
+        if changed:
+            self.conn.execute("INSERT INTO fulfilments (order_id, event_id, at) "
+                              "VALUES (?, ?, ?)", (order_id, event_id, time.time()))
         return bool(changed)
 
     def mark(self, order_id: str, status: str) -> bool:
@@ -116,18 +123,42 @@ class ShopDB:
                                  (order_id,)).fetchone()[0]
 
     # -- webhook bookkeeping --------------------------------------------------------------
+    def seen(self, event_id: str) -> bool:
+        """Whether an event was already applied (a duplicate delivery)."""
+        return self.conn.execute("SELECT 1 FROM seen_events WHERE id = ?",
+                                 (event_id,)).fetchone() is not None
+
     def first_time(self, event_id: str, event_type: str) -> bool:
         """Record an event id; False when it was seen before (a duplicate delivery)."""
         return bool(self.conn.execute(
             "INSERT OR IGNORE INTO seen_events (id, type, at) VALUES (?, ?, ?)",
             (event_id, event_type, time.time())).rowcount)
 
-    def forget_event(self, event_id: str) -> None:
-        """Unrecord an event whose handling failed, so the gateway's retry is handled."""
-        self.conn.execute("DELETE FROM seen_events WHERE id = ?", (event_id,))
+    @contextmanager
+    def recording(self, event_id: str, event_type: str) -> Iterator[bool]:
+        """One transaction that records an event as seen and applies it: a crash at any
+        point leaves both or neither, so a retry after a crash is applied, not dropped as
+        a duplicate. Yields False when the event was seen before (then change nothing).
+
+        Nothing inside may await: the connection is shared by every request."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.first_time(event_id, event_type)
+            self.conn.execute("COMMIT")
+        except BaseException:
+            if self.conn.in_transaction:  # the handler failed, or the commit did (disk full)
+                self.conn.execute("ROLLBACK")
+            raise
+
+    def api_key(self) -> str:
+        """This database's own gateway test key: made once, from the OS's CSPRNG, so no
+        two shops share one (a well-known key would let anyone act as the shop)."""
+        self.conn.execute("INSERT OR IGNORE INTO config (key, value) VALUES ('api_key', ?)",
+                          ("sk_test_shop_" + secrets.token_hex(16),))
+        return self.get_config("api_key") or ""
 
     def get_config(self, key: str) -> str | None:
-        """A stored setting (the webhook endpoint and its secret)."""
+        """A stored setting (the API key, the webhook endpoint and its secret)."""
         row = self.conn.execute("SELECT value FROM config WHERE key = ?", (key,)).fetchone()
         return row[0] if row else None
 

@@ -1,7 +1,8 @@
 """Everything the shop asks the payment gateway, through the official stripe SDK.
 
-This is the part to copy into your own shop: create a Checkout Session for an order, and
-register the webhook endpoint whose secret verifies what the gateway sends back.
+This is the part to copy into your own shop: create a Checkout Session for an order,
+register the webhook endpoint whose secret verifies what the gateway sends back, and read
+a session back from the gateway before fulfilling what a webhook says about it.
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ from shop.db import ShopDB
 from shop.settings import ShopSettings
 
 log = logging.getLogger("shop.gateway")
+# stripe-python logs whole response bodies at DEBUG, and the answer that registers the
+# webhook endpoint holds its signing secret: keep those lines out of any log.
+logging.getLogger("stripe").setLevel(logging.INFO)
 
 EVENTS = ["checkout.session.completed", "checkout.session.expired",
           "payment_intent.payment_failed"]
@@ -25,6 +29,8 @@ class Gateway:
     """The shop's Stripe client (async, so the shop's event loop never blocks on it)."""
 
     def __init__(self, settings: ShopSettings, db: ShopDB) -> None:
+        if not settings.api_key:
+            raise ValueError("no API key: create_app uses the database's when none is set")
         self.settings = settings
         self.db = db
         self.client = stripe.StripeClient(
@@ -56,6 +62,18 @@ class Gateway:
         }, options={"idempotency_key": f"checkout-{order['id']}"})
         self.db.set_session(order["id"], session.id)
         return session.url
+
+    async def checkout_session(self, session_id: str) -> dict[str, Any] | None:
+        """The gateway's own copy of a Checkout Session, or None when it has none (so a
+        webhook about it is forged). Any other failure (network, 5xx, rate limit) raises
+        stripe.StripeError: the gateway may know the session, so ask again later."""
+        try:
+            session = await self.client.v1.checkout.sessions.retrieve_async(session_id)
+        except stripe.InvalidRequestError as exc:
+            if exc.code == "resource_missing":
+                return None
+            raise
+        return session.to_dict()
 
     async def webhook_secret(self) -> str:
         """The signing secret of this shop's webhook endpoint, registering it if needed."""

@@ -16,7 +16,8 @@ class ShopSettings:
     host: str = "127.0.0.1"
     port: int = 8000
     gateway_url: str = "http://127.0.0.1:8080"
-    api_key: str = "sk_test_paylab_reference_shop"
+    #: None: the key generated for (and kept in) this shop's database; see ShopDB.api_key.
+    api_key: str | None = None
     db: str = str(Path("state") / "shop.db")
     products: str = str(BUNDLED_PRODUCTS)
     public_url: str | None = None

@@ -13,13 +13,22 @@ from pathlib import Path
 from aiohttp import web
 
 from simulator import control
+from simulator.connections import ConnectionGuard
 from simulator.contracts import Contracts
 from simulator.control.handlers import ControlContext
 from simulator.control.routes import OPERATIONS as CONTROL_OPERATIONS
 from simulator.core.clock import Clock
+from simulator.core.control_sessions import ControlSessions
 from simulator.core.domain import Domain
+from simulator.core.self_address import SelfAddress
 from simulator.core.store import Store
+from simulator.deadlines import body_deadline_middleware
 from simulator.gateways import all_gateways, tenant_for
+from simulator.gateways.spec import Gateway
+from simulator.guards import CONTROL_PREFIX, GUARD, Guard, control_refusal, secure_headers
+from simulator.guards.auth import SESSION_SECONDS, ControlAuth
+from simulator.guards.hosts import HostAllowList
+from simulator.guards.origin import origin_of
 from simulator.metrics import Metrics
 from simulator.middlewares import journal_middleware
 from simulator.openapi import build_openapi
@@ -38,13 +47,16 @@ DOMAIN = web.AppKey("domain", Domain)
 DISPATCHER = web.AppKey("dispatcher", Dispatcher)
 ENGINE = web.AppKey("engine", ScenarioEngine)
 SCHEDULER = web.AppKey("scheduler", Scheduler)
+#: The connection cap `paylab serve` listens through (see simulator.connections).
+CONNECTIONS = web.AppKey("connections", ConnectionGuard)
 
 
 def create_app(settings: Settings, contracts: Contracts | None = None) -> web.Application:
     """Build the simulator for `settings`; state opens now and closes with the app."""
     contracts = contracts or Contracts()
     store = Store(settings.db, synchronous=settings.synchronous, cache_mb=settings.cache_mb)
-    domain = Domain(store, Clock(settings.time_scale), settings.seed, settings.retry_schedule)
+    domain = Domain(store, Clock(settings.time_scale), settings.seed, settings.retry_schedule,
+                    SelfAddress(settings.host, settings.port, settings.public_url))
     gateways = all_gateways()
 
     tenant_of = partial(tenant_for, gateways)
@@ -57,17 +69,28 @@ def create_app(settings: Settings, contracts: Contracts | None = None) -> web.Ap
 
     metrics = Metrics()
     domain.events.subscribe(metrics.event)
+    guard = _guard(settings, domain, gateways)
+    connections = ConnectionGuard()
     app = web.Application(middlewares=[
+        guard.middleware,
+        connections.middleware,
         journal_middleware(domain.journal, {g.prefix: g.name for g in gateways}, metrics),
+        body_deadline_middleware(settings.read_timeout, {g.prefix: g.refusal for g in gateways
+                                                         if g.refusal}, control_refusal),
         scenario_middleware(engine, domain, {g.prefix: (g.facts, g.fault)
                                              for g in gateways if g.facts and g.fault}),
     ])
     app[SETTINGS] = settings
     app[DOMAIN] = domain
     app[ENGINE] = engine
+    app[GUARD] = guard
+    app[CONNECTIONS] = connections
+    app.on_response_prepare.append(secure_headers)
     app.router.add_static("/static/", STATIC, append_version=False)
     for gateway in gateways:
-        app.add_subapp(gateway.prefix, gateway.build(domain, contracts, settings.base_url))
+        app.add_subapp(gateway.prefix, guard.mount(
+            gateway.build(domain, contracts, settings.base_url), gateway.prefix,
+            gateway.refusal))
 
     @cache
     def openapi() -> dict:
@@ -79,13 +102,31 @@ def create_app(settings: Settings, contracts: Contracts | None = None) -> web.Ap
         timeout=settings.webhook_timeout,
     )
     app[DISPATCHER] = dispatcher
-    app.add_subapp("/_sim", control.build(ControlContext(
-        domain, contracts, engine, gateways, {"db": settings.db}, openapi, metrics,
-        dispatcher.probe,
-    )))
+    summary = {"db": settings.db, "guarded": bool(settings.control_token),
+               "insecure": settings.insecure_control and not settings.control_token}
+    app.add_subapp(CONTROL_PREFIX, guard.mount(control.build(ControlContext(
+        domain, contracts, engine, gateways, summary, openapi, metrics, dispatcher.probe,
+    )), CONTROL_PREFIX))
     app[SCHEDULER] = Scheduler(domain)
     app.cleanup_ctx.append(_lifetime)
     return app
+
+
+def _guard(settings: Settings, domain: Domain, gateways: list[Gateway]) -> Guard:
+    """The guard for `settings`: allowed hosts, the control token, tenant-key reads."""
+
+    def tenant_of_key(credential: str) -> str | None:
+        # a tenant's own, unrevoked API key on some gateway; a tenant id is no credential
+        for gateway in gateways:
+            tenant = gateway.tenant_of(credential) if gateway.tenant_of else None
+            if tenant:
+                return None if tenant in domain.revoked else tenant
+        return None
+
+    auth = ControlAuth(settings.control_token, tenant_of_key, partial(tenant_for, gateways),
+                       ControlSessions(domain.store, SESSION_SECONDS))
+    public = origin_of(settings.public_url) if settings.public_url else None
+    return Guard(HostAllowList.from_settings(settings), auth, public or None)
 
 
 async def _lifetime(app: web.Application) -> AsyncIterator[None]:

@@ -16,6 +16,7 @@ from pathlib import Path
 from aiohttp import web
 
 from simulator.core.errors import StorageUnavailable
+from simulator.guards.describe import guard_lines
 from simulator.scenarios.model import ScenarioError
 from simulator.settings import Settings, parse_schedule
 
@@ -39,6 +40,21 @@ def _serve_flags(parser: argparse.ArgumentParser) -> None:
                         help="webhook retry delays in seconds, e.g. 5,300,1800")
     parser.add_argument("--webhook-timeout", type=float, help="seconds per delivery attempt")
     parser.add_argument("--cache-mb", type=int, help="SQLite page cache in MiB (default 64)")
+    parser.add_argument("--keepalive-timeout", type=float,
+                        help="close a connection idle (or still sending its request head) "
+                             "this many seconds (default 30)")
+    parser.add_argument("--read-timeout", type=float,
+                        help="answer 408 to a body not in this many seconds after its head "
+                             "(default 30)")
+    parser.add_argument("--control-token", metavar="TOKEN",
+                        help="secret every /_sim request needs (16+ characters); required "
+                             "off loopback. PAYLAB_CONTROL_TOKEN keeps it out of `ps`")
+    parser.add_argument("--insecure-control", action="store_true", default=None,
+                        help="serve a non-loopback --host without a control token (warns)")
+    parser.add_argument("--allowed-host", action="append", metavar="NAME",
+                        help="another Host name browsers may use to reach the simulator "
+                             "(repeatable; besides the bound address, localhost and "
+                             "--public-url's host)")
     parser.add_argument("--log-level", default="info",
                         choices=("debug", "info", "warning", "error"))
 
@@ -99,7 +115,10 @@ def _cmd_serve(args: argparse.Namespace, *, stack: bool) -> int:
             host=args.host, port=args.port, db=args.db, seed=args.seed, scenario=args.scenario,
             time_scale=args.time_scale, public_url=args.public_url,
             retry_schedule=args.retry_schedule, webhook_timeout=args.webhook_timeout,
-            cache_mb=args.cache_mb,
+            cache_mb=args.cache_mb, keepalive_timeout=args.keepalive_timeout,
+            read_timeout=args.read_timeout, control_token=args.control_token,
+            insecure_control=args.insecure_control,
+            allowed_hosts=tuple(args.allowed_host) if args.allowed_host else None,
         )
     except (ValueError, TypeError) as exc:
         print(f"paylab: {exc}", file=sys.stderr)
@@ -131,12 +150,14 @@ def _run(coro: object) -> None:
 
 
 async def _serve(settings: Settings, *, shop_port: int | None = None) -> None:
-    from simulator.app import create_app
+    from simulator.app import CONNECTIONS, create_app
+    from simulator.connections import GuardedSite
 
     # Long query strings and headers (up to 2 MiB) reach the app, which answers in the
     # gateway's own error shape; aiohttp's 8 KiB default would answer a bare text/plain 400.
-    runner = web.AppRunner(create_app(settings), access_log=None, shutdown_timeout=5,
-                           max_line_size=MAX_LINE, max_field_size=MAX_LINE)
+    app = create_app(settings)
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=5, max_line_size=MAX_LINE,
+                           max_field_size=MAX_LINE, keepalive_timeout=settings.keepalive_timeout)
     await runner.setup()
     # Everything allocated so far lives as long as the process: keep the collector off it,
     # and collect the young generation less often (p99 under load fell from ~93 to ~78 ms
@@ -144,7 +165,9 @@ async def _serve(settings: Settings, *, shop_port: int | None = None) -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(50_000, 20, 100)
-    await web.TCPSite(runner, settings.host, settings.port, backlog=1024).start()
+    # connections are capped below the file descriptor limit (see simulator.connections)
+    await GuardedSite(runner, app[CONNECTIONS], settings.host, settings.port,
+                      backlog=1024).start()
     runners = [runner]
     base = settings.base_url
     lines = [
@@ -152,22 +175,27 @@ async def _serve(settings: Settings, *, shop_port: int | None = None) -> None:
         f"  Stripe API      {base}/stripe   e.g. StripeClient('sk_test_...', "
         f"base_addresses={{'api': '{base}/stripe'}})",
         f"  control API     {base}/_sim/health   {base}/_sim/openapi.json",
+        *guard_lines(settings),
         f"  scenario        {base}/_sim/scenario   "
         f"({settings.scenario or 'none; PUT one or pick a preset'})",
     ]
     lines.append(f"  dashboard       {base}/_sim/")
     if shop_port is not None:
+        from shop.app import SETTINGS as SHOP_SETTINGS
         from shop.app import create_app as create_shop
         from shop.settings import ShopSettings
 
         shop_settings = ShopSettings.from_env(host=settings.host, port=shop_port,
                                               gateway_url=base)
-        shop = web.AppRunner(create_shop(shop_settings), access_log=None)
+        shop_app = create_shop(shop_settings)
+        shop = web.AppRunner(shop_app, access_log=None)
         await shop.setup()  # registers its webhook endpoint with the simulator above
         await web.TCPSite(shop, settings.host, shop_port).start()
         runners.append(shop)
         lines.append(f"reference shop    {shop_settings.base_url}   "
                      "(pay with 4242 4242 4242 4242, any future date, any CVC)")
+        lines.append(f"  its API key     {shop_app[SHOP_SETTINGS].api_key}   (SHOP_API_KEY, "
+                     f"or the one generated for {shop_settings.db})")
     lines.append("Ctrl-C stops it.")
     print("\n".join(lines), flush=True)
     stop = asyncio.Event()

@@ -26,8 +26,10 @@ from referencing._core import Resolver
 CONTRACTS_DIR = Path(__file__).resolve().parent.parent / "contracts"
 BASE_URI = "https://paylab.dev/contracts/"
 
-_INTEGER = re.compile(r"^-?[0-9]{1,18}$")
-_NUMBER = re.compile(r"^-?[0-9]{1,18}(\.[0-9]{1,18})?$")
+# Matched with fullmatch: `$` would also match before a trailing newline, so "100\n" was 100.
+# ASCII digits only ([0-9], not \d, which takes any Unicode digit); no "+", spaces or "_".
+_INTEGER = re.compile(r"-?[0-9]{1,18}")
+_NUMBER = re.compile(r"-?[0-9]{1,18}(\.[0-9]{1,18})?")
 
 
 def contract_id(short: str) -> str:
@@ -201,9 +203,9 @@ def _apply(plan: _Plan, value: Any) -> Any:
     if isinstance(value, list):
         return [_apply(plan.items, v) for v in value] if plan.items else value
     if isinstance(value, str) and "string" not in plan.types:
-        if "integer" in plan.types and _INTEGER.match(value):
+        if "integer" in plan.types and _INTEGER.fullmatch(value):
             return int(value)
-        if "number" in plan.types and _NUMBER.match(value):
+        if "number" in plan.types and _NUMBER.fullmatch(value):
             return float(value) if "." in value else int(value)
         if "boolean" in plan.types and value in ("true", "false"):
             return value == "true"

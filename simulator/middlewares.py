@@ -9,11 +9,13 @@ from aiohttp import web
 
 from simulator.core.errors import StorageUnavailable
 from simulator.core.journal import Entry, Journal
+from simulator.headers import recorded_header
 from simulator.metrics import Metrics
 
 log = logging.getLogger("paylab.journal")
 
 RUN_HEADER = "X-Paylab-Run"
+IDEMPOTENCY_HEADER = "Idempotency-Key"
 #: Scenario faults after which the client got no HTTP answer at all (journal status 0).
 NO_ANSWER = frozenset({"reset", "empty_reply", "hang"})
 
@@ -51,9 +53,11 @@ def journal_middleware(journal: Journal, prefixes: dict[str, str],
                 status=status,
                 latency_ms=latency_ms,
                 request_id=request.get("paylab.request_id"),
-                run_id=request.headers.get(RUN_HEADER),
+                # as sent, bytes that are not UTF-8 escaped: the gateway refused them, and
+                # the row must still be written
+                run_id=recorded_header(request.headers, RUN_HEADER),
                 idempotency_key=request.get("paylab.idempotency_key")
-                or request.headers.get("Idempotency-Key"),
+                or recorded_header(request.headers, IDEMPOTENCY_HEADER),
                 effect=request.get("paylab.effect"),
             ))
 

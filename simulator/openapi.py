@@ -90,7 +90,8 @@ def _resolve_type(bundler: _Bundler, schema: dict[str, Any], base: str) -> str |
 
 
 def _operation(bundler: _Bundler, gateway: str, op: Operation, error_ref: str | None,
-               secured: bool) -> dict[str, Any]:
+               secured: bool, security: list[dict[str, list[str]]] | None = None,
+               guard_statuses: frozenset[int] = frozenset({421})) -> dict[str, Any]:
     parameters = [
         {"name": p, "in": "path", "required": True, "schema": {"type": "string", "minLength": 1,
                                                                 "maxLength": 255}}
@@ -106,6 +107,7 @@ def _operation(bundler: _Bundler, gateway: str, op: Operation, error_ref: str | 
     if op.request or op.query or op.request_body:
         statuses |= {400}
     statuses |= {503} if secured else set()
+    statuses |= guard_statuses  # the guard's refusals: a foreign Host, no control token...
     for status in sorted(statuses):
         error: dict[str, Any] = {"description": f"{gateway} error"}
         if error_ref:
@@ -126,6 +128,8 @@ def _operation(bundler: _Bundler, gateway: str, op: Operation, error_ref: str | 
         }
     if secured:
         out["security"] = [{gateway: []}]
+    if security is not None:
+        out["security"] = security
     return out
 
 
@@ -147,6 +151,37 @@ def _link_creates(paths: dict[str, dict[str, Any]], gateway: Gateway) -> None:
             paths[gateway.prefix + create.path]["post"]["responses"]["200"]["links"] = links
 
 
+#: The control token (only when the simulator runs with --control-token).
+CONTROL_SCHEMES: dict[str, Any] = {
+    "controlToken": {"type": "http", "scheme": "bearer", "description":
+                     "The simulator's --control-token, needed by every /_sim operation when "
+                     "it is set (health then answers only its status). The dashboard's "
+                     "login at /_sim/login sets a session cookie instead."},
+    "controlTokenHeader": {"type": "apiKey", "in": "header", "name": "X-Paylab-Control-Token",
+                           "description": "The same token in its own header."},
+}
+#: Reads a tenant's own API key may make, with tenant= set to that tenant.
+_TENANT_READS = frozenset({"Journal", "Ledger", "Webhooks"})
+
+
+def _control_security(op: Operation, tenant_schemes: list[dict[str, list[str]]],
+                      ) -> list[dict[str, list[str]]]:
+    # `{}` first: without --control-token (loopback) no credential is needed
+    if op.operation_id == "Health":
+        return [{}]
+    found: list[dict[str, list[str]]] = [{}, {"controlToken": []}, {"controlTokenHeader": []}]
+    return found + (tenant_schemes if op.operation_id in _TENANT_READS else [])
+
+
+def _control_statuses(op: Operation) -> frozenset[int]:
+    if op.operation_id == "Health":
+        return frozenset({421})
+    statuses = {401, 403, 421}  # no or wrong token; cross-site or a tenant's key; foreign Host
+    if op.method != "GET" and (op.request or op.request_body):
+        statuses.add(415)  # a browser sending JSON as text/plain or a form
+    return frozenset(statuses)
+
+
 def build_openapi(
     contracts: Contracts, gateways: list[Gateway], control: tuple[Operation, ...]
 ) -> dict[str, Any]:
@@ -161,9 +196,13 @@ def build_openapi(
             paths.setdefault(gateway.prefix + op.path, {})[op.method.lower()] = _operation(
                 bundler, gateway.name, op, gateway.error_contract, bool(gateway.security_scheme))
         _link_creates(paths, gateway)
+    schemes.update(CONTROL_SCHEMES)
+    tenant_schemes = [{g.name: []} for g in gateways if g.security_scheme]
     for op in control:
         paths.setdefault("/_sim" + op.path, {})[op.method.lower()] = _operation(
-            bundler, "control", op, "common/error", secured=False)
+            bundler, "control", op, "common/error", secured=False,
+            security=_control_security(op, tenant_schemes),
+            guard_statuses=_control_statuses(op))
     return {
         "openapi": "3.1.0",
         "info": {

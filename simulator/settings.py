@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from simulator.core.outbox import DEFAULT_RETRY_SCHEDULE
 from simulator.core.rand import fresh_seed
+from simulator.guards.hosts import host_name
 
 DEFAULT_DB = Path("state") / "paylab.db"
+#: A token shorter than this could be guessed by a script hammering the control API.
+MIN_TOKEN_LENGTH = 16
 
 
 @dataclass(frozen=True)
@@ -27,6 +31,21 @@ class Settings:
     retry_schedule: tuple[float, ...] = DEFAULT_RETRY_SCHEDULE
     synchronous: str = "NORMAL"
     cache_mb: int = 64
+    #: Seconds an idle connection (or one still sending its request head) stays open.
+    keepalive_timeout: float = 30.0
+    #: Seconds a request body may take to arrive after its head (then 408, and closed).
+    read_timeout: float = 30.0
+    #: The secret the control API (/_sim) asks for; repr=False keeps it out of any log line.
+    control_token: str | None = field(default=None, repr=False)
+    #: Serve a non-loopback address without a control token (warned about at start).
+    insecure_control: bool = False
+    #: Host names browsers may use besides the bound address, localhost and --public-url's.
+    allowed_hosts: tuple[str, ...] = ()
+
+    @property
+    def loopback(self) -> bool:
+        """True when only this machine can reach the bound address."""
+        return is_loopback(self.host)
 
     @property
     def base_url(self) -> str:
@@ -53,6 +72,11 @@ class Settings:
             "PAYLAB_RETRY_SCHEDULE": ("retry_schedule", parse_schedule),
             "PAYLAB_SYNCHRONOUS": ("synchronous", str),
             "PAYLAB_CACHE_MB": ("cache_mb", int),
+            "PAYLAB_KEEPALIVE_TIMEOUT": ("keepalive_timeout", float),
+            "PAYLAB_READ_TIMEOUT": ("read_timeout", float),
+            "PAYLAB_CONTROL_TOKEN": ("control_token", str),
+            "PAYLAB_INSECURE_CONTROL": ("insecure_control", parse_flag),
+            "PAYLAB_ALLOWED_HOSTS": ("allowed_hosts", parse_names),
         }
         for var, (name, convert) in readers.items():
             if env.get(var):
@@ -77,6 +101,51 @@ class Settings:
             raise ValueError("--cache-mb must be between 1 and 4096")
         if not self.retry_schedule or any(s < 0 for s in self.retry_schedule):
             raise ValueError("the retry schedule needs at least one non-negative delay")
+        if not 0 < self.keepalive_timeout <= 3600 or not 0 < self.read_timeout <= 3600:
+            raise ValueError("--keepalive-timeout and --read-timeout must be seconds in (0, 3600]")
+        self._check_guard()
+
+    def _check_guard(self) -> None:
+        for name in self.allowed_hosts:
+            if host_name(name, bare_ipv6=True) is None:
+                raise ValueError(f"--allowed-host {name!r} is not a host name or address "
+                                 "(give a name like ci-runner.internal, optionally with :port)")
+        if self.control_token is not None and len(self.control_token) < MIN_TOKEN_LENGTH:
+            raise ValueError(f"--control-token must be at least {MIN_TOKEN_LENGTH} characters "
+                             "(for example: openssl rand -hex 32)")
+        if not self.loopback and not self.control_token and not self.insecure_control:
+            raise ValueError(
+                f"--host {self.host or '(every interface)'} is reachable from other machines, "
+                "and the control API (/_sim) can reset all state, move the clock and revoke "
+                "keys. Give it a secret with --control-token (or PAYLAB_CONTROL_TOKEN), e.g. "
+                "$(openssl rand -hex 32), or accept the risk with --insecure-control.")
+
+
+def is_loopback(host: str) -> bool:
+    """127.0.0.0/8, ::1 or localhost: addresses only this machine can reach. Any other name
+    may resolve to a public interface, so it counts as non-loopback."""
+    name = host.strip().strip("[]").rstrip(".").lower()
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def parse_flag(text: str) -> bool:
+    """`1`, `true`, `yes`, `on` (any case) -> True; `0`, `false`, `no`, `off` -> False."""
+    value = text.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ValueError("expected 1 or 0 (true/false, yes/no, on/off)")
+
+
+def parse_names(text: str) -> tuple[str, ...]:
+    """`"a.test, b.test:8080"` -> ("a.test", "b.test:8080"); empty items are skipped."""
+    return tuple(part.strip() for part in text.split(",") if part.strip())
 
 
 def parse_schedule(text: str) -> tuple[float, ...]:

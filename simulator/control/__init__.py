@@ -1,9 +1,11 @@
-"""The control API at /_sim: health, reset, journal, webhooks, clock, ledger, OpenAPI."""
+"""The control API at /_sim: health, reset, journal, webhooks, clock, ledger, OpenAPI, and
+the dashboard's login."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
+from simulator.control import login
 from simulator.control.handlers import ControlContext, control_errors
 from simulator.control.routes import OPERATIONS
 
@@ -16,4 +18,5 @@ def build(ctx: ControlContext) -> web.Application:
     app[CONTEXT] = ctx
     for op in OPERATIONS:
         app.router.add_route(op.method, op.path, ctx.bind(op))
+    app.add_routes(login.routes())  # browser pages, not API operations: not in OpenAPI
     return app

@@ -7,16 +7,21 @@ from collections.abc import Mapping
 from aiohttp import web
 
 from simulator.control.handlers import ControlContext
+from simulator.guards.auth import ACCESS
 from simulator.scenarios import loader
-from simulator.ui import Markup, render
+from simulator.ui import Markup, fragment, render
 
 SCRIPT = Markup('<script src="/static/dashboard.js" defer></script>')
 
 
 async def page(ctx: ControlContext, request: web.Request, params: Mapping) -> web.Response:
-    """GET /_sim/: the live dashboard."""
+    """GET /_sim/: the live dashboard (with a warning when the control API is unguarded
+    off loopback, and a log-out button for a logged-in session)."""
+    summary = ctx.settings_summary
     html = render("dashboard.html", title="paylab dashboard", scripts=SCRIPT,
-                  seed=ctx.domain.rand.seed)
+                  seed=ctx.domain.rand.seed,
+                  banner=fragment("insecure_banner.html") if summary.get("insecure") else "",
+                  account=fragment("logout.html") if request.get(ACCESS) == "session" else "")
     return web.Response(text=html, content_type="text/html")
 
 

@@ -18,6 +18,7 @@ from simulator.core.errors import StorageUnavailable
 from simulator.core.ledger import ledger
 from simulator.gateways import tenant_for
 from simulator.gateways.spec import Gateway, Operation
+from simulator.guards.auth import ACCESS
 from simulator.metrics import Metrics
 from simulator.scenarios.engine import ScenarioEngine
 
@@ -123,7 +124,10 @@ class ControlContext:
 
 # -- handlers -------------------------------------------------------------------------------
 async def health(ctx: ControlContext, request: web.Request, params: Mapping) -> dict:
-    """GET /_sim/health"""
+    """GET /_sim/health: liveness for anyone; the details (seed, db path, clock, backlog)
+    only for the token holder when the control API is token-guarded."""
+    if request.get(ACCESS) == "anonymous":
+        return {"status": "ok", "auth": "required"}
     clock = ctx.domain.clock
     return {
         "status": "ok",
@@ -165,10 +169,16 @@ async def webhooks(ctx: ControlContext, request: web.Request, params: Mapping) -
     return {"deliveries": deliveries, "backlog": ctx.domain.outbox.backlog()}
 
 
+def _delivery_id(raw: str) -> bool:
+    """Whether a path segment can be a delivery id: ASCII digits only (`"²".isdigit()` is
+    true but `int("²")` fails), small enough for SQLite's 64-bit integers."""
+    return raw.isascii() and raw.isdigit() and len(raw) <= 18
+
+
 async def redeliver(ctx: ControlContext, request: web.Request, params: Mapping) -> dict:
     """POST /_sim/webhooks/{id}/redeliver"""
     raw = request.match_info["id"]
-    if not raw.isdigit() or not ctx.domain.outbox.redeliver(int(raw)):
+    if not _delivery_id(raw) or not ctx.domain.outbox.redeliver(int(raw)):
         raise ControlError(404, "not_found", f"no delivery {raw}", "id")
     return {"id": int(raw), "status": "pending"}
 
@@ -200,7 +210,7 @@ async def probe_delivery(ctx: ControlContext, request: web.Request, params: Mapp
     """POST /_sim/webhooks/{id}/probe: re-send a delivery with one attack applied."""
     raw = request.match_info["id"]
     try:
-        result = await ctx.probe(int(raw), params["attack"]) if raw.isdigit() else None
+        result = await ctx.probe(int(raw), params["attack"]) if _delivery_id(raw) else None
     except LookupError as exc:
         raise ControlError(409, "endpoint_gone", str(exc), "id") from exc
     if result is None:

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 
 from aiohttp import web
 
 from simulator.control.handlers import ControlContext, ControlError
 from simulator.scenarios import loader
-from simulator.scenarios.model import ScenarioError
+from simulator.scenarios.model import Scenario, ScenarioError
+
+#: Scenario bodies are parsed and validated on this one thread, never on the event loop:
+#: a large upload (up to 1 MiB) then delays only its own answer. A single thread, so a
+#: burst of uploads queues here instead of taking the threads of the loop's default
+#: executor (DNS lookups for webhook deliveries).
+_PARSER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="paylab-scenario")
 
 
 async def get_scenario(ctx: ControlContext, request: web.Request, params: Mapping) -> dict:
@@ -23,20 +31,27 @@ async def put_scenario(ctx: ControlContext, request: web.Request, params: Mappin
     """
     tenant = ctx.tenant(params.get("tenant"))
     body = await request.read()
+    loop = asyncio.get_running_loop()
     try:
-        if params.get("preset"):
-            if body.strip():
-                raise ScenarioError("preset", "give a preset or a body, not both")
-            doc = loader.preset_document(params["preset"])
-        else:
-            if not body.strip():
-                raise ScenarioError("", "send a scenario (YAML or JSON) or ?preset=name")
-            doc = loader.read_text(body)
-        scenario = loader.build(doc, ctx.contracts, ctx.tenant_or_self)
+        scenario = await loop.run_in_executor(_PARSER, _scenario, ctx, params.get("preset"),
+                                              body)
     except ScenarioError as exc:
         raise ControlError(400, "invalid_scenario", str(exc), exc.where or None) from exc
-    ctx.engine.load(scenario, tenant)
+    ctx.engine.load(scenario, tenant)  # back on the loop: the engine is not shared
     return ctx.engine.state(tenant)
+
+
+def _scenario(ctx: ControlContext, preset: str | None, body: bytes) -> Scenario:
+    """Read and validate a preset or a body (on the parser thread: touches no state)."""
+    if preset:
+        if body.strip():
+            raise ScenarioError("preset", "give a preset or a body, not both")
+        doc = loader.preset_document(preset)
+    else:
+        if not body.strip():
+            raise ScenarioError("", "send a scenario (YAML or JSON) or ?preset=name")
+        doc = loader.read_text(body)
+    return loader.build(doc, ctx.contracts, ctx.tenant_or_self)
 
 
 async def delete_scenario(ctx: ControlContext, request: web.Request, params: Mapping) -> dict:

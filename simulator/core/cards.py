@@ -187,6 +187,7 @@ def card_for_token(token: str, *, today: dt.date) -> Card:
 def _int_or_none(value: Any) -> int | None:
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    if isinstance(value, str) and value.strip().isdigit():
+    # ASCII digits only, nothing around them (int() would also take " 12\n" and "١٢")
+    if isinstance(value, str) and value.isascii() and value.isdigit():
         return int(value)
     return None

@@ -73,6 +73,10 @@ class Sessions:
                                  "All line items must use the same currency.",
                                  param="line_items")
         currency = currencies.pop()
+        if params.get("currency") and params["currency"].lower() != currency:
+            raise InvalidRequest("parameter_invalid_string",
+                                 f"currency {params['currency'].lower()} does not match the "
+                                 f"line items' currency {currency}.", param="currency")
         total = sum(i["unit_amount"] * i["quantity"] for i in items)
         money.check_amount(total, currency)
         now = int(self.clock.now())

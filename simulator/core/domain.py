@@ -24,6 +24,7 @@ from simulator.core.payments import Payments
 from simulator.core.rand import Rand
 from simulator.core.refunds import Refunds
 from simulator.core.reviews import Reviews
+from simulator.core.self_address import SelfAddress
 from simulator.core.store import Store
 from simulator.core.timers import Timers
 
@@ -37,7 +38,9 @@ class Domain:
         clock: Clock,
         seed: int,
         retry_schedule: Sequence[float] = DEFAULT_RETRY_SCHEDULE,
+        self_address: SelfAddress | None = None,
     ) -> None:
+        """`self_address`: where the simulator listens (webhook URLs may not point there)."""
         self.store = store
         self.clock = clock
         boots = int(store.get_meta("boots", "0") or 0)
@@ -49,7 +52,7 @@ class Domain:
         self.rand = Rand(seed, generation=boots)
         self.objects = Objects(store)
         self.events = Events(self.objects, clock, self.rand)
-        self.endpoints = Endpoints(self.objects, clock, self.rand)
+        self.endpoints = Endpoints(self.objects, clock, self.rand, self_address)
         self.outbox = Outbox(store, self.endpoints, clock, retry_schedule)
         self.events.subscribe(self.outbox.enqueue_event)
         self.methods = Methods(self.objects, clock, self.rand)

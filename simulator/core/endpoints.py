@@ -10,6 +10,7 @@ from simulator.core.errors import InvalidRequest
 from simulator.core.events import EVENT_TYPES
 from simulator.core.objects import Doc, Objects
 from simulator.core.rand import Rand
+from simulator.core.self_address import SelfAddress
 
 KIND = "webhook_endpoint"
 
@@ -17,10 +18,13 @@ KIND = "webhook_endpoint"
 class Endpoints:
     """Create, change, list and delete webhook endpoints; cached per tenant for the outbox."""
 
-    def __init__(self, objects: Objects, clock: Clock, rand: Rand) -> None:
+    def __init__(self, objects: Objects, clock: Clock, rand: Rand,
+                 self_address: SelfAddress | None = None) -> None:
         self.objects = objects
         self.clock = clock
         self.rand = rand
+        #: Where this simulator listens; URLs reaching its control API are refused.
+        self.self_address = self_address
         self._cache: dict[str, list[Doc]] = {}
 
     def create(
@@ -35,6 +39,7 @@ class Endpoints:
         api_version: str | None = None,
     ) -> Doc:
         """Register an endpoint; the returned document carries the signing secret."""
+        self._check_url(url)
         _check_events(enabled_events)
         doc = {
             "id": self.rand.new_id("we"),
@@ -58,6 +63,8 @@ class Endpoints:
     def update(self, tenant: str, endpoint_id: str, changes: dict[str, Any]) -> Doc:
         """Change url, enabled_events, description, metadata or `disabled`."""
         doc = self.get(tenant, endpoint_id)
+        if "url" in changes:
+            self._check_url(changes["url"])
         if "enabled_events" in changes:
             _check_events(changes["enabled_events"])
             doc["enabled_events"] = list(changes["enabled_events"])
@@ -93,6 +100,11 @@ class Endpoints:
     def forget(self) -> None:
         """Drop the cache (after a reset)."""
         self._cache.clear()
+
+    def _check_url(self, url: str) -> None:
+        refusal = self.self_address.refusal(url) if self.self_address else None
+        if refusal is not None:
+            raise InvalidRequest("url_invalid", refusal, param="url")
 
 
 def _check_events(enabled: list[str]) -> None:

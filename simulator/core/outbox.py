@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 import orjson
 
+from simulator.core import throttle
 from simulator.core.clock import Clock
 from simulator.core.endpoints import Endpoints
 from simulator.core.events import event_matches
@@ -25,6 +26,12 @@ from simulator.core.store import Store
 DEFAULT_RETRY_SCHEDULE = (5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400)
 
 RESPONSE_EXCERPT = 500
+#: Redeliveries of one delivery: at most this many in any window of wall-clock seconds
+#: (wall-clock, so a fast --time-scale does not shorten it). More are deferred until the
+#: window allows: two receivers that redeliver each other's deliveries would otherwise loop
+#: as fast as the simulator can send.
+REDELIVERY_BURST = 10
+REDELIVERY_WINDOW = 60.0
 
 
 @dataclass(frozen=True)
@@ -104,15 +111,28 @@ class Outbox:
         return len(targets)
 
     def redeliver(self, delivery_id: int) -> bool:
-        """Queue one more attempt of a delivery, whatever its state; False if unknown."""
+        """Queue one more attempt of a delivery, whatever its state; False if unknown.
+
+        One at a time: a delivery already pending at least as soon is left as it is. At
+        most REDELIVERY_BURST per REDELIVERY_WINDOW: beyond, the attempt waits its turn.
+        """
+        wall, now = self.clock.wall(), self.clock.now()
         with self.store.atomic() as conn:
-            cur = conn.execute(
-                "UPDATE deliveries SET status = 'pending', next_at = ? WHERE id = ?",
-                (self.clock.now(), delivery_id),
-            )
+            row = conn.execute("SELECT status, next_at, redeliveries FROM deliveries "
+                               "WHERE id = ?", (delivery_id,)).fetchone()
+            if row is None:
+                return False
+            booked = orjson.loads(row[2] or "[]")
+            slot, booked = throttle.take(booked, wall, REDELIVERY_BURST, REDELIVERY_WINDOW)
+            at = now + (slot - wall) * self.clock.time_scale  # the wall wait, in virtual time
+            if row[0] == "pending" and row[1] is not None and row[1] <= at:
+                return True
+            conn.execute("UPDATE deliveries SET status = 'pending', next_at = ?, "
+                         "redeliveries = ? WHERE id = ?",
+                         (at, orjson.dumps(booked).decode(), delivery_id))
         for wake in self._wake:
             wake()
-        return cur.rowcount == 1
+        return True
 
     # -- consumer side --------------------------------------------------------------------
     def recover(self) -> int:

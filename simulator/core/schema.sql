@@ -35,6 +35,12 @@ CREATE TABLE IF NOT EXISTS idempotency (
     PRIMARY KEY (tenant, key)
 ) WITHOUT ROWID;
 
+-- The control dashboard's login sessions, by digest of the cookie value.
+CREATE TABLE IF NOT EXISTS control_sessions (
+    digest  TEXT PRIMARY KEY,
+    expires REAL NOT NULL
+) WITHOUT ROWID;
+
 -- The durable webhook outbox: one row per (event, endpoint).
 CREATE TABLE IF NOT EXISTS deliveries (
     id          INTEGER PRIMARY KEY,
@@ -48,6 +54,7 @@ CREATE TABLE IF NOT EXISTS deliveries (
     created     REAL NOT NULL,
     copy        INTEGER NOT NULL DEFAULT 0,   -- >0: a duplicate made by a scenario
     chaos       TEXT,                          -- scenario webhook effects, as JSON
+    redeliveries TEXT,                         -- wall times of recent redeliveries, JSON
     UNIQUE (event_id, endpoint_id, copy)
 );
 CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (status, next_at);

@@ -27,7 +27,8 @@ _STATE_TABLES = ("delivery_attempts", "deliveries", "idempotency", "objects", "j
 
 #: Columns added after a table first shipped: (table, column, definition).
 _ADDED_COLUMNS = (("journal", "direction", "TEXT NOT NULL DEFAULT 'in'"),
-                  ("delivery_attempts", "signed_at", "INTEGER"))
+                  ("delivery_attempts", "signed_at", "INTEGER"),
+                  ("deliveries", "redeliveries", "TEXT"))
 
 
 class Store:

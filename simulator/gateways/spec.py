@@ -53,3 +53,6 @@ class Gateway:
     facts: FactsReader | None = None
     #: An injected error (429, 5xx) in this gateway's own error shape.
     fault: FaultRenderer | None = None
+    #: A refusal by the simulator's guard (e.g. a foreign Host), as (status, code, message)
+    #: -> a response in this gateway's own error shape.
+    refusal: Callable[[int, str, str], web.Response] | None = None

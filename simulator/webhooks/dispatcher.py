@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 import sqlite3
 import time
 from collections.abc import Mapping
@@ -130,8 +131,10 @@ class Dispatcher:
         objects = self.domain.objects
         event = objects.find(delivery.tenant, "event", delivery.event_id)
         endpoint = objects.find(delivery.tenant, "webhook_endpoint", delivery.endpoint_id)
-        if event is None or endpoint is None:
-            self.domain.outbox.abandon(delivery, "endpoint deleted" if event else "event deleted")
+        refusal = await self._loop_refusal(endpoint["url"]) if endpoint else None
+        if event is None or endpoint is None or refusal is not None:
+            reason = refusal or ("endpoint deleted" if event else "event deleted")
+            self.domain.outbox.abandon(delivery, reason)
             await self.domain.store.durable()
             return
         chaos = delivery.chaos or {}
@@ -191,6 +194,10 @@ class Dispatcher:
         started = time.time()
         result: dict[str, object] = {"delivery": delivery_id, "attack": attack,
                                      "status_code": None, "response": None, "error": None}
+        refusal = await self._loop_refusal(endpoint["url"])
+        if refusal is not None:
+            result["error"] = refusal
+            return result
         session = self._session or aiohttp.ClientSession(
             timeout=aiohttp.ClientTimeout(total=self.timeout))
         try:
@@ -207,6 +214,14 @@ class Dispatcher:
                       (time.time() - started) * 1000, {"note": f"probe:{attack}"})
         return result
 
+    async def _loop_refusal(self, url: str) -> str | None:
+        """Why `url` must not be sent to (it is this simulator's control API), or None.
+
+        Endpoints are checked when created, without DNS; here a name is resolved too, on
+        the loop's resolver thread, so a name pointing back at us is caught as well."""
+        here = self.domain.endpoints.self_address
+        return await here.resolved_refusal(url, _resolve) if here is not None else None
+
     def _journal(self, delivery: Delivery, endpoint: Doc, status_code: int | None,
                  duration_ms: float, chaos: dict) -> None:
         self.domain.journal.append(Entry(
@@ -214,3 +229,9 @@ class Dispatcher:
             path=endpoint["url"], status=status_code or 0, latency_ms=duration_ms,
             request_id=delivery.event_id, effect=chaos.get("note"), direction="out",
         ))
+
+
+async def _resolve(host: str, port: int) -> list[str]:
+    """The addresses `host` resolves to, without blocking the event loop."""
+    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return [str(info[4][0]) for info in infos]

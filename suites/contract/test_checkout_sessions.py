@@ -3,9 +3,15 @@ and the session events a merchant's fulfilment relies on."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import requests
 import stripe
+
+from suites.plugins.evidence import EvidenceSession
+from suites.plugins.simulator import stop_simulator, wait_for
+from suites.plugins.standing_clock import StandingClock, start_with_standing_clock
 
 ITEMS = [{"quantity": 2, "price_data": {"currency": "usd", "unit_amount": 1850,
                                         "product_data": {"name": "Oolong"}}},
@@ -63,12 +69,28 @@ def test_expire(stripe_client: stripe.StripeClient) -> None:
     assert "checkout.session.expired" in types
 
 
-def test_sessions_expire_by_themselves(stripe_client: stripe.StripeClient, control) -> None:
-    session = create(stripe_client)
-    control.post("clock/advance", {"seconds": 24 * 3600 + 1})
-    state = control.wait_for(lambda: stripe_client.v1.checkout.sessions.retrieve(session.id),
-                             lambda s: s.status == "expired")
-    assert state.status == "expired"
+def test_sessions_expire_by_themselves(tmp_path: Path, http: EvidenceSession,
+                                       api_key: str) -> None:
+    """Open for 24 hours, then expired with no call: on a simulator of the test's own with
+    a standing clock, since moving the shared simulator's clock a day would expire every
+    other test's sessions and fire every pending retry at once."""
+    own = start_with_standing_clock(tmp_path, name="expiry")
+    try:
+        client = stripe.StripeClient(api_key, base_addresses={"api": own.stripe_url},
+                                     http_client=stripe.RequestsClient(session=http),
+                                     max_network_retries=0)
+        session = create(client)
+        clock = StandingClock(own, api_key, http)
+        clock.advance(session.expires_at - clock.now() - 60)
+        assert client.v1.checkout.sessions.retrieve(session.id).status == "open", \
+            "a minute before expires_at"
+        clock.advance(61)
+        state = wait_for(lambda: client.v1.checkout.sessions.retrieve(session.id),
+                         lambda s: s.status == "expired")
+        assert state.status == "expired"
+        assert session.expires_at - session.created == 24 * 3600
+    finally:
+        stop_simulator(own)
 
 
 @pytest.mark.parametrize(("params", "param"), [

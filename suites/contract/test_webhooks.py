@@ -3,14 +3,17 @@ event contract, filtered by enabled_events, retried with backoff, all visible at
 
 from __future__ import annotations
 
-import itertools
 import json
+import uuid
+from pathlib import Path
 
 import pytest
 import stripe
 
 from suites.plugins.contracts import WireContracts
-from suites.plugins.simulator import Control
+from suites.plugins.evidence import EvidenceSession
+from suites.plugins.simulator import Control, stop_simulator
+from suites.plugins.standing_clock import StandingClock, assert_delays, start_with_standing_clock
 from suites.plugins.webhook_sink import WebhookSink
 
 
@@ -75,21 +78,30 @@ def test_enabled_events_filter_what_is_sent(stripe_client, webhook_sink: Webhook
     assert b'"payment_intent.succeeded"' in webhook_sink.received[0].body
 
 
-def test_failed_deliveries_are_retried_with_backoff(stripe_client, webhook_sink: WebhookSink,
-                                                    control: Control, api_key: str) -> None:
+def test_failed_deliveries_are_retried_on_the_schedule(tmp_path: Path, http: EvidenceSession,
+                                                       webhook_sink: WebhookSink) -> None:
+    """500, then 503, then 200: retried after exactly 1 s and then 2 s of virtual time (the
+    suites' schedule, 1,2,4,8), read from the due times the outbox records. A simulator of
+    its own with a standing clock, so moving its clock disturbs no other test."""
     webhook_sink.respond_with([500, 503, 200])
-    subscribe(stripe_client, webhook_sink, ["payment_intent.created"])
-    stripe_client.v1.payment_intents.create(params={"amount": 2000, "currency": "usd"})
-    received = webhook_sink.wait_for(3)
-    assert [r.answered for r in received] == [500, 503, 200]
-    assert len({r.body for r in received}) == 1, "every attempt carries the same event"
-    gaps = [b.at - a.at for a, b in itertools.pairwise(received)]
-    # schedule 1 s then 2 s, compressed 20x by the test simulator: ~0.05 s then ~0.1 s
-    assert 0.03 < gaps[0] < gaps[1] < 0.6, gaps
-    (delivery,) = control.wait_for(lambda: control.deliveries(api_key),
-                                   lambda ds: ds and ds[0]["status"] == "delivered")
+    simulator = start_with_standing_clock(tmp_path, name="backoff",
+                                          flags=("--retry-schedule", "1,2,4,8"))
+    key = f"sk_test_backoff_{uuid.uuid4().hex[:8]}"
+    try:
+        client = stripe.StripeClient(key, base_addresses={"api": simulator.stripe_url},
+                                     http_client=stripe.RequestsClient(session=http),
+                                     max_network_retries=0)
+        subscribe(client, webhook_sink, ["payment_intent.created"])
+        client.v1.payment_intents.create(params={"amount": 2000, "currency": "usd"})
+        recorded = StandingClock(simulator, key, http).record(1, 5)
+    finally:
+        stop_simulator(simulator)
+    assert [r.answered for r in webhook_sink.received] == [500, 503, 200]
+    assert len({r.body for r in webhook_sink.received}) == 1, "every attempt: the same event"
+    (delivery,) = recorded.deliveries
     assert [a["status_code"] for a in delivery["attempts"]] == [500, 503, 200]
-    assert delivery["attempt_count"] == 3
+    assert (delivery["status"], delivery["attempt_count"]) == ("delivered", 3)
+    assert_delays(recorded, [1, 2])
 
 
 def test_timeouts_count_as_failures(stripe_client, webhook_sink: WebhookSink,

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 
+import pytest
 import requests
 import stripe
 from playwright.sync_api import Page, expect
@@ -12,8 +14,16 @@ from suites.e2e.flows import snapshot
 from suites.plugins.simulator import LiveSimulator
 
 
-def test_dashboard_reflects_traffic_and_switches_presets(page: Page,
-                                                         simulator: LiveSimulator) -> None:
+@pytest.fixture
+def global_scenario_restored(simulator: LiveSimulator) -> Iterator[None]:
+    """The preset buttons switch the scenario for every tenant of the layer's simulator:
+    whatever happens in the test, nothing is left switched on for the tests after it."""
+    yield
+    requests.delete(f"{simulator.url}/_sim/scenario", timeout=10).raise_for_status()
+
+
+def test_dashboard_reflects_traffic_and_switches_presets(
+        page: Page, simulator: LiveSimulator, global_scenario_restored: None) -> None:
     api = stripe.StripeClient(f"sk_test_{uuid.uuid4().hex}",
                               base_addresses={"api": simulator.stripe_url})
     page.goto(f"{simulator.url}/_sim/")

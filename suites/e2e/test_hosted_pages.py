@@ -33,6 +33,8 @@ def test_checkout_page_escapes_names_descriptions_and_metadata(
     for payload in PAYLOADS:
         expect(page.get_by_test_id("checkout-page")).to_contain_text(payload)
     expect(page.get_by_label("Email")).to_have_value(PAYLOADS[0])
+    # a fixed wait on purpose: an injected handler (onerror, onload) would fire after the
+    # page settles, and there is no event to wait for when, as here, none must fire
     page.wait_for_timeout(300)
     assert dialogs == []
     assert page.evaluate("document.scripts.length") == 1  # only /static/checkout.js

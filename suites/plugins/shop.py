@@ -32,6 +32,51 @@ class Shop:
     api_key: str | None
     process: subprocess.Popen[bytes] | None = None
     db: Path | None = None
+    log: Path | None = None
+
+    def log_text(self) -> str:
+        """What the shop process printed (the reference shop started by the suite)."""
+        return self.log.read_text(errors="replace") if self.log and self.log.exists() else ""
+
+
+def start_shop(workdir: Path, gateway_url: str, *, api_key: str, port: int | None = None,
+               db: Path | None = None, products: Path = HOSTILE_PRODUCTS,
+               timeout: float = 20.0) -> Shop:
+    """Start `python -m shop` against `gateway_url` and wait until its home page answers.
+
+    Passing the `port` and `db` of a shop that died starts it again on the same state."""
+    port = port or free_port()
+    db = db or workdir / "shop.db"
+    log = workdir / "shop.log"
+    env = {**os.environ, "SHOP_API_KEY": api_key, "SHOP_DB": str(db),
+           "SHOP_PRODUCTS": str(products)}
+    with log.open("ab") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "shop", "--port", str(port), "--gateway-url", gateway_url],
+            cwd=PROJECT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    shop = Shop(f"http://127.0.0.1:{port}", api_key, process, db, log)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            if requests.get(shop.url, timeout=1).status_code == 200:
+                return shop
+        except requests.RequestException:
+            time.sleep(0.05)
+    process.kill()
+    process.wait(10)
+    raise RuntimeError(f"the reference shop could not start\n{shop.log_text()[-2000:]}")
+
+
+def stop_shop(shop: Shop) -> None:
+    """SIGTERM, then kill if it lingers."""
+    if shop.process is None or shop.process.poll() is not None:
+        return
+    shop.process.terminate()
+    try:
+        shop.process.wait(10)
+    except subprocess.TimeoutExpired:
+        shop.process.kill()
+        shop.process.wait(10)
 
 
 @pytest.fixture(scope="session")
@@ -42,29 +87,10 @@ def shop(request: pytest.FixtureRequest, simulator: LiveSimulator,
     if url:
         yield Shop(url.rstrip("/"), os.environ.get("PAYLAB_MERCHANT_API_KEY"))
         return
-    workdir = tmp_path_factory.mktemp("shop")
-    port = free_port()
-    key = f"sk_test_shop_{uuid.uuid4().hex[:12]}"
-    env = {**os.environ, "SHOP_API_KEY": key, "SHOP_DB": str(workdir / "shop.db"),
-           "SHOP_PRODUCTS": str(HOSTILE_PRODUCTS)}
-    log = (workdir / "shop.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "shop", "--port", str(port), "--gateway-url", simulator.url],
-        cwd=PROJECT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(base, timeout=1).status_code == 200:
-                break
-        except requests.RequestException:
-            time.sleep(0.1)
-    else:
-        process.kill()
-        raise RuntimeError("the reference shop could not start")
-    yield Shop(base, key, process, workdir / "shop.db")
-    process.terminate()
-    process.wait(10)
+    started = start_shop(tmp_path_factory.mktemp("shop"), simulator.url,
+                         api_key=f"sk_test_shop_{uuid.uuid4().hex[:12]}")
+    yield started
+    stop_shop(started)
 
 
 @pytest.fixture

@@ -2,7 +2,8 @@
 
 One per test session (each pytest invocation is one layer); every test gets its own API
 key, which is its own tenant, so tests never see each other's objects. Point the suites at
-another simulator with --gateway-url / PAYLAB_GATEWAY_URL.
+another simulator with --gateway-url / PAYLAB_GATEWAY_URL; if that one is guarded by a
+control token, export it as PAYLAB_CONTROL_TOKEN and the `Control` helper sends it.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ from suites.plugins.evidence import EvidenceSession
 PROJECT = Path(__file__).resolve().parents[2]
 #: Webhook retries every 1, 2, 4, 8 virtual seconds, compressed 20x: fast enough for tests.
 TEST_FLAGS = ("--retry-schedule", "1,2,4,8", "--time-scale", "20", "--webhook-timeout", "2")
+#: The control token of the simulator under test, when it runs with --control-token.
+CONTROL_TOKEN_ENV = "PAYLAB_CONTROL_TOKEN"
 
 T = TypeVar("T")
 
@@ -85,16 +88,25 @@ def wait_healthy(url: str, timeout: float = 20.0, process: subprocess.Popen | No
 
 
 def start_simulator(workdir: Path, *, port: int | None = None, db: Path | None = None,
-                    flags: tuple[str, ...] = TEST_FLAGS, name: str = "sim") -> LiveSimulator:
-    """Start `python -m simulator serve` and wait until it is healthy."""
+                    flags: tuple[str, ...] = TEST_FLAGS, name: str = "sim",
+                    host: str | None = None) -> LiveSimulator:
+    """Start `python -m simulator serve` and wait until it is healthy.
+
+    `host` binds another loopback address (127.0.0.2...); the default is 127.0.0.1.
+    """
     port = port or free_port()
     db = db or workdir / f"{name}.db"
     log = workdir / f"{name}-{port}.log"
     cmd = [sys.executable, "-m", "simulator", "serve", "--port", str(port), "--db", str(db),
-           "--seed", str(test_seed()), *flags]
+           "--seed", str(test_seed()), *(("--host", host) if host else ()), *flags]
+    # PAYLAB_CONTROL_TOKEN names the token of a simulator the suites are pointed at; the
+    # loopback simulators started here stay unguarded unless `flags` say otherwise, so
+    # tests that call /_sim directly keep working.
+    env = {k: v for k, v in os.environ.items() if k != CONTROL_TOKEN_ENV}
     with log.open("ab") as out:
-        process = subprocess.Popen(cmd, cwd=PROJECT, stdout=out, stderr=subprocess.STDOUT)
-    sim = LiveSimulator(f"http://127.0.0.1:{port}", process, db, log)
+        process = subprocess.Popen(cmd, cwd=PROJECT, env=env, stdout=out,
+                                   stderr=subprocess.STDOUT)
+    sim = LiveSimulator(f"http://{host or '127.0.0.1'}:{port}", process, db, log)
     try:
         wait_healthy(sim.url, process=process)
     except RuntimeError as exc:
@@ -147,6 +159,13 @@ def stripe_client(simulator: LiveSimulator, api_key: str,
     )
 
 
+def control_headers() -> dict[str, str]:
+    """The control token as a Bearer header when PAYLAB_CONTROL_TOKEN is set (the report
+    redacts Authorization), else nothing: a loopback simulator needs no token."""
+    token = os.environ.get(CONTROL_TOKEN_ENV)
+    return {"Authorization": f"Bearer {token}"} if token else {}
+
+
 class Control:
     """The /_sim control API, for setting up and checking tests."""
 
@@ -156,13 +175,15 @@ class Control:
 
     def get(self, path: str, **params: Any) -> Any:
         """GET a control resource as JSON (raises on non-2xx)."""
-        response = self.session.get(f"{self.url}/_sim/{path}", params=params, timeout=10)
+        response = self.session.get(f"{self.url}/_sim/{path}", params=params,
+                                    headers=control_headers(), timeout=10)
         response.raise_for_status()
         return response.json()
 
     def post(self, path: str, body: dict[str, Any] | None = None) -> Any:
         """POST JSON to a control resource (raises on non-2xx)."""
-        response = self.session.post(f"{self.url}/_sim/{path}", json=body or {}, timeout=10)
+        response = self.session.post(f"{self.url}/_sim/{path}", json=body or {},
+                                     headers=control_headers(), timeout=10)
         response.raise_for_status()
         return response.json()
 

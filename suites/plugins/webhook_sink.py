@@ -8,8 +8,9 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from aiohttp import web
@@ -67,6 +68,24 @@ class WebhookSink:
             time.sleep(0.02)
         with self._lock:
             return list(self.received)
+
+    def when_quiet(self, deliveries: Callable[[], list[dict[str, Any]]],
+                   timeout: float = 15.0) -> tuple[list[Received], list[dict[str, Any]]]:
+        """Wait until nothing more is coming: every delivery `deliveries()` lists (the
+        simulator's record, e.g. GET /_sim/webhooks for the tenant) is settled, none pending
+        or in flight, and this receiver has seen one POST per recorded attempt that got an
+        answer. Returns (everything received, the deliveries); assert exact counts on them,
+        which a `wait_for(count)` cannot do (it returns before a surplus copy arrives)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            rows = deliveries()
+            answered = sum(a["status_code"] is not None for d in rows for a in d["attempts"])
+            settled = all(d["status"] in ("delivered", "failed", "abandoned") for d in rows)
+            with self._lock:
+                received = list(self.received)
+            if (rows and settled and len(received) == answered) or time.monotonic() > deadline:
+                return received, rows
+            time.sleep(0.05)
 
     def _serve(self) -> None:
         asyncio.set_event_loop(self._loop)

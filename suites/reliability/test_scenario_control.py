@@ -15,6 +15,7 @@ import stripe
 
 from suites.plugins.scenarios import TenantScenario
 from suites.plugins.simulator import PROJECT, start_simulator, stop_simulator
+from suites.plugins.standing_clock import start_with_standing_clock
 
 OUTAGE = {"name": "outage", "rules": [{"name": "down", "effects": [{"error": {"status": 503}}]}]}
 
@@ -96,20 +97,35 @@ def test_same_seed_same_effects_byte_for_byte(simulator, http, scenario: TenantS
     assert sum(e is not None for e in first) >= 15, first
 
 
-def test_presets_are_listed_and_switchable(simulator, http, api_key,
-                                           scenario: TenantScenario) -> None:
+def test_presets_are_listed_and_switchable(simulator, http, api_key, tmp_path: Path) -> None:
+    """The outage preset's 30 s window, on a simulator of the test's own with a standing
+    clock: moving the clock of the layer's shared simulator would shift every other test's
+    timers and retries."""
     listed = http.get(f"{simulator.url}/_sim/scenario/presets", timeout=10).json()["presets"]
     assert {p["name"] for p in listed} >= {
         "slow-gateway", "flaky-network", "gateway-outage", "rate-limited", "webhook-chaos",
         "card-testing-attack", "high-risk-geography"}
+    active = http.get(f"{simulator.url}/_sim/scenario", timeout=10).json()["scenario"]
     assert http.put(f"{simulator.url}/_sim/scenario", timeout=10,
                     params={"preset": "no-such-preset"}).status_code == 400
-    scenario.preset("gateway-outage")
-    url, headers = f"{simulator.stripe_url}/v1/payment_intents", {
-        "Authorization": f"Bearer {api_key}"}
-    assert http.get(url, headers=headers, timeout=10).status_code == 503
-    http.post(f"{simulator.url}/_sim/clock/advance", json={"seconds": 31}, timeout=10)
-    assert http.get(url, headers=headers, timeout=10).status_code == 200, "recovered"
+    assert http.get(f"{simulator.url}/_sim/scenario", timeout=10).json()["scenario"] == active, \
+        "a refused preset changes nothing"
+    own = start_with_standing_clock(tmp_path, name="outage")
+    try:
+        http.put(f"{own.url}/_sim/scenario", params={"tenant": api_key,
+                                                      "preset": "gateway-outage"},
+                 timeout=10).raise_for_status()
+        url, headers = f"{own.stripe_url}/v1/payment_intents", {
+            "Authorization": f"Bearer {api_key}"}
+        assert http.get(url, headers=headers, timeout=10).status_code == 503
+        http.post(f"{own.url}/_sim/clock/advance", json={"seconds": 29.5},
+                  timeout=10).raise_for_status()
+        assert http.get(url, headers=headers, timeout=10).status_code == 503, "still down"
+        http.post(f"{own.url}/_sim/clock/advance", json={"seconds": 1},
+                  timeout=10).raise_for_status()
+        assert http.get(url, headers=headers, timeout=10).status_code == 200, "recovered"
+    finally:
+        stop_simulator(own)
 
 
 def test_rate_limited_preset_answers_429_beyond_the_limit(tmp_path: Path, api_key: str) -> None:

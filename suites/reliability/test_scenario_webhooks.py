@@ -11,7 +11,7 @@ import stripe
 
 from suites.plugins.scenarios import TenantScenario
 from suites.plugins.simulator import Control
-from suites.plugins.webhook_sink import WebhookSink
+from suites.plugins.webhook_sink import Received, WebhookSink
 
 
 def endpoint(client: stripe.StripeClient, sink: WebhookSink, events: list[str]) -> str:
@@ -23,39 +23,52 @@ def create(client: stripe.StripeClient, amount: int = 2000) -> stripe.PaymentInt
     return client.v1.payment_intents.create(params={"amount": amount, "currency": "usd"})
 
 
-def event_ids(sink: WebhookSink) -> list[str]:
-    return [json.loads(r.body)["id"] for r in sink.received]
+def event_ids(received: list[Received]) -> list[str]:
+    return [json.loads(r.body)["id"] for r in received]
+
+
+def all_received(sink: WebhookSink, control: Control,
+                 api_key: str) -> tuple[list[Received], list[dict]]:
+    """Everything the receiver got once the tenant's deliveries are all settled."""
+    return sink.when_quiet(lambda: control.deliveries(api_key))
 
 
 def test_duplicates_are_the_same_signed_event(stripe_client, webhook_sink: WebhookSink,
-                                              scenario: TenantScenario) -> None:
+                                              scenario: TenantScenario, control: Control,
+                                              api_key: str) -> None:
     scenario.put({"rules": [{"name": "twice", "effects": [{"webhook": {"duplicate": 1}}]}]})
     secret = endpoint(stripe_client, webhook_sink, ["payment_intent.created"])
     create(stripe_client)
-    received = webhook_sink.wait_for(2)
-    assert len(received) == 2 and len(set(event_ids(webhook_sink))) == 1
+    received, deliveries = all_received(webhook_sink, control, api_key)
+    assert len(received) == 2 and len(set(event_ids(received))) == 1, "exactly one copy more"
+    assert sorted(d["copy"] for d in deliveries) == [0, 1]
     for r in received:
         stripe.Webhook.construct_event(r.body.decode(), r.headers["Stripe-Signature"], secret)
 
 
 def test_delay_holds_the_first_attempt(stripe_client, webhook_sink: WebhookSink,
-                                       scenario: TenantScenario) -> None:
+                                       scenario: TenantScenario, control: Control,
+                                       api_key: str) -> None:
     # 10 virtual seconds at the test simulator's 20x time scale: half a real second
     scenario.put({"rules": [{"name": "late", "effects": [{"webhook": {"delay": 10}}]}]})
     endpoint(stripe_client, webhook_sink, ["payment_intent.created"])
     sent = time.time()
     create(stripe_client)
-    (received,) = webhook_sink.wait_for(1)
-    assert 0.4 < received.at - sent < 2.0
+    (delivery,) = control.deliveries(api_key)
+    assert delivery["next_attempt_at"] - delivery["created"] == pytest.approx(10, abs=0.01)
+    (received,), _ = all_received(webhook_sink, control, api_key)
+    assert received.at - sent >= 0.5, "never before the delay (10 virtual s = 0.5 s)"
 
 
 def test_reorder_lets_later_events_overtake(stripe_client, webhook_sink: WebhookSink,
-                                            scenario: TenantScenario) -> None:
+                                            scenario: TenantScenario, control: Control,
+                                            api_key: str) -> None:
     scenario.put({"seed": 11, "rules": [{"name": "shuffle",
                                          "effects": [{"webhook": {"reorder": 20}}]}]})
     endpoint(stripe_client, webhook_sink, ["payment_intent.created"])
     created = [create(stripe_client, 1000 + i).id for i in range(6)]
-    received = webhook_sink.wait_for(6, timeout=10)
+    received, _ = all_received(webhook_sink, control, api_key)
+    assert len(received) == 6, "each event once"
     arrived = [json.loads(r.body)["data"]["object"]["id"] for r in received]
     assert sorted(arrived) == sorted(created)
     assert arrived != created, "seed 11 shuffles these six deliveries"
@@ -66,9 +79,9 @@ def test_drop_then_retry(stripe_client, webhook_sink: WebhookSink, scenario: Ten
     scenario.put({"rules": [{"name": "lossy", "effects": [{"webhook": {"drop_then_retry": 2}}]}]})
     endpoint(stripe_client, webhook_sink, ["payment_intent.created"])
     create(stripe_client)
-    assert len(webhook_sink.wait_for(1)) == 1
-    (delivery,) = control.wait_for(lambda: control.deliveries(api_key),
-                                   lambda ds: ds and ds[0]["status"] == "delivered")
+    received, (delivery,) = all_received(webhook_sink, control, api_key)
+    assert len(received) == 1, "the dropped attempts never reached the receiver"
+    assert delivery["status"] == "delivered"
     attempts = delivery["attempts"]
     assert [a["status_code"] for a in attempts] == [None, None, 200]
     assert all("dropped by scenario" in a["error"] for a in attempts[:2])
@@ -79,11 +92,12 @@ def test_drop_then_retry(stripe_client, webhook_sink: WebhookSink, scenario: Ten
 
 @pytest.mark.parametrize("effect", [{"bad_signature": True}, {"stale_timestamp": 900}])
 def test_tampered_signatures_fail_verification(stripe_client, webhook_sink: WebhookSink,
-                                               scenario: TenantScenario, effect: dict) -> None:
+                                               scenario: TenantScenario, control: Control,
+                                               api_key: str, effect: dict) -> None:
     scenario.put({"rules": [{"name": "tamper", "effects": [{"webhook": effect}]}]})
     secret = endpoint(stripe_client, webhook_sink, ["payment_intent.created"])
     create(stripe_client)
-    (received,) = webhook_sink.wait_for(1)
+    (received,), _ = all_received(webhook_sink, control, api_key)
     body, header = received.body.decode(), received.headers["Stripe-Signature"]
     with pytest.raises(stripe.SignatureVerificationError):
         stripe.Webhook.construct_event(body, header, secret)
@@ -92,13 +106,14 @@ def test_tampered_signatures_fail_verification(stripe_client, webhook_sink: Webh
 
 
 def test_chaos_matches_event_types(stripe_client, webhook_sink: WebhookSink,
-                                   scenario: TenantScenario) -> None:
+                                   scenario: TenantScenario, control: Control,
+                                   api_key: str) -> None:
     scenario.put({"rules": [{"name": "dup-success", "match": {"event": "payment_intent.succeeded"},
                              "effects": [{"webhook": {"duplicate": 2}}]}]})
     endpoint(stripe_client, webhook_sink, ["*"])
     stripe_client.v1.payment_intents.create(params={
         "amount": 2000, "currency": "usd", "payment_method": "pm_card_visa", "confirm": True})
-    received = webhook_sink.wait_for(5)
+    received, _ = all_received(webhook_sink, control, api_key)
     kinds = sorted(json.loads(r.body)["type"] for r in received)
     assert kinds == ["charge.succeeded", "payment_intent.created"] + [
         "payment_intent.succeeded"] * 3

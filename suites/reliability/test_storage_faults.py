@@ -14,7 +14,7 @@ import sqlite3
 import subprocess
 import sys
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -69,9 +69,28 @@ def fill(disk: Path) -> Path:
     return filler
 
 
-def status(code: int) -> Callable[[requests.Response], bool]:
-    """A `ready` test: the answer has this HTTP status."""
-    return lambda response: response.status_code == code
+class Answers:
+    """Every answer to the writes a test sent, in order: polling for one status must not
+    throw away the answers before it (a 500 on the way to the 503 is a failure too)."""
+
+    def __init__(self) -> None:
+        self.statuses: list[int] = []
+
+    def create(self, sim: LiveSimulator, key: str) -> requests.Response:
+        """One create, its status recorded."""
+        response = create(sim, key)
+        self.statuses.append(response.status_code)
+        return response
+
+    def until(self, sim: LiveSimulator, key: str, code: int,
+              timeout: float) -> requests.Response:
+        """Create until one is answered `code` (or time runs out); the last answer."""
+        return wait_for(lambda: self.create(sim, key), lambda r: r.status_code == code,
+                        timeout)
+
+    def unexpected(self) -> list[int]:
+        """Answers other than success and the documented 503."""
+        return [s for s in self.statuses if s not in (200, 503)]
 
 
 def test_disk_full(small_disk: Path, tmp_path: Path, webhook_sink: WebhookSink,
@@ -85,11 +104,13 @@ def test_disk_full(small_disk: Path, tmp_path: Path, webhook_sink: WebhookSink,
         requests.post(f"{sim.stripe_url}/v1/webhook_endpoints", headers=headers, timeout=10,
                       data={"url": f"{webhook_sink.url}/hook",
                             "enabled_events[0]": "payment_intent.succeeded"})
-        before = create(sim, key).json()["id"]
+        answers = Answers()
+        before = answers.create(sim, key).json()["id"]
         filler = fill(small_disk)
         # the first writes may still fit in free pages; the disk is full soon after
-        refused = wait_for(lambda: create(sim, key), status(503), 20)
+        refused = answers.until(sim, key, 503, 20)
         assert refused.status_code == 503, "a full disk never refused a write"
+        assert answers.unexpected() == [], f"answers while the disk filled: {answers.statuses}"
         error = refused.json()["error"]
         assert (error["type"], error["code"]) == ("api_error", "storage_unavailable")
         assert refused.headers["Stripe-Should-Retry"] == "true"
@@ -100,8 +121,9 @@ def test_disk_full(small_disk: Path, tmp_path: Path, webhook_sink: WebhookSink,
         assert hosted.status_code == 200
 
         filler.unlink()  # space returns: the service resumes by itself
-        recovered = wait_for(lambda: create(sim, key), status(200))
+        recovered = answers.until(sim, key, 200, 20)
         assert recovered.status_code == 200, "writes did not resume after space returned"
+        assert answers.unexpected() == [], f"answers until space returned: {answers.statuses}"
 
         deliveries = wait_for(
             lambda: requests.get(f"{sim.url}/_sim/webhooks", params={"tenant": key},

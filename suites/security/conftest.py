@@ -14,22 +14,34 @@ from suites.plugins.contracts import WireContracts
 from suites.plugins.simulator import LiveSimulator
 
 
-@pytest.fixture
-def victim(simulator: LiveSimulator) -> dict[str, str]:
-    """A fresh tenant with one object of every kind (payment, charge, refund, ...), per
-    test, so a probe that deletes or changes one cannot disturb another probe."""
-    key = f"sk_test_victim_{uuid.uuid4().hex[:10]}"
+def populated_tenant(simulator: LiveSimulator, prefix: str) -> dict[str, str]:
+    """A fresh tenant with one object of every kind, keyed by the path parameter that names
+    each (`intent`, `charge`, `refund`, `payment_method`, `webhook_endpoint`, `id` for an
+    event, `session`), plus `key`, a saved card (`saved_method`) and a payment still
+    waiting for its method (`open_intent`)."""
+    key = f"sk_test_{prefix}_{uuid.uuid4().hex[:10]}"
     api = stripe.StripeClient(key, base_addresses={"api": simulator.stripe_url})
     pi = api.v1.payment_intents.create(params={
         "amount": 2000, "currency": "usd", "payment_method": "pm_card_visa", "confirm": True})
     refund = api.v1.refunds.create(params={"payment_intent": pi.id, "amount": 100})
-    endpoint = api.v1.webhook_endpoints.create(params={"url": "http://127.0.0.1:9/victim",
+    endpoint = api.v1.webhook_endpoints.create(params={"url": f"http://127.0.0.1:9/{prefix}",
                                                        "enabled_events": ["*"]})
     session = api.v1.checkout.sessions.create(params={
-        "success_url": "https://victim.example/ok", "amount": 1500, "currency": "usd"})
+        "success_url": f"https://{prefix}.example/ok", "amount": 1500, "currency": "usd"})
+    saved = api.v1.payment_methods.create(params={"type": "card", "card": {
+        "number": "4242424242424242", "exp_month": 12, "exp_year": 2034, "cvc": "123"}})
+    waiting = api.v1.payment_intents.create(params={"amount": 3000, "currency": "usd"})
     return {"key": key, "intent": pi.id, "charge": pi.latest_charge, "refund": refund.id,
             "payment_method": pi.payment_method, "webhook_endpoint": endpoint.id,
-            "id": api.v1.events.list().data[0].id, "session": session.id}
+            "id": api.v1.events.list().data[0].id, "session": session.id,
+            "saved_method": saved.id, "open_intent": waiting.id}
+
+
+@pytest.fixture
+def victim(simulator: LiveSimulator) -> dict[str, str]:
+    """A fresh tenant with one object of every kind (payment, charge, refund, ...), per
+    test, so a probe that deletes or changes one cannot disturb another probe."""
+    return populated_tenant(simulator, "victim")
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,9 @@
 """The durable outbox: fan-out to endpoints, the retry schedule, recovery."""
 
+from simulator.core.clock import Clock
 from simulator.core.domain import Domain
+from simulator.core.store import Store
+from simulator.settings import Settings, parse_schedule
 from suites.unit.conftest import TENANT, FakeWall
 
 
@@ -114,3 +117,35 @@ def test_a_redelivery_while_an_attempt_is_in_flight_records_both(domain: Domain,
     row = outbox.listing()[0]
     assert [a["n"] for a in row["attempts"]] == [1, 2]
     assert row["status"] == "delivered"
+
+
+#: The documented default (README "Webhooks": 5 s, 5 min, 30 min, 2 h, ...), written out
+#: here rather than read from the code, so a changed or shifted default fails.
+DOCUMENTED_DEFAULT = [5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400]
+
+
+def test_the_default_schedule_is_standard_webhooks(wall: FakeWall) -> None:
+    """A domain built without a schedule retries after exactly the documented delays,
+    attempt by attempt, and gives up after the tenth attempt."""
+    domain = Domain(Store(":memory:"), Clock(wall=wall), seed=7)
+    endpoint(domain, ["payment_intent.created"])
+    domain.payments.create(TENANT, "stripe", {"amount": 2000, "currency": "usd"})
+    outbox, delays = domain.outbox, []
+    for attempt in range(1, len(DOCUMENTED_DEFAULT) + 2):
+        (claimed,) = outbox.claim_due(10)
+        status = outbox.record_attempt(claimed, started=wall.now, duration_ms=1,
+                                       status_code=500, response="no", error=None)
+        row = outbox.listing()[0]
+        if status == "failed":
+            break
+        delays.append(row["next_attempt_at"] - wall.now)
+        wall.now += delays[-1] - 0.5
+        assert outbox.claim_due(10) == [], f"retry {attempt} came early"
+        wall.now += 0.5
+    assert delays == DOCUMENTED_DEFAULT
+    assert (status, attempt, row["attempt_count"]) == ("failed", 10, 10)
+
+
+def test_the_settings_and_the_command_line_default_to_it() -> None:
+    assert list(Settings.from_env({}).retry_schedule) == DOCUMENTED_DEFAULT
+    assert list(parse_schedule("5,300,1800")) == [5, 300, 1800]

@@ -92,4 +92,5 @@ GATEWAY = Gateway(
     tenant_of=lambda key: tenant_for_key(key) if key.startswith(("sk_test_", "rk_test_")) else None,
     facts=facts,
     fault=fault,
+    refusal=lambda status, code, message: _error(status, "invalid_request_error", message, code),
 )

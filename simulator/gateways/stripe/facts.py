@@ -10,28 +10,34 @@ from simulator.core.cards import catalog
 from simulator.core.domain import Domain
 from simulator.core.errors import CoreError
 from simulator.gateways.stripe import form, wire
+from simulator.headers import lenient_header
 from simulator.scenarios.facts import Facts
 
 _INTENT_PATH = re.compile(r"^/v1/payment_intents/(pi_[A-Za-z0-9]+)")
+#: The headers facts are read from (besides Authorization). A value that is not UTF-8
+#: counts as absent here; the pipeline refuses the request with a 400 before it runs.
+FACT_HEADERS = ("X-Forwarded-For", "X-Paylab-Country", "CF-IPCountry", "X-Paylab-Device",
+                "X-Paylab-Run")
 
 
 def client_ip(request: web.Request) -> str | None:
     """The first X-Forwarded-For hop, else the peer address."""
-    forwarded = request.headers.get("X-Forwarded-For", "")
+    forwarded = lenient_header(request.headers, "X-Forwarded-For") or ""
     first = forwarded.split(",")[0].strip()
     return first or request.remote
 
 
 def client_country(request: web.Request) -> str | None:
     """The client's country as a test sets it (X-Paylab-Country, or CF-IPCountry)."""
-    value = request.headers.get("X-Paylab-Country") or request.headers.get("CF-IPCountry")
+    value = (lenient_header(request.headers, "X-Paylab-Country")
+             or lenient_header(request.headers, "CF-IPCountry"))
     return value.strip().upper()[:2] if value else None
 
 
 async def facts(request: web.Request, domain: Domain) -> Facts:
     """Tenant, amount, currency, card, email and client of a Stripe API request."""
     try:
-        tenant = wire.authenticate(request.headers.get("Authorization"))
+        tenant = wire.authenticate(lenient_header(request.headers, "Authorization"))
     except CoreError:
         tenant = None
     try:
@@ -63,13 +69,16 @@ async def facts(request: web.Request, domain: Domain) -> Facts:
         gateway="stripe", method=request.method, path=path, tenant=tenant, amount=amount,
         currency=currency.lower() if currency else None,
         card="".join(card.split()) if card else None, email=email, ip=client_ip(request),
-        country=client_country(request), device=request.headers.get("X-Paylab-Device"),
-        run=request.headers.get("X-Paylab-Run"),
+        country=client_country(request),
+        device=lenient_header(request.headers, "X-Paylab-Device"),
+        run=lenient_header(request.headers, "X-Paylab-Run"),
     )
 
 
 def _int(value: object) -> int | None:
-    return int(value) if isinstance(value, str) and value.isdigit() else None
+    # ASCII digits only: str.isdigit() also takes "²" and "١", which int() refuses or reads
+    ok = isinstance(value, str) and value.isascii() and value.isdigit()
+    return int(value) if ok else None  # type: ignore[arg-type]
 
 
 def _text(value: object) -> str | None:

@@ -20,11 +20,17 @@ from simulator.core.errors import CoreError, InvalidRequest, StorageUnavailable
 from simulator.core.idempotency import fingerprint
 from simulator.gateways.spec import Operation
 from simulator.gateways.stripe import form, wire
+from simulator.gateways.stripe.facts import FACT_HEADERS
 from simulator.gateways.stripe.render import _EXPANDABLE, Renderer
+from simulator.headers import BadHeader, header
+from simulator.middlewares import IDEMPOTENCY_HEADER, RUN_HEADER
 
 log = logging.getLogger("paylab.stripe")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+#: Every header a Stripe request is read for, besides Authorization: by the pipeline, the
+#: journal and the scenario facts.
+READ_HEADERS = tuple(dict.fromkeys((IDEMPOTENCY_HEADER, RUN_HEADER, *FACT_HEADERS)))
 
 
 @dataclass
@@ -107,16 +113,20 @@ def endpoint(op: Operation, ctx: StripeContext) -> Handler:
         request_id = "req_" + domain.rand.token(14)
         request["paylab.request_id"] = request_id
         try:
-            tenant = wire.authenticate(request.headers.get("Authorization"), domain.revoked)
+            tenant = wire.authenticate(_header(request, "Authorization"), domain.revoked)
         except CoreError as exc:
             return _error(ctx, exc, None, request_id)
         request["paylab.tenant"] = tenant
         try:
+            # every header read on the way (journal, scenario facts) must be text before
+            # anything runs, so a bad one is refused here rather than failing afterwards
+            for name in READ_HEADERS:
+                _header(request, name)
             pairs = await _pairs(request)
         except CoreError as exc:
             return _error(ctx, exc, tenant, request_id)
 
-        key = request.headers.get("Idempotency-Key") if request.method == "POST" else None
+        key = _header(request, "Idempotency-Key") if request.method == "POST" else None
         claimed = False
         if key is not None:
             request["paylab.idempotency_key"] = key
@@ -167,6 +177,13 @@ def endpoint(op: Operation, ctx: StripeContext) -> Handler:
 
     handle.__name__ = op.operation_id
     return handle
+
+
+def _header(request: web.Request, name: str) -> str | None:
+    try:
+        return header(request.headers, name)
+    except BadHeader as exc:
+        raise wire.bad_header(exc.name) from exc
 
 
 async def _pairs(request: web.Request) -> list[tuple[str, str]]:

@@ -60,13 +60,21 @@ def api_key_from(authorization: str | None) -> str:
     if scheme.lower() == "basic" and credential:
         try:
             user = base64.b64decode(credential, validate=True).decode("utf-8").partition(":")[0]
-        except (binascii.Error, UnicodeDecodeError):
+        except (binascii.Error, ValueError):  # not base64 (or not ASCII at all), not UTF-8
             user = ""
         if user:
             return user
     raise Unauthenticated(
         "api_key_invalid",
         "Invalid Authorization header. Use 'Authorization: Bearer YOUR_SECRET_KEY'.",
+    )
+
+
+def bad_header(name: str) -> InvalidRequest:
+    """A header whose bytes are not UTF-8, refused before anything runs."""
+    return InvalidRequest(
+        "parameter_invalid_string",
+        f"Invalid {name} header: its value must be valid UTF-8 text.", param=name,
     )
 
 

@@ -37,8 +37,13 @@
       svg.appendChild(pl);
     });
   }
+  // A token-guarded simulator answers 401 once the session has expired: log in again.
+  function guarded(r) {
+    if (r.status === 401) { window.location.assign("/_sim/login"); throw new Error("login"); }
+    return r;
+  }
   function request(method, url) {
-    return fetch(url, {method: method}).then(function () { refresh(); });
+    return fetch(url, {method: method}).then(guarded).then(function () { refresh(); });
   }
   function scenario(data) {
     var s = data.scenario && data.scenario.scenario;
@@ -103,7 +108,7 @@
     $("live").className = "live on";
   }
   function refresh() {
-    return fetch("/_sim/stats", {cache: "no-store"}).then(function (r) { return r.json(); })
+    return fetch("/_sim/stats", {cache: "no-store"}).then(guarded).then(function (r) { return r.json(); })
       .then(show).catch(function () { $("live").textContent = "offline"; $("live").className = "live off"; });
   }
   $("clear-scenario").addEventListener("click", function () { request("DELETE", "/_sim/scenario"); });
