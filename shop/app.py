@@ -14,6 +14,7 @@ from shop import catalog, views, webhooks
 from shop.db import ShopDB
 from shop.gateway import Gateway
 from shop.settings import ShopSettings
+from shop.ui import page
 
 log = logging.getLogger("shop")
 STATIC = Path(__file__).parent / "static"
@@ -34,6 +35,19 @@ async def _page_headers(request: web.Request, handler: web.Handler) -> web.Strea
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
     return response
+
+
+@web.middleware
+async def _not_found(request: web.Request, handler: web.Handler) -> web.StreamResponse:
+    """Unrouted URLs get the shop's own 404 (JSON under the status API), not aiohttp's
+    plain text."""
+    try:
+        return await handler(request)
+    except (web.HTTPNotFound, web.HTTPMethodNotAllowed) as exc:
+        if request.path.endswith("/status") or request.path.startswith("/webhooks/"):
+            return web.json_response({"error": "not found"}, status=exc.status)
+        return page("message.html", title="Not found", http_status=exc.status, cart_count=0,
+                    heading="Page not found", text="There is no such page in this shop.")
 
 
 def create_app(settings: ShopSettings) -> web.Application:
@@ -59,7 +73,7 @@ def create_app(settings: ShopSettings) -> web.Application:
             log.warning("could not register the webhook endpoint yet: %s", exc)
         yield
 
-    app = web.Application(middlewares=[_page_headers])
+    app = web.Application(middlewares=[_page_headers, _not_found])
     app[SETTINGS] = settings
     app.add_routes(views.routes(shop))
     app.router.add_post("/webhooks/stripe",

@@ -19,6 +19,9 @@ from shop.ui import Safe, page, part
 log = logging.getLogger("shop")
 CART_COOKIE = "paylab_cart"
 _HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
+#: What the shop itself puts in the cart cookie (secrets.token_urlsafe): anything else is
+#: someone else's bytes, and this browser simply has no cart yet.
+_CART_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 STATUS_TEXT = {"pending": "Waiting for payment confirmation…", "paid": "Paid",
                "expired": "Checkout expired", "canceled": "Canceled"}
 
@@ -46,8 +49,9 @@ def picture(color: str) -> str:
 
 
 def cart_id(request: web.Request) -> str:
-    """This browser's cart (a random id in a cookie)."""
-    return request.cookies.get(CART_COOKIE) or ""
+    """This browser's cart (a random id in a cookie), or "" when it has none."""
+    value = request.cookies.get(CART_COOKIE) or ""
+    return value if _CART_ID.fullmatch(value) else ""
 
 
 def with_cart_cookie(response: web.StreamResponse, request: web.Request) -> web.StreamResponse:

@@ -37,10 +37,15 @@ class Verdict:
 
 
 def judge(attack: str, status: int | None, before: int, after: int) -> Verdict:
-    """A forged or stale delivery must be refused (4xx); a replay may be acknowledged;
-    neither may fulfil the order again."""
+    """A forged or stale delivery must be refused (4xx); a replay must be answered cleanly
+    (acknowledged with a 2xx, or refused with a 4xx: a 5xx or no answer makes the gateway
+    retry it for days); neither may fulfil the order again."""
     if after > before:
         return Verdict(attack, status, before, after, False, "the order was fulfilled again")
+    if attack == "replay" and (status is None or not 200 <= status < 500):
+        return Verdict(attack, status, before, after, False,
+                       f"a replayed delivery got no clean answer ({status}): the gateway "
+                       "would keep retrying it")
     if attack != "replay" and (status is None or not 400 <= status < 500):
         return Verdict(attack, status, before, after, False,
                        f"accepted ({status})" if status and status < 400
