@@ -206,6 +206,10 @@ def _conclude(options: argparse.Namespace, profile: Profile, prefix: Path, code:
                    + ("; SLO missed: " + "; ".join(
                        f"{v['objective']} = {v['measured']} (limit {v['limit']})"
                        for v in missed) if missed else "; every SLO met"))
+        unjudged = [v for v in verdicts if not v.get("judged", True)]
+        if unjudged:
+            message += ("; reported, not judged: " + "; ".join(
+                f"{v['objective']} ({v['note']})" for v in unjudged))
         if verdict["failures_by_reason"]:
             top = verdict["failures_by_reason"][0]
             message += f"; most failures: {top['count']}x {top['name']}: {top['reason']}"

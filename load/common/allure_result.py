@@ -26,9 +26,10 @@ def write_result(results: Path, *, name: str, passed: bool, message: str, start_
         shutil.copy(path, results / source)
         attachments.append({"name": path.name, "source": source,
                             "type": MIME.get(path.suffix, "text/plain")})
-    steps = [{"name": f"{'met' if v['met'] else 'MISSED'}: {v['objective']} = {v['measured']} "
-                      f"(limit {v['limit']})",
-              "status": "passed" if v["met"] else "failed", "stage": "finished",
+    steps = [{"name": f"{_mark(v)}: {v['objective']} = {v['measured']} (limit {v['limit']})"
+                      + (f"; not judged: {v['note']}" if not v.get("judged", True) else ""),
+              "status": ("skipped" if not v.get("judged", True)
+                         else "passed" if v["met"] else "failed"), "stage": "finished",
               "start": stop_ms, "stop": stop_ms} for v in verdicts]
     result = {
         "uuid": str(uuid.uuid4()), "historyId": f"paylab-load-{name}", "name": name,
@@ -43,3 +44,9 @@ def write_result(results: Path, *, name: str, passed: bool, message: str, start_
     out = results / f"{result['uuid']}-result.json"
     out.write_text(json.dumps(result, indent=1), encoding="utf-8")
     return out
+
+
+def _mark(verdict: dict[str, Any]) -> str:
+    if not verdict.get("judged", True):
+        return "reported"
+    return "met" if verdict["met"] else "MISSED"

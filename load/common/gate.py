@@ -61,7 +61,7 @@ def check_slo(environment: Any, **_: Any) -> None:
         "failures": figures.failures, "rps": round(figures.rps, 1), "cpu_warning": cpu_warning,
         "workers": _workers["count"],
         "verdicts": [{"objective": v.objective, "limit": v.limit, "measured": v.measured,
-                      "met": v.met} for v in verdicts],
+                      "met": v.met, "judged": v.judged, "note": v.note} for v in verdicts],
         "failures_by_reason": sorted(
             ({"name": e.name, "reason": str(e.error), "count": e.occurrences}
              for e in environment.stats.errors.values()), key=lambda e: -e["count"]),

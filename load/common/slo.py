@@ -13,6 +13,8 @@ from typing import Any
 import yaml
 
 SLO_FILE = Path(__file__).resolve().parent.parent / "slo.yaml"
+#: A percentile of fewer requests than this is noise: reported, not judged (`min_samples`).
+MIN_SAMPLES = 100
 
 
 @dataclass(frozen=True)
@@ -44,11 +46,16 @@ class Verdict:
     limit: float
     measured: float
     met: bool
+    judged: bool = True
+    note: str = ""
 
     def line(self) -> str:
         """A human-readable line for the console and the report."""
         mark = "ok    " if self.met else "MISSED"
-        return f"{mark} {self.objective}: measured {self.measured:g}, limit {self.limit:g}"
+        if not self.judged:
+            mark = "-     "
+        text = f"{mark} {self.objective}: measured {self.measured:g}, limit {self.limit:g}"
+        return f"{text} (not judged: {self.note})" if not self.judged else text
 
 
 def load_slo(profile: str, path: Path = SLO_FILE) -> dict[str, Any]:
@@ -71,12 +78,21 @@ def evaluate(slo: dict[str, Any], run: RunFigures) -> list[Verdict]:
         verdicts.append(Verdict("requests made", 1, 0, False))
     default = slo.get("default") or {}
     named = slo.get("requests") or {}
+    min_samples = int(slo.get("min_samples", MIN_SAMPLES))
+    setup = set(slo.get("setup_requests") or ())
     for figures in sorted(run.per_request, key=lambda f: f.name):
         limits = {**default, **named.get(figures.name, {})}
+        note = ""
+        if figures.name in setup:
+            note = "a one-off set-up call, not part of the load"
+        elif figures.requests < min_samples:
+            note = (f"{figures.requests} samples, fewer than {min_samples}: a percentile of "
+                    "so few is noise")
         for key, measured in (("p95", figures.p95_ms), ("p99", figures.p99_ms)):
             if key in limits:
-                verdicts.append(Verdict(f"{key} {figures.name} (ms)", limits[key], measured,
-                                        measured <= limits[key]))
+                verdicts.append(Verdict(
+                    f"{key} {figures.name} (ms)", limits[key], measured,
+                    bool(note) or measured <= limits[key], judged=not note, note=note))
     return verdicts
 
 

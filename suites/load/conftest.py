@@ -20,6 +20,13 @@ from suites.plugins.simulator import PROJECT, LiveSimulator
 PAYLAB = Path(sys.executable).with_name("paylab")
 
 
+@pytest.fixture(scope="session")
+def simulator_flags() -> tuple[str, ...]:
+    """The virtual clock at real speed: a preset's time window (the 30 s of
+    gateway-outage) then spans the whole run, however long Locust takes to start."""
+    return ("--retry-schedule", "1,2,4,8", "--webhook-timeout", "2")
+
+
 @dataclass
 class LoadRun:
     """One finished `paylab load --headless` run."""

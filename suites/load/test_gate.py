@@ -1,14 +1,11 @@
-"""The smoke profile as a CI gate: it passes on a healthy stack, from one Locust process,
-fast enough and without Locust's CPU warning; and it demonstrably fails (exit 3, with
-the reason) when the gateway is down."""
+"""The smoke profile as a CI gate: it passes on a healthy stack from one Locust process (its
+limits hold on a machine half as fast and busy: speed itself is load/bench.py's job), and it
+demonstrably fails (exit 3, with the reason) when the gateway is down."""
 
 from __future__ import annotations
 
 from suites.load.conftest import LoadRun
 from suites.plugins.evidence import Figures
-
-MIN_RPS_ONE_WORKER = 1000
-
 
 def test_smoke_profile_meets_its_slo(paylab_load, figures: Figures) -> None:
     run: LoadRun = paylab_load()
@@ -16,17 +13,20 @@ def test_smoke_profile_meets_its_slo(paylab_load, figures: Figures) -> None:
     assert run.code == 0, run.output[-3000:]
     assert verdict["passed"] and verdict["workers"] == 1
     assert all(v["met"] for v in verdict["verdicts"])
-    assert verdict["rps"] >= MIN_RPS_ONE_WORKER, verdict["rps"]
-    assert verdict["cpu_warning"] is False, "Locust warned that its CPU limited the run"
+    judged = [v for v in verdict["verdicts"] if v["judged"]]
+    assert any(v["objective"] == "requests/s" for v in judged)
+    assert any(v["objective"].startswith("p99 ") for v in judged), "no percentile was judged"
     assert {"smoke.html", "smoke_stats.csv", "smoke-slo.json"} <= {
         p.name for p in run.reports.iterdir()}
     names = {v["objective"] for v in verdict["verdicts"]}
     for flow in ("/v1/payment_intents (confirm)", "3DS challenge (pass)", "/v1/refunds",
                  "shop order paid (webhook)", "webhook payment_intent.succeeded"):
         assert f"p99 {flow} (ms)" in names, f"the smoke mix never ran {flow}"
+    unjudged = [v["objective"] for v in verdict["verdicts"] if not v["judged"]]
     figures(f"smoke profile: {verdict['requests']} requests, {verdict['failures']} failed, "
-            f"{verdict['rps']} req/s from one Locust process, CPU warning "
-            f"{verdict['cpu_warning']}, {len(verdict['verdicts'])} objectives met")
+            f"{verdict['rps']} req/s from one Locust process, Locust CPU warning "
+            f"{verdict['cpu_warning']}, {len(judged)} objectives met, reported but not "
+            f"judged: {', '.join(unjudged) or 'none'}")
 
 
 def test_the_gate_fails_when_the_gateway_is_down(paylab_load, figures: Figures) -> None:

@@ -128,15 +128,21 @@ def stop_simulator(sim: LiveSimulator) -> None:
 
 
 @pytest.fixture(scope="session")
-def simulator(request: pytest.FixtureRequest,
-              tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveSimulator]:
+def simulator_flags() -> tuple[str, ...]:
+    """The flags of the simulator the session starts (a layer's conftest may override)."""
+    return TEST_FLAGS
+
+
+@pytest.fixture(scope="session")
+def simulator(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+              simulator_flags: tuple[str, ...]) -> Iterator[LiveSimulator]:
     """The simulator under test: the one at --gateway-url, or a fresh one."""
     url = request.config.getoption("--gateway-url") or os.environ.get("PAYLAB_GATEWAY_URL")
     if url:
         wait_healthy(url.rstrip("/"), timeout=5)
         yield LiveSimulator(url.rstrip("/"))
         return
-    sim = start_simulator(tmp_path_factory.mktemp("simulator"))
+    sim = start_simulator(tmp_path_factory.mktemp("simulator"), flags=simulator_flags)
     yield sim
     stop_simulator(sim)
 

@@ -15,7 +15,7 @@ from load.common.profiles import (
     shape_defaults,
     users_at,
 )
-from load.common.slo import RequestFigures, RunFigures, evaluate, load_slo, missed
+from load.common.slo import MIN_SAMPLES, RequestFigures, RunFigures, evaluate, load_slo, missed
 
 LOAD = Path(__file__).resolve().parents[2] / "load"
 
@@ -105,3 +105,33 @@ def test_a_run_without_requests_fails() -> None:
     empty = RunFigures(requests=0, failures=0, rps=0.0, per_request=())
     assert {v.objective for v in missed(evaluate(SLO, empty))} == {
         "error ratio", "requests/s", "requests made"}
+
+
+def _with(*rows: RequestFigures) -> RunFigures:
+    return RunFigures(requests=1000, failures=0, rps=500.0, per_request=rows)
+
+
+def test_a_row_with_few_samples_is_reported_not_judged() -> None:
+    slow_and_rare = RequestFigures("/v1/refunds", 2, 0, 130, 130)  # 2 samples: noise
+    verdicts = evaluate({**SLO, "min_samples": 100}, _with(slow_and_rare))
+    rows = [v for v in verdicts if "/v1/refunds" in v.objective]
+    assert len(rows) == 2 and missed(verdicts) == []
+    assert all(not v.judged and "2 samples" in v.note for v in rows)
+    assert "not judged" in rows[0].line()
+    enough = RequestFigures("/v1/refunds", 100, 0, 260, 130)
+    assert [v.objective for v in missed(evaluate({**SLO, "min_samples": 100},
+                                                 _with(enough)))] == [
+        "p95 /v1/refunds (ms)"]
+
+
+def test_the_default_minimum_sample_count_applies_without_a_setting() -> None:
+    rows = evaluate(SLO, _with(RequestFigures("/v1/refunds", 99, 0, 900, 900)))
+    assert missed(rows) == [] and MIN_SAMPLES == 100
+
+
+def test_set_up_calls_are_reported_but_never_judged_on_percentiles() -> None:
+    setup = RequestFigures("/v1/webhook_endpoints", 500, 0, 900, 900)
+    slo = {**SLO, "setup_requests": ["/v1/webhook_endpoints"]}
+    rows = [v for v in evaluate(slo, _with(setup)) if "webhook_endpoints" in v.objective]
+    assert rows and all(not v.judged and "set-up" in v.note for v in rows)
+    assert missed(evaluate(slo, _with(setup))) == []
