@@ -4,7 +4,7 @@ VENV  := .venv
 PY    := $(VENV)/bin/python
 STAMP := .stamps
 
-.PHONY: up test load deps lint report bench clean
+.PHONY: up test load deps lint report bench mutate clean
 
 up: deps
 	$(VENV)/bin/paylab up
@@ -26,6 +26,11 @@ report: deps
 
 bench: $(STAMP)/python $(STAMP)/system
 	$(PY) load/bench.py
+
+# Mutation testing (not part of `make test`): scores per package against their floors.
+# Incremental; `make mutate ARGS=--fresh` starts over, ARGS='simulator.core.money.*' shards.
+mutate: $(STAMP)/python
+	$(PY) scripts/mutate.py $(ARGS)
 
 $(STAMP):
 	mkdir -p $(STAMP)

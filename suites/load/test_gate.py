@@ -7,6 +7,7 @@ from __future__ import annotations
 from suites.load.conftest import LoadRun
 from suites.plugins.evidence import Figures
 
+
 def test_smoke_profile_meets_its_slo(paylab_load, figures: Figures) -> None:
     run: LoadRun = paylab_load()
     verdict = run.verdict
