@@ -16,6 +16,16 @@ from suites.plugins.evidence import EvidenceSession
 from suites.plugins.simulator import LiveSimulator
 
 
+def alias_bomb(levels: int = 8) -> str:
+    """A 'billion laughs' scenario of a few hundred bytes: each list holds nine aliases of
+    the previous one, 9**levels strings once expanded (the simulator must refuse it)."""
+    parts = ['&a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    names = "abcdefghij"
+    for i in range(1, levels):
+        parts.append(f"&{names[i]} [" + ",".join([f"*{names[i - 1]}"] * 9) + "]")
+    return "rules:\n  - name: boom\n    match: {method: [" + ", ".join(parts) + "]}\n"
+
+
 class TenantScenario:
     """Load, inspect and clear the scenario of one tenant."""
 

@@ -29,6 +29,7 @@ import requests
 from aiohttp import web
 
 from suites.plugins.evidence import Figures
+from suites.plugins.scenarios import alias_bomb
 from suites.plugins.simulator import (
     PROJECT,
     TEST_FLAGS,
@@ -44,13 +45,6 @@ from suites.plugins.webhook_sink import WebhookSink
 PROMPT = 2.0
 
 
-def _bomb(levels: int = 8) -> str:
-    """A 335-byte 'billion laughs' scenario: 9**8 strings once the aliases are expanded."""
-    parts = ['&a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
-    names = "abcdefghij"
-    for i in range(1, levels):
-        parts.append(f"&{names[i]} [" + ",".join([f"*{names[i - 1]}"] * 9) + "]")
-    return "rules:\n  - name: boom\n    match: {method: [" + ", ".join(parts) + "]}\n"
 
 
 def _large_scenario() -> str:
@@ -78,7 +72,7 @@ def _health_latencies_while(simulator: LiveSimulator, send: threading.Thread) ->
 @pytest.mark.parametrize("body", ["alias bomb", "large scenario"])
 def test_scenario_uploads_never_stall_other_clients(simulator: LiveSimulator, api_key: str,
                                                     figures: Figures, body: str) -> None:
-    text = _bomb() if body == "alias bomb" else _large_scenario()
+    text = alias_bomb() if body == "alias bomb" else _large_scenario()
     answer: dict[str, object] = {}
 
     def put() -> None:

@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
+from suites.plugins.scenarios import alias_bomb
 from suites.plugins.simulator import PROJECT, LiveSimulator, free_port
 
 DEPTH_LIMIT = "32"  # simulator.scenarios.loader.MAX_DEPTH, as the error message names it
@@ -35,13 +36,6 @@ def _auth(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
 
 
-def _bomb(levels: int = 8) -> str:
-    """A 'billion laughs' scenario: each list holds nine aliases of the previous one."""
-    parts = ['&a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
-    names = "abcdefghij"
-    for i in range(1, levels):
-        parts.append(f"&{names[i]} [" + ",".join([f"*{names[i - 1]}"] * 9) + "]")
-    return "rules:\n  - name: boom\n    match: {method: [" + ", ".join(parts) + "]}\n"
 
 
 DEEP = {
@@ -70,7 +64,7 @@ def test_deeply_nested_scenarios_are_refused_naming_the_limit(simulator: LiveSim
 def test_yaml_aliases_are_refused_with_the_reason(simulator: LiveSimulator,
                                                   http: requests.Session) -> None:
     started = time.monotonic()
-    answer = http.put(f"{simulator.url}/_sim/scenario", data=_bomb(4).encode(), timeout=30)
+    answer = http.put(f"{simulator.url}/_sim/scenario", data=alias_bomb(4).encode(), timeout=30)
     assert answer.status_code == 400, answer.text[:300]
     error = answer.json()["error"]
     assert error["code"] == "invalid_scenario"
@@ -81,7 +75,7 @@ def test_yaml_aliases_are_refused_with_the_reason(simulator: LiveSimulator,
 @pytest.mark.parametrize("case", ["alias bomb", "deep nesting"])
 def test_serve_refuses_a_hostile_scenario_file_with_exit_2(tmp_path: Path, case: str) -> None:
     path = tmp_path / "hostile.yaml"
-    path.write_text(_bomb() if case == "alias bomb" else DEEP["yaml under rules"])
+    path.write_text(alias_bomb() if case == "alias bomb" else DEEP["yaml under rules"])
     started = time.monotonic()
     run = subprocess.run([sys.executable, "-m", "simulator", "serve", "--port", str(free_port()),
                           "--db", ":memory:", "--scenario", str(path)], cwd=PROJECT,
