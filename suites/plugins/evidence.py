@@ -37,7 +37,7 @@ def _pretty(body: bytes | str | None) -> str:
     text = body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body)
     try:
         return redact(json.dumps(json.loads(text), indent=2, ensure_ascii=False))
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deep to pretty-print
         return redact(text)
 
 
