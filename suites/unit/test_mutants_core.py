@@ -118,11 +118,16 @@ def test_credentials_are_base62_of_the_asked_length_and_never_repeat() -> None:
 @pytest.mark.parametrize(("expected", "given", "same"), [
     ("tok", "tok", True), ("tok", "tok ", False), ("tok", "", False), ("tok", None, False),
     (None, "tok", False), ("", "", False), (None, None, False), ("ключ", "ключ", True),
-    ("ключ", "ключи", False), ("tok", "t\udcffk", False),
+    ("ключ", "ключи", False),
 ])
 def test_credentials_compare_any_text_safely(expected: str | None, given: str | None,
                                              same: bool) -> None:
     assert same_credential(expected, given) is same
+
+
+def test_credentials_compare_undecodable_bytes_safely() -> None:
+    # not a parameter: a lone surrogate in a test id breaks the Allure result file
+    assert same_credential("tok", "t\udcffk") is False
 
 
 # -- the transition table ---------------------------------------------------------------------
