@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import fnmatch
+import hashlib
 import json
 import os
 import re
@@ -50,6 +51,10 @@ MUTMUT_MARKER = "# mutmut generated"
 DEFAULT_BUDGET_MINUTES = 27.0
 #: The mutant-shaping [tool.mutmut] settings the results in mutants/ were made with.
 CONFIG_STAMP = MUTANTS / "paylab-config.json"
+#: Hashes of the test code the mapping from functions to tests in mutants/ was made with.
+TESTS_STAMP = MUTANTS / "paylab-tests.json"
+#: Test code outside the selected folders that still decides what the tests do.
+SHARED_TEST_CODE = ("suites/conftest.py", "suites/plugins")
 #: After asking mutmut to stop, how long it may take to save and exit before SIGTERM.
 STOP_GRACE_SECONDS = 60.0
 
@@ -294,18 +299,21 @@ def sync_copies() -> None:
 
 
 def forget_missed() -> int:
-    """Clear the verdicts of earlier survivors and untested mutants, so this run tests them
-    again: mutmut keeps every verdict until the function's code changes, but a test added
-    since may kill them now. Returns how many were cleared."""
+    """Clear the verdicts of earlier survivors and untested mutants (but the listed
+    equivalent ones), so this run tests them again: mutmut keeps every verdict until the
+    function's code changes, but a test added since may kill them now. Returns how many
+    were cleared."""
     from mutmut.mutation.data import SourceFileMutationData
 
     status_by_exit_code = _statuses()
+    equivalent = equivalents()  # judged unkillable: re-tested only when their code changes
     cleared = 0
     for meta in MUTANTS.rglob("*.py.meta"):
         data = SourceFileMutationData(path=meta.relative_to(MUTANTS).as_posix()[:-5])
         data.load()
         missed = [k for k, code in data.exit_code_by_key.items()
-                  if code is not None and status_by_exit_code[code] in MISSED]
+                  if code is not None and status_by_exit_code[code] in MISSED
+                  and k not in equivalent]
         for name in missed:
             data.exit_code_by_key[name] = None
         if missed:
@@ -333,6 +341,29 @@ def config_changed() -> bool:
     if not MUTANTS.exists():
         return False
     return not CONFIG_STAMP.is_file() or CONFIG_STAMP.read_text(encoding="utf-8") != mutmut_table()
+
+
+def test_code_hashes(selection: Sequence[str]) -> dict[str, str]:
+    """sha256 of every Python file of the selected tests and the fixtures they share."""
+    roots = [ROOT / a for a in selection if not a.startswith("-")]
+    roots += [ROOT / p for p in SHARED_TEST_CODE]
+    files = sorted({f for r in roots for f in ([r] if r.is_file() else r.rglob("*.py"))})
+    return {f.relative_to(ROOT).as_posix(): hashlib.sha256(f.read_bytes()).hexdigest()
+            for f in files if f.is_file() and "__pycache__" not in f.parts}
+
+
+def refresh_test_mapping(selection: Sequence[str]) -> bool:
+    """mutmut maps each function to the tests that ran it once, when it first sees a test;
+    a test edited since would keep its old reach. When test code changed, drop the mapping
+    so mutmut measures it again (verdicts stay). Returns whether it was dropped."""
+    hashes = json.dumps(test_code_hashes(selection), sort_keys=True)
+    stats = MUTANTS / "mutmut-stats.json"
+    changed = TESTS_STAMP.is_file() and TESTS_STAMP.read_text(encoding="utf-8") != hashes
+    if changed and stats.is_file():
+        stats.unlink()
+    MUTANTS.mkdir(exist_ok=True)
+    TESTS_STAMP.write_text(hashes, encoding="utf-8")
+    return changed
 
 
 def check_tests_collect(selection: list[str]) -> None:
@@ -443,6 +474,9 @@ def main(argv: list[str] | None = None) -> int:
                   "today's tests)")
     MUTANTS.mkdir(exist_ok=True)
     CONFIG_STAMP.write_text(mutmut_table(), encoding="utf-8")
+    if refresh_test_mapping(cfg.pytest_add_cli_args_test_selection):  # type: ignore[attr-defined]
+        print("mutate: the tests changed since the last run; measuring which tests reach "
+              "which functions again")
     sync_copies()
     code = run_mutmut(args.names, args.max_children, deadline)
     check_sources_untouched()

@@ -510,6 +510,23 @@ def test_asking_again_for_a_delivery_already_due_books_nothing(domain: Domain,
     assert domain.outbox.listing()[0]["next_attempt_at"] == domain.clock.now()
 
 
+def test_asking_for_a_delivery_that_is_due_anyway_books_no_redelivery(
+        domain: Domain, wall: FakeWall) -> None:
+    from simulator.core.outbox import REDELIVERY_BURST
+
+    domain.endpoints.create(TENANT, "stripe", url="https://shop.example/hook",
+                            enabled_events=["payment_intent.created"])
+    domain.payments.create(TENANT, "stripe", {"amount": 900, "currency": "usd"})
+    (row,) = domain.outbox.listing()
+    assert domain.outbox.redeliver(row["id"])  # never sent, due now: left as it is
+    for _ in range(REDELIVERY_BURST):  # each sent and answered, then asked for again
+        (claimed,) = domain.outbox.claim_due(10)
+        domain.outbox.record_attempt(claimed, started=wall.now, duration_ms=1,
+                                     status_code=200, response="ok", error=None)
+        domain.outbox.redeliver(row["id"])
+    assert domain.outbox.listing()[0]["next_attempt_at"] == domain.clock.now()
+
+
 def test_a_throttled_redelivery_waits_its_wall_time_on_a_fast_clock(wall: FakeWall) -> None:
     from simulator.core.outbox import REDELIVERY_BURST, REDELIVERY_WINDOW
 

@@ -17,17 +17,17 @@ from simulator.gateways.stripe.wire import bad_header
 from suites.unit.conftest import FakeWall
 
 
-def outgoing_address() -> str | None:
+def outgoing_address(family: socket.AddressFamily = socket.AF_INET) -> str | None:
     """A non-loopback address of this machine (the one it would route out through)."""
-    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    try:
-        probe.connect(("192.0.2.1", 9))  # UDP: no packet leaves
+    probe = socket.socket(family, socket.SOCK_DGRAM)
+    try:  # UDP: no packet leaves; documentation addresses, never anyone's
+        probe.connect(("2001:db8::1" if family == socket.AF_INET6 else "192.0.2.1", 9))
         found = probe.getsockname()[0]
     except OSError:
         return None
     finally:
         probe.close()
-    return None if found.startswith("127.") else found
+    return None if found.startswith("127.") or found == "::1" else found
 
 
 # -- webhook URLs that reach the simulator -----------------------------------------------------
@@ -70,6 +70,13 @@ def test_every_interface_counts_when_bound_to_all_of_them() -> None:
         pytest.skip("this machine has no non-loopback interface")
     assert anywhere.refusal(f"http://{mine}:8080/_sim/x") is not None
     assert SelfAddress("192.0.2.250", 8080).refusal(f"http://{mine}:8080/_sim/x") is None
+
+
+def test_every_ipv6_interface_counts_when_bound_to_all_of_them() -> None:
+    mine = outgoing_address(socket.AF_INET6)
+    if mine is None:
+        pytest.skip("this machine has no non-loopback IPv6 address")
+    assert SelfAddress("::", 8080).refusal(f"http://[{mine}]:8080/_sim/x") is not None
 
 
 def test_a_bound_host_name_matches_without_its_trailing_dot_or_case() -> None:

@@ -489,8 +489,12 @@ def test_scenario_text_is_bounded_and_must_be_a_mapping(tmp_path: Any) -> None:
     with pytest.raises(ScenarioError, match="a scenario is a mapping"):
         loader.read_text("7")
     missing = tmp_path / "missing.yaml"
-    with pytest.raises(ScenarioError, match="cannot read"):
+    with pytest.raises(ScenarioError) as unreadable:
         loader.load_file(missing, contracts(), lambda k: k)
+    assert str(unreadable.value) == f"cannot read {missing}: No such file or directory"
     good = tmp_path / "s.yaml"
-    good.write_text("name: from-file\nrules: [{name: r, effects: [{error: {status: 503}}]}]\n")
-    assert loader.load_file(good, contracts(), lambda k: k).name == "from-file"
+    good.write_text("name: from-file\nrules: [{name: r, match: {tenant: sk_test_x},\n"
+                    "  effects: [{error: {status: 503}}]}]\n")
+    loaded = loader.load_file(good, contracts(), lambda key: "acct_" + key)
+    assert loaded.name == "from-file"
+    assert loaded.rules[0].match.patterns == {"tenant": ("acct_sk_test_x",)}
