@@ -79,19 +79,22 @@ class Sim:
 
     async def stripe(self, method: str, path: str, data: Form | None = None, *,
                      key: str | None = None, idempotency_key: str | None = None,
-                     headers: Mapping[str, str] | None = None) -> Answer:
-        """A Stripe API call (`path` after `/stripe`), form-encoded as the SDKs send it."""
+                     headers: Mapping[str, str] | None = None,
+                     within: float | None = None) -> Answer:
+        """A Stripe API call (`path` after `/stripe`), form-encoded as the SDKs send it;
+        `within` seconds to answer (default: CLIENT_TIMEOUT)."""
         sent = {"Authorization": f"Bearer {key or self.key}", **(headers or {})}
         if idempotency_key is not None:
             sent["Idempotency-Key"] = idempotency_key
         pairs = _pairs(data or {})
+        limit = {} if within is None else {"timeout": aiohttp.ClientTimeout(total=within)}
         if method in ("GET", "DELETE"):
             query = urllib.parse.urlencode(pairs)
             url = f"/stripe{path}" + (f"?{query}" if query else "")
-            return await self._send(method, url, headers=sent)
+            return await self._send(method, url, headers=sent, **limit)
         sent.setdefault("Content-Type", "application/x-www-form-urlencoded")
         return await self._send(method, f"/stripe{path}", headers=sent,
-                                data=urllib.parse.urlencode(pairs))
+                                data=urllib.parse.urlencode(pairs), **limit)
 
     async def control(self, method: str, path: str, body: Any = None, *,
                       query: Mapping[str, Any] | None = None, raw: str | None = None) -> Answer:

@@ -597,3 +597,142 @@ def test_line_items_need_price_data_and_default_to_one_unnamed_item(domain: Doma
     assert session["line_items"] == [{"name": "Item", "description": None, "quantity": 1,
                                       "unit_amount": 700, "currency": "usd"}]
     assert session["amount_total"] == 700
+
+
+class _AlwaysChallenge:
+    """A risk assessor whose every verdict is: ask for 3-D Secure."""
+
+    def assess(self, attempt: object) -> object:
+        from simulator.core.risk import Decision
+
+        return Decision("require_3ds", "always", 65, "elevated")
+
+
+def test_a_settled_payment_remembers_whether_it_was_authenticated(domain: Domain,
+                                                                 wall: FakeWall) -> None:
+    from simulator.core.cards import Behaviour
+    from simulator.core.overrides import outcome_override
+    from simulator.scheduler import Scheduler
+
+    processing = Behaviour(outcome="processing", delay=30, then=Behaviour())
+    token = outcome_override.set(processing)
+    try:
+        plain = card_payment(domain)
+        domain.payments.risk = _AlwaysChallenge()
+        challenged = card_payment(domain)
+    finally:
+        outcome_override.reset(token)
+        domain.payments.risk = None
+    assert (plain["status"], challenged["status"]) == ("processing", "requires_action")
+    assert domain.payments.authenticate(TENANT, challenged["id"], "passed")["status"] == \
+        "processing"
+    wall.now += 30
+    assert Scheduler(domain).fire_due() == 2
+    secure = {}
+    for payment in (plain, challenged):
+        settled = domain.payments.get(TENANT, payment["id"])
+        assert settled["status"] == "succeeded"
+        secure[payment["id"]] = domain.charges.get(TENANT, settled["latest_charge"])[
+            "three_d_secure"]
+    assert secure == {plain["id"]: None,
+                      challenged["id"]: {"authenticated": True, "result": "authenticated"}}
+
+
+# -- sessions paid twice, expiry edges, refunds of older charges -------------------------------
+CARD = {"number": "4242424242424242", "exp_month": 1, "exp_year": 2040}
+
+
+def open_session(domain: Domain, **params: object) -> dict:
+    return domain.sessions.create(TENANT, "stripe", {
+        "success_url": "https://shop.example/ok", "amount": 1500, "currency": "usd", **params})
+
+
+@pytest.mark.parametrize(("capture", "processing", "status"), [
+    ("automatic", False, "succeeded"), ("manual", False, "requires_capture"),
+    ("automatic", True, "processing"),
+])
+def test_a_second_payment_of_a_paid_session_charges_nothing(
+        domain: Domain, capture: str, processing: bool, status: str) -> None:
+    from simulator.core.cards import Behaviour
+    from simulator.core.overrides import outcome_override
+
+    session = open_session(domain, payment_intent_data={"capture_method": capture})
+    override = Behaviour(outcome="processing", delay=60) if processing else None
+    token = outcome_override.set(override)
+    try:
+        _, first = domain.sessions.pay(TENANT, session["id"], CARD, name="Mei", email=None,
+                                       return_url="https://x/")
+        charges = domain.charges.page(TENANT, payment_intent=first["id"])[0]
+        again, second = domain.sessions.pay(TENANT, session["id"], CARD, name="Mei",
+                                            email=None, return_url="https://x/")
+    finally:
+        outcome_override.reset(token)
+    assert first["status"] == second["status"] == status and second["id"] == first["id"]
+    assert again == domain.sessions.get(TENANT, session["id"])
+    assert domain.charges.page(TENANT, payment_intent=first["id"])[0] == charges
+    assert len(domain.payments.page(TENANT)[0]) == 1
+
+
+def test_a_session_is_closed_to_payment_from_its_expiry_time(domain: Domain,
+                                                             wall: FakeWall) -> None:
+    session = open_session(domain, expires_at=int(wall.now) + 1800)
+    wall.now = session["expires_at"]
+    with pytest.raises(InvalidState) as late:
+        domain.sessions.pay(TENANT, session["id"], CARD, name="Mei", email=None,
+                            return_url="https://x/")
+    assert (late.value.code, late.value.message) == (
+        "checkout_session_expired", "This Checkout Session has expired.")
+    expired = open_session(domain)
+    domain.sessions.expire(TENANT, expired["id"])
+    with pytest.raises(InvalidState):
+        domain.sessions.pay(TENANT, expired["id"], CARD, name="Mei", email=None,
+                            return_url="https://x/")
+
+
+def test_expiring_a_session_abandons_a_pending_challenge(domain: Domain) -> None:
+    session = open_session(domain)
+    _, payment = domain.sessions.pay(TENANT, session["id"], {**CARD,
+                                                             "number": "4000000000003220"},
+                                     name="Mei", email=None, return_url="https://x/")
+    assert payment["status"] == "requires_action"
+    domain.sessions.expire(TENANT, session["id"])
+    canceled = domain.payments.get(TENANT, payment["id"])
+    assert (canceled["status"], canceled["cancellation_reason"]) == ("canceled", "abandoned")
+
+
+def test_a_challenge_after_a_decline_clears_the_old_error(domain: Domain) -> None:
+    with pytest.raises(CardDeclined) as declined:
+        card_payment(domain, "pm_card_chargeDeclined")
+    payment = declined.value.context["payment"]
+    again = domain.payments.confirm(TENANT, payment["id"],
+                                    {"payment_method": "pm_card_threeDSecure2Required"})
+    assert (again["status"], again["last_payment_error"]) == ("requires_action", None)
+
+
+def test_refunds_down_to_the_last_minor_unit(domain: Domain) -> None:
+    payment = card_payment(domain)
+    domain.refunds.create(TENANT, {"payment_intent": payment["id"], "amount": 1999})
+    last = domain.refunds.create(TENANT, {"payment_intent": payment["id"]})
+    assert last["amount"] == 1
+    with pytest.raises(InvalidRequest) as done:
+        domain.refunds.create(TENANT, {"payment_intent": payment["id"]})
+    assert done.value.code == "charge_already_refunded"
+
+
+def test_a_charge_stored_before_releases_were_recorded_refunds_in_full(domain: Domain) -> None:
+    payment = card_payment(domain)
+    charge = domain.charges.get(TENANT, payment["latest_charge"])
+    del charge["amount_released"]  # as an older version stored it
+    domain.charges.save(TENANT, charge)
+    assert domain.refunds.create(TENANT, {"charge": charge["id"]})["amount"] == 2000
+
+
+def test_refusing_a_failed_charge_names_its_payment(domain: Domain) -> None:
+    with pytest.raises(CardDeclined) as declined:
+        card_payment(domain, "pm_card_chargeDeclined")
+    charge_id = declined.value.context["charge"]
+    payment_id = declined.value.context["payment"]["id"]
+    with pytest.raises(InvalidRequest) as refused:
+        domain.refunds.create(TENANT, {"charge": charge_id})
+    assert refused.value.message == (
+        f"This PaymentIntent ({payment_id}) does not have a successful charge to refund.")

@@ -125,6 +125,9 @@ def test_webhook_chaos_merges_rules_and_plans_each_copy() -> None:
 
 
 def test_reordering_draws_one_jitter_per_copy_within_the_bound() -> None:
+    short = Chaos()
+    short.add("r", Effect("webhook", {"reorder": 0.5}), random.Random(5))
+    assert all(0 <= j <= 0.5 for j in short.jitter)
     chaos = Chaos()
     chaos.add("r", Effect("webhook", {"reorder": 10, "delay": 1}), random.Random(5))
     assert len(chaos.jitter) == 11 and all(0 <= j <= 10 for j in chaos.jitter)
@@ -268,6 +271,7 @@ def test_rates_default_to_a_second_and_the_ramp_stops_at_its_end(wall: FakeWall)
     ({"ip": "10.1.*"}, {"ip": "10.1.9.9"}, True),
     ({"ip": "10.0.0.0/8"}, {"ip": "not-an-ip"}, False),
     ({"ip": "bad/cidr"}, {"ip": "10.0.0.1"}, False),
+    ({"ip": "10.1.2.3/8"}, {"ip": "10.9.9.9"}, True),  # host bits set: still the network
     ({"device": "phone-*"}, {"device": "phone-7"}, True),
     ({"device": "phone-*"}, {"device": "Phone-7"}, False),
     ({"currency": "USD"}, {"currency": "usd"}, True),
@@ -351,6 +355,20 @@ def test_card_testing_counts_only_small_amounts(wall: FakeWall) -> None:
     assert active.assess(attempt(wall, amount=101)) is None
     assert active.assess(attempt(wall, amount=101)) is None
     assert active.assess(attempt(wall, amount=50)).rule == "ct"
+
+
+@pytest.mark.parametrize(("key", "one", "other"), [
+    ("device", Client(ip="1.1.1.1", device="a"), Client(ip="1.1.1.1", device="b")),
+    ("tenant", Client(ip="1.1.1.1"), Client(ip="1.1.1.1")),
+])
+def test_card_testing_can_count_per_device_or_tenant(wall: FakeWall, key: str, one: Client,
+                                                      other: Client) -> None:
+    active = fraud_engine(wall, {"name": "ct", "card_testing": {
+        "count": 1, "window": 60, "key": key}, "action": "decline"})
+    assert active.assess(attempt(wall, client=one)) is None
+    other_tenant = "acct_u" if key == "tenant" else "acct_t"
+    assert active.assess(attempt(wall, client=other, tenant=other_tenant)) is None
+    assert active.assess(attempt(wall, client=one)).rule == "ct"
 
 
 def test_card_testing_defaults_to_300_by_ip(wall: FakeWall) -> None:
@@ -498,3 +516,56 @@ def test_scenario_text_is_bounded_and_must_be_a_mapping(tmp_path: Any) -> None:
     loaded = loader.load_file(good, contracts(), lambda key: "acct_" + key)
     assert loaded.name == "from-file"
     assert loaded.rules[0].match.patterns == {"tenant": ("acct_sk_test_x",)}
+
+
+@pytest.mark.parametrize(("match", "fires", "misses"), [
+    ({"tenant": "t"}, {}, {"tenant": "acct_u"}),
+    ({"amount": {"min": 500}}, {"amount": 500}, {"amount": 499}),
+    ({"currency": "EUR"}, {"currency": "eur"}, {"currency": "usd"}),
+    ({"card": "4242*"}, {}, {"card_bin": "555555"}),
+    ({"bin": "424242"}, {}, {"card_bin": "400000"}),
+    ({"email": "*@shop.example"}, {"email": "a@shop.example"}, {"email": None}),
+    ({"ip": "1.2.0.0/16"}, {}, {"client": Client(ip="9.9.9.9")}),
+    ({"country": "us"}, {}, {"client": Client(country="TW")}),
+    ({"method": "post", "gateway": "*", "path": "*"}, {}, None),
+])
+def test_fraud_rules_match_on_the_attempt(wall: FakeWall, match: dict, fires: dict,
+                                          misses: dict | None) -> None:
+    active = fraud_engine(wall, {"name": "m", "match": match, "amount_above": 0,
+                                 "action": "decline"})
+    assert active.assess(attempt(wall, **fires)) is not None
+    if misses is not None:
+        assert active.assess(attempt(wall, **misses)) is None
+
+
+@pytest.mark.xfail(strict=True, reason="bug: an attempt's facts carry gateway '*', so a "
+                   "fraud rule scoped with match.gateway (or a full card number, or run) "
+                   "loads but never fires")
+def test_a_fraud_rule_scoped_to_a_gateway_fires_there(wall: FakeWall) -> None:
+    active = fraud_engine(wall, {"name": "g", "match": {"gateway": "stripe"},
+                                 "amount_above": 0, "action": "decline"})
+    assert active.assess(attempt(wall)) is not None
+
+
+def test_a_rule_that_does_not_match_does_not_stop_the_next(wall: FakeWall) -> None:
+    active = fraud_engine(
+        wall, {"name": "eur", "match": {"currency": "eur"}, "amount_above": 0,
+               "action": "decline"},
+        {"name": "any", "amount_above": 0, "action": "review"})
+    assert active.assess(attempt(wall)).rule == "any"
+
+
+@pytest.mark.parametrize(("lists", "changes", "fires"), [
+    ({"emails": ["*"]}, {"email": None}, False),  # no email is not a blocked email
+    ({"bins": ["555555"]}, {"email": "a@b.example"}, False),
+    ({"ips": ["1.2.3.99/16"]}, {}, True),  # host bits set: still the network
+])
+def test_block_list_edges(wall: FakeWall, lists: dict, changes: dict, fires: bool) -> None:
+    active = fraud_engine(wall, {"name": "b", "block_list": lists, "action": "decline"})
+    assert (active.assess(attempt(wall, **changes)) is not None) is fires
+
+
+def test_webhook_chaos_without_a_stale_timestamp_signs_now() -> None:
+    chaos = Chaos()
+    chaos.add("d", Effect("webhook", {"delay": 1}), random.Random(1))
+    assert chaos.for_copy(0)["stale_timestamp"] == 0
