@@ -21,11 +21,17 @@ outcome_override: contextvars.ContextVar[Behaviour | None] = contextvars.Context
 
 @dataclass(frozen=True)
 class Client:
-    """Who is paying, as far as the gateway can tell (for fraud rules)."""
+    """Who is paying and through what, as far as the gateway can tell (for fraud rules)."""
 
     ip: str | None = None
     country: str | None = None
     device: str | None = None
+    #: The gateway the request came in through ("stripe", "ecpay", ...).
+    gateway: str | None = None
+    #: The test run that tagged the request, if any.
+    run: str | None = None
+    #: The card number as this request sent it; None when it names a saved method.
+    card: str | None = None
 
 
 #: The client behind the current request.

@@ -123,7 +123,9 @@ def _checks(rule: FraudRule) -> list[Any]:
 
 def attempt_facts(attempt: Attempt) -> Facts:
     """The facts a fraud rule's `match` sees for an attempt."""
-    return Facts(gateway="*", method="POST", path="", tenant=attempt.tenant,
+    client = attempt.client
+    # A saved payment method leaves only its BIN to match a card pattern against.
+    return Facts(gateway=client.gateway or "*", method="POST", path="", tenant=attempt.tenant,
                  amount=attempt.amount, currency=attempt.currency,
-                 card=f"{attempt.card_bin}*", email=attempt.email, ip=attempt.client.ip,
-                 country=attempt.client.country, device=attempt.client.device)
+                 card=client.card or f"{attempt.card_bin}*", email=attempt.email,
+                 ip=client.ip, country=client.country, device=client.device, run=client.run)

@@ -92,7 +92,8 @@ def scenario_middleware(engine: ScenarioEngine, domain: Domain,
         facts = await read_facts(request, domain)
         request["paylab.tenant"] = facts.tenant  # journaled even when a fault pre-empts auth
         plan = engine.evaluate(facts)
-        client = current_client.set(Client(facts.ip, facts.country, facts.device))
+        client = current_client.set(Client(facts.ip, facts.country, facts.device,
+                                           facts.gateway, facts.run, facts.card))
         try:
             if plan is None:
                 return await handler(request)

@@ -314,6 +314,21 @@ async def test_velocity_per_card_declines_then_reviews(sim: Sim) -> None:
                                "applied": 2}]
 
 
+async def test_a_fraud_rule_scoped_by_gateway_card_and_run_fires_through_http(sim: Sim) -> None:
+    await load(sim, {"name": "fraud", "fraud": [
+        {"name": "this-card", "match": {"gateway": "stripe", "card": "5555555555554444"},
+         "amount_above": 0, "action": "decline"},
+        {"name": "this-run", "match": {"run": "run-7"}, "amount_above": 0,
+         "action": "decline"}]})
+    assert (await sim.pay(card="pm_card_visa")).status == 200
+    blocked = await sim.pay(card="pm_card_mastercard")
+    assert blocked.status == 402 and blocked.error["decline_code"] == "fraudulent"
+    tagged = await sim.stripe("POST", "/v1/payment_intents", {
+        "amount": 2000, "currency": "usd", "payment_method": "pm_card_visa", "confirm": "true"},
+        headers={"X-Paylab-Run": "run-7"})
+    assert tagged.status == 402 and tagged.error["decline_code"] == "fraudulent"
+
+
 async def test_a_review_rule_lets_the_payment_through_flagged(sim: Sim) -> None:
     await load(sim, {"name": "fraud", "fraud": [
         {"name": "big", "amount_above": 10000, "action": "review", "risk_score": 80}]})

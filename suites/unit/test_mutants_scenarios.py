@@ -538,13 +538,22 @@ def test_fraud_rules_match_on_the_attempt(wall: FakeWall, match: dict, fires: di
         assert active.assess(attempt(wall, **misses)) is None
 
 
-@pytest.mark.xfail(strict=True, reason="bug: an attempt's facts carry gateway '*', so a "
-                   "fraud rule scoped with match.gateway (or a full card number, or run) "
-                   "loads but never fires")
-def test_a_fraud_rule_scoped_to_a_gateway_fires_there(wall: FakeWall) -> None:
-    active = fraud_engine(wall, {"name": "g", "match": {"gateway": "stripe"},
-                                 "amount_above": 0, "action": "decline"})
-    assert active.assess(attempt(wall)) is not None
+@pytest.mark.parametrize(("match", "client", "fires"), [
+    ({"gateway": "stripe"}, {"gateway": "stripe"}, True),
+    ({"gateway": "stripe"}, {"gateway": "ecpay"}, False),
+    ({"gateway": "*"}, {}, True),  # no request behind the attempt: any gateway still matches
+    ({"card": "4000000000009995"}, {"card": "4000000000009995"}, True),
+    ({"card": "4000000000009995"}, {"card": "4242424242424242"}, False),
+    ({"card": "4242*"}, {}, True),  # a saved method: its BIN is all there is to match
+    ({"run": "r-1"}, {"run": "r-1"}, True),
+    ({"run": "r-1"}, {"run": "r-2"}, False),
+])
+def test_a_fraud_rule_matches_the_gateway_card_and_run_of_the_request(
+        wall: FakeWall, match: dict, client: dict, fires: bool) -> None:
+    active = fraud_engine(wall, {"name": "g", "match": match, "amount_above": 0,
+                                 "action": "decline"})
+    seen = attempt(wall, client=Client(ip="1.2.3.4", country="US", device="d1", **client))
+    assert (active.assess(seen) is not None) is fires
 
 
 def test_a_rule_that_does_not_match_does_not_stop_the_next(wall: FakeWall) -> None:

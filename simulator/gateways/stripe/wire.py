@@ -13,7 +13,7 @@ from simulator.core.errors import CoreError, InvalidRequest, Unauthenticated
 from simulator.gateways.stripe.form import param_name
 from simulator.gateways.stripe.render import Renderer, doc_url
 
-_KEY = re.compile(r"^(sk|rk)_test_[A-Za-z0-9_]{1,247}$")
+_KEY = re.compile(r"(sk|rk)_test_[A-Za-z0-9_]{1,247}")
 
 STATUS = {
     "invalid_request": 400,
@@ -94,7 +94,7 @@ def authenticate(authorization: str | None, revoked: set[str] | frozenset[str] =
             "This API call cannot be made with a publishable API key. Please use a secret API "
             "key. You can find a list of your API keys at https://dashboard.stripe.com/account/apikeys.",
         )
-    if not _KEY.match(key):
+    if not _KEY.fullmatch(key):
         raise Unauthenticated("api_key_invalid", f"Invalid API Key provided: {mask_key(key)}")
     tenant = tenant_for_key(key)
     if tenant in revoked:
