@@ -31,7 +31,7 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from suites.plugins.simulator import free_port, wait_healthy  # noqa: E402
+from paylab.suites.plugins.simulator import free_port, wait_healthy  # noqa: E402
 
 CREATE = "amount=2000&currency=usd"
 CONFIRM = f"{CREATE}&payment_method=pm_card_visa&confirm=true"
@@ -115,11 +115,11 @@ def main() -> int:
     sim_port, base_port = free_port(), free_port()
     workdir = tempfile.TemporaryDirectory(prefix="paylab-bench-")
     sim = subprocess.Popen(
-        [sys.executable, "-m", "simulator", "serve", "--port", str(sim_port), "--db",
+        [sys.executable, "-m", "paylab.simulator", "serve", "--port", str(sim_port), "--db",
          str(Path(workdir.name) / "bench.db"), "--seed", "1", "--log-level", "warning"],
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     baseline = subprocess.Popen(
-        [sys.executable, "-m", "load.baseline_server", "--port", str(base_port)],
+        [sys.executable, "-m", "paylab.load.baseline_server", "--port", str(base_port)],
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         sim_url, base_url = f"http://127.0.0.1:{sim_port}", f"http://127.0.0.1:{base_port}"

@@ -13,15 +13,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from load.common import gate, webui  # noqa: F401 - registers the gate and the tab
-from load.shapes import ALL as _SHAPES
-from load.users.cards import (  # noqa: F401
+from paylab.load.common import gate, webui  # noqa: F401 - registers the gate and the tab
+from paylab.load.shapes import ALL as _SHAPES
+from paylab.load.users.cards import (  # noqa: F401
     CardPaymentUser,
     ManualCaptureRefundUser,
     ThreeDSecureUser,
 )
-from load.users.shop import ShopCheckoutUser, ShopperUser  # noqa: F401
-from load.users.webhooks import WebhookReceiverUser  # noqa: F401
+from paylab.load.users.shop import ShopCheckoutUser, ShopperUser  # noqa: F401
+from paylab.load.users.webhooks import WebhookReceiverUser  # noqa: F401
 
 if os.environ.get("PAYLAB_LOAD_SHAPE"):
     _chosen = _SHAPES[os.environ["PAYLAB_LOAD_SHAPE"]]

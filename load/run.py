@@ -19,10 +19,9 @@ import time
 from pathlib import Path
 
 import requests
-
-from load.common import settings
-from load.common.allure_result import write_result
-from load.common.profiles import Profile, ProfileError, duration, load_profile
+from paylab.load.common import settings
+from paylab.load.common.allure_result import write_result
+from paylab.load.common.profiles import Profile, ProfileError, duration, load_profile
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCUSTFILE = ROOT / "load" / "locustfile.py"

@@ -6,9 +6,8 @@ import argparse
 import logging
 
 from aiohttp import web
-
-from shop.app import SETTINGS, create_app
-from shop.settings import ShopSettings
+from paylab.shop.app import SETTINGS, create_app
+from paylab.shop.settings import ShopSettings
 
 
 def main() -> None:

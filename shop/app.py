@@ -9,14 +9,13 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from aiohttp import web
+from paylab.shop import catalog, views, webhooks
+from paylab.shop.db import ShopDB
+from paylab.shop.gateway import Gateway
+from paylab.shop.settings import ShopSettings
+from paylab.shop.ui import page
 
-from shop import catalog, views, webhooks
-from shop.db import ShopDB
-from shop.gateway import Gateway
-from shop.settings import ShopSettings
-from shop.ui import page
-
-log = logging.getLogger("shop")
+log = logging.getLogger("paylab.shop")
 STATIC = Path(__file__).parent / "static"
 #: The settings the shop runs with, its API key filled in (to print it at start).
 SETTINGS = web.AppKey("settings", ShopSettings)

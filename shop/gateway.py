@@ -11,12 +11,11 @@ import logging
 from typing import Any
 
 import stripe
+from paylab.shop.catalog import Catalog
+from paylab.shop.db import ShopDB
+from paylab.shop.settings import ShopSettings
 
-from shop.catalog import Catalog
-from shop.db import ShopDB
-from shop.settings import ShopSettings
-
-log = logging.getLogger("shop.gateway")
+log = logging.getLogger("paylab.shop.gateway")
 # stripe-python logs whole response bodies at DEBUG, and the answer that registers the
 # webhook endpoint holds its signing secret: keep those lines out of any log.
 logging.getLogger("stripe").setLevel(logging.INFO)

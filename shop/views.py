@@ -10,13 +10,12 @@ from dataclasses import dataclass
 
 import stripe
 from aiohttp import web
+from paylab.shop.catalog import Catalog, price_text
+from paylab.shop.db import ShopDB
+from paylab.shop.gateway import Gateway
+from paylab.shop.ui import Safe, page, part
 
-from shop.catalog import Catalog, price_text
-from shop.db import ShopDB
-from shop.gateway import Gateway
-from shop.ui import Safe, page, part
-
-log = logging.getLogger("shop")
+log = logging.getLogger("paylab.shop")
 CART_COOKIE = "paylab_cart"
 _HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
 #: What the shop itself puts in the cart cookie (secrets.token_urlsafe): anything else is

@@ -23,10 +23,9 @@ from typing import Any
 
 import stripe
 from aiohttp import web
+from paylab.shop.db import ShopDB
 
-from shop.db import ShopDB
-
-log = logging.getLogger("shop.webhooks")
+log = logging.getLogger("paylab.shop.webhooks")
 
 TOLERANCE = 300
 #: The events whose Checkout Session is read back from the gateway before they count.

@@ -1,5 +1,5 @@
 """`python -m simulator` is the `paylab` command."""
 
-from simulator.cli import main
+from paylab.simulator.cli import main
 
 raise SystemExit(main())

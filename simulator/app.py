@@ -11,33 +11,32 @@ from functools import cache, partial
 from pathlib import Path
 
 from aiohttp import web
-
-from simulator import control
-from simulator.connections import ConnectionGuard
-from simulator.contracts import Contracts
-from simulator.control.handlers import ControlContext
-from simulator.control.routes import OPERATIONS as CONTROL_OPERATIONS
-from simulator.core.clock import Clock
-from simulator.core.control_sessions import ControlSessions
-from simulator.core.domain import Domain
-from simulator.core.self_address import SelfAddress
-from simulator.core.store import Store
-from simulator.deadlines import body_deadline_middleware
-from simulator.gateways import all_gateways, tenant_for
-from simulator.gateways.spec import Gateway
-from simulator.guards import CONTROL_PREFIX, GUARD, Guard, control_refusal, secure_headers
-from simulator.guards.auth import SESSION_SECONDS, ControlAuth
-from simulator.guards.hosts import HostAllowList
-from simulator.guards.origin import origin_of
-from simulator.metrics import Metrics
-from simulator.middlewares import journal_middleware
-from simulator.openapi import build_openapi
-from simulator.scenarios.engine import ScenarioEngine
-from simulator.scenarios.http import scenario_middleware
-from simulator.scenarios.loader import load_file
-from simulator.scheduler import Scheduler
-from simulator.settings import Settings
-from simulator.webhooks.dispatcher import Dispatcher
+from paylab.simulator import control
+from paylab.simulator.connections import ConnectionGuard
+from paylab.simulator.contracts import Contracts
+from paylab.simulator.control.handlers import ControlContext
+from paylab.simulator.control.routes import OPERATIONS as CONTROL_OPERATIONS
+from paylab.simulator.core.clock import Clock
+from paylab.simulator.core.control_sessions import ControlSessions
+from paylab.simulator.core.domain import Domain
+from paylab.simulator.core.self_address import SelfAddress
+from paylab.simulator.core.store import Store
+from paylab.simulator.deadlines import body_deadline_middleware
+from paylab.simulator.gateways import all_gateways, tenant_for
+from paylab.simulator.gateways.spec import Gateway
+from paylab.simulator.guards import CONTROL_PREFIX, GUARD, Guard, control_refusal, secure_headers
+from paylab.simulator.guards.auth import SESSION_SECONDS, ControlAuth
+from paylab.simulator.guards.hosts import HostAllowList
+from paylab.simulator.guards.origin import origin_of
+from paylab.simulator.metrics import Metrics
+from paylab.simulator.middlewares import journal_middleware
+from paylab.simulator.openapi import build_openapi
+from paylab.simulator.scenarios.engine import ScenarioEngine
+from paylab.simulator.scenarios.http import scenario_middleware
+from paylab.simulator.scenarios.loader import load_file
+from paylab.simulator.scheduler import Scheduler
+from paylab.simulator.settings import Settings
+from paylab.simulator.webhooks.dispatcher import Dispatcher
 
 log = logging.getLogger("paylab")
 

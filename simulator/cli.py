@@ -14,11 +14,10 @@ import sys
 from pathlib import Path
 
 from aiohttp import web
-
-from simulator.core.errors import StorageUnavailable
-from simulator.guards.describe import guard_lines
-from simulator.scenarios.model import ScenarioError
-from simulator.settings import Settings, parse_schedule
+from paylab.simulator.core.errors import StorageUnavailable
+from paylab.simulator.guards.describe import guard_lines
+from paylab.simulator.scenarios.model import ScenarioError
+from paylab.simulator.settings import Settings, parse_schedule
 
 PROJECT = Path(__file__).resolve().parent.parent
 LAYERS = ("unit", "contract", "reliability", "security", "e2e", "load")
@@ -88,7 +87,7 @@ def _load_parser(parser: argparse.ArgumentParser) -> None:
     if not (root / "load" / "run.py").exists():
         return
     sys.path.insert(0, str(root))
-    from load.run import add_arguments
+    from paylab.load.run import add_arguments
 
     add_arguments(parser)
 
@@ -150,8 +149,8 @@ def _run(coro: object) -> None:
 
 
 async def _serve(settings: Settings, *, shop_port: int | None = None) -> None:
-    from simulator.app import CONNECTIONS, create_app
-    from simulator.connections import GuardedSite
+    from paylab.simulator.app import CONNECTIONS, create_app
+    from paylab.simulator.connections import GuardedSite
 
     # Long query strings and headers (up to 2 MiB) reach the app, which answers in the
     # gateway's own error shape; aiohttp's 8 KiB default would answer a bare text/plain 400.
@@ -181,9 +180,9 @@ async def _serve(settings: Settings, *, shop_port: int | None = None) -> None:
     ]
     lines.append(f"  dashboard       {base}/_sim/")
     if shop_port is not None:
-        from shop.app import SETTINGS as SHOP_SETTINGS
-        from shop.app import create_app as create_shop
-        from shop.settings import ShopSettings
+        from paylab.shop.app import SETTINGS as SHOP_SETTINGS
+        from paylab.shop.app import create_app as create_shop
+        from paylab.shop.settings import ShopSettings
 
         shop_settings = ShopSettings.from_env(host=settings.host, port=shop_port,
                                               gateway_url=base)
@@ -217,7 +216,7 @@ def _project_root() -> Path:
 
 
 def _cmd_test(args: argparse.Namespace) -> int:
-    from simulator.reporting import prepare_results
+    from paylab.simulator.reporting import prepare_results
 
     root = _project_root()
     layers = args.layer or [name for name in LAYERS if (root / "suites" / name).is_dir()]
@@ -247,10 +246,10 @@ def _cmd_test(args: argparse.Namespace) -> int:
 
 
 def _cmd_load(args: argparse.Namespace) -> int:
-    if "load.run" not in sys.modules:
+    if "paylab.load.run" not in sys.modules:
         print("paylab load: run it from a paylab checkout (it needs load/)", file=sys.stderr)
         return 2
-    from load.run import run
+    from paylab.load.run import run
 
     return run(args)
 

@@ -6,11 +6,10 @@ import logging
 import time
 
 from aiohttp import web
-
-from simulator.core.errors import StorageUnavailable
-from simulator.core.journal import Entry, Journal
-from simulator.headers import recorded_header
-from simulator.metrics import Metrics
+from paylab.simulator.core.errors import StorageUnavailable
+from paylab.simulator.core.journal import Entry, Journal
+from paylab.simulator.headers import recorded_header
+from paylab.simulator.metrics import Metrics
 
 log = logging.getLogger("paylab.journal")
 

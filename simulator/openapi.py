@@ -11,9 +11,9 @@ import re
 import urllib.parse
 from typing import Any
 
-from simulator import __version__
-from simulator.contracts import BASE_URI, Contracts, contract_id
-from simulator.gateways.spec import Gateway, Operation
+from paylab.simulator import __version__
+from paylab.simulator.contracts import BASE_URI, Contracts, contract_id
+from paylab.simulator.gateways.spec import Gateway, Operation
 
 _PARAM = re.compile(r"{([^}]+)}")
 

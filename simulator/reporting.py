@@ -9,8 +9,8 @@ import platform
 import shutil
 from pathlib import Path
 
-from simulator import __version__
-from simulator.core.rand import fresh_seed
+from paylab.simulator import __version__
+from paylab.simulator.core.rand import fresh_seed
 
 _PACKAGES = ("aiohttp", "stripe", "pytest", "allure-pytest", "schemathesis", "jsonschema")
 

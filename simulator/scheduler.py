@@ -12,8 +12,8 @@ import contextlib
 import logging
 import sqlite3
 
-from simulator.core.domain import Domain
-from simulator.core.errors import StorageUnavailable
+from paylab.simulator.core.domain import Domain
+from paylab.simulator.core.errors import StorageUnavailable
 
 log = logging.getLogger("paylab.scheduler")
 

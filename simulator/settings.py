@@ -7,9 +7,9 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from simulator.core.outbox import DEFAULT_RETRY_SCHEDULE
-from simulator.core.rand import fresh_seed
-from simulator.guards.hosts import host_name
+from paylab.simulator.core.outbox import DEFAULT_RETRY_SCHEDULE
+from paylab.simulator.core.rand import fresh_seed
+from paylab.simulator.guards.hosts import host_name
 
 DEFAULT_DB = Path("state") / "paylab.db"
 #: A token shorter than this could be guessed by a script hammering the control API.

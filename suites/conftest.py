@@ -8,18 +8,18 @@ from pathlib import Path
 import allure
 import pytest
 
-pytest.register_assert_rewrite("suites.plugins")
+pytest.register_assert_rewrite("paylab.suites.plugins")
 
-from suites.plugins.contracts import check_exchanges  # noqa: E402 - after the rewrite hook
+from paylab.suites.plugins.contracts import check_exchanges  # noqa: E402 - after the rewrite hook
 
 pytest_plugins = [  # in dependency order, so each is imported once, as a plugin
-    "suites.plugins.evidence",
-    "suites.plugins.simulator",
-    "suites.plugins.contracts",
-    "suites.plugins.scenarios",
-    "suites.plugins.webhook_sink",
-    "suites.plugins.shop",
-    "suites.plugins.browser",
+    "paylab.suites.plugins.evidence",
+    "paylab.suites.plugins.simulator",
+    "paylab.suites.plugins.contracts",
+    "paylab.suites.plugins.scenarios",
+    "paylab.suites.plugins.webhook_sink",
+    "paylab.suites.plugins.shop",
+    "paylab.suites.plugins.browser",
 ]
 
 SUITES = Path(__file__).parent

@@ -11,8 +11,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from locust import FastHttpUser
-
-from load.common import settings
+from paylab.load.common import settings
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 #: A check on a successful answer's body: None when it is right, else the reason.

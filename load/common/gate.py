@@ -13,9 +13,8 @@ from typing import Any
 
 from locust import events
 from locust.runners import WorkerRunner
-
-from load.common import settings
-from load.common.slo import RequestFigures, RunFigures, evaluate, load_slo, missed
+from paylab.load.common import settings
+from paylab.load.common.slo import RequestFigures, RunFigures, evaluate, load_slo, missed
 
 log = logging.getLogger("paylab.load.gate")
 EXIT_SLO_MISSED = 3

@@ -17,8 +17,7 @@ from typing import Any
 import requests
 from flask import Blueprint, jsonify, request
 from locust import events
-
-from load.common import settings
+from paylab.load.common import settings
 
 log = logging.getLogger("paylab.load.webui")
 TAB = "paylab"

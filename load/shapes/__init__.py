@@ -14,9 +14,8 @@ from __future__ import annotations
 from typing import Any
 
 from locust import LoadTestShape
-
-from load.common import settings
-from load.common.profiles import load_profile, shape_defaults, users_at
+from paylab.load.common import settings
+from paylab.load.common.profiles import load_profile, shape_defaults, users_at
 
 
 def parameters(shape: str) -> dict[str, Any]:

@@ -5,9 +5,8 @@ from __future__ import annotations
 from urllib.parse import parse_qs, urlsplit
 
 from locust import constant, task
-
-from load.common.base import FORM, GatewayUser, form, has
-from load.common.data import order_metadata, price, shopper
+from paylab.load.common.base import FORM, GatewayUser, form, has
+from paylab.load.common.data import order_metadata, price, shopper
 
 
 def _declined(body: dict) -> str | None:

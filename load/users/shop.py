@@ -12,10 +12,9 @@ import time
 
 import gevent
 from locust import FastHttpUser, between, constant, task
-
-from load.common import settings
-from load.common.base import FORM, form, report
-from load.common.data import shopper
+from paylab.load.common import settings
+from paylab.load.common.base import FORM, form, report
+from paylab.load.common.data import shopper
 
 PRODUCT = re.compile(r'data-product="([^"]+)"')
 ORDER = re.compile(r"/orders/([^/?#]+)")

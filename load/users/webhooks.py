@@ -10,10 +10,9 @@ import uuid
 import gevent
 from locust import constant, events, task
 from locust.runners import MasterRunner
-
-from load.common.base import GatewayUser, has, report
-from load.common.data import price
-from load.common.webhooks import Receiver
+from paylab.load.common.base import GatewayUser, has, report
+from paylab.load.common.data import price
+from paylab.load.common.webhooks import Receiver
 
 #: How long a webhook may take before the flow counts as failed.
 DELIVERY_TIMEOUT_S = 10.0

@@ -4,10 +4,9 @@ the dashboard's login."""
 from __future__ import annotations
 
 from aiohttp import web
-
-from simulator.control import login
-from simulator.control.handlers import ControlContext, control_errors
-from simulator.control.routes import OPERATIONS
+from paylab.simulator.control import login
+from paylab.simulator.control.handlers import ControlContext, control_errors
+from paylab.simulator.control.routes import OPERATIONS
 
 CONTEXT = web.AppKey("control_context", ControlContext)
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from aiohttp import web
-
-from simulator.control.handlers import ControlContext
-from simulator.guards.auth import ACCESS
-from simulator.scenarios import loader
-from simulator.ui import Markup, fragment, render
+from paylab.simulator.control.handlers import ControlContext
+from paylab.simulator.guards.auth import ACCESS
+from paylab.simulator.scenarios import loader
+from paylab.simulator.ui import Markup, fragment, render
 
 SCRIPT = Markup('<script src="/static/dashboard.js" defer></script>')
 

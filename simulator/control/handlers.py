@@ -10,17 +10,16 @@ from typing import Any
 
 import orjson
 from aiohttp import web
-
-from simulator import __version__
-from simulator.contracts import Contracts, contract_id
-from simulator.core.domain import Domain
-from simulator.core.errors import StorageUnavailable
-from simulator.core.ledger import ledger
-from simulator.gateways import tenant_for
-from simulator.gateways.spec import Gateway, Operation
-from simulator.guards.auth import ACCESS
-from simulator.metrics import Metrics
-from simulator.scenarios.engine import ScenarioEngine
+from paylab.simulator import __version__
+from paylab.simulator.contracts import Contracts, contract_id
+from paylab.simulator.core.domain import Domain
+from paylab.simulator.core.errors import StorageUnavailable
+from paylab.simulator.core.ledger import ledger
+from paylab.simulator.gateways import tenant_for
+from paylab.simulator.gateways.spec import Gateway, Operation
+from paylab.simulator.guards.auth import ACCESS
+from paylab.simulator.metrics import Metrics
+from paylab.simulator.scenarios.engine import ScenarioEngine
 
 log = logging.getLogger("paylab.control")
 

@@ -8,10 +8,9 @@ value, never the token. Both routes pass the guard's Host and cross-site checks.
 from __future__ import annotations
 
 from aiohttp import web
-
-from simulator.guards import GUARD
-from simulator.guards.auth import COOKIE, SESSION_SECONDS
-from simulator.ui import fragment, render
+from paylab.simulator.guards import GUARD
+from paylab.simulator.guards.auth import COOKIE, SESSION_SECONDS
+from paylab.simulator.ui import fragment, render
 
 DASHBOARD, LOGIN = "/_sim/", "/_sim/login"
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from simulator.control import dashboard as d
-from simulator.control import handlers as h
-from simulator.control import scenario as s
-from simulator.gateways.spec import Operation as Op
+from paylab.simulator.control import dashboard as d
+from paylab.simulator.control import handlers as h
+from paylab.simulator.control import scenario as s
+from paylab.simulator.gateways.spec import Operation as Op
 
 _J = "application/json"
 _SQ = "control/scenario#/$defs/put_query"

@@ -7,10 +7,9 @@ from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 
 from aiohttp import web
-
-from simulator.control.handlers import ControlContext, ControlError
-from simulator.scenarios import loader
-from simulator.scenarios.model import Scenario, ScenarioError
+from paylab.simulator.control.handlers import ControlContext, ControlError
+from paylab.simulator.scenarios import loader
+from paylab.simulator.scenarios.model import Scenario, ScenarioError
 
 #: Scenario bodies are parsed and validated on this one thread, never on the event loop:
 #: a large upload (up to 1 MiB) then delays only its own answer. A single thread, so a

@@ -14,8 +14,7 @@ from importlib import resources
 from typing import Any
 
 import yaml
-
-from simulator.core.errors import CardDeclined, InvalidRequest
+from paylab.simulator.core.errors import CardDeclined, InvalidRequest
 
 _BRANDS = (  # (prefixes, brand), most specific first
     (("34", "37"), "amex"),
@@ -102,7 +101,7 @@ class Catalog:
 @cache
 def catalog() -> Catalog:
     """Load `testcards.yaml` once."""
-    text = resources.files("simulator.core").joinpath("testcards.yaml").read_text("utf-8")
+    text = resources.files("paylab.simulator.core").joinpath("testcards.yaml").read_text("utf-8")
     data = yaml.safe_load(text)
     by_number = {str(k): v for k, v in data["cards"].items()}
     by_token = {v["token"]: num for num, v in by_number.items() if v.get("token")}

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from simulator.core import money
-from simulator.core.clock import Clock
-from simulator.core.credentials import new_credential
-from simulator.core.errors import InvalidRequest, InvalidState
-from simulator.core.events import Events
-from simulator.core.objects import Doc, Objects
-from simulator.core.payments import Payments
-from simulator.core.rand import Rand
-from simulator.core.timers import Timers
+from paylab.simulator.core import money
+from paylab.simulator.core.clock import Clock
+from paylab.simulator.core.credentials import new_credential
+from paylab.simulator.core.errors import InvalidRequest, InvalidState
+from paylab.simulator.core.events import Events
+from paylab.simulator.core.objects import Doc, Objects
+from paylab.simulator.core.payments import Payments
+from paylab.simulator.core.rand import Rand
+from paylab.simulator.core.timers import Timers
 
 KIND = "checkout_session"
 DEFAULT_LIFETIME = 24 * 3600

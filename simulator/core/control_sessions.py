@@ -12,7 +12,7 @@ import secrets
 import time
 from collections.abc import Callable
 
-from simulator.core.store import Store
+from paylab.simulator.core.store import Store
 
 #: Only the token holder opens sessions; the cap bounds the table all the same.
 MAX_SESSIONS = 256

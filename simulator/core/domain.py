@@ -9,24 +9,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import orjson
-
-from simulator.core.charges import Charges
-from simulator.core.checkout import Sessions
-from simulator.core.clock import Clock
-from simulator.core.endpoints import Endpoints
-from simulator.core.events import Events
-from simulator.core.idempotency import Idempotency
-from simulator.core.journal import Journal
-from simulator.core.methods import Methods
-from simulator.core.objects import Objects
-from simulator.core.outbox import DEFAULT_RETRY_SCHEDULE, Outbox
-from simulator.core.payments import Payments
-from simulator.core.rand import Rand
-from simulator.core.refunds import Refunds
-from simulator.core.reviews import Reviews
-from simulator.core.self_address import SelfAddress
-from simulator.core.store import Store
-from simulator.core.timers import Timers
+from paylab.simulator.core.charges import Charges
+from paylab.simulator.core.checkout import Sessions
+from paylab.simulator.core.clock import Clock
+from paylab.simulator.core.endpoints import Endpoints
+from paylab.simulator.core.events import Events
+from paylab.simulator.core.idempotency import Idempotency
+from paylab.simulator.core.journal import Journal
+from paylab.simulator.core.methods import Methods
+from paylab.simulator.core.objects import Objects
+from paylab.simulator.core.outbox import DEFAULT_RETRY_SCHEDULE, Outbox
+from paylab.simulator.core.payments import Payments
+from paylab.simulator.core.rand import Rand
+from paylab.simulator.core.refunds import Refunds
+from paylab.simulator.core.reviews import Reviews
+from paylab.simulator.core.self_address import SelfAddress
+from paylab.simulator.core.store import Store
+from paylab.simulator.core.timers import Timers
 
 
 class Domain:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from simulator.core.clock import Clock
-from simulator.core.credentials import new_credential
-from simulator.core.errors import InvalidRequest
-from simulator.core.events import EVENT_TYPES
-from simulator.core.objects import Doc, Objects
-from simulator.core.rand import Rand
-from simulator.core.self_address import SelfAddress
+from paylab.simulator.core.clock import Clock
+from paylab.simulator.core.credentials import new_credential
+from paylab.simulator.core.errors import InvalidRequest
+from paylab.simulator.core.events import EVENT_TYPES
+from paylab.simulator.core.objects import Doc, Objects
+from paylab.simulator.core.rand import Rand
+from paylab.simulator.core.self_address import SelfAddress
 
 KIND = "webhook_endpoint"
 

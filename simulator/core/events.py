@@ -10,9 +10,9 @@ import contextvars
 from collections.abc import Callable
 from typing import Any
 
-from simulator.core.clock import Clock
-from simulator.core.objects import Doc, Objects
-from simulator.core.rand import Rand
+from paylab.simulator.core.clock import Clock
+from paylab.simulator.core.objects import Doc, Objects
+from paylab.simulator.core.rand import Rand
 
 #: Set by the adapter for the duration of a request: {"id": ..., "idempotency_key": ...}.
 current_request: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(

@@ -11,9 +11,9 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from simulator.core.clock import Clock
-from simulator.core.errors import IdempotencyInFlight, IdempotencyMismatch, InvalidRequest
-from simulator.core.store import Store
+from paylab.simulator.core.clock import Clock
+from paylab.simulator.core.errors import IdempotencyInFlight, IdempotencyMismatch, InvalidRequest
+from paylab.simulator.core.store import Store
 
 MAX_KEY_LENGTH = 255
 RETENTION_SECONDS = 24 * 3600

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from simulator.core.store import Store
+from paylab.simulator.core.store import Store
 
 MAX_ROWS = 200_000
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from simulator.core.objects import Objects
+from paylab.simulator.core.objects import Objects
 
 
 def ledger(objects: Objects, tenant: str | None = None) -> dict[str, Any]:

@@ -3,8 +3,8 @@ which statuses each operation may start from (gateways.md 5.5)."""
 
 from __future__ import annotations
 
-from simulator.core.errors import InvalidState
-from simulator.core.objects import Doc
+from paylab.simulator.core.errors import InvalidState
+from paylab.simulator.core.objects import Doc
 
 #: Allowed status changes (gateways.md 5.5). Anything else is a bug in an operation.
 TRANSITIONS: dict[str, frozenset[str]] = {

@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from simulator.core import cards
-from simulator.core.clock import Clock
-from simulator.core.errors import CardDeclined, NotFound
-from simulator.core.objects import Doc, Objects
-from simulator.core.rand import Rand
+from paylab.simulator.core import cards
+from paylab.simulator.core.clock import Clock
+from paylab.simulator.core.errors import CardDeclined, NotFound
+from paylab.simulator.core.objects import Doc, Objects
+from paylab.simulator.core.rand import Rand
 
 KIND = "payment_method"
 

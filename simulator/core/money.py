@@ -6,7 +6,7 @@ rails exchange them; nothing here uses floats.
 
 from __future__ import annotations
 
-from simulator.core.errors import InvalidRequest
+from paylab.simulator.core.errors import InvalidRequest
 
 # ISO 4217 currencies Stripe treats as zero-decimal. TWD is listed by Stripe as a
 # two-decimal currency on the API even though cents are not used in practice.

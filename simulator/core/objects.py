@@ -9,9 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-
-from simulator.core.errors import InvalidRequest, NotFound
-from simulator.core.store import Store
+from paylab.simulator.core.errors import InvalidRequest, NotFound
+from paylab.simulator.core.store import Store
 
 Doc = dict[str, Any]
 

@@ -14,13 +14,12 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import orjson
-
-from simulator.core import throttle
-from simulator.core.clock import Clock
-from simulator.core.endpoints import Endpoints
-from simulator.core.events import event_matches
-from simulator.core.objects import Doc
-from simulator.core.store import Store
+from paylab.simulator.core import throttle
+from paylab.simulator.core.clock import Clock
+from paylab.simulator.core.endpoints import Endpoints
+from paylab.simulator.core.events import event_matches
+from paylab.simulator.core.objects import Doc
+from paylab.simulator.core.store import Store
 
 #: Standard Webhooks' example schedule, in seconds after the previous failure.
 DEFAULT_RETRY_SCHEDULE = (5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400)

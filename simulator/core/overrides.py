@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextvars
 from dataclasses import dataclass
 
-from simulator.core.cards import Behaviour
+from paylab.simulator.core.cards import Behaviour
 
 #: A behaviour that replaces the card's own for payment attempts in this request.
 outcome_override: contextvars.ContextVar[Behaviour | None] = contextvars.ContextVar(

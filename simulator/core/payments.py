@@ -9,14 +9,14 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from simulator.core.cards import Behaviour, behaviour_doc, behaviour_from_doc
-from simulator.core.charges import Charges
-from simulator.core.clock import Clock
-from simulator.core.credentials import new_credential
-from simulator.core.endpoints import merge_metadata
-from simulator.core.errors import CardDeclined, InvalidRequest, InvalidState
-from simulator.core.events import Events
-from simulator.core.lifecycle import (
+from paylab.simulator.core.cards import Behaviour, behaviour_doc, behaviour_from_doc
+from paylab.simulator.core.charges import Charges
+from paylab.simulator.core.clock import Clock
+from paylab.simulator.core.credentials import new_credential
+from paylab.simulator.core.endpoints import merge_metadata
+from paylab.simulator.core.errors import CardDeclined, InvalidRequest, InvalidState
+from paylab.simulator.core.events import Events
+from paylab.simulator.core.lifecycle import (
     AMOUNT_EDITABLE,
     AUTHENTICATION_FAILED,
     CANCELABLE,
@@ -25,14 +25,14 @@ from simulator.core.lifecycle import (
     check_transition,
     unexpected,
 )
-from simulator.core.methods import Methods
-from simulator.core.money import check_amount
-from simulator.core.objects import Doc, Objects
-from simulator.core.overrides import current_client, outcome_override
-from simulator.core.rand import Rand
-from simulator.core.reviews import Reviews
-from simulator.core.risk import RiskAssessor, attempt_of
-from simulator.core.timers import Timers
+from paylab.simulator.core.methods import Methods
+from paylab.simulator.core.money import check_amount
+from paylab.simulator.core.objects import Doc, Objects
+from paylab.simulator.core.overrides import current_client, outcome_override
+from paylab.simulator.core.rand import Rand
+from paylab.simulator.core.reviews import Reviews
+from paylab.simulator.core.risk import RiskAssessor, attempt_of
+from paylab.simulator.core.timers import Timers
 
 KIND = "payment_intent"
 

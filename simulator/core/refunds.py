@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from simulator.core import money
-from simulator.core.charges import Charges
-from simulator.core.clock import Clock
-from simulator.core.errors import InvalidRequest
-from simulator.core.events import Events
-from simulator.core.objects import Doc, Objects
-from simulator.core.payments import KIND as PAYMENT_KIND
-from simulator.core.rand import Rand
+from paylab.simulator.core import money
+from paylab.simulator.core.charges import Charges
+from paylab.simulator.core.clock import Clock
+from paylab.simulator.core.errors import InvalidRequest
+from paylab.simulator.core.events import Events
+from paylab.simulator.core.objects import Doc, Objects
+from paylab.simulator.core.payments import KIND as PAYMENT_KIND
+from paylab.simulator.core.rand import Rand
 
 KIND = "refund"
 REASONS = ("duplicate", "fraudulent", "requested_by_customer")

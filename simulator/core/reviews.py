@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from simulator.core.clock import Clock
-from simulator.core.events import Events
-from simulator.core.objects import Doc, Objects
-from simulator.core.rand import Rand
+from paylab.simulator.core.clock import Clock
+from paylab.simulator.core.events import Events
+from paylab.simulator.core.objects import Doc, Objects
+from paylab.simulator.core.rand import Rand
 
 KIND = "review"
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from simulator.core.objects import Doc
-from simulator.core.overrides import Client
+from paylab.simulator.core.objects import Doc
+from paylab.simulator.core.overrides import Client
 
 ACTIONS = ("decline", "require_3ds", "review")
 

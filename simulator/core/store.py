@@ -17,9 +17,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from simulator.core.errors import StorageUnavailable
+from paylab.simulator.core.errors import StorageUnavailable
 
-_SCHEMA = resources.files("simulator.core").joinpath("schema.sql").read_text(encoding="utf-8")
+_SCHEMA = resources.files(__package__).joinpath("schema.sql").read_text(encoding="utf-8")
 
 #: Tables cleared by a reset, in an order that keeps references valid.
 _STATE_TABLES = ("delivery_attempts", "deliveries", "idempotency", "objects", "journal",

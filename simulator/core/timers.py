@@ -10,9 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-
-from simulator.core.clock import Clock
-from simulator.core.store import Store
+from paylab.simulator.core.clock import Clock
+from paylab.simulator.core.store import Store
 
 
 @dataclass(frozen=True)

@@ -6,12 +6,12 @@ sub-application factory, its webhook notifier and its operations for the OpenAPI
 
 from __future__ import annotations
 
-from simulator.gateways.spec import Gateway
+from paylab.simulator.gateways.spec import Gateway
 
 
 def all_gateways() -> list[Gateway]:
     """Every mounted gateway, in mount order."""
-    from simulator.gateways.stripe import GATEWAY as stripe_gateway
+    from paylab.simulator.gateways.stripe import GATEWAY as stripe_gateway
 
     return [stripe_gateway]
 

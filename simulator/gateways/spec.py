@@ -8,9 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from aiohttp import web
-
-    from simulator.scenarios.http import FactsReader, FaultRenderer
-    from simulator.webhooks.dispatcher import Notifier
+    from paylab.simulator.scenarios.http import FactsReader, FaultRenderer
+    from paylab.simulator.webhooks.dispatcher import Notifier
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ and the control token on /_sim, and the security headers of every HTML page.
 `secure_headers` on the root app's response preparation.
 """
 
-from simulator.guards.headers import secure_headers
-from simulator.guards.middleware import CONTROL_PREFIX, GUARD, Guard, control_refusal
+from paylab.simulator.guards.headers import secure_headers
+from paylab.simulator.guards.middleware import CONTROL_PREFIX, GUARD, Guard, control_refusal
 
 __all__ = ["CONTROL_PREFIX", "GUARD", "Guard", "control_refusal", "secure_headers"]

@@ -15,9 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from aiohttp import web
-
-from simulator.core.control_sessions import ControlSessions
-from simulator.headers import is_text, lenient_header
+from paylab.simulator.core.control_sessions import ControlSessions
+from paylab.simulator.headers import is_text, lenient_header
 
 TOKEN_HEADER = "X-Paylab-Control-Token"  # noqa: S105 - a header name, not a secret
 COOKIE = "paylab_control"

@@ -3,7 +3,7 @@ a token (never the token itself), and a warning when it is open to the network."
 
 from __future__ import annotations
 
-from simulator.settings import Settings
+from paylab.simulator.settings import Settings
 
 
 def guard_lines(settings: Settings) -> list[str]:

@@ -9,8 +9,7 @@ CSP header a page already sends.
 from __future__ import annotations
 
 from aiohttp import web
-
-from simulator.guards.middleware import CONTROL_PREFIX, MOUNT
+from paylab.simulator.guards.middleware import CONTROL_PREFIX, MOUNT
 
 FRAME_ANCESTORS = "frame-ancestors 'none'"
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from simulator.settings import Settings
+    from paylab.simulator.settings import Settings
 
 #: Names this machine always answers to (a browser sends them only when it really is
 #: talking to this machine, so they are no rebinding vector).

@@ -9,10 +9,9 @@ from functools import cached_property
 
 import orjson
 from aiohttp import web
-
-from simulator.guards.auth import ACCESS, ControlAuth
-from simulator.guards.hosts import HostAllowList
-from simulator.guards.origin import STATE_CHANGING, cross_site, from_browser, simple_body
+from paylab.simulator.guards.auth import ACCESS, ControlAuth
+from paylab.simulator.guards.hosts import HostAllowList
+from paylab.simulator.guards.origin import STATE_CHANGING, cross_site, from_browser, simple_body
 
 CONTROL_PREFIX = "/_sim"
 #: Marks each sub-application with its mount prefix, so a request is classified by the app

@@ -8,8 +8,8 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
-from simulator.core.cards import Behaviour, catalog
-from simulator.scenarios.model import Effect
+from paylab.simulator.core.cards import Behaviour, catalog
+from paylab.simulator.scenarios.model import Effect
 
 #: z-score of the 99th percentile, to turn (p50, p99) into a lognormal's sigma.
 _Z99 = 2.3263478740408408

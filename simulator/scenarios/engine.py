@@ -13,18 +13,17 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import orjson
-
-from simulator.contracts import Contracts
-from simulator.core.clock import Clock
-from simulator.core.objects import Doc
-from simulator.core.risk import Attempt, Decision
-from simulator.core.store import Store
-from simulator.scenarios.effects import Chaos, Plan
-from simulator.scenarios.facts import Facts
-from simulator.scenarios.fraud import FraudState, attempt_facts
-from simulator.scenarios.lifetimes import RuleState
-from simulator.scenarios.loader import build
-from simulator.scenarios.model import REQUEST_EFFECTS, Scenario
+from paylab.simulator.contracts import Contracts
+from paylab.simulator.core.clock import Clock
+from paylab.simulator.core.objects import Doc
+from paylab.simulator.core.risk import Attempt, Decision
+from paylab.simulator.core.store import Store
+from paylab.simulator.scenarios.effects import Chaos, Plan
+from paylab.simulator.scenarios.facts import Facts
+from paylab.simulator.scenarios.fraud import FraudState, attempt_facts
+from paylab.simulator.scenarios.lifetimes import RuleState
+from paylab.simulator.scenarios.loader import build
+from paylab.simulator.scenarios.model import REQUEST_EFFECTS, Scenario
 
 GLOBAL = "*"
 _P = TypeVar("_P", Plan, Chaos)

@@ -8,10 +8,10 @@ import ipaddress
 from collections import deque
 from typing import Any
 
-from simulator.core.cards import fingerprint
-from simulator.core.risk import Attempt, Decision
-from simulator.scenarios.facts import Facts
-from simulator.scenarios.model import FraudRule
+from paylab.simulator.core.cards import fingerprint
+from paylab.simulator.core.risk import Attempt, Decision
+from paylab.simulator.scenarios.facts import Facts
+from paylab.simulator.scenarios.model import FraudRule
 
 
 class FraudState:

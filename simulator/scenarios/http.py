@@ -13,12 +13,11 @@ import struct
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
-
-from simulator.core.domain import Domain
-from simulator.core.overrides import Client, current_client, outcome_override
-from simulator.scenarios.effects import Plan
-from simulator.scenarios.engine import ScenarioEngine
-from simulator.scenarios.facts import Facts
+from paylab.simulator.core.domain import Domain
+from paylab.simulator.core.overrides import Client, current_client, outcome_override
+from paylab.simulator.scenarios.effects import Plan
+from paylab.simulator.scenarios.engine import ScenarioEngine
+from paylab.simulator.scenarios.facts import Facts
 
 EFFECT_HEADER = "Paylab-Effect"
 FactsReader = Callable[[web.Request, Domain], Awaitable[Facts]]

@@ -10,7 +10,7 @@ import random
 from collections import deque
 from typing import Any
 
-from simulator.scenarios.model import Effect, Rule
+from paylab.simulator.scenarios.model import Effect, Rule
 
 
 class RuleState:

@@ -19,9 +19,8 @@ from typing import Any
 
 import orjson
 import yaml
-
-from simulator.contracts import Contracts, contract_id
-from simulator.scenarios.model import Scenario, ScenarioError, parse, where_of
+from paylab.simulator.contracts import Contracts, contract_id
+from paylab.simulator.scenarios.model import Scenario, ScenarioError, parse, where_of
 
 SCHEMA = contract_id("control/scenario")
 MAX_BYTES = 1024 * 1024
@@ -129,7 +128,7 @@ def load_file(path: str | Path, contracts: Contracts,
 
 
 def _presets() -> Any:
-    return resources.files("simulator.scenarios").joinpath("presets")
+    return resources.files("paylab.simulator.scenarios").joinpath("presets")
 
 
 def preset_names() -> list[str]:

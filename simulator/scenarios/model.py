@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from simulator.scenarios.facts import Match
+from paylab.simulator.scenarios.facts import Match
 
 REQUEST_EFFECTS = ("latency", "error", "network", "outcome")
 WEBHOOK_EFFECTS = ("webhook",)

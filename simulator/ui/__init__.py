@@ -19,7 +19,7 @@ class Markup(str):
 
 @cache
 def _template(name: str) -> string.Template:
-    text = resources.files("simulator.ui").joinpath("templates", name).read_text("utf-8")
+    text = resources.files("paylab.simulator.ui").joinpath("templates", name).read_text("utf-8")
     return string.Template(text)
 
 
@@ -47,7 +47,7 @@ def render(template: str, /, **values: Any) -> str:
 @cache
 def stylesheet() -> str:
     """The shared stylesheet, inlined so pages work from anywhere (file://, screenshots)."""
-    return resources.files("simulator.ui").joinpath("static", "paylab.css").read_text("utf-8")
+    return resources.files(__name__).joinpath("static", "paylab.css").read_text("utf-8")
 
 
 def message_page(heading: str, message: str, testid: str,

@@ -17,12 +17,11 @@ from collections.abc import Mapping
 from typing import Protocol
 
 import aiohttp
-
-from simulator.core.domain import Domain
-from simulator.core.errors import StorageUnavailable
-from simulator.core.journal import Entry
-from simulator.core.objects import Doc
-from simulator.core.outbox import Delivery
+from paylab.simulator.core.domain import Domain
+from paylab.simulator.core.errors import StorageUnavailable
+from paylab.simulator.core.journal import Entry
+from paylab.simulator.core.objects import Doc
+from paylab.simulator.core.outbox import Delivery
 
 log = logging.getLogger("paylab.webhooks")
 

@@ -8,10 +8,9 @@ from pathlib import Path
 import pytest
 import requests
 import stripe
-
-from suites.plugins.evidence import EvidenceSession
-from suites.plugins.simulator import stop_simulator, wait_for
-from suites.plugins.standing_clock import StandingClock, start_with_standing_clock
+from paylab.suites.plugins.evidence import EvidenceSession
+from paylab.suites.plugins.simulator import stop_simulator, wait_for
+from paylab.suites.plugins.standing_clock import StandingClock, start_with_standing_clock
 
 ITEMS = [{"quantity": 2, "price_data": {"currency": "usd", "unit_amount": 1850,
                                         "product_data": {"name": "Oolong"}}},

@@ -7,9 +7,8 @@ import base64
 
 import pytest
 import stripe
-
-from suites.plugins.evidence import EvidenceSession
-from suites.plugins.simulator import LiveSimulator
+from paylab.suites.plugins.evidence import EvidenceSession
+from paylab.suites.plugins.simulator import LiveSimulator
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 

@@ -7,12 +7,11 @@ operation in the routing tables is actually called, so none escapes that check.
 from __future__ import annotations
 
 import stripe
-
-from simulator.control.routes import OPERATIONS as CONTROL
-from simulator.gateways import all_gateways
-from suites.plugins.contracts import WireContracts
-from suites.plugins.evidence import EvidenceSession, Exchange
-from suites.plugins.simulator import Control
+from paylab.simulator.control.routes import OPERATIONS as CONTROL
+from paylab.simulator.gateways import all_gateways
+from paylab.suites.plugins.contracts import WireContracts
+from paylab.suites.plugins.evidence import EvidenceSession, Exchange
+from paylab.suites.plugins.simulator import Control
 
 
 def test_every_stripe_and_control_operation_is_exercised(

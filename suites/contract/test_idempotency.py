@@ -8,8 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 import stripe
-
-from suites.plugins.simulator import LiveSimulator
+from paylab.suites.plugins.simulator import LiveSimulator
 
 FORM = "application/x-www-form-urlencoded"
 

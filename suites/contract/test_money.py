@@ -16,10 +16,9 @@ from typing import Any, Protocol
 
 import pytest
 import stripe
-
-from simulator.gateways import all_gateways
-from suites.plugins.evidence import EvidenceSession
-from suites.plugins.simulator import Control, LiveSimulator
+from paylab.simulator.gateways import all_gateways
+from paylab.suites.plugins.evidence import EvidenceSession
+from paylab.suites.plugins.simulator import Control, LiveSimulator
 
 
 class Refused(Exception):

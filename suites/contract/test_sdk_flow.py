@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 import stripe
-
-from suites.plugins.simulator import Control
+from paylab.suites.plugins.simulator import Control
 
 
 def test_create_confirm_capture_refund_list(stripe_client: stripe.StripeClient) -> None:

@@ -6,9 +6,8 @@ import uuid
 
 import pytest
 import stripe
-
-from suites.plugins.evidence import EvidenceSession
-from suites.plugins.simulator import LiveSimulator
+from paylab.suites.plugins.evidence import EvidenceSession
+from paylab.suites.plugins.simulator import LiveSimulator
 
 
 def client_for(sim: LiveSimulator, http: EvidenceSession, key: str) -> stripe.StripeClient:

@@ -9,12 +9,15 @@ from pathlib import Path
 
 import pytest
 import stripe
-
-from suites.plugins.contracts import WireContracts
-from suites.plugins.evidence import EvidenceSession
-from suites.plugins.simulator import Control, stop_simulator
-from suites.plugins.standing_clock import StandingClock, assert_delays, start_with_standing_clock
-from suites.plugins.webhook_sink import WebhookSink
+from paylab.suites.plugins.contracts import WireContracts
+from paylab.suites.plugins.evidence import EvidenceSession
+from paylab.suites.plugins.simulator import Control, stop_simulator
+from paylab.suites.plugins.standing_clock import (
+    StandingClock,
+    assert_delays,
+    start_with_standing_clock,
+)
+from paylab.suites.plugins.webhook_sink import WebhookSink
 
 
 def subscribe(client: stripe.StripeClient, sink: WebhookSink, events: list[str]) -> str:

@@ -8,11 +8,10 @@ import threading
 
 import pytest
 import requests
+from paylab.suites.e2e.flows import VISA, expect_paid, fill_card, pay, snapshot, start_checkout
+from paylab.suites.plugins.shop import Shop
+from paylab.suites.plugins.simulator import LiveSimulator, wait_for
 from playwright.sync_api import Page, expect
-
-from suites.e2e.flows import VISA, expect_paid, fill_card, pay, snapshot, start_checkout
-from suites.plugins.shop import Shop
-from suites.plugins.simulator import LiveSimulator, wait_for
 
 AUTH_FAILED = "We are unable to authenticate your payment method."
 

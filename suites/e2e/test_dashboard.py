@@ -8,10 +8,9 @@ from collections.abc import Iterator
 import pytest
 import requests
 import stripe
+from paylab.suites.e2e.flows import snapshot
+from paylab.suites.plugins.simulator import LiveSimulator
 from playwright.sync_api import Page, expect
-
-from suites.e2e.flows import snapshot
-from suites.plugins.simulator import LiveSimulator
 
 
 @pytest.fixture

@@ -6,10 +6,9 @@ from __future__ import annotations
 import uuid
 
 import stripe
+from paylab.suites.e2e.flows import pay
+from paylab.suites.plugins.simulator import LiveSimulator
 from playwright.sync_api import Page, expect
-
-from suites.e2e.flows import pay
-from suites.plugins.simulator import LiveSimulator
 
 PAYLOADS = ["<script>alert('s')</script>", "\"><img src=x onerror=alert('i')>",
             "javascript:alert('j')", "<svg/onload=alert('v')>"]

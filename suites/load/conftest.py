@@ -12,9 +12,8 @@ from typing import Any
 
 import allure
 import pytest
-
-from suites.plugins.shop import Shop
-from suites.plugins.simulator import PROJECT, LiveSimulator
+from paylab.suites.plugins.shop import Shop
+from paylab.suites.plugins.simulator import PROJECT, LiveSimulator
 
 #: The console script users run, from this venv.
 PAYLAB = Path(sys.executable).with_name("paylab")

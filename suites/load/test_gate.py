@@ -4,8 +4,8 @@ demonstrably fails (exit 3, with the reason) when the gateway is down."""
 
 from __future__ import annotations
 
-from suites.load.conftest import LoadRun
-from suites.plugins.evidence import Figures
+from paylab.suites.load.conftest import LoadRun
+from paylab.suites.plugins.evidence import Figures
 
 
 def test_smoke_profile_meets_its_slo(paylab_load, figures: Figures) -> None:

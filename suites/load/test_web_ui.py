@@ -12,11 +12,10 @@ from collections.abc import Iterator
 import allure
 import pytest
 import requests
+from paylab.suites.load.conftest import PAYLAB
+from paylab.suites.plugins.shop import Shop
+from paylab.suites.plugins.simulator import PROJECT, LiveSimulator, free_port, wait_for
 from playwright.sync_api import Page, expect
-
-from suites.load.conftest import PAYLAB
-from suites.plugins.shop import Shop
-from suites.plugins.simulator import PROJECT, LiveSimulator, free_port, wait_for
 
 
 @pytest.fixture

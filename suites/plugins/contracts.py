@@ -9,12 +9,11 @@ from dataclasses import dataclass
 
 import allure
 import pytest
-
-from simulator.contracts import Contracts, contract_id
-from simulator.control.routes import OPERATIONS as CONTROL
-from simulator.gateways import all_gateways
-from simulator.gateways.spec import Operation
-from suites.plugins.evidence import Exchange
+from paylab.simulator.contracts import Contracts, contract_id
+from paylab.simulator.control.routes import OPERATIONS as CONTROL
+from paylab.simulator.gateways import all_gateways
+from paylab.simulator.gateways.spec import Operation
+from paylab.suites.plugins.evidence import Exchange
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,8 @@ import allure
 import pytest
 import requests
 import yaml
-
-from suites.plugins.evidence import EvidenceSession
-from suites.plugins.simulator import LiveSimulator
+from paylab.suites.plugins.evidence import EvidenceSession
+from paylab.suites.plugins.simulator import LiveSimulator
 
 
 def alias_bomb(levels: int = 8) -> str:

@@ -18,8 +18,7 @@ from typing import Any
 import allure
 import pytest
 import requests
-
-from suites.plugins.simulator import PROJECT, LiveSimulator, free_port
+from paylab.suites.plugins.simulator import PROJECT, LiveSimulator, free_port
 
 HOSTILE_PRODUCTS = Path(__file__).resolve().parents[1] / "e2e" / "data" / "hostile_products.yaml"
 
@@ -52,7 +51,8 @@ def start_shop(workdir: Path, gateway_url: str, *, api_key: str, port: int | Non
            "SHOP_PRODUCTS": str(products)}
     with log.open("ab") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "shop", "--port", str(port), "--gateway-url", gateway_url],
+            [sys.executable, "-m", "paylab.shop", "--port", str(port),
+             "--gateway-url", gateway_url],
             cwd=PROJECT, env=env, stdout=out, stderr=subprocess.STDOUT)
     shop = Shop(f"http://127.0.0.1:{port}", api_key, process, db, log)
     deadline = time.monotonic() + timeout

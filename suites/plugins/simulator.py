@@ -23,8 +23,7 @@ from typing import Any, TypeVar
 import pytest
 import requests
 import stripe
-
-from suites.plugins.evidence import EvidenceSession
+from paylab.suites.plugins.evidence import EvidenceSession
 
 PROJECT = Path(__file__).resolve().parents[2]
 #: Webhook retries every 1, 2, 4, 8 virtual seconds, compressed 20x: fast enough for tests.
@@ -97,7 +96,7 @@ def start_simulator(workdir: Path, *, port: int | None = None, db: Path | None =
     port = port or free_port()
     db = db or workdir / f"{name}.db"
     log = workdir / f"{name}-{port}.log"
-    cmd = [sys.executable, "-m", "simulator", "serve", "--port", str(port), "--db", str(db),
+    cmd = [sys.executable, "-m", "paylab.simulator", "serve", "--port", str(port), "--db", str(db),
            "--seed", str(test_seed()), *(("--host", host) if host else ()), *flags]
     # PAYLAB_CONTROL_TOKEN names the token of a simulator the suites are pointed at; the
     # loopback simulators started here stay unguarded unless `flags` say otherwise, so

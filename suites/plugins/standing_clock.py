@@ -17,8 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
-
-from suites.plugins.simulator import LiveSimulator, start_simulator, wait_for
+from paylab.suites.plugins.simulator import LiveSimulator, start_simulator, wait_for
 
 #: Virtual time runs 10,000 times slower than real time: an hour of test run is 0.36
 #: virtual seconds, well inside the 0.01 s the delays are compared to.

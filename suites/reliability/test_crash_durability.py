@@ -13,9 +13,8 @@ from pathlib import Path
 import aiohttp
 import allure
 import requests
-
-from suites.plugins.simulator import LiveSimulator, start_simulator, stop_simulator
-from suites.plugins.webhook_sink import WebhookSink
+from paylab.suites.plugins.simulator import LiveSimulator, start_simulator, stop_simulator
+from paylab.suites.plugins.webhook_sink import WebhookSink
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 

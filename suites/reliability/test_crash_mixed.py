@@ -16,10 +16,9 @@ from typing import Any
 
 import aiohttp
 import requests
-
-from suites.plugins.evidence import Figures
-from suites.plugins.simulator import start_simulator, stop_simulator, wait_for
-from suites.plugins.webhook_sink import WebhookSink
+from paylab.suites.plugins.evidence import Figures
+from paylab.suites.plugins.simulator import start_simulator, stop_simulator, wait_for
+from paylab.suites.plugins.webhook_sink import WebhookSink
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 #: What the load must have had acknowledged before the kill, per kind of write: a kill

@@ -27,10 +27,9 @@ import aiohttp
 import pytest
 import requests
 from aiohttp import web
-
-from suites.plugins.evidence import Figures
-from suites.plugins.scenarios import alias_bomb
-from suites.plugins.simulator import (
+from paylab.suites.plugins.evidence import Figures
+from paylab.suites.plugins.scenarios import alias_bomb
+from paylab.suites.plugins.simulator import (
     PROJECT,
     TEST_FLAGS,
     LiveSimulator,
@@ -38,8 +37,8 @@ from suites.plugins.simulator import (
     stop_simulator,
     wait_healthy,
 )
-from suites.plugins.simulator import test_seed as run_seed  # renamed: not a test here
-from suites.plugins.webhook_sink import WebhookSink
+from paylab.suites.plugins.simulator import test_seed as run_seed  # renamed: not a test here
+from paylab.suites.plugins.webhook_sink import WebhookSink
 
 #: Bounds generous enough for a machine half as fast and busy; the old code needed 15-30 s.
 PROMPT = 2.0
@@ -173,7 +172,7 @@ def small_simulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveSi
     def limit() -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (FD_LIMIT, FD_LIMIT))
 
-    cmd = [sys.executable, "-m", "simulator", "serve", "--port", str(port), "--db",
+    cmd = [sys.executable, "-m", "paylab.simulator", "serve", "--port", str(port), "--db",
            str(tmp_path / "small.db"), "--seed", str(run_seed()), *TEST_FLAGS]
     with log.open("ab") as out:
         process = subprocess.Popen(cmd, cwd=PROJECT, stdout=out, stderr=subprocess.STDOUT,

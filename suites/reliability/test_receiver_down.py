@@ -16,11 +16,14 @@ from pathlib import Path
 
 import requests
 from aiohttp import web
-
-from suites.plugins.evidence import Figures
-from suites.plugins.simulator import stop_simulator
-from suites.plugins.standing_clock import StandingClock, assert_delays, start_with_standing_clock
-from suites.plugins.webhook_sink import Received, WebhookSink
+from paylab.suites.plugins.evidence import Figures
+from paylab.suites.plugins.simulator import stop_simulator
+from paylab.suites.plugins.standing_clock import (
+    StandingClock,
+    assert_delays,
+    start_with_standing_clock,
+)
+from paylab.suites.plugins.webhook_sink import Received, WebhookSink
 
 SCHEDULE = (1, 2, 4, 8, 16, 32)  # virtual seconds
 #: Standard Webhooks' schedule, the documented default: 5 s, 5 min, 30 min, 2 h, 5 h,

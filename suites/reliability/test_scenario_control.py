@@ -12,10 +12,9 @@ from pathlib import Path
 import pytest
 import requests
 import stripe
-
-from suites.plugins.scenarios import TenantScenario
-from suites.plugins.simulator import PROJECT, start_simulator, stop_simulator
-from suites.plugins.standing_clock import start_with_standing_clock
+from paylab.suites.plugins.scenarios import TenantScenario
+from paylab.suites.plugins.simulator import PROJECT, start_simulator, stop_simulator
+from paylab.suites.plugins.standing_clock import start_with_standing_clock
 
 OUTAGE = {"name": "outage", "rules": [{"name": "down", "effects": [{"error": {"status": 503}}]}]}
 
@@ -180,7 +179,7 @@ def test_scenario_file_at_start_and_kept_across_restarts(tmp_path: Path) -> None
 def test_a_bad_scenario_file_stops_the_start_with_the_reason(tmp_path: Path) -> None:
     path = tmp_path / "bad.yaml"
     path.write_text("rules:\n  - name: typo\n    effects: [{latncy: {fixed: 5}}]\n")
-    run = subprocess.run([sys.executable, "-m", "simulator", "serve", "--port", "0", "--db",
+    run = subprocess.run([sys.executable, "-m", "paylab.simulator", "serve", "--port", "0", "--db",
                           ":memory:", "--scenario", str(path)], cwd=PROJECT, timeout=30,
                          capture_output=True, text=True, check=False)
     assert run.returncode == 2

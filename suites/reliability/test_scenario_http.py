@@ -10,9 +10,8 @@ import uuid
 import aiohttp
 import pytest
 import stripe
-
-from suites.plugins.scenarios import TenantScenario
-from suites.plugins.simulator import LiveSimulator
+from paylab.suites.plugins.scenarios import TenantScenario
+from paylab.suites.plugins.simulator import LiveSimulator
 
 CREATE = "/v1/payment_intents"
 

@@ -6,8 +6,7 @@ import time
 
 import pytest
 import stripe
-
-from suites.plugins.scenarios import TenantScenario
+from paylab.suites.plugins.scenarios import TenantScenario
 
 VISA = {"amount": 2000, "currency": "usd", "payment_method": "pm_card_visa", "confirm": True}
 

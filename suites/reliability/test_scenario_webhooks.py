@@ -8,10 +8,9 @@ import time
 
 import pytest
 import stripe
-
-from suites.plugins.scenarios import TenantScenario
-from suites.plugins.simulator import Control
-from suites.plugins.webhook_sink import Received, WebhookSink
+from paylab.suites.plugins.scenarios import TenantScenario
+from paylab.suites.plugins.simulator import Control
+from paylab.suites.plugins.webhook_sink import Received, WebhookSink
 
 
 def endpoint(client: stripe.StripeClient, sink: WebhookSink, events: list[str]) -> str:

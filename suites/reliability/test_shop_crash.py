@@ -20,11 +20,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import requests
-
-from suites.plugins.evidence import Figures
-from suites.plugins.shop import Shop, start_shop, stop_shop
-from suites.plugins.simulator import LiveSimulator, free_port, start_simulator, stop_simulator
-from suites.plugins.simulator import test_seed as run_seed  # renamed: not a test here
+from paylab.suites.plugins.evidence import Figures
+from paylab.suites.plugins.shop import Shop, start_shop, stop_shop
+from paylab.suites.plugins.simulator import (
+    LiveSimulator,
+    free_port,
+    start_simulator,
+    stop_simulator,
+)
+from paylab.suites.plugins.simulator import test_seed as run_seed  # renamed: not a test here
 
 #: The suites' fast retries (1, 2, 4, 8 virtual seconds at 20x), then one every 16 (0.8 s
 #: real) for 16 s more: enough to outlast a shop restart on a slow, busy machine (up to

@@ -15,10 +15,9 @@ from pathlib import Path
 import aiohttp
 import psutil
 import requests
-
-from suites.plugins.evidence import Figures
-from suites.plugins.simulator import TEST_FLAGS, start_simulator, stop_simulator
-from suites.plugins.webhook_sink import WebhookSink
+from paylab.suites.plugins.evidence import Figures
+from paylab.suites.plugins.simulator import TEST_FLAGS, start_simulator, stop_simulator
+from paylab.suites.plugins.webhook_sink import WebhookSink
 
 SECONDS = float(os.environ.get("PAYLAB_SOAK_SECONDS", "120"))
 RATE = 120  # requests per second, so a long soak stays a soak and not a disk-filler

@@ -19,16 +19,15 @@ from pathlib import Path
 
 import pytest
 import requests
-
-from suites.plugins.evidence import Figures
-from suites.plugins.simulator import (
+from paylab.suites.plugins.evidence import Figures
+from paylab.suites.plugins.simulator import (
     PROJECT,
     LiveSimulator,
     start_simulator,
     stop_simulator,
     wait_for,
 )
-from suites.plugins.webhook_sink import WebhookSink
+from paylab.suites.plugins.webhook_sink import WebhookSink
 
 
 def _mount(*args: str) -> None:
@@ -149,7 +148,7 @@ def test_a_read_only_database_stops_the_start_clearly(small_disk: Path) -> None:
     stop_simulator(seeded)
     _mount("-o", "remount,ro", str(small_disk))
     try:
-        run = subprocess.run([sys.executable, "-m", "simulator", "serve", "--port", "0",
+        run = subprocess.run([sys.executable, "-m", "paylab.simulator", "serve", "--port", "0",
                               "--db", str(small_disk / "ro.db")], cwd=PROJECT, timeout=30,
                              capture_output=True, text=True, check=False)
     finally:

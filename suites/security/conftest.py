@@ -9,9 +9,8 @@ from typing import Any
 
 import pytest
 import stripe
-
-from suites.plugins.contracts import WireContracts
-from suites.plugins.simulator import LiveSimulator
+from paylab.suites.plugins.contracts import WireContracts
+from paylab.suites.plugins.simulator import LiveSimulator
 
 
 def populated_tenant(simulator: LiveSimulator, prefix: str) -> dict[str, str]:

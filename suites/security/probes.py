@@ -3,6 +3,6 @@ The injection engine itself is the `suites.security.injection` package."""
 
 from __future__ import annotations
 
-from suites.security.injection.payloads import payloads
+from paylab.suites.security.injection.payloads import payloads
 
 __all__ = ["payloads"]

@@ -9,9 +9,8 @@ import uuid
 
 import pytest
 import requests
-
-from simulator.gateways.stripe.routes import OPERATIONS
-from suites.plugins.simulator import LiveSimulator
+from paylab.simulator.gateways.stripe.routes import OPERATIONS
+from paylab.suites.plugins.simulator import LiveSimulator
 
 _PARAM = re.compile(r"{([^}]+)}")
 CREDENTIALS = {

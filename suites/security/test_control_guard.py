@@ -22,13 +22,11 @@ from pathlib import Path
 import pytest
 import requests
 import stripe
-from playwright.sync_api import Page, expect
-
-from simulator.control.routes import OPERATIONS as CONTROL
-from simulator.gateways.stripe.wire import tenant_for_key
-from simulator.settings import Settings
-from suites.plugins.shop import Shop
-from suites.plugins.simulator import (
+from paylab.simulator.control.routes import OPERATIONS as CONTROL
+from paylab.simulator.gateways.stripe.wire import tenant_for_key
+from paylab.simulator.settings import Settings
+from paylab.suites.plugins.shop import Shop
+from paylab.suites.plugins.simulator import (
     PROJECT,
     TEST_FLAGS,
     LiveSimulator,
@@ -36,6 +34,7 @@ from suites.plugins.simulator import (
     start_simulator,
     stop_simulator,
 )
+from playwright.sync_api import Page, expect
 
 TOKEN = f"ctl_{secrets.token_hex(16)}"
 EVIL = "http://evil.example"
@@ -368,7 +367,7 @@ def test_non_loopback_start_without_a_token_is_refused_before_binding() -> None:
         Settings(host=EVERYWHERE).check()
     env = {k: v for k, v in os.environ.items()
            if k not in ("PAYLAB_CONTROL_TOKEN", "PAYLAB_INSECURE_CONTROL")}
-    run = subprocess.run([sys.executable, "-m", "simulator", "serve", "--host", EVERYWHERE,
+    run = subprocess.run([sys.executable, "-m", "paylab.simulator", "serve", "--host", EVERYWHERE,
                           "--port", str(free_port()), "--db", ":memory:"], cwd=PROJECT,
                          env=env, capture_output=True, text=True, timeout=60, check=False)
     assert run.returncode == 2, run.stderr

@@ -12,8 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 import stripe
-
-from suites.plugins.simulator import LiveSimulator, start_simulator, stop_simulator
+from paylab.suites.plugins.simulator import LiveSimulator, start_simulator, stop_simulator
 
 CARD = {"cardnumber": "4242424242424242", "expiry": "12/34", "cvc": "123", "name": "T"}
 

@@ -10,8 +10,7 @@ import sys
 from pathlib import Path
 
 import allure
-
-from suites.plugins.simulator import start_simulator, stop_simulator
+from paylab.suites.plugins.simulator import start_simulator, stop_simulator
 
 # Operations the fuzzer must not call: they would change the rest of the run on purpose
 # (a random scenario, a revoked fuzzing key). Each has its own probes.

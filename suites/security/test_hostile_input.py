@@ -25,9 +25,8 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
-
-from suites.plugins.scenarios import alias_bomb
-from suites.plugins.simulator import PROJECT, LiveSimulator, free_port
+from paylab.suites.plugins.scenarios import alias_bomb
+from paylab.suites.plugins.simulator import PROJECT, LiveSimulator, free_port
 
 DEPTH_LIMIT = "32"  # simulator.scenarios.loader.MAX_DEPTH, as the error message names it
 
@@ -77,8 +76,9 @@ def test_serve_refuses_a_hostile_scenario_file_with_exit_2(tmp_path: Path, case:
     path = tmp_path / "hostile.yaml"
     path.write_text(alias_bomb() if case == "alias bomb" else DEEP["yaml under rules"])
     started = time.monotonic()
-    run = subprocess.run([sys.executable, "-m", "simulator", "serve", "--port", str(free_port()),
-                          "--db", ":memory:", "--scenario", str(path)], cwd=PROJECT,
+    run = subprocess.run([sys.executable, "-m", "paylab.simulator", "serve",
+                          "--port", str(free_port()), "--db", ":memory:",
+                          "--scenario", str(path)], cwd=PROJECT,
                          timeout=60, capture_output=True, text=True, check=False)
     assert run.returncode == 2, run.stderr[-2000:]
     assert "Traceback" not in run.stderr

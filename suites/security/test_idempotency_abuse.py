@@ -7,8 +7,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import requests
-
-from suites.plugins.simulator import LiveSimulator
+from paylab.suites.plugins.simulator import LiveSimulator
 
 FORM = "application/x-www-form-urlencoded"
 

@@ -12,17 +12,16 @@ markup made of the payload, no template evaluated, no header smuggled into the a
 from __future__ import annotations
 
 import pytest
-
-from simulator.gateways import all_gateways
-from suites.plugins.evidence import Figures
-from suites.plugins.shop import Shop
-from suites.plugins.simulator import LiveSimulator
-from suites.security.injection import known, summary
-from suites.security.injection.bench import Bench
-from suites.security.injection.engine import failures, probe_operation, run_async
-from suites.security.injection.markup import Page
-from suites.security.injection.payloads import payloads
-from suites.security.injection.surfaces import Operation, surfaces
+from paylab.simulator.gateways import all_gateways
+from paylab.suites.plugins.evidence import Figures
+from paylab.suites.plugins.shop import Shop
+from paylab.suites.plugins.simulator import LiveSimulator
+from paylab.suites.security.injection import known, summary
+from paylab.suites.security.injection.bench import Bench
+from paylab.suites.security.injection.engine import failures, probe_operation, run_async
+from paylab.suites.security.injection.markup import Page
+from paylab.suites.security.injection.payloads import payloads
+from paylab.suites.security.injection.surfaces import Operation, surfaces
 
 CATEGORIES = list(payloads())
 CASES = [pytest.param(op, category, id=f"{op.id}-{category}", marks=known.marks(op, category))

@@ -12,12 +12,11 @@ from collections.abc import Awaitable, Callable, Iterator
 
 import pytest
 from aiohttp import web
-
-from suites.plugins.webhook_sink import WebhookSink
-from suites.security.injection.engine import Probe, probe_operation
-from suites.security.injection.payloads import payloads
-from suites.security.injection.shapes import Field
-from suites.security.injection.surfaces import Operation, surface
+from paylab.suites.plugins.webhook_sink import WebhookSink
+from paylab.suites.security.injection.engine import Probe, probe_operation
+from paylab.suites.security.injection.payloads import payloads
+from paylab.suites.security.injection.shapes import Field
+from paylab.suites.security.injection.surfaces import Operation, surface
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 SQLISH = re.compile(r"'\s*(OR|UNION|;|--)|DROP TABLE", re.IGNORECASE)

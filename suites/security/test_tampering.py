@@ -8,9 +8,8 @@ import uuid
 import pytest
 import requests
 import stripe
-
-from suites.plugins.shop import Shop, ShopClient
-from suites.plugins.simulator import LiveSimulator
+from paylab.suites.plugins.shop import Shop, ShopClient
+from paylab.suites.plugins.simulator import LiveSimulator
 
 
 def test_a_forged_success_redirect_does_not_pay_the_order(shop: Shop,

@@ -22,12 +22,11 @@ from typing import Any
 
 import pytest
 import requests
-
-from simulator.contracts import CONTRACTS_DIR
-from simulator.gateways import all_gateways
-from simulator.gateways.spec import Operation
-from suites.plugins.simulator import LiveSimulator
-from suites.security.conftest import populated_tenant
+from paylab.simulator.contracts import CONTRACTS_DIR
+from paylab.simulator.gateways import all_gateways
+from paylab.simulator.gateways.spec import Operation
+from paylab.suites.plugins.simulator import LiveSimulator
+from paylab.suites.security.conftest import populated_tenant
 
 _PARAM = re.compile(r"{([^}]+)}")
 ID_DEFINITION = "common.schema.json#/$defs/id"

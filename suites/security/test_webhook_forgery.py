@@ -15,11 +15,10 @@ import pytest
 import requests
 import stripe
 from aiohttp import web
-
-from suites.plugins.shop import Shop, ShopClient
-from suites.plugins.simulator import LiveSimulator
-from suites.plugins.webhook_sink import WebhookSink
-from suites.security.webhook_probes import ATTACKS, completed_delivery, run_probe
+from paylab.suites.plugins.shop import Shop, ShopClient
+from paylab.suites.plugins.simulator import LiveSimulator
+from paylab.suites.plugins.webhook_sink import WebhookSink
+from paylab.suites.security.webhook_probes import ATTACKS, completed_delivery, run_probe
 
 
 @pytest.fixture(scope="module")

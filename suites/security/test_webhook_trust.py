@@ -24,9 +24,8 @@ import allure
 import pytest
 import requests
 import stripe
-
-from suites.plugins.shop import Shop, ShopClient
-from suites.plugins.simulator import LiveSimulator
+from paylab.suites.plugins.shop import Shop, ShopClient
+from paylab.suites.plugins.simulator import LiveSimulator
 
 #: Far enough ahead to be outside any tolerance (stripe-python's is 300 s).
 AN_HOUR = 3600

@@ -11,11 +11,10 @@ import pytest
 import requests
 import stripe
 import yaml
+from paylab.suites.plugins.shop import HOSTILE_PRODUCTS, Shop
+from paylab.suites.plugins.simulator import LiveSimulator
+from paylab.suites.security.probes import payloads
 from playwright.sync_api import Page, expect
-
-from suites.plugins.shop import HOSTILE_PRODUCTS, Shop
-from suites.plugins.simulator import LiveSimulator
-from suites.security.probes import payloads
 
 XSS = [p for p in payloads()["xss"] if isinstance(p, str)]
 INJECTED = "img[src=x], svg[onload], script:not([src])"

@@ -8,8 +8,7 @@ from dataclasses import dataclass
 
 import allure
 import requests
-
-from suites.plugins.simulator import LiveSimulator
+from paylab.suites.plugins.simulator import LiveSimulator
 
 ATTACKS = ("replay", "stale", "future", "tampered", "wrong_secret", "v0_only",
            "missing_signature")

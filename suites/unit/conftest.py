@@ -7,10 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from simulator.core.clock import Clock
-from simulator.core.domain import Domain
-from simulator.core.store import Store
+from paylab.simulator.core.clock import Clock
+from paylab.simulator.core.domain import Domain
+from paylab.simulator.core.store import Store
 
 DATA = Path(__file__).parent / "data"
 

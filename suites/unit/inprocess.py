@@ -17,13 +17,12 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 from aiohttp.test_utils import TestClient
-
-from simulator.app import DOMAIN, ENGINE, create_app
-from simulator.contracts import Contracts
-from simulator.core.domain import Domain
-from simulator.gateways.stripe.wire import tenant_for_key
-from simulator.scenarios.engine import ScenarioEngine
-from simulator.settings import Settings
+from paylab.simulator.app import DOMAIN, ENGINE, create_app
+from paylab.simulator.contracts import Contracts
+from paylab.simulator.core.domain import Domain
+from paylab.simulator.gateways.stripe.wire import tenant_for_key
+from paylab.simulator.scenarios.engine import ScenarioEngine
+from paylab.simulator.settings import Settings
 
 KEY = "sk_test_inprocess_unit"
 OTHER_KEY = "sk_test_inprocess_other"

@@ -26,7 +26,7 @@ def imports(path: Path) -> set[str]:
                          ids=lambda p: p.name)
 def test_the_core_never_sees_http(path: Path) -> None:
     forbidden = {n for n in imports(path)
-                 if n.split(".")[0] == "aiohttp" or n.startswith("simulator.gateways")}
+                 if n.split(".")[0] == "aiohttp" or n.startswith("paylab.simulator.gateways")}
     assert not forbidden, f"{path.name} imports {forbidden}"
 
 

@@ -3,9 +3,8 @@
 import datetime as dt
 
 import pytest
-
-from simulator.core import cards
-from simulator.core.errors import CardDeclined, InvalidRequest
+from paylab.simulator.core import cards
+from paylab.simulator.core.errors import CardDeclined, InvalidRequest
 
 TODAY = dt.date(2026, 11, 26)
 

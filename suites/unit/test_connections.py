@@ -11,10 +11,9 @@ from typing import Any
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
-
-from simulator.connections import BUSY, ConnectionGuard, descriptor_capacity
-from simulator.deadlines import body_deadline_middleware
-from simulator.guards import control_refusal
+from paylab.simulator.connections import BUSY, ConnectionGuard, descriptor_capacity
+from paylab.simulator.deadlines import body_deadline_middleware
+from paylab.simulator.guards import control_refusal
 
 
 class FakeTransport(asyncio.Transport):
@@ -146,7 +145,7 @@ async def test_a_complete_body_is_not_timed(slow_app: Any) -> None:
 
 
 def test_timeouts_come_from_flags_or_the_environment_and_must_be_positive() -> None:
-    from simulator.settings import Settings
+    from paylab.simulator.settings import Settings
 
     settings = Settings.from_env({"PAYLAB_KEEPALIVE_TIMEOUT": "2", "PAYLAB_READ_TIMEOUT": "3"})
     assert (settings.keepalive_timeout, settings.read_timeout) == (2.0, 3.0)

@@ -6,11 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
-from simulator.contracts import Contracts, contract_id
-from simulator.control.routes import OPERATIONS as CONTROL
-from simulator.gateways import all_gateways
-from simulator.openapi import build_openapi
+from paylab.simulator.contracts import Contracts, contract_id
+from paylab.simulator.control.routes import OPERATIONS as CONTROL
+from paylab.simulator.gateways import all_gateways
+from paylab.simulator.openapi import build_openapi
 
 
 @pytest.fixture(scope="module")

@@ -9,11 +9,10 @@ import sqlite3
 from typing import Any
 
 from aiohttp import web
-
-from simulator.core.domain import Domain
-from simulator.gateways.stripe import notifier
-from simulator.webhooks.dispatcher import Dispatcher
-from suites.unit.conftest import TENANT
+from paylab.simulator.core.domain import Domain
+from paylab.simulator.gateways.stripe import notifier
+from paylab.simulator.webhooks.dispatcher import Dispatcher
+from paylab.suites.unit.conftest import TENANT
 
 
 class CommitRefuser:

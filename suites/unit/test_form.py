@@ -1,9 +1,8 @@
 """Stripe's bracket-notation form decoding."""
 
 import pytest
-
-from simulator.core.errors import InvalidRequest
-from simulator.gateways.stripe import form
+from paylab.simulator.core.errors import InvalidRequest
+from paylab.simulator.gateways.stripe import form
 
 
 def decode(raw: str) -> dict:
@@ -50,7 +49,7 @@ def test_param_names_render_in_bracket_notation() -> None:
 
 
 def test_digit_keys_stay_keys_until_a_contract_wants_an_array() -> None:
-    from simulator.contracts import Contracts, contract_id
+    from paylab.simulator.contracts import Contracts, contract_id
 
     raw = decode("amount=100&currency=usd&metadata[0]=a&metadata[00]=b"
                  "&payment_method_types[0]=card")

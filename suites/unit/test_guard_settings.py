@@ -4,9 +4,8 @@ the environment variables behind the new flags."""
 from __future__ import annotations
 
 import pytest
-
-from simulator.guards.hosts import HostAllowList, host_name
-from simulator.settings import Settings
+from paylab.simulator.guards.hosts import HostAllowList, host_name
+from paylab.simulator.settings import Settings
 
 TOKEN = "0123456789abcdef0123"
 #: Only ever given to Settings.check(), never bound.

@@ -8,19 +8,24 @@ from pathlib import Path
 
 import pytest
 from multidict import CIMultiDict
-
-from simulator.contracts import Contracts, contract_id
-from simulator.core import throttle
-from simulator.core.clock import Clock
-from simulator.core.domain import Domain
-from simulator.core.errors import InvalidRequest
-from simulator.core.outbox import REDELIVERY_BURST, REDELIVERY_WINDOW, Outbox
-from simulator.core.self_address import SelfAddress, normal_path
-from simulator.core.store import Store
-from simulator.headers import BadHeader, check_headers, header, lenient_header, recorded_header
-from simulator.scenarios import loader
-from simulator.scenarios.model import ScenarioError
-from suites.unit.conftest import TENANT, FakeWall
+from paylab.simulator.contracts import Contracts, contract_id
+from paylab.simulator.core import throttle
+from paylab.simulator.core.clock import Clock
+from paylab.simulator.core.domain import Domain
+from paylab.simulator.core.errors import InvalidRequest
+from paylab.simulator.core.outbox import REDELIVERY_BURST, REDELIVERY_WINDOW, Outbox
+from paylab.simulator.core.self_address import SelfAddress, normal_path
+from paylab.simulator.core.store import Store
+from paylab.simulator.headers import (
+    BadHeader,
+    check_headers,
+    header,
+    lenient_header,
+    recorded_header,
+)
+from paylab.simulator.scenarios import loader
+from paylab.simulator.scenarios.model import ScenarioError
+from paylab.suites.unit.conftest import TENANT, FakeWall
 
 BOMB = ('rules:\n  - name: boom\n    match: {method: [&a ["lol","lol"], &b [*a,*a], '
         "&c [*b,*b]]}\n")

@@ -1,11 +1,10 @@
 """Idempotency records: replay, mismatch, in-flight conflict, expiry."""
 
 import pytest
-
-from simulator.core.domain import Domain
-from simulator.core.errors import IdempotencyInFlight, IdempotencyMismatch, InvalidRequest
-from simulator.core.idempotency import RETENTION_SECONDS, fingerprint
-from suites.unit.conftest import TENANT, FakeWall
+from paylab.simulator.core.domain import Domain
+from paylab.simulator.core.errors import IdempotencyInFlight, IdempotencyMismatch, InvalidRequest
+from paylab.simulator.core.idempotency import RETENTION_SECONDS, fingerprint
+from paylab.suites.unit.conftest import TENANT, FakeWall
 
 EP = "POST /stripe/v1/payment_intents"
 

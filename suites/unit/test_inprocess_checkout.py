@@ -8,8 +8,7 @@ import urllib.parse
 from typing import Any
 
 import pytest
-
-from suites.unit.inprocess import Answer, ClientFactory, Sim, eventually, start
+from paylab.suites.unit.inprocess import Answer, ClientFactory, Sim, eventually, start
 
 SUCCESS = "https://shop.example/orders/7?session={CHECKOUT_SESSION_ID}"
 CANCEL = "https://shop.example/cart?canceled=1"

@@ -8,8 +8,7 @@ import json
 from typing import Any
 
 import pytest
-
-from suites.unit.inprocess import Answer, ClientFactory, Sim, start
+from paylab.suites.unit.inprocess import Answer, ClientFactory, Sim, start
 
 MISSING = "/v1/payment_intents/pi_missing"
 MARKER = '\x00<!-- upstream error -->{"'

@@ -7,8 +7,7 @@ import urllib.parse
 from typing import Any
 
 import pytest
-
-from suites.unit.inprocess import KEY, OTHER_KEY, Answer, ClientFactory, Sim, start
+from paylab.suites.unit.inprocess import KEY, OTHER_KEY, Answer, ClientFactory, Sim, start
 
 UNEXPECTED = "payment_intent_unexpected_state"
 

@@ -14,8 +14,7 @@ import pytest
 import stripe
 from aiohttp import web
 from aiohttp.test_utils import TestServer
-
-from suites.unit.inprocess import OTHER_KEY, Answer, ClientFactory, Sim, eventually, start
+from paylab.suites.unit.inprocess import OTHER_KEY, Answer, ClientFactory, Sim, eventually, start
 
 ServerFactory = Callable[[web.Application], Awaitable[TestServer]]
 EFFECT = "Paylab-Effect"

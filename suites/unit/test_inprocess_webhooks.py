@@ -13,8 +13,7 @@ import pytest
 import stripe
 from aiohttp import web
 from aiohttp.test_utils import TestServer
-
-from suites.unit.inprocess import OTHER_KEY, ClientFactory, Sim, eventually, start
+from paylab.suites.unit.inprocess import OTHER_KEY, ClientFactory, Sim, eventually, start
 
 ServerFactory = Callable[[web.Application], Awaitable[TestServer]]
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from load.common.profiles import (
+from paylab.load.common.profiles import (
     SHAPES,
     ProfileError,
     duration,
@@ -15,7 +14,14 @@ from load.common.profiles import (
     shape_defaults,
     users_at,
 )
-from load.common.slo import MIN_SAMPLES, RequestFigures, RunFigures, evaluate, load_slo, missed
+from paylab.load.common.slo import (
+    MIN_SAMPLES,
+    RequestFigures,
+    RunFigures,
+    evaluate,
+    load_slo,
+    missed,
+)
 
 LOAD = Path(__file__).resolve().parents[2] / "load"
 

@@ -1,8 +1,7 @@
 """Minor-unit money: exponents, minimums and display."""
 
 import pytest
-
-from simulator.core import money
+from paylab.simulator.core import money
 
 
 @pytest.mark.parametrize(("currency", "places"), [("usd", 2), ("jpy", 0), ("krw", 0),

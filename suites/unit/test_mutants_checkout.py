@@ -4,10 +4,9 @@ its parameters can earn, and what expiry leaves behind."""
 from __future__ import annotations
 
 import pytest
-
-from simulator.core.domain import Domain
-from simulator.core.errors import InvalidRequest
-from suites.unit.conftest import TENANT, FakeWall
+from paylab.simulator.core.domain import Domain
+from paylab.simulator.core.errors import InvalidRequest
+from paylab.suites.unit.conftest import TENANT, FakeWall
 
 OK = "https://shop.example/ok"
 

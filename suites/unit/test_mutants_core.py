@@ -6,19 +6,18 @@ from __future__ import annotations
 import string
 
 import pytest
-
-from simulator.core import money
-from simulator.core.clock import Clock
-from simulator.core.credentials import new_credential, same_credential
-from simulator.core.domain import Domain
-from simulator.core.errors import CardDeclined, InvalidRequest, InvalidState, NotFound
-from simulator.core.events import event_matches
-from simulator.core.journal import Entry, Journal
-from simulator.core.ledger import ledger
-from simulator.core.lifecycle import check_transition
-from simulator.core.rand import Rand, fresh_seed
-from simulator.core.store import Store
-from suites.unit.conftest import TENANT, FakeWall
+from paylab.simulator.core import money
+from paylab.simulator.core.clock import Clock
+from paylab.simulator.core.credentials import new_credential, same_credential
+from paylab.simulator.core.domain import Domain
+from paylab.simulator.core.errors import CardDeclined, InvalidRequest, InvalidState, NotFound
+from paylab.simulator.core.events import event_matches
+from paylab.simulator.core.journal import Entry, Journal
+from paylab.simulator.core.ledger import ledger
+from paylab.simulator.core.lifecycle import check_transition
+from paylab.simulator.core.rand import Rand, fresh_seed
+from paylab.simulator.core.store import Store
+from paylab.suites.unit.conftest import TENANT, FakeWall
 
 BASE62 = set(string.ascii_letters + string.digits)
 
@@ -174,7 +173,7 @@ def test_the_journal_reads_back_in_order_with_filters() -> None:
 
 
 def test_the_journal_trims_its_oldest_rows(monkeypatch: pytest.MonkeyPatch) -> None:
-    from simulator.core import journal as journal_module
+    from paylab.simulator.core import journal as journal_module
 
     monkeypatch.setattr(journal_module, "MAX_ROWS", 10)
     journal = Journal(Store(":memory:"))
@@ -391,7 +390,7 @@ def test_a_tenant_reset_keeps_everyone_else(domain: Domain) -> None:
 
 
 def test_a_claim_in_flight_is_refused_as_a_double_click(domain: Domain) -> None:
-    from simulator.core.errors import IdempotencyInFlight
+    from paylab.simulator.core.errors import IdempotencyInFlight
 
     domain.idempotency.begin(TENANT, "k", "POST /x", "d")
     with pytest.raises(IdempotencyInFlight) as caught:
@@ -403,7 +402,7 @@ def test_a_claim_in_flight_is_refused_as_a_double_click(domain: Domain) -> None:
 
 
 def test_an_idempotency_key_lives_exactly_a_day(domain: Domain, wall: FakeWall) -> None:
-    from simulator.core.idempotency import RETENTION_SECONDS
+    from paylab.simulator.core.idempotency import RETENTION_SECONDS
 
     domain.idempotency.begin(TENANT, "k", "POST /x", "d1")
     domain.idempotency.finish(TENANT, "k", 200, b"{}")
@@ -438,7 +437,7 @@ def test_an_abandoned_delivery_records_an_instant_attempt(domain: Domain) -> Non
 
 
 def test_metadata_updates_follow_stripe(domain: Domain) -> None:
-    from simulator.core.endpoints import merge_metadata
+    from paylab.simulator.core.endpoints import merge_metadata
 
     assert merge_metadata({"a": "1", "b": "2"}, {"a": "", "c": "3"}) == {"b": "2", "c": "3"}
     assert merge_metadata({"a": "1"}, {"gone": ""}) == {"a": "1"}
@@ -450,9 +449,9 @@ def test_metadata_updates_follow_stripe(domain: Domain) -> None:
 
 def test_timers_expire_open_sessions_and_settle_processing_payments(domain: Domain,
                                                                     wall: FakeWall) -> None:
-    from simulator.core.cards import Behaviour, behaviour_doc
-    from simulator.core.overrides import outcome_override
-    from simulator.scheduler import Scheduler
+    from paylab.simulator.core.cards import Behaviour, behaviour_doc
+    from paylab.simulator.core.overrides import outcome_override
+    from paylab.simulator.scheduler import Scheduler
 
     session = domain.sessions.create(TENANT, "stripe", {
         "success_url": "https://shop.example/ok", "amount": 1500, "currency": "usd",
@@ -497,7 +496,7 @@ def delivered_row(domain: Domain, wall: FakeWall) -> int:
 
 def test_asking_again_for_a_delivery_already_due_books_nothing(domain: Domain,
                                                                 wall: FakeWall) -> None:
-    from simulator.core.outbox import REDELIVERY_BURST
+    from paylab.simulator.core.outbox import REDELIVERY_BURST
 
     delivery = delivered_row(domain, wall)
     assert domain.outbox.redeliver(delivery)  # books one slot: due now
@@ -512,7 +511,7 @@ def test_asking_again_for_a_delivery_already_due_books_nothing(domain: Domain,
 
 def test_asking_for_a_delivery_that_is_due_anyway_books_no_redelivery(
         domain: Domain, wall: FakeWall) -> None:
-    from simulator.core.outbox import REDELIVERY_BURST
+    from paylab.simulator.core.outbox import REDELIVERY_BURST
 
     domain.endpoints.create(TENANT, "stripe", url="https://shop.example/hook",
                             enabled_events=["payment_intent.created"])
@@ -528,7 +527,7 @@ def test_asking_for_a_delivery_that_is_due_anyway_books_no_redelivery(
 
 
 def test_a_throttled_redelivery_waits_its_wall_time_on_a_fast_clock(wall: FakeWall) -> None:
-    from simulator.core.outbox import REDELIVERY_BURST, REDELIVERY_WINDOW
+    from paylab.simulator.core.outbox import REDELIVERY_BURST, REDELIVERY_WINDOW
 
     domain = Domain(Store(":memory:"), Clock(time_scale=20, wall=wall), seed=7,
                     retry_schedule=(5,))
@@ -603,16 +602,16 @@ class _AlwaysChallenge:
     """A risk assessor whose every verdict is: ask for 3-D Secure."""
 
     def assess(self, attempt: object) -> object:
-        from simulator.core.risk import Decision
+        from paylab.simulator.core.risk import Decision
 
         return Decision("require_3ds", "always", 65, "elevated")
 
 
 def test_a_settled_payment_remembers_whether_it_was_authenticated(domain: Domain,
                                                                  wall: FakeWall) -> None:
-    from simulator.core.cards import Behaviour
-    from simulator.core.overrides import outcome_override
-    from simulator.scheduler import Scheduler
+    from paylab.simulator.core.cards import Behaviour
+    from paylab.simulator.core.overrides import outcome_override
+    from paylab.simulator.scheduler import Scheduler
 
     processing = Behaviour(outcome="processing", delay=30, then=Behaviour())
     token = outcome_override.set(processing)
@@ -653,8 +652,8 @@ def open_session(domain: Domain, **params: object) -> dict:
 ])
 def test_a_second_payment_of_a_paid_session_charges_nothing(
         domain: Domain, capture: str, processing: bool, status: str) -> None:
-    from simulator.core.cards import Behaviour
-    from simulator.core.overrides import outcome_override
+    from paylab.simulator.core.cards import Behaviour
+    from paylab.simulator.core.overrides import outcome_override
 
     session = open_session(domain, payment_intent_data={"capture_method": capture})
     override = Behaviour(outcome="processing", delay=60) if processing else None

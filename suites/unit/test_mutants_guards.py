@@ -7,14 +7,13 @@ from __future__ import annotations
 import socket
 
 import pytest
-
-from simulator.core import throttle
-from simulator.core.control_sessions import MAX_SESSIONS, ControlSessions
-from simulator.core.errors import InvalidRequest
-from simulator.core.self_address import SelfAddress, address, target_of
-from simulator.core.store import Store
-from simulator.gateways.stripe.wire import bad_header
-from suites.unit.conftest import FakeWall
+from paylab.simulator.core import throttle
+from paylab.simulator.core.control_sessions import MAX_SESSIONS, ControlSessions
+from paylab.simulator.core.errors import InvalidRequest
+from paylab.simulator.core.self_address import SelfAddress, address, target_of
+from paylab.simulator.core.store import Store
+from paylab.simulator.gateways.stripe.wire import bad_header
+from paylab.suites.unit.conftest import FakeWall
 
 
 def outgoing_address(family: socket.AddressFamily = socket.AF_INET) -> str | None:

@@ -5,13 +5,12 @@ endpoint gets."""
 from __future__ import annotations
 
 import pytest
-
-from simulator.core.clock import Clock
-from simulator.core.domain import Domain
-from simulator.core.errors import InvalidRequest, NotFound
-from simulator.core.journal import Entry, Journal
-from simulator.core.store import Store
-from suites.unit.conftest import TENANT, FakeWall
+from paylab.simulator.core.clock import Clock
+from paylab.simulator.core.domain import Domain
+from paylab.simulator.core.errors import InvalidRequest, NotFound
+from paylab.simulator.core.journal import Entry, Journal
+from paylab.simulator.core.store import Store
+from paylab.suites.unit.conftest import TENANT, FakeWall
 
 
 def hooked(domain: Domain, events: list[str] | None = None) -> dict:
@@ -143,7 +142,7 @@ def test_a_new_endpoint_gets_the_very_next_event(domain: Domain) -> None:
 
 
 def test_an_endpoint_aimed_at_the_simulator_itself_is_refused(wall: FakeWall) -> None:
-    from simulator.core.self_address import SelfAddress
+    from paylab.simulator.core.self_address import SelfAddress
 
     domain = Domain(Store(":memory:"), Clock(wall=wall), seed=7,
                     self_address=SelfAddress("127.0.0.1", 8080))

@@ -8,25 +8,24 @@ import random
 from typing import Any
 
 import pytest
-
-from simulator.core.cards import fingerprint
-from simulator.core.clock import Clock
-from simulator.core.overrides import Client
-from simulator.core.risk import Attempt
-from simulator.core.store import Store
-from simulator.scenarios import loader
-from simulator.scenarios.effects import (
+from paylab.simulator.core.cards import fingerprint
+from paylab.simulator.core.clock import Clock
+from paylab.simulator.core.overrides import Client
+from paylab.simulator.core.risk import Attempt
+from paylab.simulator.core.store import Store
+from paylab.simulator.scenarios import loader
+from paylab.simulator.scenarios.effects import (
     Chaos,
     Plan,
     decline_behaviour,
     outcome_behaviour,
     sample_latency,
 )
-from simulator.scenarios.engine import ScenarioEngine
-from simulator.scenarios.facts import Facts, Match
-from simulator.scenarios.model import Effect, ScenarioError, where_of
-from suites.unit.conftest import FakeWall
-from suites.unit.inprocess import contracts
+from paylab.simulator.scenarios.engine import ScenarioEngine
+from paylab.simulator.scenarios.facts import Facts, Match
+from paylab.simulator.scenarios.model import Effect, ScenarioError, where_of
+from paylab.suites.unit.conftest import FakeWall
+from paylab.suites.unit.inprocess import contracts
 
 
 def build(doc: dict[str, Any]) -> Any:

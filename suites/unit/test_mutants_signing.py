@@ -8,8 +8,7 @@ import hashlib
 import hmac
 
 import pytest
-
-from simulator.webhooks import signing
+from paylab.simulator.webhooks import signing
 
 SECRET = "whsec_signing_unit"
 BODY = b'{"id":"evt_1"}'

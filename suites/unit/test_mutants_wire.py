@@ -9,15 +9,14 @@ import time
 
 import pytest
 import stripe
-
-from simulator.contracts import Problem
-from simulator.core.errors import CardDeclined, CoreError, InvalidRequest, Unauthenticated
-from simulator.core.objects import Objects
-from simulator.core.store import Store
-from simulator.gateways.stripe import wire
-from simulator.gateways.stripe.notify import WRONG_SECRET, StripeNotifier
-from simulator.gateways.stripe.render import Renderer
-from simulator.webhooks.signing import stripe_signature_header
+from paylab.simulator.contracts import Problem
+from paylab.simulator.core.errors import CardDeclined, CoreError, InvalidRequest, Unauthenticated
+from paylab.simulator.core.objects import Objects
+from paylab.simulator.core.store import Store
+from paylab.simulator.gateways.stripe import wire
+from paylab.simulator.gateways.stripe.notify import WRONG_SECRET, StripeNotifier
+from paylab.simulator.gateways.stripe.render import Renderer
+from paylab.simulator.webhooks.signing import stripe_signature_header
 
 KEY = "sk_test_wire_unit_1234"
 
@@ -194,7 +193,7 @@ def test_contract_violations_read_like_stripe(problem: Problem, code: str, messa
                                               param: str | None) -> None:
     error = wire.violation(problem)
     assert (error.code, error.message) == (code, message)
-    from simulator.gateways.stripe.form import param_name
+    from paylab.simulator.gateways.stripe.form import param_name
 
     assert param_name(error.param) == param
 

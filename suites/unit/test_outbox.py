@@ -1,10 +1,10 @@
 """The durable outbox: fan-out to endpoints, the retry schedule, recovery."""
 
-from simulator.core.clock import Clock
-from simulator.core.domain import Domain
-from simulator.core.store import Store
-from simulator.settings import Settings, parse_schedule
-from suites.unit.conftest import TENANT, FakeWall
+from paylab.simulator.core.clock import Clock
+from paylab.simulator.core.domain import Domain
+from paylab.simulator.core.store import Store
+from paylab.simulator.settings import Settings, parse_schedule
+from paylab.suites.unit.conftest import TENANT, FakeWall
 
 
 def endpoint(domain: Domain, events: list[str]) -> dict:
@@ -87,7 +87,7 @@ def test_clock_advance_makes_retries_due(domain: Domain, wall: FakeWall) -> None
 
 
 def test_time_scale_makes_virtual_time_run_faster() -> None:
-    from simulator.core.clock import Clock
+    from paylab.simulator.core.clock import Clock
 
     wall = FakeWall()
     clock = Clock(time_scale=20, wall=wall)

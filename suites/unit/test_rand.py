@@ -1,9 +1,9 @@
 """Seeded ids: reproducible for a seed, never reused after a restart."""
 
-from simulator.core.clock import Clock
-from simulator.core.domain import Domain
-from simulator.core.rand import Rand
-from simulator.core.store import Store
+from paylab.simulator.core.clock import Clock
+from paylab.simulator.core.domain import Domain
+from paylab.simulator.core.rand import Rand
+from paylab.simulator.core.store import Store
 
 
 def test_same_seed_same_ids_other_seed_other_ids() -> None:

@@ -1,11 +1,10 @@
 """Refund rules and the ledger computed from stored state."""
 
 import pytest
-
-from simulator.core.domain import Domain
-from simulator.core.errors import InvalidRequest
-from simulator.core.ledger import ledger
-from suites.unit.conftest import TENANT
+from paylab.simulator.core.domain import Domain
+from paylab.simulator.core.errors import InvalidRequest
+from paylab.simulator.core.ledger import ledger
+from paylab.suites.unit.conftest import TENANT
 
 
 def paid(domain: Domain, amount: int = 2000) -> dict:

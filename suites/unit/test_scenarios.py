@@ -6,17 +6,16 @@ import statistics
 from typing import Any
 
 import pytest
-
-from simulator.contracts import Contracts
-from simulator.core.clock import Clock
-from simulator.core.overrides import Client
-from simulator.core.risk import Attempt
-from simulator.scenarios import loader
-from simulator.scenarios.effects import sample_latency
-from simulator.scenarios.engine import ScenarioEngine
-from simulator.scenarios.facts import Facts, Match
-from simulator.scenarios.model import ScenarioError
-from suites.unit.conftest import FakeWall
+from paylab.simulator.contracts import Contracts
+from paylab.simulator.core.clock import Clock
+from paylab.simulator.core.overrides import Client
+from paylab.simulator.core.risk import Attempt
+from paylab.simulator.scenarios import loader
+from paylab.simulator.scenarios.effects import sample_latency
+from paylab.simulator.scenarios.engine import ScenarioEngine
+from paylab.simulator.scenarios.facts import Facts, Match
+from paylab.simulator.scenarios.model import ScenarioError
+from paylab.suites.unit.conftest import FakeWall
 
 CONTRACTS = Contracts()
 

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import pytest
-
-from simulator.core.domain import Domain
-from simulator.core.errors import StorageUnavailable
-from simulator.scheduler import Scheduler
-from suites.unit.conftest import TENANT
+from paylab.simulator.core.domain import Domain
+from paylab.simulator.core.errors import StorageUnavailable
+from paylab.simulator.scheduler import Scheduler
+from paylab.suites.unit.conftest import TENANT
 
 
 def _scheduler_with(domain: Domain, failure: Exception) -> Scheduler:

@@ -7,10 +7,9 @@ import re
 from pathlib import Path
 
 import pytest
-
-from shop.app import SETTINGS, create_app
-from shop.db import ShopDB
-from shop.settings import ShopSettings
+from paylab.shop.app import SETTINGS, create_app
+from paylab.shop.db import ShopDB
+from paylab.shop.settings import ShopSettings
 
 
 def test_each_database_generates_its_own_key_and_keeps_it(tmp_path: Path) -> None:

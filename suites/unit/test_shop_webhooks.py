@@ -10,10 +10,9 @@ import time
 import pytest
 import stripe
 from aiohttp import web
-
-from shop.db import ShopDB
-from shop.webhooks import apply, receiver, signed_at, verify
-from simulator.webhooks.signing import stripe_signature_header
+from paylab.shop.db import ShopDB
+from paylab.shop.webhooks import apply, receiver, signed_at, verify
+from paylab.simulator.webhooks.signing import stripe_signature_header
 
 SECRET = "whsec_unit_shop"
 

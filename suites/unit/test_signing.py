@@ -8,8 +8,7 @@ import json
 import pytest
 import standardwebhooks
 import stripe
-
-from simulator.webhooks import signing
+from paylab.simulator.webhooks import signing
 
 
 def test_ecpay_check_mac_value_vectors(vectors: dict) -> None:

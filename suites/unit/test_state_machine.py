@@ -5,11 +5,10 @@ from __future__ import annotations
 import itertools
 
 import pytest
-
-from simulator.core import lifecycle
-from simulator.core.domain import Domain
-from simulator.core.errors import CardDeclined, InvalidRequest, InvalidState
-from suites.unit.conftest import TENANT
+from paylab.simulator.core import lifecycle
+from paylab.simulator.core.domain import Domain
+from paylab.simulator.core.errors import CardDeclined, InvalidRequest, InvalidState
+from paylab.suites.unit.conftest import TENANT
 
 STATUSES = tuple(lifecycle.TRANSITIONS)
 

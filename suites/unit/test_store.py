@@ -7,11 +7,10 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-
-from simulator.core.clock import Clock
-from simulator.core.domain import Domain
-from simulator.core.errors import StorageUnavailable
-from simulator.core.store import Store
+from paylab.simulator.core.clock import Clock
+from paylab.simulator.core.domain import Domain
+from paylab.simulator.core.errors import StorageUnavailable
+from paylab.simulator.core.store import Store
 
 
 def count(store: Store) -> int:

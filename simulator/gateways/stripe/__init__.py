@@ -6,18 +6,17 @@ import logging
 
 import orjson
 from aiohttp import web
-
-from simulator.contracts import Contracts
-from simulator.core.domain import Domain
-from simulator.core.errors import StorageUnavailable
-from simulator.gateways.spec import Gateway
-from simulator.gateways.stripe import challenge, hosted
-from simulator.gateways.stripe.facts import facts
-from simulator.gateways.stripe.notify import StripeNotifier
-from simulator.gateways.stripe.pipeline import StripeContext, endpoint, json_response
-from simulator.gateways.stripe.render import Renderer
-from simulator.gateways.stripe.routes import OPERATIONS
-from simulator.gateways.stripe.wire import injected_error, tenant_for_key
+from paylab.simulator.contracts import Contracts
+from paylab.simulator.core.domain import Domain
+from paylab.simulator.core.errors import StorageUnavailable
+from paylab.simulator.gateways.spec import Gateway
+from paylab.simulator.gateways.stripe import challenge, hosted
+from paylab.simulator.gateways.stripe.facts import facts
+from paylab.simulator.gateways.stripe.notify import StripeNotifier
+from paylab.simulator.gateways.stripe.pipeline import StripeContext, endpoint, json_response
+from paylab.simulator.gateways.stripe.render import Renderer
+from paylab.simulator.gateways.stripe.routes import OPERATIONS
+from paylab.simulator.gateways.stripe.wire import injected_error, tenant_for_key
 
 log = logging.getLogger("paylab.stripe")
 

@@ -9,13 +9,12 @@ from __future__ import annotations
 import urllib.parse
 
 from aiohttp import web
-
-from simulator.core.credentials import same_credential
-from simulator.core.errors import CoreError
-from simulator.core.money import display_amount
-from simulator.gateways.stripe import form
-from simulator.gateways.stripe.pipeline import StripeContext
-from simulator.ui import message_page, render
+from paylab.simulator.core.credentials import same_credential
+from paylab.simulator.core.errors import CoreError
+from paylab.simulator.core.money import display_amount
+from paylab.simulator.gateways.stripe import form
+from paylab.simulator.gateways.stripe.pipeline import StripeContext
+from paylab.simulator.ui import message_page, render
 
 RESULTS = ("passed", "failed", "abandoned")
 

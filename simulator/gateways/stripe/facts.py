@@ -5,13 +5,12 @@ from __future__ import annotations
 import re
 
 from aiohttp import web
-
-from simulator.core.cards import catalog
-from simulator.core.domain import Domain
-from simulator.core.errors import CoreError
-from simulator.gateways.stripe import form, wire
-from simulator.headers import lenient_header
-from simulator.scenarios.facts import Facts
+from paylab.simulator.core.cards import catalog
+from paylab.simulator.core.domain import Domain
+from paylab.simulator.core.errors import CoreError
+from paylab.simulator.gateways.stripe import form, wire
+from paylab.simulator.headers import lenient_header
+from paylab.simulator.scenarios.facts import Facts
 
 _INTENT_PATH = re.compile(r"^/v1/payment_intents/(pi_[A-Za-z0-9]+)")
 #: The headers facts are read from (besides Authorization). A value that is not UTF-8

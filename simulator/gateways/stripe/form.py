@@ -12,7 +12,7 @@ import re
 import urllib.parse
 from typing import Any
 
-from simulator.core.errors import InvalidRequest
+from paylab.simulator.core.errors import InvalidRequest
 
 MAX_DEPTH = 8
 MAX_FIELDS = 1000

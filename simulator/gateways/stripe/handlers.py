@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from simulator.gateways.stripe.pipeline import Call, StripeContext, paging
+from paylab.simulator.gateways.stripe.pipeline import Call, StripeContext, paging
 
 Result = dict[str, Any]
 GATEWAY = "stripe"

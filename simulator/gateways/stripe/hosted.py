@@ -14,15 +14,14 @@ import re
 import secrets
 
 from aiohttp import web
-
-from simulator.core import cards
-from simulator.core.credentials import same_credential
-from simulator.core.errors import CardDeclined, CoreError
-from simulator.core.money import display_amount
-from simulator.gateways.stripe import form
-from simulator.gateways.stripe.pipeline import StripeContext
-from simulator.gateways.stripe.render import hosted_path
-from simulator.ui import Markup, fragment, message_page, render
+from paylab.simulator.core import cards
+from paylab.simulator.core.credentials import same_credential
+from paylab.simulator.core.errors import CardDeclined, CoreError
+from paylab.simulator.core.money import display_amount
+from paylab.simulator.gateways.stripe import form
+from paylab.simulator.gateways.stripe.pipeline import StripeContext
+from paylab.simulator.gateways.stripe.render import hosted_path
+from paylab.simulator.ui import Markup, fragment, message_page, render
 
 AUTH_FAILED = ("We are unable to authenticate your payment method. Please choose a different "
                "payment method and try again.")

@@ -5,10 +5,9 @@ from __future__ import annotations
 import re
 
 import orjson
-
-from simulator.core.objects import Doc
-from simulator.gateways.stripe.render import Renderer
-from simulator.webhooks.signing import stripe_signature_header
+from paylab.simulator.core.objects import Doc
+from paylab.simulator.gateways.stripe.render import Renderer
+from paylab.simulator.webhooks.signing import stripe_signature_header
 
 USER_AGENT = "Stripe/1.0 (+https://stripe.com/docs/webhooks)"
 #: What a `bad_signature` scenario effect signs with instead of the endpoint's secret.

@@ -12,18 +12,17 @@ from typing import Any
 
 import orjson
 from aiohttp import web
-
-from simulator.contracts import Contracts, contract_id
-from simulator.core import events as core_events
-from simulator.core.domain import Domain
-from simulator.core.errors import CoreError, InvalidRequest, StorageUnavailable
-from simulator.core.idempotency import fingerprint
-from simulator.gateways.spec import Operation
-from simulator.gateways.stripe import form, wire
-from simulator.gateways.stripe.facts import FACT_HEADERS
-from simulator.gateways.stripe.render import _EXPANDABLE, Renderer
-from simulator.headers import BadHeader, header
-from simulator.middlewares import IDEMPOTENCY_HEADER, RUN_HEADER
+from paylab.simulator.contracts import Contracts, contract_id
+from paylab.simulator.core import events as core_events
+from paylab.simulator.core.domain import Domain
+from paylab.simulator.core.errors import CoreError, InvalidRequest, StorageUnavailable
+from paylab.simulator.core.idempotency import fingerprint
+from paylab.simulator.gateways.spec import Operation
+from paylab.simulator.gateways.stripe import form, wire
+from paylab.simulator.gateways.stripe.facts import FACT_HEADERS
+from paylab.simulator.gateways.stripe.render import _EXPANDABLE, Renderer
+from paylab.simulator.headers import BadHeader, header
+from paylab.simulator.middlewares import IDEMPOTENCY_HEADER, RUN_HEADER
 
 log = logging.getLogger("paylab.stripe")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import urllib.parse
 from typing import Any
 
-from simulator.core.objects import Doc, Objects
+from paylab.simulator.core.objects import Doc, Objects
 
 #: The API version stamped on events when an endpoint did not pin one.
 DEFAULT_API_VERSION = "2026-10-28.endive"

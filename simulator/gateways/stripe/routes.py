@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from simulator.gateways.spec import Operation as Op
-from simulator.gateways.stripe import handlers as h
+from paylab.simulator.gateways.spec import Operation as Op
+from paylab.simulator.gateways.stripe import handlers as h
 
 _PI, _RQ, _L = "stripe/payment_intent", "stripe/requests/", "stripe/list#/$defs/"
 _PIN = "/v1/payment_intents/{intent}"

@@ -8,10 +8,10 @@ import hashlib
 import re
 from typing import Any
 
-from simulator.contracts import Problem
-from simulator.core.errors import CoreError, InvalidRequest, Unauthenticated
-from simulator.gateways.stripe.form import param_name
-from simulator.gateways.stripe.render import Renderer, doc_url
+from paylab.simulator.contracts import Problem
+from paylab.simulator.core.errors import CoreError, InvalidRequest, Unauthenticated
+from paylab.simulator.gateways.stripe.form import param_name
+from paylab.simulator.gateways.stripe.render import Renderer, doc_url
 
 _KEY = re.compile(r"(sk|rk)_test_[A-Za-z0-9_]{1,247}")
 

@@ -17,10 +17,10 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from suites.security.injection.payloads import as_bytes, json_literal, nesting
-from suites.security.injection.shapes import Field, place
-from suites.security.injection.surfaces import Operation, home_of
-from suites.security.injection.wire import Answer, exchange
+from paylab.suites.security.injection.payloads import as_bytes, json_literal, nesting
+from paylab.suites.security.injection.shapes import Field, place
+from paylab.suites.security.injection.surfaces import Operation, home_of
+from paylab.suites.security.injection.wire import Answer, exchange
 
 _REF = re.compile(r"^\$(fresh\.)?([A-Za-z_]\w*)((?:\.[\w-]+)*)(?:\+(\d+))?$")
 _SENTINEL = "\x00hostile-payload\x00"

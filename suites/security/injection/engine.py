@@ -17,13 +17,12 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import allure
-
-from suites.security.injection.bench import Bench, ObjectError, Wire
-from suites.security.injection.payloads import label, nesting, payloads
-from suites.security.injection.shapes import Field
-from suites.security.injection.surfaces import Operation
-from suites.security.injection.verdict import Verdict, judge
-from suites.security.injection.wire import Answer
+from paylab.suites.security.injection.bench import Bench, ObjectError, Wire
+from paylab.suites.security.injection.payloads import label, nesting, payloads
+from paylab.suites.security.injection.shapes import Field
+from paylab.suites.security.injection.surfaces import Operation
+from paylab.suites.security.injection.verdict import Verdict, judge
+from paylab.suites.security.injection.wire import Answer
 
 #: Requests in flight at once: enough to keep a simulator busy, few enough for two cores.
 CONCURRENCY = 16

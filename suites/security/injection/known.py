@@ -15,10 +15,9 @@ from typing import Any
 
 import pytest
 import yaml
-
-from suites.security.injection.engine import Probe
-from suites.security.injection.payloads import DATA
-from suites.security.injection.surfaces import Operation
+from paylab.suites.security.injection.engine import Probe
+from paylab.suites.security.injection.payloads import DATA
+from paylab.suites.security.injection.surfaces import Operation
 
 
 class KnownBug(AssertionError):

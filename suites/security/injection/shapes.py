@@ -10,9 +10,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from paylab.simulator.contracts import Contracts, contract_id
 from referencing._core import Resolver
-
-from simulator.contracts import Contracts, contract_id
 
 Path = tuple[str | int, ...]
 #: Strings tried, in order, for a string schema with a pattern or length limits.

@@ -3,8 +3,8 @@ per surface and per operation (the counts `engine.probe_operation` records)."""
 
 from __future__ import annotations
 
-from suites.security.injection.engine import REACHES, TALLY, TALLY_BY_OPERATION
-from suites.security.injection.surfaces import surfaces
+from paylab.suites.security.injection.engine import REACHES, TALLY, TALLY_BY_OPERATION
+from paylab.suites.security.injection.surfaces import surfaces
 
 
 def _registered() -> set[str]:

@@ -17,9 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
-from suites.security.injection.payloads import DATA
-from suites.security.injection.shapes import Field, contract_fields
+from paylab.suites.security.injection.payloads import DATA
+from paylab.suites.security.injection.shapes import Field, contract_fields
 
 SURFACE_FILES = DATA / "surfaces"
 _PARAM = re.compile(r"{([^}]+)}")

@@ -23,12 +23,12 @@ import urllib.parse
 from dataclasses import dataclass
 from typing import Any
 
-from simulator.contracts import contract_id
-from suites.security.injection.markup import Page, injected_markup
-from suites.security.injection.payloads import evaluates_to, text, undecodable
-from suites.security.injection.shapes import Field, contracts
-from suites.security.injection.surfaces import Errors, Operation
-from suites.security.injection.wire import Answer
+from paylab.simulator.contracts import contract_id
+from paylab.suites.security.injection.markup import Page, injected_markup
+from paylab.suites.security.injection.payloads import evaluates_to, text, undecodable
+from paylab.suites.security.injection.shapes import Field, contracts
+from paylab.suites.security.injection.surfaces import Errors, Operation
+from paylab.suites.security.injection.wire import Answer
 
 LEAKS = ("Traceback (most recent call last)", "sqlite3.", "OperationalError", 'File "/',
          "IntegrityError", "aiohttp/web_", "site-packages")
