@@ -142,6 +142,12 @@ def routes(shop: Shop) -> list[web.RouteDef]:
                                  price=price_text(i["price"] * i["quantity"], found["currency"]))
                             for i in found["items"]))
         paid = found["status"] == "paid"
+        # The gateway sends the shopper here (success_url, with the session id) only after
+        # a payment went through: a decline noted from an earlier attempt on the same
+        # session is history then, and showing it beside "waiting" contradicts the outcome.
+        returned = bool(found["checkout_session"]) and \
+            request.query.get("session_id") == found["checkout_session"]
+        stale = paid or returned or found["status"] != "pending"
         return page(
             "order.html", title=f"Order {found['id']}", cart_count=count(request),
             id=found["id"], status=found["status"], lines=rows,
@@ -149,7 +155,7 @@ def routes(shop: Shop) -> list[web.RouteDef]:
             status_text=STATUS_TEXT[found["status"]],
             total=price_text(found["amount"], found["currency"]),
             error=part("notice.html", kind="warn", text=found["last_error"])
-            if found["last_error"] and not paid else "",
+            if found["last_error"] and not stale else "",
             note="A receipt is on its way." if paid else
             "This page updates by itself when the payment provider confirms the payment.",
         )

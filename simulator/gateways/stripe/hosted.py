@@ -66,6 +66,14 @@ def check_fields(fields: dict[str, str], today: dt.date) -> dict[str, str]:
     return errors
 
 
+def typed(session: dict) -> dict[str, str]:
+    """What the shopper typed before 3-D Secure, except the card: the session keeps the
+    email and name of its last attempt, and the form shows them again after a failed or
+    abandoned challenge as it does after a decline (card data is never sent back)."""
+    details = session.get("customer_details") or {}
+    return {key: details[key] for key in ("email", "name") if details.get(key)}
+
+
 def routes(ctx: StripeContext) -> list[web.RouteDef]:
     """The hosted page (GET, POST) and the return from 3-D Secure."""
     sessions = ctx.domain.sessions
@@ -169,7 +177,7 @@ def routes(ctx: StripeContext) -> list[web.RouteDef]:
         session = found[1]
         if session["status"] == "complete":
             raise web.HTTPSeeOther(success_url(session))
-        return closed(session) or page(session, 402, AUTH_FAILED)
+        return closed(session) or page(session, 402, AUTH_FAILED, typed(session))
 
     return [web.get("/checkout/{session}", show), web.post("/checkout/{session}", submit),
             web.get("/checkout/{session}/return", returned)]
