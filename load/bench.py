@@ -80,7 +80,7 @@ def wrk(case: str, url: str, body: str, key: str | None, connections: int,
 
 def _put_latency(sim_url: str, tenant_key: str) -> None:
     urllib.request.urlopen(urllib.request.Request(  # noqa: S310 - loopback
-        f"{sim_url}/_sim/scenario?tenant={tenant_key}", method="PUT",
+        f"{sim_url}/_sim/scenario?tenant={tenant_key}&ahead=true", method="PUT",
         data=b"rules: [{name: fixed-50ms, effects: [{latency: {fixed: 50}}]}]"))
 
 

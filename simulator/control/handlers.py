@@ -116,6 +116,25 @@ class ControlContext:
             return None
         return self.tenant_or_self(value)
 
+    def known_tenant(self, params: Mapping[str, Any], *fields: str) -> str | None:
+        """The tenant named by the first of `fields` given (None: no tenant, the global
+        scope). A tenant the simulator has never seen is refused with 404 (a typo would
+        otherwise scope to nobody, silently) unless `ahead` is true: set up before its
+        first call. Only reads; a handler that sets the tenant up records it on success."""
+        field_name = next((f for f in fields if params.get(f)), None)
+        if field_name is None:
+            return None
+        value = params[field_name]
+        tenant = self.tenant_or_self(value)
+        if not params.get("ahead") and not self.domain.tenants.known(tenant):
+            shown = value if value == tenant else f"{value} ({tenant})"
+            raise ControlError(
+                404, "unknown_tenant",
+                f"No tenant {shown} has called this simulator: check the key for a typo, "
+                "or add ahead=true to set the tenant up before its first API call.",
+                field_name)
+        return tenant
+
     def tenant_or_self(self, value: str) -> str:
         """The tenant a credential maps to, or the value itself (already a tenant id)."""
         return tenant_for(self.gateways, value)
@@ -134,15 +153,25 @@ async def health(ctx: ControlContext, request: web.Request, params: Mapping) -> 
         "seed": ctx.domain.rand.seed,
         "db": ctx.settings_summary["db"],
         "gateways": [{"name": g.name, "prefix": g.prefix} for g in ctx.gateways],
-        "clock": {"now": clock.now(), "offset": clock.offset, "time_scale": clock.time_scale},
+        "clock": {"now": clock.now(), "offset": clock.offset, "time_scale": clock.time_scale,
+                  "mode": clock_mode(clock.time_scale)},
+        # what tests that time deliveries must know of a simulator they did not start
+        "webhooks": {"retry_schedule": list(ctx.domain.outbox.retry_schedule),
+                     "timeout": ctx.settings_summary.get("webhook_timeout")},
         "webhook_backlog": ctx.domain.outbox.backlog(),
         "uptime_seconds": round(time.time() - ctx.started, 3),
     }
 
 
+def clock_mode(time_scale: float) -> str:
+    """`real` at wall-clock speed, `fast` when compressed (--time-scale 20), `slow` when
+    stretched (the suites' standing clock runs 10,000 times slower)."""
+    return "real" if time_scale == 1 else "fast" if time_scale > 1 else "slow"
+
+
 async def reset(ctx: ControlContext, request: web.Request, params: Mapping) -> dict:
     """POST /_sim/reset"""
-    tenant = ctx.tenant(params.get("tenant") or params.get("api_key"))
+    tenant = ctx.known_tenant(params, "tenant", "api_key")
     ctx.domain.reset(tenant)
     ctx.engine.forget_tenants(tenant)
     return {"reset": tenant or "all"}

@@ -20,7 +20,7 @@ _PARSER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="paylab-scenario"
 
 async def get_scenario(ctx: ControlContext, request: web.Request, params: Mapping) -> dict:
     """GET /_sim/scenario: the active scenario (global, or a tenant's) and its counters."""
-    return ctx.engine.state(ctx.tenant(params.get("tenant")))
+    return ctx.engine.state(ctx.known_tenant(params, "tenant"))
 
 
 async def put_scenario(ctx: ControlContext, request: web.Request, params: Mapping) -> dict:
@@ -28,7 +28,7 @@ async def put_scenario(ctx: ControlContext, request: web.Request, params: Mappin
 
     On any error the active scenario stays as it was.
     """
-    tenant = ctx.tenant(params.get("tenant"))
+    tenant = ctx.known_tenant(params, "tenant")
     body = await request.read()
     loop = asyncio.get_running_loop()
     try:
@@ -37,6 +37,8 @@ async def put_scenario(ctx: ControlContext, request: web.Request, params: Mappin
     except ScenarioError as exc:
         raise ControlError(400, "invalid_scenario", str(exc), exc.where or None) from exc
     ctx.engine.load(scenario, tenant)  # back on the loop: the engine is not shared
+    if tenant is not None:
+        ctx.domain.tenants.seen(tenant)  # set up ahead (or already known): known from now on
     return ctx.engine.state(tenant)
 
 
@@ -55,7 +57,7 @@ def _scenario(ctx: ControlContext, preset: str | None, body: bytes) -> Scenario:
 
 async def delete_scenario(ctx: ControlContext, request: web.Request, params: Mapping) -> dict:
     """DELETE /_sim/scenario: back to normal behaviour (globally or for one tenant)."""
-    tenant = ctx.tenant(params.get("tenant"))
+    tenant = ctx.known_tenant(params, "tenant")
     return {"cleared": ctx.engine.clear(tenant), "scope": tenant or "*"}
 
 

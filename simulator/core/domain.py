@@ -25,6 +25,7 @@ from paylab.simulator.core.refunds import Refunds
 from paylab.simulator.core.reviews import Reviews
 from paylab.simulator.core.self_address import SelfAddress
 from paylab.simulator.core.store import Store
+from paylab.simulator.core.tenants import Tenants
 from paylab.simulator.core.timers import Timers
 
 
@@ -65,6 +66,7 @@ class Domain:
                                  self.rand)
         self.idempotency = Idempotency(store, clock)
         self.journal = Journal(store)
+        self.tenants = Tenants(store, clock)
         self.recovered_deliveries = self.outbox.recover()
         self.idempotency.recover()
         self.revoked: set[str] = set(orjson.loads(store.get_meta("revoked", "[]") or "[]"))
@@ -87,6 +89,7 @@ class Domain:
         """Forget all state (restarting the seeded id stream), or one tenant's."""
         self.store.reset(tenant)
         self.endpoints.forget()
+        self.tenants.forget(tenant)
         if tenant is None:
             self.revoked.clear()  # the store forgot them with the rest of its meta
             self.clock.set_offset(0.0)

@@ -99,3 +99,24 @@ CREATE TABLE IF NOT EXISTS timers (
     payload BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS timers_due ON timers (due_at);
+
+-- Tenants the simulator has seen (an API call with their key, or named on the control API
+-- with ahead=true), so a mistyped tenant is refused rather than scoping to nobody.
+CREATE TABLE IF NOT EXISTS tenants (
+    tenant     TEXT PRIMARY KEY,
+    first_seen REAL NOT NULL
+) WITHOUT ROWID;
+
+-- Request latency histograms for /_sim/metrics: per gateway, method and route template,
+-- one row per fixed bucket (the count that fell in it, not cumulative). In the database so
+-- every process sharing it adds to the same figures; a reset keeps them (Prometheus
+-- counters only go up).
+CREATE TABLE IF NOT EXISTS latency_buckets (
+    gateway TEXT    NOT NULL,
+    method  TEXT    NOT NULL,
+    route   TEXT    NOT NULL,
+    bucket  INTEGER NOT NULL,
+    count   INTEGER NOT NULL,
+    sum_ms  REAL    NOT NULL,
+    PRIMARY KEY (gateway, method, route, bucket)
+) WITHOUT ROWID;

@@ -76,8 +76,9 @@ def test_scenario_uploads_never_stall_other_clients(simulator: LiveSimulator, ap
 
     def put() -> None:
         started = time.monotonic()
-        response = requests.put(f"{simulator.url}/_sim/scenario", params={"tenant": api_key},
-                                data=text.encode(), timeout=120)
+        response = requests.put(f"{simulator.url}/_sim/scenario", timeout=120,
+                                params={"tenant": api_key, "ahead": "true"},
+                                data=text.encode())
         answer.update(status=response.status_code, seconds=time.monotonic() - started,
                       body=response.text[:200])
 
@@ -86,7 +87,8 @@ def test_scenario_uploads_never_stall_other_clients(simulator: LiveSimulator, ap
     time.sleep(0.05)  # the upload is on its way
     latencies = _health_latencies_while(simulator, send)
     send.join()
-    requests.delete(f"{simulator.url}/_sim/scenario", params={"tenant": api_key}, timeout=10)
+    requests.delete(f"{simulator.url}/_sim/scenario", params={"tenant": api_key, "ahead": "true"},
+                    timeout=10)
     figures(f"{body} ({len(text)} bytes): answered {answer['status']} in "
             f"{answer['seconds']:.3f} s; health meanwhile: {len(latencies)} calls, "
             f"slowest {max(latencies):.3f} s")

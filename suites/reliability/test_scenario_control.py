@@ -111,7 +111,7 @@ def test_presets_are_listed_and_switchable(simulator, http, api_key, tmp_path: P
         "a refused preset changes nothing"
     own = start_with_standing_clock(tmp_path, name="outage")
     try:
-        http.put(f"{own.url}/_sim/scenario", params={"tenant": api_key,
+        http.put(f"{own.url}/_sim/scenario", params={"tenant": api_key, "ahead": "true",
                                                       "preset": "gateway-outage"},
                  timeout=10).raise_for_status()
         url, headers = f"{own.stripe_url}/v1/payment_intents", {
@@ -135,7 +135,7 @@ def test_rate_limited_preset_answers_429_beyond_the_limit(tmp_path: Path, api_ke
     sim = start_simulator(tmp_path, name="rate", flags=("--time-scale", "1"))
     try:
         requests.put(f"{sim.url}/_sim/scenario", params={"preset": "rate-limited",
-                                                          "tenant": api_key},
+                                                          "tenant": api_key, "ahead": "true"},
                      timeout=10).raise_for_status()
         url = f"{sim.stripe_url}/v1/payment_intents"
         headers = {"Authorization": f"Bearer {api_key}"}

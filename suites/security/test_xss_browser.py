@@ -112,7 +112,8 @@ def test_shop_pages_render_hostile_product_names_as_text(page: Page, shop: Shop,
 def test_dashboard_with_hostile_paths_and_effects(page: Page, simulator: LiveSimulator,
                                                   dialogs: list[str]) -> None:
     key = f"sk_test_xss_{uuid.uuid4().hex[:8]}"
-    requests.put(f"{simulator.url}/_sim/scenario", params={"tenant": key}, timeout=10,
+    requests.put(f"{simulator.url}/_sim/scenario", params={"tenant": key, "ahead": "true"},
+                 timeout=10,
                  json={"rules": [{"name": XSS[1], "effects": [{"latency": {"fixed": 1}}]}]}
                  ).raise_for_status()
     try:

@@ -57,7 +57,7 @@ async def test_a_scenario_is_loaded_shown_counted_and_cleared(sim: Sim) -> None:
 async def test_a_tenant_scenario_replaces_the_global_one_for_that_tenant(sim: Sim) -> None:
     await load(sim, one_rule([{"error": {"status": 503}}]))
     await load(sim, one_rule([{"error": {"status": 429, "retry_after": 7}}]),
-               tenant=OTHER_KEY)
+               tenant=OTHER_KEY, ahead="true")  # before its first call
     assert (await sim.pay()).status == 503
     limited = await sim.pay(key=OTHER_KEY)
     assert limited.status == 429 and limited.headers["Retry-After"] == "7"

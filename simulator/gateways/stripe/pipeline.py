@@ -116,6 +116,7 @@ def endpoint(op: Operation, ctx: StripeContext) -> Handler:
         except CoreError as exc:
             return _error(ctx, exc, None, request_id)
         request["paylab.tenant"] = tenant
+        domain.tenants.seen(tenant)  # the control API may name it from now on
         try:
             # every header read on the way (journal, scenario facts) must be text before
             # anything runs, so a bad one is refused here rather than failing afterwards
