@@ -9,6 +9,7 @@ from aiohttp import web
 from paylab.simulator.core.errors import StorageUnavailable
 from paylab.simulator.core.journal import Entry, Journal
 from paylab.simulator.headers import recorded_header
+from paylab.simulator.journal_bodies import JournalBodies, masked_body
 from paylab.simulator.metrics import Metrics
 
 log = logging.getLogger("paylab.journal")
@@ -21,7 +22,9 @@ NO_ANSWER = frozenset({"reset", "empty_reply", "hang"})
 
 def journal_middleware(journal: Journal, prefixes: dict[str, str],
                        metrics: Metrics) -> web.Middleware:
-    """Record every request under a gateway prefix: who, what, status, latency, effect."""
+    """Record every request under a gateway prefix: who, what, status, latency, effect,
+    and a masked, bounded copy of the bodies for the dashboard."""
+    bodies = JournalBodies(journal.store)
 
     @web.middleware
     async def record(request: web.Request, handler: web.Handler) -> web.StreamResponse:
@@ -31,6 +34,7 @@ def journal_middleware(journal: Journal, prefixes: dict[str, str],
             return await handler(request)
         started = time.perf_counter()
         status = 500
+        response: web.StreamResponse | None = None
         try:
             response = await handler(request)
             status = response.status
@@ -43,8 +47,9 @@ def journal_middleware(journal: Journal, prefixes: dict[str, str],
                 status = 0
             latency_ms = (time.perf_counter() - started) * 1000
             metrics.request(gateway, status, latency_ms, request.get("paylab.effect"))
-            _append(journal, Entry(
-                at=time.time(),
+            at = time.time()
+            stored = _append(journal, Entry(
+                at=at,
                 gateway=gateway,
                 tenant=request.get("paylab.tenant"),
                 method=request.method,
@@ -59,14 +64,32 @@ def journal_middleware(journal: Journal, prefixes: dict[str, str],
                 or recorded_header(request.headers, IDEMPOTENCY_HEADER),
                 effect=request.get("paylab.effect"),
             ))
+            if stored:
+                _keep_bodies(bodies, at, request, response if status else None)
 
     return record
 
 
-def _append(journal: Journal, entry: Entry) -> None:
+def _append(journal: Journal, entry: Entry) -> bool:
     # The answer has been decided already; a full or read-only disk must not turn it into
     # an error. The entry is lost, and the log says so.
     try:
         journal.append(entry)
     except StorageUnavailable as exc:
         log.warning("journal entry not stored: %s", exc)
+        return False
+    return True
+
+
+def _keep_bodies(bodies: JournalBodies, at: float, request: web.Request,
+                 response: web.StreamResponse | None) -> None:
+    # Only a body the handler already read is kept (aiohttp caches it): reading one here
+    # would wait on the client after the answer was decided.
+    sent = getattr(request, "_read_bytes", None)
+    answered = getattr(response, "body", None) if response is not None else None
+    try:
+        bodies.add(at, masked_body(sent, request.content_type),
+                   masked_body(answered if isinstance(answered, bytes) else None,
+                               response.content_type if response is not None else ""))
+    except StorageUnavailable as exc:
+        log.warning("journal bodies not stored: %s", exc)

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from aiohttp import web
-from paylab.simulator.control.handlers import ControlContext
+from paylab.simulator.control import journal_view as view
+from paylab.simulator.control.handlers import ControlContext, ControlError
 from paylab.simulator.guards.auth import ACCESS
+from paylab.simulator.journal_bodies import JournalBodies
 from paylab.simulator.scenarios import loader
 from paylab.simulator.ui import Markup, fragment, render
 
@@ -25,18 +27,36 @@ async def page(ctx: ControlContext, request: web.Request, params: Mapping) -> we
 
 
 async def stats(ctx: ControlContext, request: web.Request, params: Mapping) -> dict:
-    """GET /_sim/stats: KPIs, series, scenario, and the tails of journal and webhooks."""
-    journal = ctx.domain.journal
-    last = journal.store.one("SELECT COALESCE(MAX(seq), 0) FROM journal")[0]
-    return {
-        **ctx.metrics.snapshot(params.get("window", 60)),
-        "webhook_backlog": ctx.domain.outbox.backlog(),
+    """GET /_sim/stats: KPIs, series, scenario, the tails of journal and webhooks.
+
+    `tenant`, `gateway`, `status` (2xx, 3xx, 4xx, 5xx, none) and `effect` (any, none,
+    fault, latency, outcome, webhook) filter the journal tail; `open` adds one journal row
+    with its masked request and response bodies."""
+    domain = ctx.domain
+    window = params.get("window", 60)
+    filters = {**params, "tenant": ctx.tenant(params.get("tenant"))}
+    journal = view.tail(domain, filters)
+    webhooks = domain.outbox.listing(limit=8)
+    out = {
+        **ctx.metrics.snapshot(window),
+        "webhook_backlog": domain.outbox.backlog(),
         "scenario": ctx.engine.state(None),
         "scenario_scopes": ctx.engine.scopes(),
         "presets": loader.list_presets(),
-        "journal": journal.read(after=max(0, last - 15), limit=15)[::-1],
-        "webhooks": ctx.domain.outbox.listing(limit=8),
+        "journal": journal,
+        "journal_labels": view.labels(domain, journal),
+        "webhooks": webhooks,
+        "webhook_labels": view.webhook_labels(domain, webhooks),
+        "health": view.health(domain, window),
+        "gateways": sorted(g.name for g in ctx.gateways),
     }
+    if "open" in params:
+        found = view.opened(domain, JournalBodies(domain.journal.store), params["open"])
+        if found is None:
+            raise ControlError(404, "resource_missing", f"No journal row {params['open']}.",
+                               "open")
+        out["opened"] = found
+    return out
 
 
 async def prometheus(ctx: ControlContext, request: web.Request,
