@@ -36,6 +36,7 @@ from paylab.simulator.scenarios.http import scenario_middleware
 from paylab.simulator.scenarios.loader import load_file
 from paylab.simulator.scheduler import Scheduler
 from paylab.simulator.settings import Settings
+from paylab.simulator.unrouted import unrouted_middleware
 from paylab.simulator.webhooks.dispatcher import Dispatcher
 
 log = logging.getLogger("paylab")
@@ -73,6 +74,7 @@ def create_app(settings: Settings, contracts: Contracts | None = None) -> web.Ap
     app = web.Application(middlewares=[
         guard.middleware,
         connections.middleware,
+        unrouted_middleware(gateways),  # paths no mount serves: a hint, not a bare 404
         journal_middleware(domain.journal, {g.prefix: g.name for g in gateways}, metrics),
         body_deadline_middleware(settings.read_timeout, {g.prefix: g.refusal for g in gateways
                                                          if g.refusal}, control_refusal),

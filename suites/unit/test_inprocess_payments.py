@@ -7,6 +7,7 @@ import urllib.parse
 from typing import Any
 
 import pytest
+from paylab.simulator.gateways.stripe.wire import KEY_HINT
 from paylab.suites.unit.inprocess import KEY, OTHER_KEY, Answer, ClientFactory, Sim, start
 
 UNEXPECTED = "payment_intent_unexpected_state"
@@ -494,8 +495,8 @@ async def test_a_partly_captured_hold_refunds_only_what_was_captured(sim: Sim) -
      "This API call cannot be made with a publishable API key. Please use a secret API key. "
      "You can find a list of your API keys at https://dashboard.stripe.com/account/apikeys."),
     ("Bearer sk_test_bad-key-1234", "api_key_invalid",
-     "Invalid API Key provided: sk_test_****1234"),
-    ("Bearer short", "api_key_invalid", "Invalid API Key provided: ****"),
+     f"Invalid API Key provided: sk_test_****1234. {KEY_HINT}"),
+    ("Bearer short", "api_key_invalid", f"Invalid API Key provided: ****. {KEY_HINT}"),
     ("Token sk_test_abc", "api_key_invalid",
      "Invalid Authorization header. Use 'Authorization: Bearer YOUR_SECRET_KEY'."),
     ("Basic !!!", "api_key_invalid",

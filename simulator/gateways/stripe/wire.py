@@ -31,6 +31,14 @@ ERROR_TYPE = {
     "storage_unavailable": "api_error",
 }
 
+#: Said after Stripe's own "Invalid API Key provided" sentence: Stripe knows which keys
+#: exist, the simulator accepts any key of the right shape, so say the shape.
+KEY_HINT = (
+    "Keys for this simulator start with sk_test_ (or rk_test_ for a restricted key) "
+    "followed by letters, digits or underscores, e.g. sk_test_my_ci_run_42; any such key "
+    "works and is its own tenant."
+)
+
 NO_KEY = (
     "You did not provide an API key. You need to provide your API key in the Authorization "
     "header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY'). See "
@@ -95,7 +103,8 @@ def authenticate(authorization: str | None, revoked: set[str] | frozenset[str] =
             "key. You can find a list of your API keys at https://dashboard.stripe.com/account/apikeys.",
         )
     if not _KEY.fullmatch(key):
-        raise Unauthenticated("api_key_invalid", f"Invalid API Key provided: {mask_key(key)}")
+        raise Unauthenticated("api_key_invalid",
+                              f"Invalid API Key provided: {mask_key(key)}. {KEY_HINT}")
     tenant = tenant_for_key(key)
     if tenant in revoked:
         raise Unauthenticated("api_key_expired", f"Expired API Key provided: {mask_key(key)}")
