@@ -67,7 +67,7 @@ def create_app(settings: Settings, contracts: Contracts | None = None) -> web.Ap
     domain.payments.risk = engine
     domain.outbox.chaos = engine.chaos
 
-    metrics = Metrics()
+    metrics = Metrics(store=store)  # latency histograms in the store, shared by processes
     domain.events.subscribe(metrics.event)
     guard = _guard(settings, domain, gateways)
     connections = ConnectionGuard()

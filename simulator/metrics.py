@@ -1,20 +1,41 @@
-"""Live figures for the dashboard and /_sim/metrics, kept in memory per second.
+"""Live figures for the dashboard and /_sim/metrics.
 
 Fed by the domain's events (payments, refunds) and by the journal middleware (every
-request's status, latency and injected effect). Only the last few minutes are kept, in
-fixed-size buckets, so memory stays flat however long a load test runs.
+request's status, latency and injected effect). The dashboard's figures are kept in memory
+per second, only for the last few minutes, so memory stays flat however long a load test
+runs. The latency histograms of /_sim/metrics are kept in the database instead (one row
+per gateway, method, route template and bucket), so every process sharing it adds to and
+serves the same histograms, and they survive a restart as Prometheus counters should.
 """
 
 from __future__ import annotations
 
+import bisect
+import logging
 import random
 import time
 from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Any
 
+from paylab.simulator.core.errors import StorageUnavailable
+from paylab.simulator.core.store import Store
+
+log = logging.getLogger("paylab.metrics")
+
 WINDOW_SECONDS = 300
 RESERVOIR = 256  # latencies kept per second for percentiles
+#: Upper bounds (seconds) of the latency histogram's buckets: Prometheus' defaults with
+#: 1 ms below (most simulator answers) and 30 s above (injected hangs). Fixed, so every
+#: process and every scrape agree on them.
+BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+           30.0)
+HISTOGRAM = "paylab_request_duration_seconds"
+_OBSERVE = (
+    "INSERT INTO latency_buckets (gateway, method, route, bucket, count, sum_ms) "
+    "VALUES (?, ?, ?, ?, 1, ?) ON CONFLICT (gateway, method, route, bucket) "
+    "DO UPDATE SET count = count + 1, sum_ms = sum_ms + excluded.sum_ms"
+)
 
 
 @dataclass
@@ -32,8 +53,10 @@ class _Second:
 class Metrics:
     """Per-second counters over a sliding window, plus totals since start."""
 
-    def __init__(self, clock: Any = time.time) -> None:
+    def __init__(self, clock: Any = time.time, store: Store | None = None) -> None:
+        """`store`: where the latency histograms are kept (none: no histograms)."""
         self._clock = clock
+        self.store = store
         self._seconds: deque[_Second] = deque()
         self.totals: Counter = Counter()
         self._rng = random.Random(0)  # reservoir sampling only; not part of any scenario
@@ -47,8 +70,12 @@ class Metrics:
         return self._seconds[-1]
 
     # -- inputs ---------------------------------------------------------------------------
-    def request(self, gateway: str, status: int, latency_ms: float, effect: str | None) -> None:
-        """One request a gateway answered (or did not: status 0)."""
+    def request(self, gateway: str, status: int, latency_ms: float, effect: str | None, *,
+                method: str = "", route: str = "") -> None:
+        """One request a gateway answered (or did not: status 0); `route` is the route
+        template (`/v1/payment_intents/{intent}`), so ids do not multiply the series."""
+        if self.store is not None:
+            self._observe(gateway, method, route, latency_ms)
         bucket = self._now()
         outcome = "ok" if 200 <= status < 400 else ("client_error" if 400 <= status < 500
                                                     else "server_error")
@@ -64,6 +91,15 @@ class Metrics:
             slot = self._rng.randrange(bucket.seen)
             if slot < RESERVOIR:
                 bucket.latencies[slot] = latency_ms
+
+    def _observe(self, gateway: str, method: str, route: str, latency_ms: float) -> None:
+        """Count one latency in its histogram bucket, in the current batch."""
+        index = bisect.bisect_left(BUCKETS, latency_ms / 1000)  # len(BUCKETS): above all
+        try:
+            self.store.write(_OBSERVE, (gateway, method, route, index, latency_ms))  # type: ignore[union-attr]
+        except StorageUnavailable as exc:
+            # the answer has been decided; a full disk loses the observation, not the answer
+            log.warning("latency not recorded: %s", exc)
 
     def event(self, tenant: str, event: dict[str, Any]) -> None:
         """A domain event (subscribed to the event stream)."""
@@ -132,7 +168,38 @@ class Metrics:
             if key[0] == "payments":
                 lines.append(f'paylab_payments_total{{gateway="{key[1]}",method="{key[2]}",'
                              f'event="{key[3]}"}} {n}')
-        return "\n".join(lines) + "\n"
+        return "\n".join(lines + self._histograms()) + "\n"
+
+    def _histograms(self) -> list[str]:
+        """The latency histograms in Prometheus text (cumulative buckets, sum, count)."""
+        if self.store is None:
+            return []
+        lines = [f"# HELP {HISTOGRAM} Time from a gateway request's arrival to its answer "
+                 "(injected latency included), by gateway, method and route.",
+                 f"# TYPE {HISTOGRAM} histogram"]
+        rows = self.store.all("SELECT gateway, method, route, bucket, count, sum_ms "
+                              "FROM latency_buckets ORDER BY gateway, method, route")
+        series: dict[tuple[str, str, str], tuple[list[int], float]] = {}
+        for gateway, method, route, index, count, sum_ms in rows:
+            counts, total = series.get((gateway, method, route), ([0] * (len(BUCKETS) + 1), 0.0))
+            counts[min(index, len(BUCKETS))] += count
+            series[(gateway, method, route)] = (counts, total + sum_ms)
+        for (gateway, method, route), (counts, sum_ms) in series.items():
+            labels = (f'gateway="{_label(gateway)}",method="{_label(method)}",'
+                      f'route="{_label(route)}"')
+            running = 0
+            for bound, count in zip((*(f"{b:g}" for b in BUCKETS), "+Inf"), counts,
+                                    strict=True):
+                running += count
+                lines.append(f'{HISTOGRAM}_bucket{{{labels},le="{bound}"}} {running}')
+            lines.append(f"{HISTOGRAM}_sum{{{labels}}} {sum_ms / 1000:.6f}")
+            lines.append(f"{HISTOGRAM}_count{{{labels}}} {running}")
+        return lines
+
+
+def _label(value: str) -> str:
+    """A Prometheus label value: backslash, quote and newline escaped."""
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
 def _pct(values: list[float], q: float) -> float | None:

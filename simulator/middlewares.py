@@ -46,7 +46,8 @@ def journal_middleware(journal: Journal, prefixes: dict[str, str],
             if request.get("paylab.fault") in NO_ANSWER:
                 status = 0
             latency_ms = (time.perf_counter() - started) * 1000
-            metrics.request(gateway, status, latency_ms, request.get("paylab.effect"))
+            metrics.request(gateway, status, latency_ms, request.get("paylab.effect"),
+                            method=request.method, route=_route(request, segment))
             at = time.time()
             stored = _append(journal, Entry(
                 at=at,
@@ -68,6 +69,15 @@ def journal_middleware(journal: Journal, prefixes: dict[str, str],
                 _keep_bodies(bodies, at, request, response if status else None)
 
     return record
+
+
+def _route(request: web.Request, prefix: str) -> str:
+    """The route template a request matched inside its gateway (`/v1/payment_intents/
+    {intent}`), or `unmatched`: a label that ids and typos cannot multiply."""
+    resource = request.match_info.route.resource
+    if resource is None or request.match_info.http_exception is not None:
+        return "unmatched"
+    return resource.canonical.removeprefix(prefix) or "/"
 
 
 def _append(journal: Journal, entry: Entry) -> bool:

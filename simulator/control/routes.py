@@ -16,7 +16,7 @@ OPERATIONS: tuple[Op, ...] = (
     Op("GET", "/stats", "Stats", d.stats, "Dashboard figures: KPIs, series, tails",
        query="control/stats#/$defs/query", response="control/stats", errors=(400,),
        content_type=_J),
-    Op("GET", "/metrics", "Metrics", d.prometheus, "Counters in Prometheus text format",
+    Op("GET", "/metrics", "Metrics", d.prometheus, "Counters and latency histograms (Prometheus text)",
        errors=(), content_type="text/plain"),
     Op("GET", "/health", "Health", h.health, "Liveness, seed, clock and backlog",
        response="control/health", errors=(), content_type=_J),
