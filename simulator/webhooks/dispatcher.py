@@ -22,6 +22,7 @@ from paylab.simulator.core.errors import StorageUnavailable
 from paylab.simulator.core.journal import Entry
 from paylab.simulator.core.objects import Doc
 from paylab.simulator.core.outbox import Delivery
+from paylab.simulator.webhooks.verdict import judge
 
 log = logging.getLogger("paylab.webhooks")
 
@@ -174,7 +175,8 @@ class Dispatcher:
                  status_code or error, status)
 
     async def probe(self, delivery_id: int, attack: str) -> dict[str, object] | None:
-        """Send one forged copy of a delivery to its endpoint and report the answer;
+        """Send one forged (or, for `genuine`, a freshly signed) copy of a delivery to its
+        endpoint and report the answer with its verdict (webhooks.verdict);
         None when there is no such delivery; LookupError when its event or endpoint is
         gone (a deleted endpoint has no URL or secret to forge against). Nothing about
         the delivery changes."""
@@ -187,16 +189,16 @@ class Dispatcher:
         if event is None or endpoint is None:
             raise LookupError(f"delivery {delivery_id} points at a deleted "
                               f"{'event' if event is None else 'webhook endpoint'}")
+        replayed = self.domain.outbox.last_signed_at(delivery_id)
         body, headers = self.notifiers[delivery.gateway].forge(
-            attack, event, endpoint, int(self.domain.clock.wall()),
-            self.domain.outbox.last_signed_at(delivery_id))
+            attack, event, endpoint, int(self.domain.clock.wall()), replayed)
         started = time.time()
         result: dict[str, object] = {"delivery": delivery_id, "attack": attack,
                                      "status_code": None, "response": None, "error": None}
         refusal = await self._loop_refusal(endpoint["url"])
         if refusal is not None:
             result["error"] = refusal
-            return result
+            return self._judged(result, attack, replayed)
         session = self._session or aiohttp.ClientSession(
             timeout=aiohttp.ClientTimeout(total=self.timeout))
         try:
@@ -204,13 +206,24 @@ class Dispatcher:
                                     allow_redirects=False) as resp:
                 result["status_code"] = resp.status
                 result["response"] = (await resp.content.read(500)).decode("utf-8", "replace")
-        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+        except TimeoutError:
+            result["error"] = f"timed out after {self.timeout:g}s"
+        except (aiohttp.ClientError, OSError) as exc:
             result["error"] = f"{type(exc).__name__}: {exc}"
         finally:
             if session is not self._session:
                 await session.close()
         self._journal(delivery, endpoint, result["status_code"],  # type: ignore[arg-type]
                       (time.time() - started) * 1000, {"note": f"probe:{attack}"})
+        return self._judged(result, attack, replayed)
+
+    def _judged(self, result: dict[str, object], attack: str, signed_at: int | None
+                ) -> dict[str, object]:
+        """`result` with its verdict and the reason (see webhooks.verdict)."""
+        age = self.domain.clock.wall() - signed_at if signed_at is not None else None
+        status = result["status_code"]
+        result["verdict"], result["reason"] = judge(
+            attack, status if isinstance(status, int) else None, result["error"], age)  # type: ignore[arg-type]
         return result
 
     async def _loop_refusal(self, url: str) -> str | None:

@@ -39,7 +39,8 @@ class StripeNotifier:
         replay: the bytes and header of the last real attempt; stale / future: correctly
         signed an hour in the past / future; tampered: the amount changed after signing;
         wrong_secret: signed with another key; v0_only: a valid signature under the `v0`
-        scheme only (a downgrade); missing_signature: no header at all.
+        scheme only (a downgrade); missing_signature: no header at all; genuine: no attack,
+        correctly signed now (what a receiver must accept).
         """
         when = {"replay": signed_at or now, "stale": now - 3600, "future": now + 3600}
         body, headers = self.render(event, endpoint, when.get(attack, now),
