@@ -2,39 +2,80 @@
 (function () {
   "use strict";
   var $ = function (id) { return document.getElementById(id); };
+  var SVG = "http://www.w3.org/2000/svg";
   var pct = function (v) { return v === null || v === undefined ? "–" : (v * 100).toFixed(1) + "%"; };
+  // series: key in health.series, css class, marker shape (colour is never the only cue)
+  var SERIES = [["calls", "s-calls", "circle"], ["failed", "s-failed", "square"],
+                ["faults", "s-faults", "triangle"], ["latency", "s-latency", "diamond"]];
+  var opened = null;  // the journal row shown with its bodies
 
   function cell(row, text, cls) {
     var td = document.createElement("td");
     td.textContent = text === null || text === undefined ? "" : String(text);
     if (cls) { td.className = cls; }
     row.appendChild(td);
+    return td;
   }
   function fill(table, rows, render) {
     var body = $(table).querySelector("tbody");
     body.textContent = "";
     rows.forEach(function (r) { var tr = document.createElement("tr"); render(tr, r); body.appendChild(tr); });
   }
-  function chart(timeline) {
-    var svg = $("chart"), w = 600, h = 170;
-    var max = Math.max(1, Math.max.apply(null, timeline.map(function (p) { return p.requests; })));
-    var line = function (key) {
-      return timeline.map(function (p, i) {
-        var x = (i / Math.max(1, timeline.length - 1)) * w;
-        var y = h - (p[key] / max) * (h - 10) + 5;
-        return x.toFixed(1) + "," + y.toFixed(1);
-      }).join(" ");
-    };
+  function el(name, attrs, text) {
+    var node = document.createElementNS(SVG, name);
+    Object.keys(attrs).forEach(function (k) { node.setAttribute(k, attrs[k]); });
+    if (text !== undefined) { node.textContent = text; }
+    return node;
+  }
+  function marker(shape, x, y, cls) {
+    if (shape === "circle") { return el("circle", {cx: x, cy: y, r: 3, "class": "mark " + cls}); }
+    if (shape === "square") { return el("rect", {x: x - 3, y: y - 3, width: 6, height: 6, "class": "mark " + cls}); }
+    var d = shape === "triangle" ? [[0, -4], [4, 4], [-4, 4]] : [[0, -4], [4, 0], [0, 4], [-4, 0]];
+    return el("path", {d: "M" + d.map(function (p) { return (x + p[0]) + " " + (y + p[1]); }).join(" L") + " Z",
+                       "class": "mark " + cls});
+  }
+  function clock(t) {
+    var d = new Date(t * 1000), two = function (n) { return (n < 10 ? "0" : "") + n; };
+    return two(d.getHours()) + ":" + two(d.getMinutes()) + ":" + two(d.getSeconds());
+  }
+  // A y axis (0, half, max per second) and a time axis (clock time every 15 s).
+  function chart(series) {
+    // drawn in the svg's own pixels, so text and markers keep their size on a phone
+    var svg = $("chart"), width = Math.max(280, Math.round(svg.getBoundingClientRect().width) || 600);
+    var height = Math.min(220, Math.max(170, Math.round(width / 3)));
+    var left = 34, right = width - 8, top = 20, bottom = height - 28;
+    var every = width < 480 ? 30 : 15;
+    svg.setAttribute("viewBox", "0 0 " + width + " " + height);
+    var title = svg.querySelector("title");
     svg.textContent = "";
-    var label = document.createElementNS("http://www.w3.org/2000/svg", "text");
-    label.setAttribute("x", "4"); label.setAttribute("y", "14"); label.setAttribute("class", "axis");
-    label.textContent = max + "/s";
-    svg.appendChild(label);
-    [["requests", "req"], ["errors", "err"], ["injected", "inj"]].forEach(function (k) {
-      var pl = document.createElementNS("http://www.w3.org/2000/svg", "polyline");
-      pl.setAttribute("points", line(k[0]));
-      pl.setAttribute("class", "series " + k[1]);
-      svg.appendChild(pl);
+    svg.appendChild(title);
+    var max = Math.max(1, Math.max.apply(null, series.map(function (p) { return p.calls; })));
+    var step = Math.max(1, Math.ceil(max / 4));
+    max = step * 4;
+    var x = function (i) { return left + (i / Math.max(1, series.length - 1)) * (right - left); };
+    var y = function (v) { return bottom - (v / max) * (bottom - top); };
+    for (var v = 0; v <= max; v += step) {
+      svg.appendChild(el("line", {x1: left, x2: right, y1: y(v), y2: y(v), "class": "grid"}));
+      svg.appendChild(el("text", {x: left - 6, y: y(v) + 4, "class": "axis", "text-anchor": "end"}, String(v)));
+    }
+    svg.appendChild(el("line", {x1: left, x2: right, y1: bottom, y2: bottom, "class": "baseline"}));
+    series.forEach(function (p, i) {
+      var ago = series.length - 1 - i;
+      if (ago % every === 0) {
+        svg.appendChild(el("line", {x1: x(i), x2: x(i), y1: bottom, y2: bottom + 4, "class": "baseline"}));
+        svg.appendChild(el("text", {x: x(i), y: bottom + 18, "class": "axis",
+                                    "text-anchor": i === 0 ? "start" : (ago === 0 ? "end" : "middle")},
+                           ago === 0 ? "now " + clock(p.t) : clock(p.t)));
+      }
+    });
+    svg.appendChild(el("text", {x: left - 6, y: 9, "class": "axis unit", "text-anchor": "end"}, "/s"));
+    SERIES.forEach(function (s) {
+      var points = series.map(function (p, i) { return x(i).toFixed(1) + "," + y(p[s[0]]).toFixed(1); });
+      svg.appendChild(el("polyline", {points: points.join(" "), "class": "series " + s[1]}));
+      series.forEach(function (p, i) {
+        // a marker every 5 s and wherever the series is not zero: shapes tell lines apart
+        if (p[s[0]] > 0 || (series.length - 1 - i) % 5 === 0) { svg.appendChild(marker(s[2], x(i), y(p[s[0]]), s[1])); }
+      });
     });
   }
   // A token-guarded simulator answers 401 once the session has expired: log in again.
@@ -73,45 +114,118 @@
     var others = data.scenario_scopes.filter(function (x) { return x !== "*"; }).length;
     $("scopes").textContent = others ? others + " tenant(s) have their own scenario." : "";
   }
+  function gateways(names) {
+    var select = $("f-gateway");
+    if (select.options.length > 1) { return; }
+    names.forEach(function (n) { var o = document.createElement("option"); o.value = n; o.textContent = n; select.appendChild(o); });
+  }
+  function openRow(seq) {
+    opened = seq;
+    refresh();
+  }
+  function showOpened(found) {
+    var box = $("opened");
+    if (!found) { box.hidden = true; return; }
+    var e = found.entry;
+    $("opened-title").textContent = "#" + e.seq + " " + e.method + " " + e.path;
+    var meta = $("opened-meta");
+    meta.textContent = "";
+    [["time", new Date(e.at * 1000).toISOString()], ["direction", e.direction === "out" ? "webhook (out)" : "request (in)"],
+     ["event", found.event_type], ["gateway", e.gateway], ["tenant", e.tenant], ["status", e.status || "no answer"],
+     ["latency", e.latency_ms.toFixed(1) + " ms"], ["effect", e.effect], ["request id", e.request_id],
+     ["idempotency key", e.idempotency_key], ["run", e.run_id]].forEach(function (pair) {
+      if (pair[1] === null || pair[1] === undefined || pair[1] === "") { return; }
+      var dt = document.createElement("dt"), dd = document.createElement("dd");
+      dt.textContent = pair[0]; dd.textContent = String(pair[1]);
+      meta.appendChild(dt); meta.appendChild(dd);
+    });
+    $("opened-request").textContent = found.request || "(no body)";
+    $("opened-response").textContent = found.response || (e.direction === "out" ?
+      "(see the webhook deliveries for the receiver's answer)" : "(no body kept)");
+    box.hidden = false;
+  }
   function show(data) {
-    var t = data.timeline, last = t.slice(-10);
-    var rps = last.reduce(function (a, p) { return a + p.requests; }, 0) / Math.max(1, last.length);
-    var m = data.methods, sum = function (k) { return m.reduce(function (a, x) { return a + (x[k] || 0); }, 0); };
-    var ok = sum("succeeded"), failed = sum("failed"), refunded = sum("refunded");
+    var h = data.health, m = data.methods;
+    var sum = function (k) { return m.reduce(function (a, x) { return a + (x[k] || 0); }, 0); };
+    var last = h.series.slice(-10), ok = sum("succeeded"), failedPayments = sum("failed");
     var amount = m.reduce(function (a, x) { return a + (x.average_amount || 0) * x.succeeded; }, 0);
-    $("kpi-rps").textContent = rps.toFixed(1);
-    $("kpi-success").textContent = ok + failed ? pct(ok / (ok + failed)) : "–";
-    $("kpi-refunds").textContent = ok ? pct(refunded / ok) : "–";
-    $("kpi-amount").textContent = ok ? (amount / ok / 100).toFixed(2) : "–";
+    $("kpi-rps").textContent = (last.reduce(function (a, p) { return a + p.calls; }, 0) / Math.max(1, last.length)).toFixed(1);
+    $("kpi-calls").textContent = h.calls + " calls";
+    $("kpi-success").textContent = pct(h.success_rate);
+    $("kpi-errors").textContent = pct(h.error_rate);
+    $("kpi-errors-note").textContent = h.calls ? h.failed + " of " + h.calls + " calls: " + h.no_answer + " no answer, " +
+      h.server_errors + " 5xx" : "no answer, 5xx or fault";
+    $("kpi-injected").textContent = h.faults;
+    $("kpi-slowed").textContent = h.latency_only;
     $("kpi-latency").textContent = data.latency_ms.p50 === null ? "–" :
-      data.latency_ms.p50.toFixed(1) + " / " + data.latency_ms.p99.toFixed(1) + " ms";
-    $("kpi-injected").textContent = t.reduce(function (a, p) { return a + p.injected; }, 0);
+      data.latency_ms.p50.toFixed(1) + " / " + data.latency_ms.p99.toFixed(1);
+    $("kpi-payments").textContent = ok + failedPayments ? pct(ok / (ok + failedPayments)) : "–";
+    $("kpi-refunds").textContent = ok ? pct(sum("refunded") / ok) : "–";
+    $("kpi-amount").textContent = ok ? "average " + (amount / ok / 100).toFixed(2) : "\u00a0";
     $("kpi-backlog").textContent = data.webhook_backlog;
-    chart(t);
+    chart(h.series);
     scenario(data);
+    gateways(data.gateways || []);
     fill("methods", m, function (tr, x) {
-      cell(tr, x.gateway); cell(tr, x.method); cell(tr, x.created, "num"); cell(tr, x.succeeded, "num");
-      cell(tr, x.failed, "num"); cell(tr, pct(x.success_rate), "num"); cell(tr, pct(x.refund_rate), "num");
-      cell(tr, x.average_amount === null ? "–" : (x.average_amount / 100).toFixed(2), "num");
+      cell(tr, x.gateway); cell(tr, x.method); cell(tr, x.created, "num wide"); cell(tr, x.succeeded, "num");
+      cell(tr, x.failed, "num"); cell(tr, pct(x.success_rate), "num"); cell(tr, pct(x.refund_rate), "num wide");
+      cell(tr, x.average_amount === null ? "–" : (x.average_amount / 100).toFixed(2), "num wide");
     });
+    var labels = data.journal_labels || {};
     fill("journal", data.journal, function (tr, e) {
-      cell(tr, e.seq); cell(tr, e.method + " " + e.path); tr.lastChild.title = e.path;
-      cell(tr, e.status || "—", "num");
-      cell(tr, e.latency_ms.toFixed(1), "num"); cell(tr, e.effect || "", "effect");
+      var first = cell(tr, ""), b = document.createElement("button");
+      b.type = "button"; b.className = "link"; b.textContent = e.seq;
+      b.setAttribute("aria-label", "Open journal row " + e.seq);
+      b.setAttribute("data-testid", "open-" + e.seq);
+      b.addEventListener("click", function () { openRow(e.seq); });
+      first.appendChild(b);
+      var what = e.direction === "out" ? "→ " + (labels[e.seq] || "webhook") + " " + e.path : e.method + " " + e.path;
+      var req = cell(tr, what, e.direction === "out" ? "out" : "");
+      req.title = what + (e.tenant ? "\ntenant " + e.tenant : "");
+      cell(tr, e.status || "—", "num" + (e.status === 0 || e.status >= 500 ? " bad" : ""));
+      cell(tr, e.latency_ms.toFixed(1), "num wide"); cell(tr, e.effect || "", "effect wide").title = e.effect || "";
+      if (e.seq === opened) { tr.className = "is-open"; }
     });
+    var hooks = data.webhook_labels || {};
     fill("webhooks", data.webhooks, function (tr, d) {
-      var a = d.attempts[d.attempts.length - 1];
-      cell(tr, d.event_id + (d.copy ? " (copy)" : "")); cell(tr, d.status);
+      var a = d.attempts[d.attempts.length - 1], label = hooks[d.id] || {};
+      cell(tr, (label.event_type || d.event_id) + (d.copy ? " (copy)" : "")).title = d.event_id;
+      cell(tr, label.endpoint_url || d.endpoint_id, "wide").title = label.endpoint_url || d.endpoint_id;
+      cell(tr, d.status, "status-" + d.status);
       cell(tr, d.attempt_count, "num"); cell(tr, a ? (a.status_code || "—") : "", "num");
     });
+    showOpened(data.opened);
     $("live").textContent = "live";
     $("live").className = "live on";
   }
+  function query() {
+    var q = new URLSearchParams();
+    ["tenant", "gateway", "status", "effect"].forEach(function (k) {
+      var v = $("f-" + k).value.trim();
+      if (v) { q.set(k, v); }
+    });
+    if (opened !== null) { q.set("open", String(opened)); }
+    return q.toString();
+  }
   function refresh() {
-    return fetch("/_sim/stats", {cache: "no-store"}).then(guarded).then(function (r) { return r.json(); })
-      .then(show).catch(function () { $("live").textContent = "offline"; $("live").className = "live off"; });
+    var q = query();
+    return fetch("/_sim/stats" + (q ? "?" + q : ""), {cache: "no-store"}).then(guarded).then(function (r) {
+      if (r.status === 404 && opened !== null) { opened = null; return refresh(); }
+      return r.json().then(function (body) {
+        if (!r.ok) {  // a filter the API refused (an unknown tenant...): say why, keep polling
+          $("filter-error").textContent = (body.error && body.error.message) || "refused";
+          return;
+        }
+        $("filter-error").textContent = "";
+        show(body);
+      });
+    }).catch(function () { $("live").textContent = "offline"; $("live").className = "live off"; });
   }
   $("clear-scenario").addEventListener("click", function () { request("DELETE", "/_sim/scenario"); });
+  $("opened-close").addEventListener("click", function () { opened = null; $("opened").hidden = true; refresh(); });
+  $("journal-filters").addEventListener("submit", function (ev) { ev.preventDefault(); refresh(); });
+  ["f-gateway", "f-status", "f-effect"].forEach(function (id) { $(id).addEventListener("change", function () { refresh(); }); });
+  $("f-tenant").addEventListener("change", function () { refresh(); });
   refresh();
   setInterval(refresh, 1500);
 })();
