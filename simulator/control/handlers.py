@@ -157,10 +157,15 @@ async def health(ctx: ControlContext, request: web.Request, params: Mapping) -> 
                   "mode": clock_mode(clock.time_scale)},
         # what tests that time deliveries must know of a simulator they did not start
         "webhooks": {"retry_schedule": list(ctx.domain.outbox.retry_schedule),
-                     "timeout": ctx.settings_summary.get("webhook_timeout")},
+                     "timeout": _webhook_timeout(ctx)},
         "webhook_backlog": ctx.domain.outbox.backlog(),
         "uptime_seconds": round(time.time() - ctx.started, 3),
     }
+
+
+def _webhook_timeout(ctx: ControlContext) -> float | None:
+    """--webhook-timeout, as the dispatcher applies it (`probe` is its bound method)."""
+    return getattr(getattr(ctx.probe, "__self__", None), "timeout", None)
 
 
 def clock_mode(time_scale: float) -> str:

@@ -11,6 +11,7 @@ import pytest
 import stripe
 from paylab.suites.plugins.contracts import WireContracts
 from paylab.suites.plugins.evidence import EvidenceSession
+from paylab.suites.plugins.server_settings import ServerSettings
 from paylab.suites.plugins.simulator import Control, stop_simulator
 from paylab.suites.plugins.standing_clock import (
     StandingClock,
@@ -18,6 +19,9 @@ from paylab.suites.plugins.standing_clock import (
     start_with_standing_clock,
 )
 from paylab.suites.plugins.webhook_sink import WebhookSink
+
+#: The longest a test here waits for a server's timeout and first retry (seconds).
+MAX_WAIT_S = 60
 
 
 def subscribe(client: stripe.StripeClient, sink: WebhookSink, events: list[str]) -> str:
@@ -108,12 +112,27 @@ def test_failed_deliveries_are_retried_on_the_schedule(tmp_path: Path, http: Evi
 
 
 def test_timeouts_count_as_failures(stripe_client, webhook_sink: WebhookSink,
-                                    control: Control, api_key: str) -> None:
-    webhook_sink.respond_with([2.5])  # longer than the test simulator's 2 s timeout
+                                    control: Control, api_key: str,
+                                    server_settings: ServerSettings) -> None:
+    """A receiver slower than the server's --webhook-timeout gets a failed attempt, and
+    the retry after the first step of its --retry-schedule is delivered. Both are read
+    from /_sim/health, so this holds on the suites' simulator (2 s, then 1 s at 20x) and
+    on one started by `paylab up` (10 s, then 5 s)."""
+    timeout = server_settings.webhook_timeout
+    retry_after = server_settings.real_seconds(server_settings.retry_schedule[0])
+    if timeout + retry_after > MAX_WAIT_S:
+        pytest.skip(f"a timeout of {timeout:g} s plus a first retry after {retry_after:g} s "
+                    f"is over {MAX_WAIT_S} s: start the simulator with a shorter "
+                    "--webhook-timeout, --retry-schedule or a faster --time-scale")
+    # aiohttp rounds a timeout over 5 s up to the next whole second, so the server may
+    # wait up to 1 s longer than --webhook-timeout: answer 1.5 s after it
+    webhook_sink.respond_with([timeout + 1.5])
     subscribe(stripe_client, webhook_sink, ["payment_intent.created"])
     stripe_client.v1.payment_intents.create(params={"amount": 2000, "currency": "usd"})
+    # twice the expected time plus 10 s: still true on a machine half as fast and busy
     (delivery,) = control.wait_for(lambda: control.deliveries(api_key),
-                                   lambda ds: ds and ds[0]["status"] == "delivered", timeout=15)
+                                   lambda ds: ds and ds[0]["status"] == "delivered",
+                                   timeout=2 * (timeout + 1.5 + retry_after) + 10)
     first, second = delivery["attempts"]
     assert first["status_code"] is None and "timed out" in first["error"]
     assert second["status_code"] == 200
