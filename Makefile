@@ -6,15 +6,18 @@ STAMP := .stamps
 
 .PHONY: up test load deps lint report bench mutate clean
 
+# Ports, seed and the rest come from the documented variables (PAYLAB_PORT, SHOP_PORT,
+# PAYLAB_SEED, ...: `SHOP_PORT=9000 make up` or `make up SHOP_PORT=9000`), or as flags:
+# `make up ARGS="--preset slow-gateway"`. Nothing here sets them, so nothing overrides them.
 up: deps
-	$(VENV)/bin/paylab up
+	$(VENV)/bin/paylab up $(ARGS)
 
 test: deps lint
 	$(VENV)/bin/paylab test
 
 # The Locust web UI against the stack `make up` started (in another terminal).
 load: $(STAMP)/python
-	$(VENV)/bin/paylab load
+	$(VENV)/bin/paylab load $(ARGS)
 
 deps: $(STAMP)/python $(STAMP)/node $(STAMP)/system
 

@@ -22,6 +22,7 @@ import requests
 from paylab.load.common import settings
 from paylab.load.common.allure_result import write_result
 from paylab.load.common.profiles import Profile, ProfileError, duration, load_profile
+from paylab.simulator.ports import Listener, PortUnavailable, check_free
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCUSTFILE = ROOT / "load" / "locustfile.py"
@@ -231,6 +232,12 @@ def _conclude(options: argparse.Namespace, profile: Profile, prefix: Path, code:
 
 def _web_ui(options: argparse.Namespace, gateway: str, merchant: str,
             env: dict[str, str]) -> int:
+    try:
+        # Locust would print the URL, then fail to bind with two gevent tracebacks
+        check_free([Listener("--web-port", "127.0.0.1", options.web_port)])
+    except PortUnavailable as exc:
+        print(f"paylab load: {exc}", file=sys.stderr)
+        return 2
     env = {**env, "PAYLAB_LOAD_SHAPES": "all"}
     cmd = _locust("--web-host", "127.0.0.1", "--web-port", str(options.web_port),
                   "--class-picker", "--users", "20", "--spawn-rate", "10")

@@ -71,6 +71,7 @@ def create_app(settings: ShopSettings) -> web.Application:
         except Exception as exc:  # the gateway may start after us; the next webhook retries
             log.warning("could not register the webhook endpoint yet: %s", exc)
         yield
+        await gateway.close()
 
     app = web.Application(middlewares=[_page_headers, _not_found])
     app[SETTINGS] = settings

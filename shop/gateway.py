@@ -17,8 +17,9 @@ from paylab.shop.settings import ShopSettings
 
 log = logging.getLogger("paylab.shop.gateway")
 # stripe-python logs whole response bodies at DEBUG, and the answer that registers the
-# webhook endpoint holds its signing secret: keep those lines out of any log.
-logging.getLogger("stripe").setLevel(logging.INFO)
+# webhook endpoint holds its signing secret: keep those lines out of any log. Its INFO
+# lines (one per call) only crowd the start-up output.
+logging.getLogger("stripe").setLevel(logging.WARNING)
 
 EVENTS = ["checkout.session.completed", "checkout.session.expired",
           "payment_intent.payment_failed"]
@@ -32,12 +33,17 @@ class Gateway:
             raise ValueError("no API key: create_app uses the database's when none is set")
         self.settings = settings
         self.db = db
+        self._http = stripe.AIOHTTPClient()
         self.client = stripe.StripeClient(
             settings.api_key,
             base_addresses={"api": f"{settings.gateway_url.rstrip('/')}/stripe"},
-            http_client=stripe.AIOHTTPClient(),
+            http_client=self._http,
             max_network_retries=2,  # the SDK adds an Idempotency-Key, so retries are safe
         )
+
+    async def close(self) -> None:
+        """Close the SDK's aiohttp session (else aiohttp warns "Unclosed client session")."""
+        await self._http.close_async()
 
     async def checkout(self, order: dict[str, Any], catalog: Catalog) -> str:
         """Create the Checkout Session that pays `order`; returns its hosted page URL."""

@@ -33,7 +33,7 @@ from paylab.simulator.middlewares import journal_middleware
 from paylab.simulator.openapi import build_openapi
 from paylab.simulator.scenarios.engine import ScenarioEngine
 from paylab.simulator.scenarios.http import scenario_middleware
-from paylab.simulator.scenarios.loader import load_file
+from paylab.simulator.scenarios.loader import load_named
 from paylab.simulator.scheduler import Scheduler
 from paylab.simulator.settings import Settings
 from paylab.simulator.unrouted import unrouted_middleware
@@ -63,7 +63,7 @@ def create_app(settings: Settings, contracts: Contracts | None = None) -> web.Ap
     engine = ScenarioEngine(domain.clock, settings.seed, tenant_of, store)
     engine.restore(contracts)
     if settings.scenario:
-        engine.load(load_file(settings.scenario, contracts, tenant_of))
+        engine.load(load_named(settings.scenario, contracts, tenant_of))
     domain.payments.risk = engine
     domain.outbox.chaos = engine.chaos
 

@@ -3,34 +3,37 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
-import gc
-import logging
 import os
 import shutil
-import signal
 import subprocess
 import sys
 from pathlib import Path
 
-from aiohttp import web
 from paylab.simulator.core.errors import StorageUnavailable
-from paylab.simulator.guards.describe import guard_lines
+from paylab.simulator.logs import LOG_FORMATS
+from paylab.simulator.ports import PortUnavailable
+from paylab.simulator.scenarios.loader import check_source, preset_names
 from paylab.simulator.scenarios.model import ScenarioError
-from paylab.simulator.settings import Settings, parse_schedule
+from paylab.simulator.serving import ServeOptions
+from paylab.simulator.settings import Settings, parse_flag, parse_schedule
+
+from paylab import __version__
 
 PROJECT = Path(__file__).resolve().parent.parent
 LAYERS = ("unit", "contract", "reliability", "security", "e2e", "load")
 RESULTS = Path("reports") / "allure-results"
-MAX_LINE = 2 * 1024 * 1024
 REPORT = Path("reports") / "allure-report"
+LOG_LEVELS = ("debug", "info", "warning", "error")
 
 
 def _serve_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", help="bind address (default 127.0.0.1)")
     parser.add_argument("--port", type=int, help="port (default 8080)")
     parser.add_argument("--db", help="SQLite file, or :memory: (default state/paylab.db)")
-    parser.add_argument("--scenario", help="scenario file to load at start")
+    parser.add_argument("--scenario", metavar="FILE_OR_PRESET",
+                        help="scenario to load at start: a YAML/JSON file, or a preset's name")
+    parser.add_argument("--preset", metavar="NAME", default=os.environ.get("PAYLAB_PRESET"),
+                        help=f"scenario preset to load at start: {', '.join(preset_names())}")
     parser.add_argument("--seed", type=int, help="seed for ids and sampled effects")
     parser.add_argument("--time-scale", type=float,
                         help="compress waiting (webhook retries) by this factor")
@@ -54,8 +57,23 @@ def _serve_flags(parser: argparse.ArgumentParser) -> None:
                         help="another Host name browsers may use to reach the simulator "
                              "(repeatable; besides the bound address, localhost and "
                              "--public-url's host)")
-    parser.add_argument("--log-level", default="info",
-                        choices=("debug", "info", "warning", "error"))
+    parser.add_argument("--log-level", default=os.environ.get("PAYLAB_LOG_LEVEL", "info"),
+                        choices=LOG_LEVELS)
+    parser.add_argument("--log-format", default=os.environ.get("PAYLAB_LOG_FORMAT", "text"),
+                        choices=LOG_FORMATS,
+                        help="text, or json: one JSON object per line (PAYLAB_LOG_FORMAT)")
+    parser.add_argument("--access-log", action="store_true",
+                        default=_env_flag("PAYLAB_ACCESS_LOG"),
+                        help="log one line per request: method, path (never the query), "
+                             "status, duration (PAYLAB_ACCESS_LOG=1)")
+
+
+def _env_flag(var: str) -> bool:
+    """An on/off environment variable; a value that is neither counts as off."""
+    try:
+        return parse_flag(os.environ.get(var) or "0")
+    except ValueError:
+        return False
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -63,11 +81,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="paylab", description="Payment gateway simulator and integration test harness."
     )
+    parser.add_argument("--version", action="version", version=f"paylab {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     _serve_flags(sub.add_parser("serve", help="run the simulator"))
     up = sub.add_parser("up", help="run the simulator and the reference shop, print the URLs")
     _serve_flags(up)
-    up.add_argument("--shop-port", type=int, default=8000, help="reference shop port (8000)")
+    up.add_argument("--shop-port", type=int,
+                    help="reference shop port (default SHOP_PORT, else 8000)")
     test = sub.add_parser("test", help="run the suites and build the Allure report")
     test.add_argument("--layer", action="append", choices=LAYERS,
                       help="run only this layer (repeatable); default: every layer")
@@ -106,107 +126,72 @@ def main(argv: list[str] | None = None) -> int:
 
 # -- serve / up -----------------------------------------------------------------------------
 def _cmd_serve(args: argparse.Namespace, *, stack: bool) -> int:
-    logging.basicConfig(level=args.log_level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    from paylab.simulator import logs, serving
+
+    # flags are checked by argparse; values from PAYLAB_LOG_LEVEL / _FORMAT are not
+    if args.log_level not in LOG_LEVELS or args.log_format not in LOG_FORMATS:
+        print(f"paylab: log level {args.log_level!r} or format {args.log_format!r} unknown "
+              f"(levels: {', '.join(LOG_LEVELS)}; formats: {', '.join(LOG_FORMATS)})",
+              file=sys.stderr)
+        return 2
+    logs.configure(args.log_level, args.log_format)
     try:
-        settings = Settings.from_env(
-            host=args.host, port=args.port, db=args.db, seed=args.seed, scenario=args.scenario,
-            time_scale=args.time_scale, public_url=args.public_url,
-            retry_schedule=args.retry_schedule, webhook_timeout=args.webhook_timeout,
-            cache_mb=args.cache_mb, keepalive_timeout=args.keepalive_timeout,
-            read_timeout=args.read_timeout, control_token=args.control_token,
-            insecure_control=args.insecure_control,
-            allowed_hosts=tuple(args.allowed_host) if args.allowed_host else None,
-        )
+        options = ServeOptions(_settings(args), shop_port=_shop_port(args) if stack else None,
+                               access_log=args.access_log, log_format=args.log_format)
     except (ValueError, TypeError) as exc:
         print(f"paylab: {exc}", file=sys.stderr)
         return 2
     try:
-        _run(_serve(settings, shop_port=args.shop_port if stack else None))
+        serving.run(options)
+    except PortUnavailable as exc:
+        print(f"paylab: {exc}", file=sys.stderr)
+        return 2
     except ScenarioError as exc:
-        print(f"paylab: scenario {settings.scenario}: {exc}", file=sys.stderr)
+        print(f"paylab: scenario {options.settings.scenario}: {exc}", file=sys.stderr)
         return 2
     except StorageUnavailable as exc:
         print(f"paylab: {exc.message}", file=sys.stderr)
         return 2
-    except OSError as exc:
-        print(f"paylab: cannot listen on {settings.host}:{settings.port}: {exc.strerror}. "
-              "Is another paylab running? Choose another --port.", file=sys.stderr)
-        return 1
     return 0
 
 
-def _run(coro: object) -> None:
-    try:
-        import uvloop
+def _settings(args: argparse.Namespace) -> Settings:
+    """The simulator's settings from flags over PAYLAB_* variables; the scenario (a file
+    or a preset) is checked here, before anything is opened."""
+    if args.preset and args.scenario:
+        raise ValueError("give --scenario or --preset, not both")
+    if args.preset and args.preset not in preset_names():
+        raise ValueError(f"--preset {args.preset}: no such preset (presets: "
+                         f"{', '.join(preset_names())})")
+    settings = Settings.from_env(
+        host=args.host, port=args.port, db=args.db, seed=args.seed,
+        scenario=args.preset or args.scenario, time_scale=args.time_scale,
+        public_url=args.public_url, retry_schedule=args.retry_schedule,
+        webhook_timeout=args.webhook_timeout, cache_mb=args.cache_mb,
+        keepalive_timeout=args.keepalive_timeout, read_timeout=args.read_timeout,
+        control_token=args.control_token, insecure_control=args.insecure_control,
+        allowed_hosts=tuple(args.allowed_host) if args.allowed_host else None,
+    )
+    if settings.scenario:
+        try:
+            check_source(settings.scenario)
+        except ScenarioError as exc:
+            raise ValueError(f"--scenario {settings.scenario}: {exc}") from exc
+    return settings
 
-        factory = uvloop.new_event_loop
-    except ImportError:  # pragma: no cover - uvloop is a dependency on Linux and macOS
-        factory = None
-    with asyncio.Runner(loop_factory=factory) as runner:
-        runner.run(coro)  # type: ignore[arg-type]
 
-
-async def _serve(settings: Settings, *, shop_port: int | None = None) -> None:
-    from paylab.simulator.app import CONNECTIONS, create_app
-    from paylab.simulator.connections import GuardedSite
-
-    # Long query strings and headers (up to 2 MiB) reach the app, which answers in the
-    # gateway's own error shape; aiohttp's 8 KiB default would answer a bare text/plain 400.
-    app = create_app(settings)
-    runner = web.AppRunner(app, access_log=None, shutdown_timeout=5, max_line_size=MAX_LINE,
-                           max_field_size=MAX_LINE, keepalive_timeout=settings.keepalive_timeout)
-    await runner.setup()
-    # Everything allocated so far lives as long as the process: keep the collector off it,
-    # and collect the young generation less often (p99 under load fell from ~93 to ~78 ms
-    # at 128 connections with 50 ms injected latency).
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(50_000, 20, 100)
-    # connections are capped below the file descriptor limit (see simulator.connections)
-    await GuardedSite(runner, app[CONNECTIONS], settings.host, settings.port,
-                      backlog=1024).start()
-    runners = [runner]
-    base = settings.base_url
-    lines = [
-        f"paylab simulator  {base}   (seed {settings.seed}, db {settings.db})",
-        f"  Stripe API      {base}/stripe   e.g. StripeClient('sk_test_...', "
-        f"base_addresses={{'api': '{base}/stripe'}})",
-        f"  control API     {base}/_sim/health   {base}/_sim/openapi.json",
-        *guard_lines(settings),
-        f"  scenario        {base}/_sim/scenario   "
-        f"({settings.scenario or 'none; PUT one or pick a preset'})",
-    ]
-    lines.append(f"  dashboard       {base}/_sim/")
-    if shop_port is not None:
-        from paylab.shop.app import SETTINGS as SHOP_SETTINGS
-        from paylab.shop.app import create_app as create_shop
-        from paylab.shop.settings import ShopSettings
-
-        shop_settings = ShopSettings.from_env(host=settings.host, port=shop_port,
-                                              gateway_url=base)
-        shop_app = create_shop(shop_settings)
-        shop = web.AppRunner(shop_app, access_log=None)
-        await shop.setup()  # registers its webhook endpoint with the simulator above
-        await web.TCPSite(shop, settings.host, shop_port).start()
-        runners.append(shop)
-        lines.append(f"reference shop    {shop_settings.base_url}   "
-                     "(pay with 4242 4242 4242 4242, any future date, any CVC)")
-        lines.append(f"  its API key     {shop_app[SHOP_SETTINGS].api_key}   (SHOP_API_KEY, "
-                     f"or the one generated for {shop_settings.db})")
-    lines.append("Ctrl-C stops it.")
-    print("\n".join(lines), flush=True)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    try:
-        await stop.wait()
-    finally:
-        print("paylab: stopping", flush=True)
-        for each in reversed(runners):
-            await each.cleanup()
+def _shop_port(args: argparse.Namespace) -> int:
+    """--shop-port, else SHOP_PORT (the shop's own variable, documented), else 8000."""
+    if args.shop_port is not None:
+        port = args.shop_port
+    else:
+        text = os.environ.get("SHOP_PORT") or "8000"
+        if not text.isdigit():
+            raise ValueError(f"SHOP_PORT={text!r}: not a port number")
+        port = int(text)
+    if not 0 <= port <= 65535:
+        raise ValueError("--shop-port must be between 0 and 65535")
+    return port
 
 
 # -- load / test / report --------------------------------------------------------------------------

@@ -127,6 +127,22 @@ def load_file(path: str | Path, contracts: Contracts,
     return build(read_text(text), contracts, tenant_of)
 
 
+def load_named(source: str, contracts: Contracts,
+               tenant_of: Callable[[str], str]) -> Scenario:
+    """`paylab serve --scenario SOURCE`: a file, or else a shipped preset by name."""
+    check_source(source)
+    if not Path(source).exists():
+        return build(preset_document(source), contracts, tenant_of)
+    return load_file(source, contracts, tenant_of)
+
+
+def check_source(source: str) -> None:
+    """Refuse a SOURCE that is neither a file nor a preset, listing the presets."""
+    if not Path(source).exists() and source not in preset_names():
+        raise ScenarioError("", f"no file {source} and no preset by that name (presets: "
+                                f"{', '.join(preset_names())})")
+
+
 def _presets() -> Any:
     return resources.files("paylab.simulator.scenarios").joinpath("presets")
 

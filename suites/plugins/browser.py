@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,9 @@ import pytest
 from playwright.sync_api import BrowserContext, Page
 
 CHROMIUM = os.environ.get("PAYLAB_CHROMIUM", "/usr/bin/chromium")
+#: One line instead of Playwright's 40-line launch traceback when chromium is missing.
+NO_CHROMIUM = (f"chromium not found at {CHROMIUM}: install it (sudo apt-get install "
+               "chromium; make test does) or set PAYLAB_CHROMIUM to its path")
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--no-first-run",
                   "--disable-quic"]
@@ -20,6 +24,8 @@ CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-network
 @pytest.fixture(scope="session")
 def browser_type_launch_args() -> dict[str, Any]:
     """Debian's chromium; Playwright's own browser download is never used."""
+    if shutil.which(CHROMIUM) is None:  # a path that is no executable file, or a bare name
+        pytest.fail(NO_CHROMIUM, pytrace=False)  # not on PATH
     return {"executable_path": CHROMIUM, "args": CHROMIUM_FLAGS, "headless": True}
 
 
