@@ -5,8 +5,15 @@ scenario (or a reset) to nobody; `ahead=true` sets a tenant up before its first 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 import pytest
+from paylab.simulator.core.clock import Clock
+from paylab.simulator.core.errors import StorageUnavailable
+from paylab.simulator.core.store import Store
+from paylab.simulator.core.tenants import Tenants
 from paylab.simulator.gateways.stripe.wire import tenant_for_key
 from paylab.suites.unit.inprocess import OTHER_KEY, Answer, ClientFactory, Sim, start
 
@@ -108,3 +115,31 @@ async def test_a_refused_scenario_sets_nobody_up(sim: Sim) -> None:
     assert bad.status == 400
     refused(await sim.control("GET", "/scenario", query={"tenant": NEVER_CALLED}),
             NEVER_CALLED)
+
+
+def test_a_tenant_the_disk_refused_is_tried_again(tmp_path: Path) -> None:
+    store = Store(tmp_path / "t.db")
+    tenants = Tenants(store, Clock())
+    real = store.write
+    calls: list[str] = []
+
+    def full_disk(sql: str, params: Sequence[Any] = ()) -> Any:
+        calls.append(sql)
+        raise StorageUnavailable("storage_unavailable", "disk full")
+
+    store.write = full_disk  # type: ignore[method-assign]
+    tenants.seen("acct_a")  # logged, not raised: the call that named it goes on
+    assert not tenants.known("acct_a")
+    def counted(sql: str, params: Sequence[Any] = ()) -> Any:
+        calls.append(sql)
+        return real(sql, params)
+
+    store.write = counted  # type: ignore[method-assign]
+    tenants.seen("acct_a")
+    tenants.seen("acct_a")  # once written, this process does not write it again
+    assert len(calls) == 2 and tenants.known("acct_a")
+    assert store.all("SELECT tenant FROM tenants") == [("acct_a",)]
+    store.reset("acct_a")
+    tenants.forget("acct_a")
+    assert not tenants.known("acct_a")
+    store.close()
