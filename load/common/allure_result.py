@@ -3,29 +3,69 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import shutil
 import uuid
 from pathlib import Path
 from typing import Any
 
+from paylab.load.common.chart import render
+
 MIME = {".csv": "text/csv", ".html": "text/html", ".json": "application/json",
-        ".txt": "text/plain"}
+        ".txt": "text/plain", ".png": "image/png"}
+#: Locust's CSV of a run's figures second by second, drawn as a chart next to its stats.
+HISTORY_SUFFIX = "_stats_history.csv"
+
+
+def slo_table(verdicts: list[dict[str, Any]]) -> str:
+    """The verdicts as CSV (Allure shows text/csv as a table): every objective, its limit
+    and measure, met / MISSED / not judged, and why a row was not judged."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["objective", "limit", "measured", "verdict", "why not judged"])
+    for v in verdicts:
+        judged = v.get("judged", True)
+        writer.writerow([v["objective"], f"{v['limit']:g}", f"{v['measured']:g}",
+                         _mark(v) if judged else "not judged", "" if judged else v["note"]])
+    return out.getvalue()
+
+
+def _attach(results: Path, name: str, source_path: Path, mime: str) -> dict[str, str]:
+    source = f"{uuid.uuid4()}-attachment{source_path.suffix}"
+    shutil.copy(source_path, results / source)
+    return {"name": name, "source": source, "type": mime}
+
+
+def _attachments(results: Path, name: str, files: list[Path],
+                 verdicts: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """The SLO table and the chart first (what a reader looks at), then the run's files."""
+    table = results / f"{uuid.uuid4()}-attachment.csv"
+    table.write_text(slo_table(verdicts), encoding="utf-8")
+    attachments = [{"name": "SLO table", "source": table.name, "type": "text/csv"}]
+    for path in files:
+        history = path.with_name(path.name.replace("_stats.csv", HISTORY_SUFFIX))
+        if path.name.endswith("_stats.csv") and history.exists():
+            chart = render(history, history.with_suffix(".png"),
+                           f"{name}: throughput and latency over time")
+            if chart:
+                attachments.insert(1, _attach(results, "throughput and latency over time",
+                                              chart, "image/png"))
+        if path.exists():
+            attachments.append(_attach(results, path.name, path,
+                                       MIME.get(path.suffix, "text/plain")))
+    return attachments
 
 
 def write_result(results: Path, *, name: str, passed: bool, message: str, start_ms: int,
                  stop_ms: int, files: list[Path], verdicts: list[dict[str, Any]],
                  parameters: dict[str, str]) -> Path:
-    """Write the result and copies of `files` as its attachments; returns the result file."""
+    """Write the result and copies of `files` as its attachments, led by the SLO table and,
+    for a Locust `<prefix>_stats.csv` with its history beside it, a chart of the run over
+    time; returns the result file."""
     results.mkdir(parents=True, exist_ok=True)
-    attachments = []
-    for path in files:
-        if not path.exists():
-            continue
-        source = f"{uuid.uuid4()}-attachment{path.suffix}"
-        shutil.copy(path, results / source)
-        attachments.append({"name": path.name, "source": source,
-                            "type": MIME.get(path.suffix, "text/plain")})
+    attachments = _attachments(results, name, files, verdicts)
     steps = [{"name": f"{_mark(v)}: {v['objective']} = {v['measured']} (limit {v['limit']})"
                       + (f"; not judged: {v['note']}" if not v.get("judged", True) else ""),
               "status": ("skipped" if not v.get("judged", True)
@@ -35,6 +75,7 @@ def write_result(results: Path, *, name: str, passed: bool, message: str, start_
         "uuid": str(uuid.uuid4()), "historyId": f"paylab-load-{name}", "name": name,
         "fullName": f"load.{name}", "status": "passed" if passed else "failed",
         "statusDetails": {"message": message}, "stage": "finished",
+        "description": message,
         "start": start_ms, "stop": stop_ms, "steps": steps, "attachments": attachments,
         "parameters": [{"name": k, "value": v} for k, v in parameters.items()],
         "labels": [{"name": "parentSuite", "value": "load"},

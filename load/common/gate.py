@@ -14,7 +14,15 @@ from typing import Any
 from locust import events
 from locust.runners import WorkerRunner
 from paylab.load.common import settings
-from paylab.load.common.slo import RequestFigures, RunFigures, evaluate, load_slo, missed
+from paylab.load.common.slo import (
+    RequestFigures,
+    RunFigures,
+    evaluate,
+    load_slo,
+    missed,
+    summary,
+    verdict_document,
+)
 
 log = logging.getLogger("paylab.load.gate")
 EXIT_SLO_MISSED = 3
@@ -55,22 +63,12 @@ def check_slo(environment: Any, **_: Any) -> None:
                        or getattr(runner, "worker_cpu_warning_emitted", False))
     out = settings.reports_dir() / f"{profile}-slo.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({
-        "profile": profile, "passed": not failed, "requests": figures.requests,
-        "failures": figures.failures, "rps": round(figures.rps, 1), "cpu_warning": cpu_warning,
-        "workers": _workers["count"],
-        "verdicts": [{"objective": v.objective, "limit": v.limit, "measured": v.measured,
-                      "met": v.met, "judged": v.judged, "note": v.note} for v in verdicts],
-        "failures_by_reason": sorted(
-            ({"name": e.name, "reason": str(e.error), "count": e.occurrences}
-             for e in environment.stats.errors.values()), key=lambda e: -e["count"]),
-    }, indent=2), encoding="utf-8")
+    errors = sorted(({"name": e.name, "reason": str(e.error), "count": e.occurrences}
+                     for e in environment.stats.errors.values()), key=lambda e: -e["count"])
+    out.write_text(json.dumps(verdict_document(
+        profile, figures, verdicts, cpu_warning=cpu_warning, workers=_workers["count"],
+        failures_by_reason=errors), indent=2), encoding="utf-8")
     for verdict in verdicts:
         (log.error if not verdict.met else log.info)("SLO %s", verdict.line())
-    if failed:
-        log.error("SLO gate: %d of %d objectives missed for profile %s", len(failed),
-                  len(verdicts), profile)
-        environment.process_exit_code = EXIT_SLO_MISSED
-    else:
-        log.info("SLO gate: all %d objectives met for profile %s", len(verdicts), profile)
-        environment.process_exit_code = 0
+    (log.error if failed else log.info)("%s", summary(profile, verdicts))
+    environment.process_exit_code = EXIT_SLO_MISSED if failed else 0

@@ -99,3 +99,37 @@ def evaluate(slo: dict[str, Any], run: RunFigures) -> list[Verdict]:
 def missed(verdicts: list[Verdict]) -> list[Verdict]:
     """The objectives the run did not meet."""
     return [v for v in verdicts if not v.met]
+
+
+def not_judged(verdicts: list[Verdict]) -> list[dict[str, str]]:
+    """The rows reported but not judged, each with why (few samples, a set-up call)."""
+    return [{"objective": v.objective, "why": v.note} for v in verdicts if not v.judged]
+
+
+def summary(profile: str, verdicts: list[Verdict]) -> str:
+    """The gate's last console line: what was missed, and what was not judged and why, so
+    a green run never hides that a slow row was left out."""
+    judged, failed = [v for v in verdicts if v.judged], missed(verdicts)
+    text = (f"SLO gate: {len(failed)} of {len(judged)} judged objectives missed for profile "
+            f"{profile}" if failed else
+            f"SLO gate: all {len(judged)} judged objectives met for profile {profile}")
+    skipped = not_judged(verdicts)
+    if skipped:
+        text += f"; {len(skipped)} reported, not judged: " + "; ".join(
+            f"{row['objective']} ({row['why']})" for row in skipped)
+    return text
+
+
+def verdict_document(profile: str, run: RunFigures, verdicts: list[Verdict], *,
+                     cpu_warning: bool, workers: int,
+                     failures_by_reason: list[dict[str, Any]]) -> dict[str, Any]:
+    """reports/load/<profile>-slo.json: read by `paylab load` and by the Allure result."""
+    return {
+        "profile": profile, "passed": not missed(verdicts), "requests": run.requests,
+        "failures": run.failures, "rps": round(run.rps, 1), "cpu_warning": cpu_warning,
+        "workers": workers,
+        "verdicts": [{"objective": v.objective, "limit": v.limit, "measured": v.measured,
+                      "met": v.met, "judged": v.judged, "note": v.note} for v in verdicts],
+        "not_judged": not_judged(verdicts),
+        "failures_by_reason": failures_by_reason,
+    }
