@@ -10,6 +10,7 @@ serves the same histograms, and they survive a restart as Prometheus counters sh
 
 from __future__ import annotations
 
+import asyncio
 import bisect
 import logging
 import random
@@ -33,8 +34,8 @@ BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.
 HISTOGRAM = "paylab_request_duration_seconds"
 _OBSERVE = (
     "INSERT INTO latency_buckets (gateway, method, route, bucket, count, sum_ms) "
-    "VALUES (?, ?, ?, ?, 1, ?) ON CONFLICT (gateway, method, route, bucket) "
-    "DO UPDATE SET count = count + 1, sum_ms = sum_ms + excluded.sum_ms"
+    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (gateway, method, route, bucket) "
+    "DO UPDATE SET count = count + excluded.count, sum_ms = sum_ms + excluded.sum_ms"
 )
 
 
@@ -57,6 +58,8 @@ class Metrics:
         """`store`: where the latency histograms are kept (none: no histograms)."""
         self._clock = clock
         self.store = store
+        self._pending: dict[tuple[str, str, str, int], tuple[int, float]] = {}
+        self._flush_handle: asyncio.Handle | None = None
         self._seconds: deque[_Second] = deque()
         self.totals: Counter = Counter()
         self._rng = random.Random(0)  # reservoir sampling only; not part of any scenario
@@ -93,13 +96,30 @@ class Metrics:
                 bucket.latencies[slot] = latency_ms
 
     def _observe(self, gateway: str, method: str, route: str, latency_ms: float) -> None:
-        """Count one latency in its histogram bucket, in the current batch."""
-        index = bisect.bisect_left(BUCKETS, latency_ms / 1000)  # len(BUCKETS): above all
+        """Count one latency in its histogram bucket. Observations of one event-loop tick
+        are summed here and written together right after it (one upsert per bucket
+        touched, not one per request: a request costs a dict update)."""
+        key = (gateway, method, route, bisect.bisect_left(BUCKETS, latency_ms / 1000))
+        count, total = self._pending.get(key, (0, 0.0))
+        self._pending[key] = (count + 1, total + latency_ms)
+        if self._flush_handle is None:
+            try:
+                self._flush_handle = asyncio.get_running_loop().call_soon(self.flush)
+            except RuntimeError:
+                self.flush()  # no event loop (tools, unit tests): write now
+
+    def flush(self) -> None:
+        """Write the pending observations into the store's current batch."""
+        self._flush_handle = None
+        pending, self._pending = self._pending, {}
+        if not pending or self.store is None:
+            return
         try:
-            self.store.write(_OBSERVE, (gateway, method, route, index, latency_ms))  # type: ignore[union-attr]
+            self.store.write_many(_OBSERVE, [(*key, count, total)
+                                             for key, (count, total) in pending.items()])
         except StorageUnavailable as exc:
-            # the answer has been decided; a full disk loses the observation, not the answer
-            log.warning("latency not recorded: %s", exc)
+            # the answers have been decided; a full disk loses observations, not answers
+            log.warning("%d latencies not recorded: %s", len(pending), exc)
 
     def event(self, tenant: str, event: dict[str, Any]) -> None:
         """A domain event (subscribed to the event stream)."""
@@ -174,6 +194,7 @@ class Metrics:
         """The latency histograms in Prometheus text (cumulative buckets, sum, count)."""
         if self.store is None:
             return []
+        self.flush()  # this tick's observations too
         lines = [f"# HELP {HISTOGRAM} Time from a gateway request's arrival to its answer "
                  "(injected latency included), by gateway, method and route.",
                  f"# TYPE {HISTOGRAM} histogram"]
