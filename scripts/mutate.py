@@ -3,16 +3,21 @@
 engine and the shop's webhook handling, with mutmut 3 (configured in pyproject.toml,
 `[tool.mutmut]`).
 
-mutmut copies the sources into `mutants/` and mutates only that copy; nothing in the
-working tree is ever rewritten (this script checks it before and after the run). Results
-stay in `mutants/` between runs, so a run only tests the mutants of functions that changed
+mutmut names a mutant after the module it is in, which it derives from the file's path; the
+code imports itself as `paylab.simulator...`, while the repository keeps `simulator/` at
+the top level. So the script stages a copy of the project in `.mutation/` laid out as the
+wheel is (`paylab/simulator`, `paylab/shop`, `paylab/suites`, ...), and mutmut runs there:
+it copies that into `.mutation/mutants/` and mutates only the copy; nothing in the working
+tree is ever rewritten (this script checks it before and after the run). Results stay in
+`.mutation/mutants/` between runs, so a run only tests the mutants of functions that changed
 since the last one, plus the earlier survivors (against today's tests), within a time
 budget; `--fresh` starts over. At the end it prints the score of each package and exits
 non-zero when one falls below its floor.
 
     scripts/mutate.py                      # incremental run, table, floors (make mutate)
     scripts/mutate.py --fresh              # forget earlier results: every mutant again
-    scripts/mutate.py 'simulator.core.money.*'   # only these mutants (a shard)
+    scripts/mutate.py 'simulator.core.money.*'   # only these mutants (a shard; the
+                                           # `paylab.` in front of mutant names is optional)
     scripts/mutate.py --report [GLOB]      # the table from earlier runs, no testing
     scripts/mutate.py --survivors [GLOB]   # the diff of every mutant the tests missed
 
@@ -42,7 +47,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-MUTANTS = ROOT / "mutants"
+#: Where mutmut runs: the project staged as the wheel lays it out (see the docstring).
+STAGE = ROOT / ".mutation"
+MUTANTS = STAGE / "mutants"
+#: The namespace the parts are imported under, and the repository folders staged into it.
+NAMESPACE = "paylab"
+PARTS = ("simulator", "shop", "suites", "contracts", "load")
+#: Results of runs before staging (flat `simulator.` names), moved over once.
+FLAT_MUTANTS = ROOT / "mutants"
 MUTMUT = Path(sys.executable).with_name("mutmut")
 EQUIVALENTS = ROOT / "suites" / "unit" / "data" / "equivalent_mutants.md"
 #: Written into every mutated file by mutmut; a source file containing it was rewritten.
@@ -54,7 +66,7 @@ CONFIG_STAMP = MUTANTS / "paylab-config.json"
 #: Hashes of the test code the mapping from functions to tests in mutants/ was made with.
 TESTS_STAMP = MUTANTS / "paylab-tests.json"
 #: Test code outside the selected folders that still decides what the tests do.
-SHARED_TEST_CODE = ("suites/conftest.py", "suites/plugins")
+SHARED_TEST_CODE = ("paylab/suites/conftest.py", "paylab/suites/plugins", "paylab/testing")
 #: After asking mutmut to stop, how long it may take to save and exit before SIGTERM.
 STOP_GRACE_SECONDS = 60.0
 
@@ -72,7 +84,8 @@ class Package:
     floor: float
 
     def owns(self, source: str) -> bool:
-        """Whether `source` (a path relative to the project) belongs to this package."""
+        """Whether `source` (a path in the repository or in the stage) belongs here."""
+        source = source.removeprefix(f"{NAMESPACE}/")
         return any(source == p or (p.endswith("/") and source.startswith(p))
                    for p in self.paths)
 
@@ -126,7 +139,7 @@ def verdicts(patterns: Sequence[str] = ()) -> Iterator[tuple[str, str, str]]:
     status_by_exit_code = _statuses()
     for meta in sorted(MUTANTS.rglob("*.py.meta")):
         source = meta.relative_to(MUTANTS).as_posix().removesuffix(".meta")
-        if not (ROOT / source).is_file() or not any(p.owns(source) for p in PACKAGES):
+        if not (STAGE / source).is_file() or not any(p.owns(source) for p in PACKAGES):
             continue
         data = json.loads(meta.read_text(encoding="utf-8"))
         for name, exit_code in data.get("exit_code_by_key", {}).items():
@@ -252,15 +265,111 @@ def survivors(patterns: Sequence[str]) -> int:
 
 # -- the run --------------------------------------------------------------------------------
 def _mutmut_config() -> object:
-    from mutmut.configuration import config  # reads pyproject.toml in ROOT
+    from mutmut.configuration import config  # reads pyproject.toml in the stage (the cwd)
 
     return config()
 
 
+# -- the stage ------------------------------------------------------------------------------
+def _staged(path: str) -> str:
+    """A repository path as it lies in the stage: `simulator/x.py` -> `paylab/simulator/x.py`."""
+    if path.startswith("-"):  # an option: only its path, if any, moves
+        option, sep, value = path.partition("=")
+        return f"{option}{sep}{_staged(value)}" if sep else path
+    return f"{NAMESPACE}/{path}"
+
+
+def staged_config() -> str:
+    """pyproject.toml for the stage: the project's own, with [tool.mutmut]'s paths moved
+    into the namespace (everything lives under `paylab/` there, so nothing else to copy)."""
+    text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    table = tomllib.loads(text)["tool"]["mutmut"]
+    moved = {
+        "source_paths": [NAMESPACE],
+        "only_mutate": [_staged(p) for p in table.get("only_mutate", [])],
+        "also_copy": [],
+        "pytest_add_cli_args_test_selection": [
+            _staged(a) for a in table.get("pytest_add_cli_args_test_selection", [])],
+    }
+    lines = text.splitlines()
+    start = lines.index("[tool.mutmut]")
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("[")),
+               len(lines))
+    kept, skipping = [], False
+    for line in lines[start + 1:end]:
+        key = line.split("=", 1)[0].strip()
+        if "=" in line and not line.startswith((" ", "#")):
+            skipping = key in moved
+        if not skipping:
+            kept.append(line)
+    table_lines = ["[tool.mutmut]", *(f"{k} = {json.dumps(v)}" for k, v in moved.items()),
+                   *kept]
+    return "\n".join([*lines[:start], *table_lines, *lines[end:]]) + "\n"
+
+
+def _mirror(source: Path, target: Path) -> None:
+    """Make `target` hold the files of `source` (copies keep their time stamps, so mutmut
+    regenerates only the mutants of files that changed); files gone from `source` go."""
+    for path in source.rglob("*"):
+        if "__pycache__" in path.parts or not path.is_file():
+            continue
+        copy = target / path.relative_to(source)
+        if not copy.is_file() or copy.read_bytes() != path.read_bytes():
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, copy)
+    for copy in sorted(target.rglob("*"), reverse=True):
+        original = source / copy.relative_to(target)
+        if "__pycache__" in copy.parts or original.exists():
+            continue
+        if copy.is_file():
+            copy.unlink()
+        elif not any(copy.iterdir()):
+            copy.rmdir()
+
+
+def stage() -> None:
+    """Lay the project out in STAGE as the wheel does, and give it its pyproject.toml."""
+    package = STAGE / NAMESPACE
+    for part in PARTS:
+        _mirror(ROOT / part, package / part)
+    for path in (ROOT / NAMESPACE).rglob("*"):  # the namespace's own modules (the plugin)
+        if path.is_file() and "__pycache__" not in path.parts:
+            copy = package / path.relative_to(ROOT / NAMESPACE)
+            if not copy.is_file() or copy.read_bytes() != path.read_bytes():
+                copy.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(path, copy)
+    config = staged_config()
+    target = STAGE / "pyproject.toml"
+    if not target.is_file() or target.read_text(encoding="utf-8") != config:
+        target.write_text(config, encoding="utf-8")
+
+
+def move_flat_results() -> int:
+    """Carry the verdicts of runs made before staging (mutants named `simulator.core...`,
+    in ./mutants) over to the staged names, so they need not be tested again: mutmut keeps
+    a verdict while its function's code is unchanged, and only import lines changed."""
+    if not FLAT_MUTANTS.is_dir() or MUTANTS.exists():
+        return 0
+    moved = 0
+    for meta in FLAT_MUTANTS.rglob("*.py.meta"):
+        data = json.loads(meta.read_text(encoding="utf-8"))
+        for table in ("exit_code_by_key", "type_check_error_by_key", "durations_by_key",
+                      "estimated_durations_by_key"):
+            data[table] = {f"{NAMESPACE}.{k}": v for k, v in data.get(table, {}).items()}
+        moved += len(data["exit_code_by_key"])
+        target = MUTANTS / NAMESPACE / meta.relative_to(FLAT_MUTANTS)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps(data, indent=4), encoding="utf-8")
+    stamp = FLAT_MUTANTS / CONFIG_STAMP.name
+    if stamp.is_file():
+        shutil.copy2(stamp, CONFIG_STAMP)
+    shutil.rmtree(FLAT_MUTANTS)
+    return moved
+
+
 def check_sources_untouched() -> None:
     """Refuse to go on if a mutated function ever landed in the working tree."""
-    cfg = _mutmut_config()
-    for folder in cfg.source_paths:  # type: ignore[attr-defined]
+    for folder in PARTS:
         for path in (ROOT / folder).rglob("*.py"):
             try:
                 text = path.read_text(encoding="utf-8")
@@ -276,14 +385,14 @@ def sync_copies() -> None:
     files (SQL, YAML, templates) only once and never deletes anything, so a changed schema
     or a deleted test would live on in the copy."""
     cfg = _mutmut_config()
-    folders = [*cfg.source_paths, *(p for p in cfg.also_copy if (ROOT / p).is_dir())]  # type: ignore[attr-defined]
+    folders = [*cfg.source_paths, *(p for p in cfg.also_copy if (STAGE / p).is_dir())]  # type: ignore[attr-defined]
     for folder in folders:
         copy_root = MUTANTS / folder
         if not copy_root.is_dir():
             continue
-        for source in (ROOT / folder).rglob("*"):
+        for source in (STAGE / folder).rglob("*"):
             if source.is_file() and source.suffix not in (".py", ".pyc"):
-                target = MUTANTS / source.relative_to(ROOT)
+                target = MUTANTS / source.relative_to(STAGE)
                 if not target.is_file() or target.read_bytes() != source.read_bytes():
                     target.parent.mkdir(parents=True, exist_ok=True)
                     shutil.copy2(source, target)
@@ -291,7 +400,7 @@ def sync_copies() -> None:
             if "__pycache__" in copy.parts:
                 continue
             relative = copy.relative_to(MUTANTS)
-            original = ROOT / re.sub(r"\.py\.(meta|spans)$", ".py", relative.as_posix())
+            original = STAGE / re.sub(r"\.py\.(meta|spans)$", ".py", relative.as_posix())
             if copy.is_file() and not original.exists():
                 copy.unlink()
             elif copy.is_dir() and not original.exists() and not any(copy.iterdir()):
@@ -345,10 +454,10 @@ def config_changed() -> bool:
 
 def test_code_hashes(selection: Sequence[str]) -> dict[str, str]:
     """sha256 of every Python file of the selected tests and the fixtures they share."""
-    roots = [ROOT / a for a in selection if not a.startswith("-")]
-    roots += [ROOT / p for p in SHARED_TEST_CODE]
+    roots = [STAGE / a for a in selection if not a.startswith("-")]
+    roots += [STAGE / p for p in SHARED_TEST_CODE]
     files = sorted({f for r in roots for f in ([r] if r.is_file() else r.rglob("*.py"))})
-    return {f.relative_to(ROOT).as_posix(): hashlib.sha256(f.read_bytes()).hexdigest()
+    return {f.relative_to(STAGE).as_posix(): hashlib.sha256(f.read_bytes()).hexdigest()
             for f in files if f.is_file() and "__pycache__" not in f.parts}
 
 
@@ -367,11 +476,11 @@ def refresh_test_mapping(selection: Sequence[str]) -> bool:
 
 
 def check_tests_collect(selection: list[str]) -> None:
-    """The selected tests must import in the working tree, or every mutant would 'fail'."""
+    """The selected tests must import in the stage, or every mutant would 'fail'."""
     result = subprocess.run(  # noqa: S603 - our own interpreter, fixed arguments
         [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider",
          *selection],
-        cwd=ROOT, capture_output=True, text=True, check=False,
+        cwd=STAGE, capture_output=True, text=True, check=False,
     )
     if result.returncode != 0:
         print(result.stdout[-4000:], result.stderr[-2000:], sep="\n")
@@ -390,7 +499,7 @@ def run_mutmut(names: list[str], max_children: int, deadline: float) -> int:
     finished verdicts are kept). Progress is echoed at most every 20 s off a terminal."""
     command = [str(MUTMUT), "run", "--max-children", str(max_children), *names]
     process = subprocess.Popen(  # noqa: S603 - the venv's mutmut, fixed arguments
-        command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        command, cwd=STAGE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         start_new_session=True,  # Ctrl-C reaches us; we stop mutmut so it saves its results
         preexec_fn=_listen_to_sigint,
     )
@@ -451,7 +560,14 @@ def main(argv: list[str] | None = None) -> int:
                         metavar="MINUTES", help="stop testing after this long (default "
                         f"{DEFAULT_BUDGET_MINUTES:g}); the next run continues")
     args = parser.parse_args(argv)
-    os.chdir(ROOT)  # mutmut reads pyproject.toml and writes mutants/ here
+    args.names = [n if n.startswith(f"{NAMESPACE}.") else f"{NAMESPACE}.{n}"
+                  for n in args.names]
+    STAGE.mkdir(exist_ok=True)
+    moved = move_flat_results()
+    if moved:
+        print(f"mutate: carried {moved} verdicts over from ./mutants to the staged names")
+    stage()
+    os.chdir(STAGE)  # mutmut reads pyproject.toml and writes mutants/ here
     if args.report:
         return report(args.names)
     if args.survivors:
