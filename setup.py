@@ -10,7 +10,8 @@ from setuptools import find_namespace_packages, setup
 #: Folders shipped inside `paylab`: code (Python packages) and data (contracts, schemas).
 PARTS = ("simulator", "shop", "suites", "load", "contracts")
 
-packages = ["paylab"]
+# `paylab` itself and its own subpackages (paylab.testing, the pytest plugin).
+packages = find_namespace_packages(include=["paylab", "paylab.*"], exclude=["*.__pycache__"])
 package_dir = {"paylab": "paylab"}
 for part in PARTS:
     package_dir[f"paylab.{part}"] = part

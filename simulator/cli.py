@@ -201,33 +201,9 @@ def _project_root() -> Path:
 
 
 def _cmd_test(args: argparse.Namespace) -> int:
-    from paylab.simulator.reporting import prepare_results
+    from paylab.simulator.testrun import run_tests
 
-    root = _project_root()
-    layers = args.layer or [name for name in LAYERS if (root / "suites" / name).is_dir()]
-    results = root / RESULTS
-    prepare_results(root, results)
-    env = dict(os.environ)
-    if args.gateway_url:
-        env["PAYLAB_GATEWAY_URL"] = args.gateway_url
-    if args.merchant_url:
-        env["PAYLAB_MERCHANT_URL"] = args.merchant_url
-    extra = [a for a in args.pytest_args if a != "--"]
-    outcomes: list[tuple[str, int]] = []
-    for layer in layers:
-        print(f"\n=== layer: {layer} ===", flush=True)
-        cmd = [sys.executable, "-m", "pytest", f"suites/{layer}", f"--alluredir={results}",
-               "-p", "no:cacheprovider", *extra]
-        outcomes.append((layer, subprocess.call(cmd, cwd=root, env=env)))
-    print("\n=== summary ===")
-    for layer, code in outcomes:
-        verdict = {0: "passed", 5: "NO TESTS"}.get(code, f"FAILED (exit {code})")
-        print(f"  {layer:<12} {verdict}")
-    failed = any(code != 0 for _, code in outcomes)
-    if not args.no_report:
-        report_code = _cmd_report(root)
-        failed = failed or report_code != 0
-    return 1 if failed else 0
+    return run_tests(args, _cmd_report)
 
 
 def _cmd_load(args: argparse.Namespace) -> int:

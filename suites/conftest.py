@@ -13,6 +13,10 @@ pytest.register_assert_rewrite("paylab.suites.plugins")
 from paylab.suites.plugins.contracts import check_exchanges  # noqa: E402 - after the rewrite hook
 
 pytest_plugins = [  # in dependency order, so each is imported once, as a plugin
+    # paylab's own pytest plugin, which users install: the suites' fixtures wrap its. Its
+    # entry point (named after the module) normally loaded it already, and then this is a
+    # no-op; it loads it in a checkout installed before the plugin existed.
+    "paylab.testing.plugin",
     "paylab.suites.plugins.evidence",
     "paylab.suites.plugins.simulator",
     "paylab.suites.plugins.contracts",

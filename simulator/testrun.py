@@ -1,0 +1,112 @@
+"""`paylab test`: each layer of the suites in its own pytest process, then the report.
+
+It runs from a checkout (the suites under the repository, configured by pyproject.toml)
+and from an installed paylab (the suites inside the package, configured by the
+`suites/suites.ini` shipped next to them, results and report under the current directory).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+#: The directory holding `simulator/` and `suites/`: a checkout, or site-packages/paylab.
+PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+LAYERS = ("unit", "contract", "reliability", "security", "e2e", "load")
+RESULTS = Path("reports") / "allure-results"
+#: The suites' pytest configuration shipped inside the package (see the file's comment).
+SUITES_INI = "suites.ini"
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where the suites are, where pytest runs, and how it is configured."""
+
+    root: Path
+    suites: Path
+    installed: bool
+
+    def config_args(self) -> list[str]:
+        """pytest arguments that select the suites' configuration: none in a checkout
+        (pyproject.toml is found), the shipped ini when installed."""
+        if not self.installed:
+            return []
+        return ["-c", str(self.suites / SUITES_INI), "--rootdir", str(self.suites)]
+
+    def target(self, layer: str) -> str:
+        """The layer's directory as pytest is given it."""
+        return str(self.suites / layer) if self.installed else f"suites/{layer}"
+
+
+def _is_checkout(path: Path) -> bool:
+    return ((path / "pyproject.toml").is_file() and (path / "suites").is_dir()
+            and (path / "simulator" / "cli.py").is_file())
+
+
+def locate(cwd: Path | None = None, package_root: Path = PACKAGE_ROOT) -> Layout:
+    """A checkout (the current directory, or the one this code is in), else the
+    installed package's suites with the current directory for results."""
+    cwd = cwd or Path.cwd()
+    for root in (cwd, package_root):
+        if _is_checkout(root):
+            return Layout(root, root / "suites", installed=False)
+    return Layout(cwd, package_root / "suites", installed=True)
+
+
+def layer_command(layout: Layout, layer: str, results: Path, extra: list[str]) -> list[str]:
+    """The pytest command of one layer."""
+    return [sys.executable, "-m", "pytest", layout.target(layer), f"--alluredir={results}",
+            "-p", "no:cacheprovider", *layout.config_args(), *extra]
+
+
+def layer_env(args: argparse.Namespace, environ: dict[str, str] | None = None
+              ) -> dict[str, str]:
+    """The layers' environment: ours, with the URLs given as flags. A control token in
+    PAYLAB_CONTROL_TOKEN is passed on as it is (the environment keeps it out of the
+    process list), and the suites' control client sends it to the simulator at the URL."""
+    env = dict(os.environ if environ is None else environ)
+    if args.gateway_url:
+        env["PAYLAB_GATEWAY_URL"] = args.gateway_url
+    if args.merchant_url:
+        env["PAYLAB_MERCHANT_URL"] = args.merchant_url
+    return env
+
+
+def run_tests(args: argparse.Namespace, report: Callable[[Path], int]) -> int:
+    """Run the chosen layers (all by default); 1 if any failed, else 0."""
+    from paylab.simulator.reporting import prepare_results
+
+    layout = locate()
+    layers = args.layer or [name for name in LAYERS if (layout.suites / name).is_dir()]
+    results = layout.root / RESULTS
+    prepare_results(layout.root, results)
+    env = layer_env(args)
+    extra = [a for a in args.pytest_args if a != "--"]
+    outcomes: list[tuple[str, int]] = []
+    for layer in layers:
+        print(f"\n=== layer: {layer} ===", flush=True)
+        cmd = layer_command(layout, layer, results, extra)
+        outcomes.append((layer, subprocess.call(cmd, cwd=layout.root, env=env)))  # noqa: S603
+    print("\n=== summary ===")
+    for layer, code in outcomes:
+        verdict = {0: "passed", 5: "NO TESTS"}.get(code, f"FAILED (exit {code})")
+        print(f"  {layer:<12} {verdict}")
+    failed = any(code != 0 for _, code in outcomes)
+    if not args.no_report:
+        failed = _report(layout, results, report) or failed
+    return 1 if failed else 0
+
+
+def _report(layout: Layout, results: Path, report: Callable[[Path], int]) -> bool:
+    """Build the HTML report; whether that failed. An installed paylab without the Allure
+    CLI here says where the raw results are instead (the tests' verdict stands)."""
+    if layout.installed and not (layout.root / "node_modules" / "allure").is_dir():
+        print(f"\nAllure results: {results} (no Allure CLI here: `npm install allure`, "
+              "then `paylab report` builds the HTML report)")
+        return False
+    return report(layout.root) != 0
