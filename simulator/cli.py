@@ -137,7 +137,10 @@ def _cmd_serve(args: argparse.Namespace, *, stack: bool) -> int:
     logs.configure(args.log_level, args.log_format)
     try:
         options = ServeOptions(_settings(args), shop_port=_shop_port(args) if stack else None,
-                               access_log=args.access_log, log_format=args.log_format)
+                               access_log=args.access_log, log_format=args.log_format,
+                               port_source=_source(args.port, "--port", "PAYLAB_PORT"),
+                               shop_port_source=_source(args.shop_port if stack else None,
+                                                        "--shop-port", "SHOP_PORT"))
     except (ValueError, TypeError) as exc:
         print(f"paylab: {exc}", file=sys.stderr)
         return 2
@@ -178,6 +181,11 @@ def _settings(args: argparse.Namespace) -> Settings:
         except ScenarioError as exc:
             raise ValueError(f"--scenario {settings.scenario}: {exc}") from exc
     return settings
+
+
+def _source(flag_value: object, flag: str, variable: str) -> str:
+    """What chose a setting, for error messages: the flag, else its variable when set."""
+    return variable if flag_value is None and os.environ.get(variable) else flag
 
 
 def _shop_port(args: argparse.Namespace) -> int:

@@ -51,6 +51,7 @@ def configure(level: str, log_format: LogFormat) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    logging.captureWarnings(True)  # Python warnings too, so JSON output stays all JSON
     quiet_third_parties()
 
 

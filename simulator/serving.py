@@ -34,13 +34,25 @@ class ServeOptions:
     shop_port: int | None = None
     access_log: bool = False
     log_format: LogFormat = "text"
+    #: What chose each port, for errors: the flag, or the variable it defaulted from.
+    port_source: str = "--port"
+    shop_port_source: str = "--shop-port"
+
+    @property
+    def simulator_listener(self) -> Listener:
+        """The simulator's address (the dashboard and control API are on it too)."""
+        return Listener(self.port_source, self.settings.host, self.settings.port)
+
+    @property
+    def shop_listener(self) -> Listener | None:
+        """The reference shop's address, for `paylab up`."""
+        if self.shop_port is None:
+            return None
+        return Listener(self.shop_port_source, self.settings.host, self.shop_port)
 
     def listeners(self) -> list[Listener]:
-        """Every address this command listens on (the dashboard is on the simulator's)."""
-        found = [Listener("--port", self.settings.host, self.settings.port)]
-        if self.shop_port is not None:
-            found.append(Listener("--shop-port", self.settings.host, self.shop_port))
-        return found
+        """Every address this command listens on."""
+        return [each for each in (self.simulator_listener, self.shop_listener) if each]
 
 
 def run(options: ServeOptions) -> None:
@@ -104,7 +116,7 @@ async def _start_simulator(options: ServeOptions, runners: list[web.AppRunner], 
         gc.set_threshold(50_000, 20, 100)
     # connections are capped below the file descriptor limit (see simulator.connections)
     await _listen(GuardedSite(runner, app[CONNECTIONS], settings.host, settings.port,
-                              backlog=1024), options.listeners()[0])
+                              backlog=1024), options.simulator_listener)
     base = settings.base_url
     return [
         f"paylab simulator  {base}   (seed {settings.seed}, db {settings.db})",
@@ -129,7 +141,9 @@ async def _start_shop(options: ServeOptions, runners: list[web.AppRunner]) -> li
     shop = web.AppRunner(shop_app, **runner_options(options.access_log))
     await shop.setup()  # registers its webhook endpoint with the simulator started before
     runners.append(shop)
-    await _listen(web.TCPSite(shop, settings.host, options.shop_port), options.listeners()[1])
+    listener = options.shop_listener
+    assert listener is not None, "only called for `paylab up`"
+    await _listen(web.TCPSite(shop, listener.host, listener.port), listener)
     return [f"reference shop    {shop_settings.base_url}   {SHOP_CARD_HINT}",
             f"  its API key     {shop_app[SHOP_SETTINGS].api_key}   (SHOP_API_KEY, "
             f"or the one generated for {shop_settings.db})"]

@@ -33,6 +33,16 @@ def test_up_with_a_busy_simulator_port_names_port(tmp_path: Path) -> None:
     assert not (tmp_path / "state").exists()
 
 
+def test_a_busy_port_chosen_by_a_variable_names_the_variable(tmp_path: Path) -> None:
+    with occupied_port() as busy:
+        done = paylab(tmp_path, "up", "--port", str(free_port()),
+                      env=clean_env(SHOP_PORT=str(busy)))
+    assert done.code == 2, done.err
+    assert done.err_lines == [f"paylab: cannot listen on 127.0.0.1:{busy} (SHOP_PORT): address "
+                              "already in use. Is another paylab running? Choose another "
+                              "SHOP_PORT."]
+
+
 def test_the_banner_shows_the_scenario_kept_across_a_restart(tmp_path: Path) -> None:
     port = free_port()
     flags = ("serve", "--port", str(port), "--db", str(tmp_path / "sim.db"))

@@ -8,6 +8,7 @@ import json
 import logging
 import socket
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from paylab.simulator import cli
@@ -139,3 +140,13 @@ def test_the_stripe_sdk_never_logs_below_warning() -> None:
     stripe_log.setLevel(logging.DEBUG)
     quiet_third_parties()
     assert stripe_log.level == logging.WARNING
+
+
+def test_a_file_wins_over_a_preset_of_the_same_name(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("slow-gateway").write_text("name: my-own\nrules: []\n")
+    assert load_named("slow-gateway", Contracts(), lambda key: key).name == "my-own"
+    check_source("slow-gateway")  # a file: no complaint
+    Path("mine.yaml").write_text("name: mine\nrules: []\n")
+    assert load_named("mine.yaml", Contracts(), lambda key: key).name == "mine"
