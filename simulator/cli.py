@@ -142,19 +142,15 @@ def _cmd_serve(args: argparse.Namespace, *, stack: bool) -> int:
                                shop_port_source=_source(args.shop_port if stack else None,
                                                         "--shop-port", "SHOP_PORT"))
     except (ValueError, TypeError) as exc:
-        print(f"paylab: {exc}", file=sys.stderr)
-        return 2
+        return logs.refuse(str(exc), args.log_format)
     try:
         serving.run(options)
     except PortUnavailable as exc:
-        print(f"paylab: {exc}", file=sys.stderr)
-        return 2
+        return logs.refuse(str(exc), args.log_format)
     except ScenarioError as exc:
-        print(f"paylab: scenario {options.settings.scenario}: {exc}", file=sys.stderr)
-        return 2
+        return logs.refuse(f"scenario {options.settings.scenario}: {exc}", args.log_format)
     except StorageUnavailable as exc:
-        print(f"paylab: {exc.message}", file=sys.stderr)
-        return 2
+        return logs.refuse(exc.message, args.log_format)
     return 0
 
 

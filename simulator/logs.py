@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 import time
 from typing import Any, Literal
 
@@ -74,10 +75,21 @@ class AccessLogger(AbstractAccessLogger):
                              "status": response.status, "duration_ms": duration_ms}})
 
 
-def runner_options(access_log: bool) -> dict[str, Any]:
-    """Keyword arguments for `web.AppRunner`: our access log, or none."""
-    return {"access_log": ACCESS_LOG if access_log else None,
+def runner_options(access_log: bool, app: str) -> dict[str, Any]:
+    """Keyword arguments for `web.AppRunner`: our access log (`paylab.access.<app>`, so the
+    simulator's lines and the shop's can be told apart), or none."""
+    return {"access_log": ACCESS_LOG.getChild(app) if access_log else None,
             "access_log_class": AccessLogger}
+
+
+def refuse(message: str, log_format: LogFormat) -> int:
+    """Say why the command cannot start, as one line (JSON when logs are), and return the
+    exit code for a user's mistake."""
+    if log_format == "json":
+        logging.getLogger("paylab").error(message)
+    else:
+        print(f"paylab: {message}", file=sys.stderr)
+    return 2
 
 
 def announce(lines: list[str], log_format: LogFormat) -> None:

@@ -104,7 +104,7 @@ async def _start_simulator(options: ServeOptions, runners: list[web.AppRunner], 
     app = create_app(settings)
     runner = web.AppRunner(app, shutdown_timeout=5, max_line_size=MAX_LINE,
                            max_field_size=MAX_LINE, keepalive_timeout=settings.keepalive_timeout,
-                           **runner_options(options.access_log))
+                           **runner_options(options.access_log, "simulator"))
     await runner.setup()
     runners.append(runner)
     if tune_gc:
@@ -138,7 +138,7 @@ async def _start_shop(options: ServeOptions, runners: list[web.AppRunner]) -> li
     shop_settings = ShopSettings.from_env(host=settings.host, port=options.shop_port,
                                           gateway_url=settings.base_url)
     shop_app = create_shop(shop_settings)
-    shop = web.AppRunner(shop_app, **runner_options(options.access_log))
+    shop = web.AppRunner(shop_app, **runner_options(options.access_log, "shop"))
     await shop.setup()  # registers its webhook endpoint with the simulator started before
     runners.append(shop)
     listener = options.shop_listener

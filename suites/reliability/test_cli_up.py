@@ -43,6 +43,15 @@ def test_a_busy_port_chosen_by_a_variable_names_the_variable(tmp_path: Path) -> 
                               "SHOP_PORT."]
 
 
+def test_a_refusal_is_one_json_object_when_logs_are_json(tmp_path: Path) -> None:
+    with occupied_port() as busy:
+        done = paylab(tmp_path, "up", "--port", str(busy), "--log-format", "json")
+    assert done.code == 2
+    (line,) = done.err_lines
+    refusal = json.loads(line)
+    assert refusal["level"] == "ERROR" and "(--port)" in refusal["message"]
+
+
 def test_the_banner_shows_the_scenario_kept_across_a_restart(tmp_path: Path) -> None:
     port = free_port()
     flags = ("serve", "--port", str(port), "--db", str(tmp_path / "sim.db"))
@@ -96,11 +105,13 @@ def test_json_logs_and_the_access_log_make_every_line_an_object(tmp_path: Path) 
         done = stack.stop()
     lines = [line for line in (done.out + done.err).splitlines() if line.strip()]
     objects = [json.loads(line) for line in lines]  # raises on any line that is not JSON
-    access = [o for o in objects if o["logger"] == "paylab.access"]
+    access = [o for o in objects if o["logger"].startswith("paylab.access.")]
     hosted = next(o for o in access if o["path"] == "/stripe/checkout/cs_nope")
+    assert hosted["logger"] == "paylab.access.simulator"
     assert hosted["method"] == "GET" and hosted["status"] == 404
     assert isinstance(hosted["duration_ms"], float)
-    assert any(o["path"] == "/" and o["status"] == 200 for o in access), "the shop's request"
+    assert any(o["logger"] == "paylab.access.shop" and o["path"] == "/" and o["status"] == 200
+               for o in access), "the shop's request"
     assert "s3cr3t-query" not in done.out + done.err, "a query string reached the log"
     assert any("banner" in o for o in objects)
 

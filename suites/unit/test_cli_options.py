@@ -13,10 +13,13 @@ from pathlib import Path
 import pytest
 from paylab.simulator import cli
 from paylab.simulator.contracts import Contracts
+from paylab.simulator.core.clock import Clock
 from paylab.simulator.logs import FIELDS, AccessLogger, JsonFormatter, quiet_third_parties
 from paylab.simulator.ports import Listener, PortUnavailable, check_free
+from paylab.simulator.scenarios.engine import ScenarioEngine
 from paylab.simulator.scenarios.loader import check_source, load_named, preset_names
 from paylab.simulator.scenarios.model import ScenarioError
+from paylab.simulator.serving import scenario_summary
 
 import paylab
 
@@ -150,3 +153,14 @@ def test_a_file_wins_over_a_preset_of_the_same_name(
     check_source("slow-gateway")  # a file: no complaint
     Path("mine.yaml").write_text("name: mine\nrules: []\n")
     assert load_named("mine.yaml", Contracts(), lambda key: key).name == "mine"
+
+
+def test_the_banner_names_the_global_scenario_and_counts_tenants_with_their_own() -> None:
+    engine = ScenarioEngine(Clock(1.0), 1, lambda key: key)
+    assert scenario_summary(engine) == "none; PUT one or pick a preset"
+    outage = load_named("gateway-outage", Contracts(), lambda key: key)
+    engine.load(outage, tenant="acct_a")
+    assert scenario_summary(engine) == "none globally; 1 tenant with their own"
+    engine.load(load_named("slow-gateway", Contracts(), lambda key: key))
+    engine.load(outage, tenant="acct_b")
+    assert scenario_summary(engine) == "slow-gateway; 2 tenants with their own"
