@@ -75,11 +75,25 @@ class SimulatorView:
         return rows
 
     def presets(self) -> dict[str, Any]:
-        """The presets and which one is active, for the tab's buttons."""
+        """The presets (with their descriptions), which one is active and its timed
+        windows (with the wall-clock seconds left), for the tab's buttons."""
         stats = self.stats() or {}
         active = ((stats.get("scenario") or {}).get("scenario") or {}).get("name")
         return {"presets": [{"name": p["name"], "description": p["description"]}
-                            for p in stats.get("presets", [])], "active": active}
+                            for p in stats.get("presets", [])], "active": active,
+                "windows": stats.get("scenario_windows", [])}
+
+    def figures(self) -> dict[str, Any]:
+        """The simulator's per-second series and headline figures, for the tab's chart."""
+        stats = self.stats()
+        if stats is None:
+            return {"error": f"simulator not answering at {self.base} ({self._error})"}
+        health = stats.get("health") or {}
+        return {"series": health.get("series", []),
+                "success_rate": health.get("success_rate"),
+                "error_rate": health.get("error_rate"),
+                "faults": health.get("faults"), "latency_only": health.get("latency_only"),
+                "latency_ms": stats["latency_ms"], "backlog": stats["webhook_backlog"]}
 
     def switch(self, preset: str | None) -> tuple[dict[str, Any], int]:
         """Activate `preset` for the whole simulator, or clear the scenario (None)."""
@@ -112,6 +126,10 @@ def install(environment: Any, view: SimulatorView) -> None:
     @blueprint.route("/paylab/presets")
     def presets() -> Any:
         return jsonify(view.presets())
+
+    @blueprint.route("/paylab/figures")
+    def figures() -> Any:
+        return jsonify(view.figures())
 
     @blueprint.route("/paylab/scenario", methods=["POST"])
     def switch() -> Any:

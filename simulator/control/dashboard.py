@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from aiohttp import web
 from paylab.simulator.control import journal_view as view
@@ -49,6 +50,8 @@ async def stats(ctx: ControlContext, request: web.Request, params: Mapping) -> d
         "webhook_labels": view.webhook_labels(domain, webhooks),
         "health": view.health(domain, window),
         "gateways": sorted(g.name for g in ctx.gateways),
+        "scenario_windows": windows(ctx.engine.state(None), domain.clock.now(),
+                                    domain.clock.time_scale),
     }
     if "open" in params:
         found = view.opened(domain, JournalBodies(domain.journal.store), params["open"])
@@ -56,6 +59,30 @@ async def stats(ctx: ControlContext, request: web.Request, params: Mapping) -> d
             raise ControlError(404, "resource_missing", f"No journal row {params['open']}.",
                                "open")
         out["opened"] = found
+    return out
+
+
+def windows(state: dict[str, Any], now: float, time_scale: float) -> list[dict[str, Any]]:
+    """The timed windows of the active scenario's rules and where each one stands.
+
+    Windows count virtual seconds after loading; `starts_in` / `ends_in` are wall-clock
+    seconds (divided by the time scale), which is what someone watching a run waits."""
+    source, loaded_at = state.get("scenario") or {}, state.get("loaded_at")
+    if loaded_at is None:
+        return []
+    elapsed, out = now - loaded_at, []
+    for rule in source.get("rules", []):
+        window = (rule.get("lifetime") or {}).get("window")
+        if not window:
+            continue
+        start, end = window.get("start", 0), window.get("end")
+        phase = "pending" if elapsed < start else (
+            "open" if end is None or elapsed < end else "closed")
+        out.append({"rule": rule.get("name", ""), "start": start, "end": end, "state": phase,
+                    "starts_in": round((start - elapsed) / time_scale, 1)
+                    if phase == "pending" else None,
+                    "ends_in": round((end - elapsed) / time_scale, 1)
+                    if end is not None and phase != "closed" else None})
     return out
 
 

@@ -101,3 +101,14 @@ def test_masking_covers_keys_secrets_tokens_and_cards() -> None:
     assert f'"client_secret": "{MASK}"' in body and '"amount": 2000' in body
     assert len(masked_body(b"a=" + b"x" * 10_000, "application/x-www-form-urlencoded")
                or "") < 4200
+
+
+async def test_a_timed_window_says_how_long_it_has_left(sim: Sim) -> None:
+    answer = await sim.control("PUT", "/scenario", query={"preset": "gateway-outage"})
+    assert answer.status == 200, answer.body
+    windows = (await stats(sim))["scenario_windows"]
+    assert [(w["rule"], w["state"], w["end"]) for w in windows] == [("outage", "open", 30)]
+    scale = sim.domain.clock.time_scale
+    assert 0 < windows[0]["ends_in"] <= 30 / scale
+    await sim.control("POST", "/clock/advance", {"seconds": 31})
+    assert (await stats(sim))["scenario_windows"][0]["state"] == "closed"

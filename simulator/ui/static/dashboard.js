@@ -34,6 +34,12 @@
     return el("path", {d: "M" + d.map(function (p) { return (x + p[0]) + " " + (y + p[1]); }).join(" L") + " Z",
                        "class": "mark " + cls});
   }
+  // 1, 2 or 5 times a power of ten: axis labels a reader can add up
+  function niceStep(raw) {
+    var power = Math.pow(10, Math.floor(Math.log10(Math.max(1, raw))));
+    var found = [1, 2, 5, 10].filter(function (m) { return m * power >= raw; })[0];
+    return found * power;
+  }
   function clock(t) {
     var d = new Date(t * 1000), two = function (n) { return (n < 10 ? "0" : "") + n; };
     return two(d.getHours()) + ":" + two(d.getMinutes()) + ":" + two(d.getSeconds());
@@ -49,9 +55,8 @@
     var title = svg.querySelector("title");
     svg.textContent = "";
     svg.appendChild(title);
-    var max = Math.max(1, Math.max.apply(null, series.map(function (p) { return p.calls; })));
-    var step = Math.max(1, Math.ceil(max / 4));
-    max = step * 4;
+    var top1 = Math.max(1, Math.max.apply(null, series.map(function (p) { return p.calls; })));
+    var step = niceStep(top1 / 4), max = step * Math.ceil(top1 / step);
     var x = function (i) { return left + (i / Math.max(1, series.length - 1)) * (right - left); };
     var y = function (v) { return bottom - (v / max) * (bottom - top); };
     for (var v = 0; v <= max; v += step) {
