@@ -172,7 +172,7 @@
     scenario(data);
     gateways(data.gateways || []);
     fill("methods", m, function (tr, x) {
-      cell(tr, x.gateway); cell(tr, x.method); cell(tr, x.created, "num wide"); cell(tr, x.succeeded, "num");
+      cell(tr, x.gateway); cell(tr, x.method); cell(tr, x.created, "num wide"); cell(tr, x.succeeded, "num wide");
       cell(tr, x.failed, "num"); cell(tr, pct(x.success_rate), "num"); cell(tr, pct(x.refund_rate), "num wide");
       cell(tr, x.average_amount === null ? "–" : (x.average_amount / 100).toFixed(2), "num wide");
     });
@@ -199,6 +199,7 @@
       cell(tr, d.status, "status-" + d.status);
       cell(tr, d.attempt_count, "num"); cell(tr, a ? (a.status_code || "—") : "", "num");
     });
+    if (opened !== null && !data.opened) { opened = null; }  // trimmed or reset away
     showOpened(data.opened);
     $("live").textContent = "live";
     $("live").className = "live on";
@@ -215,7 +216,6 @@
   function refresh() {
     var q = query();
     return fetch("/_sim/stats" + (q ? "?" + q : ""), {cache: "no-store"}).then(guarded).then(function (r) {
-      if (r.status === 404 && opened !== null) { opened = null; return refresh(); }
       return r.json().then(function (body) {
         if (!r.ok) {  // a filter the API refused (an unknown tenant...): say why, keep polling
           $("filter-error").textContent = (body.error && body.error.message) || "refused";
