@@ -112,3 +112,14 @@ async def test_a_timed_window_says_how_long_it_has_left(sim: Sim) -> None:
     assert 0 < windows[0]["ends_in"] <= 30 / scale
     await sim.control("POST", "/clock/advance", {"seconds": 31})
     assert (await stats(sim))["scenario_windows"][0]["state"] == "closed"
+
+
+async def test_checkout_page_tokens_and_client_secrets_stay_masked(sim: Sim) -> None:
+    session = await sim.stripe("POST", "/v1/checkout/sessions", {
+        "success_url": "https://shop.example/ok", "amount": 1200, "currency": "usd"})
+    token = session.body["url"].split("token=")[1]
+    intent = await sim.stripe("POST", "/v1/payment_intents", {"amount": 100, "currency": "usd"})
+    rows = (await stats(sim))["journal"]
+    shown = json.dumps([await stats(sim, open=r["seq"]) for r in rows], ensure_ascii=False)
+    assert token not in shown and intent.body["client_secret"] not in shown
+    assert f"token={MASK}" in shown and f'"client_secret": "{MASK}"' in shown
