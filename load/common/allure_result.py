@@ -39,8 +39,10 @@ def _attach(results: Path, name: str, source_path: Path, mime: str) -> dict[str,
 
 
 def _attachments(results: Path, name: str, files: list[Path],
-                 verdicts: list[dict[str, Any]]) -> list[dict[str, str]]:
-    """The SLO table and the chart first (what a reader looks at), then the run's files."""
+                 verdicts: list[dict[str, Any]], passed: bool) -> list[dict[str, str]]:
+    """The SLO table and the chart first (what a reader looks at), then the run's files;
+    Locust's HTML report (1 MB, mostly its own script) only when the run failed, since
+    the table and the chart tell a passed run's story and the file stays in reports/load."""
     table = results / f"{uuid.uuid4()}-attachment.csv"
     table.write_text(slo_table(verdicts), encoding="utf-8")
     attachments = [{"name": "SLO table", "source": table.name, "type": "text/csv"}]
@@ -52,7 +54,7 @@ def _attachments(results: Path, name: str, files: list[Path],
             if chart:
                 attachments.insert(1, _attach(results, "throughput and latency over time",
                                               chart, "image/png"))
-        if path.exists():
+        if path.exists() and (path.suffix != ".html" or not passed):
             attachments.append(_attach(results, path.name, path,
                                        MIME.get(path.suffix, "text/plain")))
     return attachments
@@ -65,7 +67,7 @@ def write_result(results: Path, *, name: str, passed: bool, message: str, start_
     for a Locust `<prefix>_stats.csv` with its history beside it, a chart of the run over
     time; returns the result file."""
     results.mkdir(parents=True, exist_ok=True)
-    attachments = _attachments(results, name, files, verdicts)
+    attachments = _attachments(results, name, files, verdicts, passed)
     steps = [{"name": f"{_mark(v)}: {v['objective']} = {v['measured']} (limit {v['limit']})"
                       + (f"; not judged: {v['note']}" if not v.get("judged", True) else ""),
               "status": ("skipped" if not v.get("judged", True)

@@ -29,7 +29,7 @@ PLUMBING = frozenset({
     "http", "figures", "wire_contracts", "control", "control_headers", "simulator_flags",
     "paylab_simulator_flags", "paylab_url", "paylab_session", "server_settings", "api_key",
     "paylab_api_key", "paylab_control", "paylab_control_token", "wall", "browser_evidence",
-    "dialogs",
+    "dialogs", "browser_type_launch_args", "browser_context_args",
 })
 #: Fixtures of other plugins that do real set-up a reader wants to see.
 SHOWN_THIRD_PARTY = frozenset({"aiohttp_client", "aiohttp_server", "browser", "context",

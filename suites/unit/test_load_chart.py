@@ -57,12 +57,19 @@ def test_the_result_carries_the_chart_after_the_slo_table(tmp_path: Path) -> Non
     pytest.importorskip("matplotlib", reason="matplotlib (dev extras) draws the chart")
     stats = tmp_path / "smoke_stats.csv"
     stats.write_text("Type,Name\n", encoding="utf-8")
+    html = tmp_path / "smoke.html"
+    html.write_text("<html></html>", encoding="utf-8")
     _history(tmp_path / "smoke_stats_history.csv")
     results = tmp_path / "results"
     write_result(results, name="smoke profile", passed=True, message="ok", start_ms=1,
-                 stop_ms=2, files=[stats], verdicts=[], parameters={})
+                 stop_ms=2, files=[stats, html], verdicts=[], parameters={})
     (result,) = (json.loads(p.read_text()) for p in results.glob("*-result.json"))
     names = [(a["name"], a["type"]) for a in result["attachments"]]
     assert names == [("SLO table", "text/csv"),
                      ("throughput and latency over time", "image/png"),
-                     ("smoke_stats.csv", "text/csv")]
+                     ("smoke_stats.csv", "text/csv")], "Locust's HTML only when failed"
+    write_result(results, name="smoke profile", passed=False, message="missed", start_ms=1,
+                 stop_ms=2, files=[stats, html], verdicts=[], parameters={})
+    failed = next(json.loads(p.read_text()) for p in results.glob("*-result.json")
+                  if json.loads(p.read_text())["status"] == "failed")
+    assert "smoke.html" in [a["name"] for a in failed["attachments"]]
