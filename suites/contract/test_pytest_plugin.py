@@ -3,6 +3,7 @@ fixtures, the scenario marker, the control client and the webhook inbox."""
 
 from __future__ import annotations
 
+import json
 import secrets
 import time
 
@@ -118,3 +119,36 @@ def test_tenant_reset_ahead_of_first_call(paylab_control: ControlClient) -> None
     with fresh.scenario(DOWN):
         pass
     assert fresh.ledger()["payments"] == []
+
+
+class _OlderSimulator(requests.adapters.BaseAdapter):
+    """A simulator from before `ahead`: it refuses the parameter as unknown (400 naming
+    it), and takes the same call without it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[tuple[str, str]] = []
+
+    def send(self, request: requests.PreparedRequest, **kwargs: object) -> requests.Response:
+        body = request.body.decode() if isinstance(request.body, bytes) else request.body or ""
+        self.seen.append((request.url or "", body))
+        refused = "ahead" in (request.url or "") or "ahead" in body
+        response = requests.Response()
+        response.status_code = 400 if refused else 200
+        response._content = json.dumps(
+            {"error": {"code": "invalid_parameter", "field": None,
+                       "message": "Additional properties are not allowed ('ahead' was "
+                                  "unexpected)"}} if refused else {"reset": "t"}).encode()
+        response.request, response.url = request, request.url
+        return response
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+def test_a_simulator_without_ahead_gets_the_call_without_it() -> None:
+    older = _OlderSimulator()
+    session = requests.Session()
+    session.mount("http://", older)
+    ControlClient("http://127.0.0.1:9", session, tenant="sk_test_x").reset()
+    assert ["ahead" in url + body for url, body in older.seen] == [True, False]
