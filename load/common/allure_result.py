@@ -32,6 +32,17 @@ def slo_table(verdicts: list[dict[str, Any]]) -> str:
     return out.getvalue()
 
 
+def slo_markdown(verdicts: list[dict[str, Any]]) -> str:
+    """The same table in Markdown, for the result's description (shown on its page)."""
+    rows = list(csv.reader(slo_table(verdicts).splitlines()))
+    lines = ["| " + " | ".join(rows[0]) + " |", "|" + "---|" * len(rows[0])]
+    # the reason's head only ("29 samples, fewer than 100"): the page is narrow
+    for row in rows[1:]:
+        cells = [*row[:4], row[4].split(":")[0]]
+        lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
+    return "\n".join(lines)
+
+
 def _attach(results: Path, name: str, source_path: Path, mime: str) -> dict[str, str]:
     source = f"{uuid.uuid4()}-attachment{source_path.suffix}"
     shutil.copy(source_path, results / source)
@@ -77,7 +88,7 @@ def write_result(results: Path, *, name: str, passed: bool, message: str, start_
         "uuid": str(uuid.uuid4()), "historyId": f"paylab-load-{name}", "name": name,
         "fullName": f"load.{name}", "status": "passed" if passed else "failed",
         "statusDetails": {"message": message}, "stage": "finished",
-        "description": message,
+        "description": slo_markdown(verdicts) if verdicts else message,
         "start": start_ms, "stop": stop_ms, "steps": steps, "attachments": attachments,
         "parameters": [{"name": k, "value": v} for k, v in parameters.items()],
         "labels": [{"name": "parentSuite", "value": "load"},

@@ -98,6 +98,10 @@ def test_the_allure_result_leads_with_the_slo_table(tmp_path: Path) -> None:
     assert (first["name"], first["type"]) == ("SLO table", "text/csv")
     table = (tmp_path / first["source"]).read_text()
     assert "not judged" in table and FEW in table
+    description = result["description"].splitlines()
+    assert description[0] == "| objective | limit | measured | verdict | why not judged |"
+    assert any(line.startswith("| p95 /v1/refunds (ms) | 250 | 900 | not judged | 3 samples")
+               for line in description)
     skipped = [s["name"] for s in result["steps"] if s["status"] == "skipped"]
     assert len(skipped) == 4 and all("not judged" in name for name in skipped)
 
