@@ -10,10 +10,12 @@ lives in the same SQLite store as the journal (not in process memory), trimmed w
 from __future__ import annotations
 
 import re
+import sqlite3
 import urllib.parse
 from typing import Any
 
 import orjson
+from paylab.simulator.core.errors import StorageUnavailable
 from paylab.simulator.core.store import Store
 
 LIMIT = 4096
@@ -87,10 +89,15 @@ def masked_body(raw: bytes | None, content_type: str) -> str | None:
 class JournalBodies:
     """The masked bodies, keyed by journal seq, in the journal's store."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, *, create: bool = True) -> None:
         self.store = store
-        store.conn.execute(_TABLE)
         self._added = 0
+        if create:  # the writer makes the table; readers (the dashboard) only read it
+            try:
+                store.conn.execute(_TABLE)
+            except sqlite3.Error as exc:
+                raise StorageUnavailable("storage_unavailable",
+                                         f"cannot create journal_bodies: {exc}") from exc
 
     def add(self, at: float, request: str | None, response: str | None) -> None:
         """Attach bodies to the journal row just appended (same connection, no await

@@ -55,7 +55,7 @@ async def stats(ctx: ControlContext, request: web.Request, params: Mapping) -> d
     }
     if "open" in params:
         # null, not 404, for a row trimmed or reset away: the page polls with it open
-        out["opened"] = view.opened(domain, JournalBodies(domain.journal.store),
+        out["opened"] = view.opened(domain, JournalBodies(domain.journal.store, create=False),
                                     params["open"])
     return out
 
