@@ -111,6 +111,11 @@ class JournalBodies:
         if self._added % 1000 == 0:
             self.store.write("DELETE FROM journal_bodies WHERE seq <= "
                              "(SELECT MAX(seq) FROM journal_bodies) - ?", (MAX_ROWS,))
+            # rows a reset or the journal's own trimming took away (Store.reset does not
+            # know this table): one primary-key lookup each
+            self.store.write("DELETE FROM journal_bodies WHERE NOT EXISTS (SELECT 1 FROM "
+                             "journal j WHERE j.seq = journal_bodies.seq AND "
+                             "j.at = journal_bodies.at)")
 
     def get(self, seq: int) -> dict[str, str | None]:
         """The bodies of journal row `seq` (None where none were kept). Joined on the row's

@@ -7,7 +7,7 @@ import json
 
 import aiohttp
 import pytest
-from paylab.simulator.journal_bodies import MASK, mask_text, masked_body
+from paylab.simulator.journal_bodies import MASK, JournalBodies, mask_text, masked_body
 from paylab.suites.unit.inprocess import KEY, ClientFactory, Sim, start
 
 CARD = "4242424242424242"
@@ -125,3 +125,17 @@ async def test_checkout_page_tokens_and_client_secrets_stay_masked(sim: Sim) -> 
     assert token not in shown and intent.body["client_secret"] not in shown
     responses = "".join(o["response"] or "" for o in opened)
     assert f"token={MASK}" in responses and f'"client_secret": "{MASK}"' in responses
+
+
+async def test_bodies_of_reset_rows_are_swept(sim: Sim) -> None:
+    for _ in range(2):
+        await sim.stripe("POST", "/v1/payment_intents", {"amount": 100, "currency": "usd"})
+    store = sim.domain.journal.store
+    assert store.one("SELECT COUNT(*) FROM journal_bodies")[0] == 2
+    sim.domain.store.reset()
+    bodies = JournalBodies(store)
+    bodies._added = 999  # the next add sweeps
+    store.write("INSERT INTO journal (at, gateway, method, path, status, latency_ms) "
+                "VALUES (1, 'stripe', 'GET', '/x', 200, 1)")
+    bodies.add(1, "a=1", None)
+    assert store.all("SELECT seq, request FROM journal_bodies") == [(1, "a=1")]
