@@ -198,7 +198,7 @@ def pytest_configure(config: pytest.Config) -> None:
         hider = allure_tidy.AllureTidy()
         config.pluginmanager.register(allure_tidy, "paylab-allure-tidy")
         config.pluginmanager.register(hider, "paylab-allure-tidy-fixtures")
-        allure_commons.plugin_manager.register(hider, "paylab-allure-tidy-fixtures")
+        allure_commons.plugin_manager.register(hider)  # unnamed: a nested run adds its own
         config.stash[_HIDER] = hider
 
 
