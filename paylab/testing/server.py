@@ -77,10 +77,11 @@ def _healthy(url: str) -> bool:
         return False
 
 
-def wait_healthy(url: str, timeout: float = 20.0,
+def wait_healthy(url: str, timeout: float = 60.0,
                  process: subprocess.Popen[bytes] | None = None) -> None:
     """Poll `/_sim/health` until it answers 200; RuntimeError if it never does (or if
-    `process` exits first)."""
+    `process` exits first). A start takes ~2 s on one busy core; the bound is for a
+    simulator that never comes up, so it leaves room for a machine far slower than that."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:

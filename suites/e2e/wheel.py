@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,9 +14,18 @@ OURS = ("PAYLAB_URL", "PAYLAB_GATEWAY_URL", "PAYLAB_MERCHANT_URL", "PAYLAB_CONTR
         "PYTHONPATH", "VIRTUAL_ENV")
 
 
+#: Not part of a source tree: environments, caches, reports, mutation copies.
+NOT_SOURCE = shutil.ignore_patterns(".git", ".venv", "node_modules", ".mutation", "mutants",
+                                    "reports", "state", "build", "*.egg-info", "__pycache__",
+                                    ".stamps", "test-results", ".*_cache")
+
+
 def build_wheel(dest: Path) -> Path:
-    """`pip wheel . --no-deps` of this checkout into `dest`; the wheel's path."""
-    subprocess.run([sys.executable, "-m", "pip", "wheel", str(PROJECT), "--no-deps", "-q",
+    """`pip wheel --no-deps` of a copy of this checkout into `dest`; the wheel's path.
+    From a copy, because setuptools writes build/ and *.egg-info into the tree it builds."""
+    source = dest / "source"
+    shutil.copytree(PROJECT, source, ignore=NOT_SOURCE)
+    subprocess.run([sys.executable, "-m", "pip", "wheel", str(source), "--no-deps", "-q",
                     "-w", str(dest)], check=True, timeout=180, cwd=dest)
     [wheel] = dest.glob("paylab-*.whl")
     return wheel

@@ -40,7 +40,7 @@ class Shop:
 
 def start_shop(workdir: Path, gateway_url: str, *, api_key: str, port: int | None = None,
                db: Path | None = None, products: Path = HOSTILE_PRODUCTS,
-               timeout: float = 20.0) -> Shop:
+               timeout: float = 60.0) -> Shop:
     """Start `python -m shop` against `gateway_url` and wait until its home page answers.
 
     Passing the `port` and `db` of a shop that died starts it again on the same state."""

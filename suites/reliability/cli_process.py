@@ -84,7 +84,7 @@ def serving(workdir: Path, *args: str, port: int, env: dict[str, str] | None = N
                                stderr=subprocess.PIPE, text=True)
     running = Running(process, f"http://127.0.0.1:{port}")
     try:
-        wait_healthy(running.url, timeout=30, process=process)
+        wait_healthy(running.url, timeout=60, process=process)
         if shop_port is not None:
             _wait_answers(f"http://127.0.0.1:{shop_port}/", process)
         yield running
