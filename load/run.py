@@ -73,7 +73,8 @@ def _locust(*args: str) -> list[str]:
 
 def _answers(url: str) -> bool:
     try:
-        return requests.get(f"{url}/_sim/health", timeout=3).status_code == 200
+        return requests.get(f"{url}/_sim/health", timeout=3,
+                            headers=settings.control_headers()).status_code == 200
     except requests.RequestException:
         return False
 
@@ -166,7 +167,7 @@ def _headless(options: argparse.Namespace, profile: Profile, gateway: str,
     try:
         if options.preset:
             answer = requests.put(f"{gateway}/_sim/scenario", params={"preset": options.preset},
-                                  timeout=10)
+                                  timeout=10, headers=settings.control_headers())
             if answer.status_code != 200:
                 print(f"paylab load: preset {options.preset} refused: {answer.text[:300]}",
                       file=sys.stderr)
@@ -186,7 +187,8 @@ def _headless(options: argparse.Namespace, profile: Profile, gateway: str,
         return 130
     finally:
         if preset_on:
-            requests.delete(f"{gateway}/_sim/scenario", timeout=10)
+            requests.delete(f"{gateway}/_sim/scenario", timeout=10,
+                            headers=settings.control_headers())
     return _conclude(options, profile, prefix, code, started)
 
 

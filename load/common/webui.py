@@ -40,7 +40,8 @@ class SimulatorView:
         if time.monotonic() - self._at >= CACHE_SECONDS:
             self._at = time.monotonic()
             try:
-                answer = requests.get(f"{self.base}/_sim/stats", timeout=2)
+                answer = requests.get(f"{self.base}/_sim/stats", timeout=2,
+                                      headers=settings.control_headers())
                 answer.raise_for_status()
                 self._stats, self._error = answer.json(), ""
             except (requests.RequestException, ValueError) as exc:
@@ -100,9 +101,10 @@ class SimulatorView:
         try:
             if preset:
                 answer = requests.put(f"{self.base}/_sim/scenario", params={"preset": preset},
-                                      timeout=5)
+                                      timeout=5, headers=settings.control_headers())
             else:
-                answer = requests.delete(f"{self.base}/_sim/scenario", timeout=5)
+                answer = requests.delete(f"{self.base}/_sim/scenario", timeout=5,
+                                         headers=settings.control_headers())
         except requests.RequestException as exc:
             return {"error": f"simulator not answering: {exc}"}, 502
         self._at = 0.0  # show the change at once
