@@ -566,7 +566,8 @@ def main(argv: list[str] | None = None) -> int:
     moved = move_flat_results()
     if moved:
         print(f"mutate: carried {moved} verdicts over from ./mutants to the staged names")
-    stage()
+    if not (args.report or args.survivors):
+        stage()  # a run only: reading results must not touch the sources of a run going on
     os.chdir(STAGE)  # mutmut reads pyproject.toml and writes mutants/ here
     if args.report:
         return report(args.names)
