@@ -5,6 +5,7 @@ environment variables, quiet and parseable logs."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -117,7 +118,11 @@ def test_json_logs_and_the_access_log_make_every_line_an_object(tmp_path: Path) 
 
 
 def test_make_up_passes_arguments_through_and_sets_no_port_itself() -> None:
-    done = subprocess.run(["make", "-n", "up", "ARGS=--preset slow-gateway"], cwd=PROJECT,
+    # Under `make test` this runs inside make: its flags (-w prints "Leaving directory")
+    # must not reach the inner make.
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+    done = subprocess.run(["make", "-n", "--no-print-directory", "up",
+                           "ARGS=--preset slow-gateway"], cwd=PROJECT, env=env,
                           capture_output=True, text=True, timeout=30, check=True)
     assert done.stdout.strip().splitlines()[-1] == ".venv/bin/paylab up --preset slow-gateway"
     makefile = (PROJECT / "Makefile").read_text()
