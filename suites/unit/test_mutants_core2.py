@@ -18,6 +18,7 @@ from paylab.simulator.core.overrides import Client
 from paylab.simulator.core.risk import Attempt, attempt_of
 from paylab.simulator.core.store import Store
 from paylab.suites.unit.conftest import TENANT
+from paylab.suites.unit.inprocess import ClientFactory, start
 
 TODAY = dt.date(2026, 12, 2)
 CLIENT = Client(ip="203.0.113.9", country="TW", device="dev-1", gateway="stripe")
@@ -110,3 +111,16 @@ def test_a_type_family_matches_only_its_own_types(domain: Domain) -> None:
     assert "charge.refunded" in family
     # Stripe's charge.refund.updated family: none emitted, and charge.refunded is not one
     assert domain.events.page(TENANT, types=["charge.refund.*"], limit=100) == ([], False)
+
+
+# -- a declined payment, as the API shows it --------------------------------------------------
+async def test_a_declined_payment_names_its_charge_in_the_last_error(
+        aiohttp_client: ClientFactory) -> None:
+    sim = await start(aiohttp_client)
+    declined = await sim.pay(card="pm_card_chargeDeclined")
+    assert declined.status == 402
+    intent = declined.error["payment_intent"]["id"]
+    payment = await sim.stripe("GET", f"/v1/payment_intents/{intent}")
+    error = payment.body["last_payment_error"]
+    assert error["code"] == "card_declined"
+    assert error["charge"] == payment.body["latest_charge"] is not None
