@@ -124,3 +124,20 @@ async def test_a_declined_payment_names_its_charge_in_the_last_error(
     error = payment.body["last_payment_error"]
     assert error["code"] == "card_declined"
     assert error["charge"] == payment.body["latest_charge"] is not None
+
+
+# -- checkout -------------------------------------------------------------------------------------
+def test_expiring_a_session_cancels_a_payment_awaiting_confirmation(domain: Domain) -> None:
+    session = domain.sessions.create(TENANT, "stripe", {
+        "success_url": "https://shop.example/ok", "amount": 1500, "currency": "usd"})
+    declined = {"number": "4000000000000002", "exp_month": 12, "exp_year": 2040, "cvc": "123"}
+    with pytest.raises(CardDeclined):
+        domain.sessions.pay(TENANT, session["id"], declined, name="Mei", email=None,
+                            return_url="https://sim.example/return")
+    intent = domain.sessions.get(TENANT, session["id"])["payment_intent"]
+    # the shop attaches another card through the API but never confirms
+    updated = domain.payments.update(TENANT, intent, {"payment_method": "pm_card_visa"})
+    assert updated["status"] == "requires_confirmation"
+    assert domain.sessions.expire(TENANT, session["id"])["status"] == "expired"
+    payment = domain.payments.get(TENANT, intent)
+    assert (payment["status"], payment["cancellation_reason"]) == ("canceled", "abandoned")
