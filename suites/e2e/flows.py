@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 import allure
+from paylab.suites.plugins.evidence import attach_screenshot
 from playwright.sync_api import Page, expect
 
 VISA = "4242 4242 4242 4242"
@@ -14,8 +15,7 @@ VISA = "4242 4242 4242 4242"
 
 def snapshot(page: Page, name: str) -> None:
     """A screenshot of the page as it is now, in the report."""
-    allure.attach(page.screenshot(full_page=True), name=name,
-                  attachment_type=allure.attachment_type.PNG)
+    attach_screenshot(page, name)
 
 
 def start_checkout(page: Page, shop_url: str, product: str = "alishan-oolong") -> None:

@@ -14,9 +14,9 @@ import threading
 import uuid
 from collections.abc import Iterator
 
-import allure
 import pytest
 import requests
+from paylab.suites.plugins.evidence import attach_screenshot
 from paylab.suites.plugins.simulator import LiveSimulator
 from playwright.sync_api import Page, expect
 
@@ -24,9 +24,8 @@ CARD = "4242424242424242"
 
 
 def shot(page: Page, name: str) -> None:
-    """A full-page PNG of the dashboard as it is now, in the report."""
-    allure.attach(page.screenshot(full_page=True), name=name,
-                  attachment_type=allure.attachment_type.PNG)
+    """A full-page screenshot of the dashboard as it is now, in the report."""
+    attach_screenshot(page, name)
 
 
 class _Ok(http.server.BaseHTTPRequestHandler):

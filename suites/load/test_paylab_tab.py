@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import re
 
-import allure
 import requests
 from paylab.suites.load.test_web_ui import locust_ui  # noqa: F401 - the shared fixture
+from paylab.suites.plugins.evidence import attach_screenshot
 from paylab.suites.plugins.simulator import LiveSimulator, wait_for
 from playwright.sync_api import Page, expect
 
@@ -41,8 +41,7 @@ def test_the_tab_charts_the_simulator_describes_presets_and_counts_down(
     expect(window).not_to_contain_text(f"window: {first} s left", timeout=5000)
     expect(page.get_by_test_id("paylab-summary")).not_to_contain_text("injected faults 0 ",
                                                                       timeout=10_000)
-    allure.attach(page.screenshot(full_page=True), name="the Paylab tab: chart, presets, window",
-                  attachment_type=allure.attachment_type.PNG)
+    attach_screenshot(page, "the Paylab tab: chart, presets, window")
     page.get_by_test_id("paylab-preset-off").click()
     expect(window).to_be_hidden()
     page.get_by_role("button", name="Stop").click()

@@ -9,10 +9,10 @@ import subprocess
 import time
 from collections.abc import Iterator
 
-import allure
 import pytest
 import requests
 from paylab.suites.load.conftest import PAYLAB
+from paylab.suites.plugins.evidence import attach_screenshot
 from paylab.suites.plugins.shop import Shop
 from paylab.suites.plugins.simulator import PROJECT, LiveSimulator, free_port, wait_for
 from playwright.sync_api import Page, expect
@@ -70,8 +70,7 @@ def test_switch_a_preset_mid_run_and_see_failures_rise(page: Page, locust_ui: st
     failing = wait_for(lambda: _stats(locust_ui), lambda s: s["fail_ratio"] > 0.2, 20)
     assert failing["fail_ratio"] > 0.2, failing
     expect(page.get_by_role("cell", name="gateway-outage")).to_be_visible()
-    allure.attach(page.screenshot(full_page=True), name="the Paylab tab, gateway-outage on",
-                  attachment_type=allure.attachment_type.PNG)
+    attach_screenshot(page, "the Paylab tab, gateway-outage on")
     assert any("service_unavailable" in e["error"] for e in failing["errors"])
     page.get_by_role("tab", name="Statistics").click()
     expect(page.locator("header")).to_contain_text(re.compile(r"Failures\s*[1-9]\d*%"))

@@ -10,6 +10,7 @@ from typing import Any
 
 import allure
 import pytest
+from paylab.suites.plugins.evidence import attach_screenshot
 from playwright.sync_api import BrowserContext, Page
 
 CHROMIUM = os.environ.get("PAYLAB_CHROMIUM", "/usr/bin/chromium")
@@ -51,8 +52,7 @@ def browser_evidence(request: pytest.FixtureRequest, context: BrowserContext,
     failed = getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed
     for n, each in enumerate(context.pages):
         try:
-            allure.attach(each.screenshot(full_page=True), name=f"final page {n + 1}: {each.url}",
-                          attachment_type=allure.attachment_type.PNG)
+            attach_screenshot(each, f"final page {n + 1}: {each.url}")
         except Exception as exc:  # a page that closed itself has nothing to show
             allure.attach(str(exc), name=f"no screenshot of page {n + 1}",
                           attachment_type=allure.attachment_type.TEXT)

@@ -103,6 +103,17 @@ class _Recorder:
 _RECORDER = _Recorder()
 
 
+#: JPEG quality of page screenshots: text stays legible at a fifth of a PNG's size, and
+#: screenshots were most of the report's weight.
+SCREENSHOT_QUALITY = 70
+
+
+def attach_screenshot(page: Any, name: str, *, full_page: bool = True) -> None:
+    """A screenshot of a Playwright page as it is now, in the report (JPEG)."""
+    allure.attach(page.screenshot(full_page=full_page, type="jpeg", quality=SCREENSHOT_QUALITY),
+                  name=name, attachment_type=allure.attachment_type.JPG)
+
+
 def attach_exchange(method: str, url: str, req_headers: Any, req_body: Any, status: int,
                     resp_headers: Any, resp_body: Any) -> None:
     """One request/response pair as an Allure attachment (a preview; see the module), for
