@@ -13,6 +13,7 @@ long parameter values. Registered by the evidence plugin.
 
 from __future__ import annotations
 
+import hashlib
 import inspect
 import re
 import sys
@@ -138,11 +139,15 @@ class AllureTidy:
     @allure_commons.hookimpl(tryfirst=True)
     def report_result(self, result: Any) -> None:
         """Before the result is written: a parameter's value (a 20k-deep document, a 1 MB
-        body) is shown to MAX_PARAM_VALUE characters; the test's own code has it all."""
+        body) is shown to MAX_PARAM_VALUE characters; the test's own code has it all. A
+        digest of the whole value stays: Allure tells tests apart by their parameters, and
+        two long values alike in their first characters would merge into one test."""
         for parameter in result.parameters:
             value = parameter.value or ""
             if len(value) > MAX_PARAM_VALUE:
-                parameter.value = (f"{value[:MAX_PARAM_VALUE]}… ({len(value):,} characters)")
+                digest = hashlib.sha256(value.encode("utf-8", "replace")).hexdigest()[:10]
+                parameter.value = (f"{value[:MAX_PARAM_VALUE]}… ({len(value):,} characters, "
+                                   f"sha256 {digest})")
 
 
 def _failed(fixture: Any) -> bool:

@@ -4,12 +4,14 @@ the set-up list, HTTP evidence previewed on passes and kept in full on failures.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from paylab.suites.plugins.allure_tidy import title_of
+from paylab.suites.plugins.allure_tidy import AllureTidy, title_of
 from paylab.suites.plugins.evidence import PREVIEW_CHARS, preview
 
 SAMPLE = '''
@@ -117,7 +119,19 @@ def test_results_carry_titles_and_dedented_docstrings(sample_results) -> None:
     assert failed["name"] == "The SDK sees a decline [declined]"
     shown = {p["name"]: p["value"] for p in failed["parameters"]}
     assert shown["card"] == "'4000000000000002'"
-    assert len(shown["document"]) < 400 and shown["document"].endswith("(5,002 characters)")
+    assert len(shown["document"]) < 400
+    assert re.search(r"\(5,002 characters, sha256 [0-9a-f]{10}\)$", shown["document"])
+
+
+def test_long_values_alike_at_the_start_stay_two_tests() -> None:
+    """Allure merges results whose parameters are equal; cut values must stay apart."""
+    head = "Probe(op=Operation(method='GET', path='/v1/charges'), " + "x" * 400
+    results = [SimpleNamespace(parameters=[SimpleNamespace(value=head + tail)])
+               for tail in ("starting_after')", "payment_intent')")]
+    for result in results:
+        AllureTidy().report_result(result)
+    first, second = (r.parameters[0].value for r in results)
+    assert first != second and len(first) < 400
 
 
 def test_the_set_up_list_leaves_out_plumbing(sample_results) -> None:
