@@ -7,29 +7,20 @@ an HTML page)."""
 from __future__ import annotations
 
 import asyncio
-import json
-from typing import Any
 
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import make_mocked_request
 from paylab.simulator.scenarios.http import _body_fault
 from paylab.suites.unit.inprocess import KEY, ClientFactory, Sim, start
+from paylab.suites.unit.test_inprocess_faults import MISSING, with_fault
 
-MISSING = "/v1/payment_intents/pi_missing"
 MARKER = b'\x00<!-- upstream error -->{"'
 
 
 @pytest.fixture
 async def sim(aiohttp_client: ClientFactory) -> Sim:
     return await start(aiohttp_client)
-
-
-async def with_fault(sim: Sim, network: dict[str, Any], match: dict | None = None) -> None:
-    scenario = {"name": "faults", "rules": [{"name": "f", "match": match or {"method": "GET"},
-                                             "effects": [{"network": network}]}]}
-    answer = await sim.control("PUT", "/scenario", raw=json.dumps(scenario))
-    assert answer.status == 200, answer.body
 
 
 async def raw_get(sim: Sim, path: str) -> tuple[bytes, bool]:
