@@ -50,7 +50,8 @@ def _serve_flags(parser: argparse.ArgumentParser) -> None:
                              "(default 30)")
     parser.add_argument("--control-token", metavar="TOKEN",
                         help="secret every /_sim request needs (16+ characters); required "
-                             "off loopback. PAYLAB_CONTROL_TOKEN keeps it out of `ps`")
+                             "off loopback. PAYLAB_CONTROL_TOKEN keeps it out of `ps`; write "
+                             "--control-token=TOKEN when it starts with '-'")
     parser.add_argument("--insecure-control", action="store_true", default=None,
                         help="serve a non-loopback --host without a control token (warns)")
     parser.add_argument("--allowed-host", action="append", metavar="NAME",

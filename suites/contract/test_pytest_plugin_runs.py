@@ -89,9 +89,10 @@ def test_starts_its_own_simulator_and_stops_it(project: Path) -> None:
 @pytest.fixture(scope="module")
 def guarded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveSimulator, str]]:
     """A simulator whose control API needs a token."""
-    token = secrets.token_urlsafe(24)
+    # token_urlsafe may start with "-", which reads as an option unless written `--x=TOKEN`
+    token = "-" + secrets.token_urlsafe(24)
     sim = start_simulator(tmp_path_factory.mktemp("guarded"), name="guarded",
-                          flags=(*TEST_FLAGS, "--control-token", token))
+                          flags=(*TEST_FLAGS, f"--control-token={token}"))
     yield sim, token
     stop_simulator(sim)
 
@@ -100,7 +101,7 @@ def test_uses_a_running_simulator_with_its_control_token(
         project: Path, guarded: tuple[LiveSimulator, str]) -> None:
     sim, token = guarded
     seen = project / "seen.json"
-    done = run_user_suite(project, "--paylab-url", sim.url, "--paylab-control-token", token,
+    done = run_user_suite(project, "--paylab-url", sim.url, f"--paylab-control-token={token}",
                           env={"SEEN": str(seen)})
     assert done.returncode == 0, done.stdout + done.stderr
     assert '"pid": null' in seen.read_text() and sim.url in seen.read_text()

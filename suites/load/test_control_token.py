@@ -34,9 +34,10 @@ print(json.dumps({"stats": stats is not None, "error": view._error[:200],
 
 @pytest.fixture(scope="module")
 def guarded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveSimulator, str]]:
-    token = secrets.token_urlsafe(24)
+    # token_urlsafe may start with "-", which reads as an option unless written `--x=TOKEN`
+    token = "-" + secrets.token_urlsafe(24)
     sim = start_simulator(tmp_path_factory.mktemp("guarded"),
-                          flags=("--control-token", token))
+                          flags=(f"--control-token={token}",))
     yield sim, token
     stop_simulator(sim)
 
