@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 from paylab.simulator.core.domain import Domain
 from paylab.simulator.core.overrides import Client, current_client, outcome_override
+from paylab.simulator.request_keys import CLIENT, OUTCOME
 from paylab.simulator.scenarios.effects import Plan
 from paylab.simulator.scenarios.engine import ScenarioEngine
 from paylab.simulator.scenarios.facts import Facts
@@ -91,8 +92,10 @@ def scenario_middleware(engine: ScenarioEngine, domain: Domain,
         facts = await read_facts(request, domain)
         request["paylab.tenant"] = facts.tenant  # journaled even when a fault pre-empts auth
         plan = engine.evaluate(facts)
-        client = current_client.set(Client(facts.ip, facts.country, facts.device,
-                                           facts.gateway, facts.run, facts.card))
+        who = Client(facts.ip, facts.country, facts.device, facts.gateway, facts.run,
+                     facts.card)
+        request[CLIENT] = who
+        client = current_client.set(who)
         try:
             if plan is None:
                 return await handler(request)
@@ -130,6 +133,8 @@ async def _apply(request: web.Request, handler: web.Handler, plan: Plan,
     if error and error.get("when", "before") == "before":
         await _until(answer_at)
         return _fault(render_fault, error, plan)
+    if plan.outcome is not None:
+        request[OUTCOME] = plan.outcome
     token = outcome_override.set(plan.outcome)
     redirect: web.HTTPException | None = None
     try:
