@@ -1,7 +1,8 @@
 """Gateway adapters: one package per gateway, each owning its wire format.
 
 Every adapter exposes a `GATEWAY` descriptor (see `spec.Gateway`): its mount prefix, the
-sub-application factory, its webhook notifier and its operations for the OpenAPI document.
+sub-application factory, its webhook notifier and its operations for the OpenAPI document;
+`registry` lists the adapters (one entry each) and finds plug-ins by entry point.
 """
 
 from __future__ import annotations
@@ -10,10 +11,10 @@ from paylab.simulator.gateways.spec import Gateway
 
 
 def all_gateways() -> list[Gateway]:
-    """Every mounted gateway, in mount order."""
-    from paylab.simulator.gateways.stripe import GATEWAY as stripe_gateway
+    """Every mounted gateway, in mount order (see `registry`)."""
+    from paylab.simulator.gateways.registry import registered
 
-    return [stripe_gateway]
+    return list(registered())
 
 
 def tenant_for(gateways: list[Gateway], value: str) -> str:
