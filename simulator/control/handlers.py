@@ -157,7 +157,7 @@ async def health(ctx: ControlContext, request: web.Request, params: Mapping) -> 
                   "mode": clock_mode(clock.time_scale)},
         # what tests that time deliveries must know of a simulator they did not start
         "webhooks": {"retry_schedule": list(ctx.domain.outbox.retry_schedule),
-                     "timeout": _webhook_timeout(ctx)},
+                     "timeout": _webhook_timeout(ctx), "gateway_schedules": _schedules(ctx)},
         "webhook_backlog": ctx.domain.outbox.backlog(),
         "uptime_seconds": round(time.time() - ctx.started, 3),
     }
@@ -166,6 +166,12 @@ async def health(ctx: ControlContext, request: web.Request, params: Mapping) -> 
 def _webhook_timeout(ctx: ControlContext) -> float | None:
     """--webhook-timeout, as the dispatcher applies it (`probe` is its bound method)."""
     return getattr(getattr(ctx.probe, "__self__", None), "timeout", None)
+
+
+def _schedules(ctx: ControlContext) -> dict[str, list[float]]:
+    """The retry schedule each gateway's notifications follow (see Dispatcher.schedules)."""
+    schedules = getattr(getattr(ctx.probe, "__self__", None), "schedules", None)
+    return schedules() if schedules is not None else {}
 
 
 def clock_mode(time_scale: float) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from paylab.simulator.control import dashboard as d
 from paylab.simulator.control import handlers as h
+from paylab.simulator.control import merchants as m
 from paylab.simulator.control import scenario as s
 from paylab.simulator.gateways.spec import Operation as Op
 
@@ -60,4 +61,5 @@ OPERATIONS: tuple[Op, ...] = (
        response="control/scenario#/$defs/presets", errors=(), content_type=_J),
     Op("GET", "/openapi.json", "OpenAPI", h.openapi, "This document", errors=(),
        content_type=_J),
+    *m.OPERATIONS,
 )

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import orjson
+from paylab.simulator.core.callbacks import Callbacks
 from paylab.simulator.core.charges import Charges
 from paylab.simulator.core.checkout import Sessions
 from paylab.simulator.core.clock import Clock
@@ -16,6 +17,7 @@ from paylab.simulator.core.endpoints import Endpoints
 from paylab.simulator.core.events import Events
 from paylab.simulator.core.idempotency import Idempotency
 from paylab.simulator.core.journal import Journal
+from paylab.simulator.core.merchants import Merchants
 from paylab.simulator.core.methods import Methods
 from paylab.simulator.core.objects import Objects
 from paylab.simulator.core.outbox import DEFAULT_RETRY_SCHEDULE, Outbox
@@ -53,7 +55,8 @@ class Domain:
         self.objects = Objects(store)
         self.events = Events(self.objects, clock, self.rand)
         self.endpoints = Endpoints(self.objects, clock, self.rand, self_address)
-        self.outbox = Outbox(store, self.endpoints, clock, retry_schedule)
+        self.callbacks = Callbacks(self.objects, clock, self.rand, self_address)
+        self.outbox = Outbox(store, self.endpoints, clock, retry_schedule, self.callbacks)
         self.events.subscribe(self.outbox.enqueue_event)
         self.methods = Methods(self.objects, clock, self.rand)
         self.charges = Charges(self.objects, clock, self.rand)
@@ -67,6 +70,8 @@ class Domain:
         self.idempotency = Idempotency(store, clock)
         self.journal = Journal(store)
         self.tenants = Tenants(store, clock)
+        self.merchants = Merchants(store, self.tenants, clock, self.rand)
+        self.merchants.seed_published()
         self.recovered_deliveries = self.outbox.recover()
         self.idempotency.recover()
         self.revoked: set[str] = set(orjson.loads(store.get_meta("revoked", "[]") or "[]"))
@@ -90,6 +95,7 @@ class Domain:
         self.store.reset(tenant)
         self.endpoints.forget()
         self.tenants.forget(tenant)
+        self.merchants.restore_tenants(tenant)  # merchants outlive resets, like API keys
         if tenant is None:
             self.revoked.clear()  # the store forgot them with the rest of its meta
             self.clock.set_offset(0.0)

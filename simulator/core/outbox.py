@@ -1,7 +1,10 @@
 """The durable webhook outbox.
 
-An event becomes one `deliveries` row per matching endpoint, written in the same
-transaction as the state change that caused it. The dispatcher (simulator.webhooks)
+An event becomes one `deliveries` row per matching target, written in the same
+transaction as the state change that caused it. A target is a registered endpoint
+(`we_...`, all of a tenant's events of the kinds it enabled) or a callback (`cb_...`, the
+events of the one payment it is bound to; see core.callbacks); the row's `endpoint_id`
+names either. The dispatcher (simulator.webhooks)
 claims due rows, delivers them, and records each attempt here. Rows survive restarts;
 a row claimed by a process that died is pending again at the next start.
 """
@@ -15,7 +18,9 @@ from typing import Any, Protocol
 
 import orjson
 from paylab.simulator.core import throttle
+from paylab.simulator.core.callbacks import Callbacks, is_callback_id
 from paylab.simulator.core.clock import Clock
+from paylab.simulator.core.endpoints import KIND as ENDPOINT_KIND
 from paylab.simulator.core.endpoints import Endpoints
 from paylab.simulator.core.events import event_matches
 from paylab.simulator.core.objects import Doc
@@ -69,11 +74,17 @@ class Outbox:
         endpoints: Endpoints,
         clock: Clock,
         retry_schedule: Sequence[float] = DEFAULT_RETRY_SCHEDULE,
+        callbacks: Callbacks | None = None,
     ) -> None:
+        """`retry_schedule`: delays after each failed attempt. A schedule other than the
+        default was chosen (--retry-schedule; tests use short ones), so it applies to every
+        gateway; the default lets a gateway's own schedule apply (`schedule_for`)."""
         self.store = store
         self.endpoints = endpoints
+        self.callbacks = callbacks
         self.clock = clock
         self.retry_schedule = tuple(retry_schedule)
+        self.uniform = self.retry_schedule != tuple(DEFAULT_RETRY_SCHEDULE)
         self._wake: list[Callable[[], None]] = []
         #: Asked per (tenant, event, endpoint) for webhook chaos; set when scenarios exist.
         self.chaos: ChaosHook | None = None
@@ -83,12 +94,29 @@ class Outbox:
         self._wake.append(callback)
 
     # -- producer side --------------------------------------------------------------------
+    def schedule_for(self, gateway_schedule: Sequence[float] | None) -> tuple[float, ...]:
+        """The retry schedule a gateway's deliveries follow: its own (`gateway_schedule`,
+        None: it has none) unless an explicit schedule applies to every gateway."""
+        if self.uniform or gateway_schedule is None:
+            return self.retry_schedule
+        return tuple(gateway_schedule)
+
+    def target(self, tenant: str, target_id: str) -> Doc | None:
+        """The endpoint or callback a delivery goes to (by its id's prefix), or None when
+        it is gone."""
+        if is_callback_id(target_id):
+            return self.callbacks.get(tenant, target_id) if self.callbacks else None
+        return self.endpoints.objects.find(tenant, ENDPOINT_KIND, target_id)
+
     def enqueue_event(self, tenant: str, event: Doc) -> int:
-        """One pending delivery per endpoint subscribed to this event; returns the count."""
+        """One pending delivery per endpoint subscribed to this event and per callback
+        bound to its object that wants it; returns the count."""
         targets = [
             ep for ep in self.endpoints.active(tenant, event["gateway"])
             if event_matches(ep["enabled_events"], event["type"])
         ]
+        if self.callbacks is not None:
+            targets += self.callbacks.matching(tenant, event)
         if not targets:
             return 0
         now = self.clock.now()
@@ -179,17 +207,26 @@ class Outbox:
         response: str | None,
         error: str | None,
         signed_at: int | None = None,
+        accepted: bool | None = None,
+        schedule: Sequence[float] | None = None,
     ) -> str:
-        """Store the attempt, then settle or reschedule the delivery; returns its new status."""
+        """Store the attempt, then settle or reschedule the delivery; returns its new status.
+
+        `accepted`: the gateway's verdict on the answer (its success contract; None: any
+        2xx). `schedule`: the gateway's own retry delays (None: the outbox's), subject to
+        `schedule_for`."""
+        if accepted is None:
+            accepted = status_code is not None and 200 <= status_code < 300
+        delays = self.schedule_for(schedule)
         with self.store.atomic() as conn:
             n = self._add_attempt(conn, delivery.id, started, duration_ms, status_code,
                                   response, error, signed_at)
-            if status_code is not None and 200 <= status_code < 300:
+            if accepted and status_code is not None:
                 status, next_at = "delivered", None
-            elif n > len(self.retry_schedule):
+            elif n > len(delays):
                 status, next_at = "failed", None
             else:
-                status, next_at = "pending", self.clock.now() + self.retry_schedule[n - 1]
+                status, next_at = "pending", self.clock.now() + delays[n - 1]
             conn.execute(
                 "UPDATE deliveries SET status = ?, attempts = ?, next_at = ? WHERE id = ?",
                 (status, n, next_at, delivery.id),

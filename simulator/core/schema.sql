@@ -120,3 +120,18 @@ CREATE TABLE IF NOT EXISTS latency_buckets (
     sum_ms  REAL    NOT NULL,
     PRIMARY KEY (gateway, method, route, bucket)
 ) WITHOUT ROWID;
+
+-- Merchants of the gateways that sign with per-merchant keys (ECPay, NewebPay): the
+-- published stage merchants (seeded at start) and those registered on the control API.
+-- Each merchant is a tenant (`tenant`, recorded in `tenants` too). Kept by resets, like
+-- API keys: a reset forgets what a merchant did, not the credentials its shop is using.
+CREATE TABLE IF NOT EXISTS merchants (
+    gateway     TEXT    NOT NULL,
+    merchant_id TEXT    NOT NULL,
+    tenant      TEXT    NOT NULL UNIQUE,
+    hash_key    TEXT    NOT NULL,
+    hash_iv     TEXT    NOT NULL,
+    published   INTEGER NOT NULL DEFAULT 0,   -- 1: a gateway's published stage merchant
+    created     REAL    NOT NULL,
+    PRIMARY KEY (gateway, merchant_id)
+) WITHOUT ROWID;

@@ -2,7 +2,9 @@
 
 Runs as a background task of the app (started and stopped by a cleanup context). Bodies
 come from the gateway's notifier, so the bytes match the event an API call retrieves;
-each attempt is signed afresh with the current wall-clock time.
+each attempt is signed afresh with the current wall-clock time. A delivery's target is a
+registered endpoint or a per-payment callback (core.callbacks); the notifier renders for
+either, and says which answers count as received and how often to retry.
 """
 
 from __future__ import annotations
@@ -14,9 +16,10 @@ import socket
 import sqlite3
 import time
 from collections.abc import Mapping
-from typing import Protocol
+from typing import Any, Protocol
 
 import aiohttp
+from paylab.simulator.core.callbacks import is_callback_id
 from paylab.simulator.core.domain import Domain
 from paylab.simulator.core.errors import StorageUnavailable
 from paylab.simulator.core.journal import Entry
@@ -30,12 +33,21 @@ IDLE_POLL_SECONDS = 1.0
 
 
 class Notifier(Protocol):
-    """A gateway's webhook format: the body and signed headers for one attempt."""
+    """A gateway's webhook format: the body and signed headers for one attempt.
+
+    Optional members (looked up with `getattr`, so existing notifiers need neither):
+    `accepts(status_code, body) -> bool`, the gateway's success contract (default: any
+    2xx), and `retry_schedule: tuple[float, ...] | None`, its own delays between attempts
+    (None or absent: the outbox's; an explicit --retry-schedule overrides every gateway's).
+    `forge` is needed only for probes.
+    """
 
     def render(self, event: Doc, endpoint: Doc, wall_time: int, *,
                bad_signature: bool = False) -> tuple[bytes, dict[str, str]]:
         """Bytes to POST and the headers (signature included) to send with them.
 
+        `endpoint` is the target: a webhook endpoint document, or a callback document
+        (`id` cb_..., `url`, `subject_id`, `kinds`, `tenant`, `metadata`).
         `bad_signature` signs with the wrong key, as a scenario effect.
         """
         ...
@@ -44,6 +56,23 @@ class Notifier(Protocol):
               signed_at: int | None) -> tuple[bytes, dict[str, str]]:
         """A delivery with one named attack applied (replay, stale, tampered...)."""
         ...
+
+
+def accepts(notifier: Any, status_code: int | None, body: str | None) -> bool:
+    """Whether the receiver's answer meets `notifier`'s success contract (no answer
+    never does; without an `accepts` of its own, any 2xx does)."""
+    if status_code is None:
+        return False
+    judge_answer = getattr(notifier, "accepts", None)
+    if judge_answer is None:
+        return 200 <= status_code < 300
+    return bool(judge_answer(status_code, body or ""))
+
+
+def retry_schedule(notifier: Any) -> tuple[float, ...] | None:
+    """The notifier's own retry delays, or None (the outbox's schedule)."""
+    schedule = getattr(notifier, "retry_schedule", None)
+    return tuple(schedule) if schedule is not None else None
 
 
 class Dispatcher:
@@ -127,13 +156,18 @@ class Dispatcher:
             log.warning("could not record webhook attempt %s: %s", delivery.id, exc)
             self._unrecorded.append(delivery.id)
 
+    def schedules(self) -> dict[str, list[float]]:
+        """The retry schedule each gateway's deliveries follow (for /_sim/health)."""
+        return {name: list(self.domain.outbox.schedule_for(retry_schedule(notifier)))
+                for name, notifier in self.notifiers.items()}
+
     async def _attempt(self, delivery: Delivery) -> None:
-        objects = self.domain.objects
-        event = objects.find(delivery.tenant, "event", delivery.event_id)
-        endpoint = objects.find(delivery.tenant, "webhook_endpoint", delivery.endpoint_id)
+        event = self.domain.objects.find(delivery.tenant, "event", delivery.event_id)
+        endpoint = self.domain.outbox.target(delivery.tenant, delivery.endpoint_id)
         refusal = await self._loop_refusal(endpoint["url"]) if endpoint else None
         if event is None or endpoint is None or refusal is not None:
-            reason = refusal or ("endpoint deleted" if event else "event deleted")
+            gone = "callback target" if is_callback_id(delivery.endpoint_id) else "endpoint"
+            reason = refusal or (f"{gone} deleted" if event else "event deleted")
             self.domain.outbox.abandon(delivery, reason)
             await self.domain.store.durable()
             return
@@ -168,6 +202,8 @@ class Dispatcher:
         status = self.domain.outbox.record_attempt(
             delivery, started=started, duration_ms=duration_ms, status_code=status_code,
             response=response_text, error=error, signed_at=signed_at,
+            accepted=accepts(notifier, status_code, response_text),
+            schedule=retry_schedule(notifier),
         )
         self._journal(delivery, endpoint, status_code, duration_ms, chaos)
         await self.domain.store.durable()  # the attempt and its journal row, in one commit
@@ -177,21 +213,25 @@ class Dispatcher:
     async def probe(self, delivery_id: int, attack: str) -> dict[str, object] | None:
         """Send one forged (or, for `genuine`, a freshly signed) copy of a delivery to its
         endpoint and report the answer with its verdict (webhooks.verdict);
-        None when there is no such delivery; LookupError when its event or endpoint is
-        gone (a deleted endpoint has no URL or secret to forge against). Nothing about
-        the delivery changes."""
+        None when there is no such delivery; LookupError when its event or target is
+        gone (a deleted endpoint has no URL or secret to forge against), or when the
+        gateway's notifier cannot forge (it has no `forge`). Nothing about the delivery
+        changes."""
         delivery = self.domain.outbox.delivery(delivery_id)
         if delivery is None:
             return None
-        objects = self.domain.objects
-        event = objects.find(delivery.tenant, "event", delivery.event_id)
-        endpoint = objects.find(delivery.tenant, "webhook_endpoint", delivery.endpoint_id)
+        event = self.domain.objects.find(delivery.tenant, "event", delivery.event_id)
+        endpoint = self.domain.outbox.target(delivery.tenant, delivery.endpoint_id)
         if event is None or endpoint is None:
             raise LookupError(f"delivery {delivery_id} points at a deleted "
-                              f"{'event' if event is None else 'webhook endpoint'}")
+                              f"{'event' if event is None else _target_name(delivery)}")
+        notifier = self.notifiers[delivery.gateway]
+        forge = getattr(notifier, "forge", None)
+        if forge is None:
+            raise LookupError(f"delivery {delivery_id} is a {delivery.gateway} notification: "
+                              "this simulator cannot probe that gateway's receivers")
         replayed = self.domain.outbox.last_signed_at(delivery_id)
-        body, headers = self.notifiers[delivery.gateway].forge(
-            attack, event, endpoint, int(self.domain.clock.wall()), replayed)
+        body, headers = forge(attack, event, endpoint, int(self.domain.clock.wall()), replayed)
         started = time.time()
         result: dict[str, object] = {"delivery": delivery_id, "attack": attack,
                                      "status_code": None, "response": None, "error": None}
@@ -241,6 +281,11 @@ class Dispatcher:
             path=endpoint["url"], status=status_code or 0, latency_ms=duration_ms,
             request_id=delivery.event_id, effect=chaos.get("note"), direction="out",
         ))
+
+
+def _target_name(delivery: Delivery) -> str:
+    """How a delivery's target is called in messages."""
+    return "callback target" if is_callback_id(delivery.endpoint_id) else "webhook endpoint"
 
 
 async def _resolve(host: str, port: int) -> list[str]:
