@@ -29,7 +29,9 @@ class Scheduler:
         domain.timers.on_schedule(self._wake.set)
         domain.clock.subscribe(self._wake.set)
         self.handlers = {"settle_payment": domain.payments.settle,
-                         "expire_checkout": domain.sessions.expire_due}
+                         "expire_checkout": domain.sessions.expire_due,
+                         "expire_order": domain.orders.expire_due,
+                         "close_order": domain.orders.close_due}
 
     async def run(self) -> None:
         """Fire timers until cancelled."""

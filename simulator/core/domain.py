@@ -20,6 +20,7 @@ from paylab.simulator.core.journal import Journal
 from paylab.simulator.core.merchants import Merchants
 from paylab.simulator.core.methods import Methods
 from paylab.simulator.core.objects import Objects
+from paylab.simulator.core.orders import Orders
 from paylab.simulator.core.outbox import DEFAULT_RETRY_SCHEDULE, Outbox
 from paylab.simulator.core.payments import Payments
 from paylab.simulator.core.rand import Rand
@@ -67,6 +68,8 @@ class Domain:
         self.refunds = Refunds(self.objects, self.events, self.charges, clock, self.rand)
         self.sessions = Sessions(self.objects, self.events, self.payments, self.timers, clock,
                                  self.rand)
+        self.orders = Orders(self.objects, self.events, self.timers, clock, self.rand,
+                             risk=lambda: self.payments.risk)
         self.idempotency = Idempotency(store, clock)
         self.journal = Journal(store)
         self.tenants = Tenants(store, clock)
