@@ -137,7 +137,7 @@ def webhook_labels(domain: Domain, deliveries: list[dict[str, Any]]
     out: dict[str, dict[str, str | None]] = {}
     for d in deliveries:
         event = domain.objects.find(d["tenant"], "event", d["event_id"]) or {}
-        endpoint = domain.objects.find(d["tenant"], "webhook_endpoint", d["endpoint_id"]) or {}
+        endpoint = domain.outbox.target(d["tenant"], d["endpoint_id"]) or {}  # or callback
         out[str(d["id"])] = {"event_type": event.get("type"),
                              "endpoint_url": mask_text(endpoint["url"])
                              if endpoint.get("url") else None}
