@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from paylab.simulator.core import money
+from paylab.simulator.core import vocabulary as v
 from paylab.simulator.core.clock import Clock
 from paylab.simulator.core.credentials import new_credential
 from paylab.simulator.core.errors import InvalidRequest, InvalidState
@@ -116,13 +117,13 @@ class Sessions:
         """Pay an open session with a card from the hosted form.
 
         Returns the session and its payment; the payment may need 3-D Secure
-        (`requires_action`). A decline raises `CardDeclined` and leaves the session open
+        (`needs_action`). A decline raises `CardDeclined` and leaves the session open
         for another card.
         """
         session = self._open(tenant, session_id)
         if session["payment_intent"]:
             payment = self.payments.get(tenant, session["payment_intent"])
-            if payment["status"] in ("succeeded", "requires_capture", "processing"):
+            if payment["status"] in (v.SUCCEEDED, v.AUTHORIZED, v.PENDING):
                 return self.get(tenant, session_id), payment  # a repeated submit charges once
         billing = {"name": name, "email": email or session["customer_email"]}
         data = {"type": "card", "card": card, "billing_details": billing}
@@ -141,11 +142,11 @@ class Sessions:
             if session["status"] == "complete":
                 return session
             payment = self.payments.get(tenant, session["payment_intent"] or "")
-            if payment["status"] not in ("succeeded", "requires_capture"):
+            if payment["status"] not in (v.SUCCEEDED, v.AUTHORIZED):
                 raise InvalidState("checkout_session_unpaid",
                                    "This Checkout Session has not been paid.")
             session.update(status="complete", payment_status="paid"
-                           if payment["status"] == "succeeded" else "unpaid")
+                           if payment["status"] == v.SUCCEEDED else "unpaid")
             self.objects.update(tenant, KIND, session)
             self.events.emit(tenant, session["gateway"], "checkout.session.completed", KIND,
                              session)
@@ -162,8 +163,7 @@ class Sessions:
                     f"Checkout Session has a status of '{session['status']}'.")
             if session["payment_intent"]:
                 payment = self.payments.get(tenant, session["payment_intent"])
-                if payment["status"] in ("requires_payment_method", "requires_confirmation",
-                                         "requires_action"):
+                if payment["status"] in (v.NEEDS_METHOD, v.NEEDS_CONFIRMATION, v.NEEDS_ACTION):
                     self.payments.cancel(tenant, payment["id"], "abandoned")
             session["status"] = "expired"
             self.objects.update(tenant, KIND, session)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from paylab.simulator.core.objects import Objects
+from paylab.simulator.core.vocabulary import PAYMENT
 
 
 def ledger(objects: Objects, tenant: str | None = None) -> dict[str, Any]:
@@ -21,7 +22,7 @@ def ledger(objects: Objects, tenant: str | None = None) -> dict[str, Any]:
         refund_counts[pid] = refund_counts.get(pid, 0) + 1
     rows = []
     totals: dict[str, dict[str, int]] = {}
-    for owner, pay in objects.all_of("payment_intent", tenant):
+    for owner, pay in objects.all_of(PAYMENT, tenant):
         authorized = pay["amount_capturable"] + pay["amount_received"]
         row = {
             "id": pay["id"],

@@ -1,64 +1,62 @@
-"""The payment lifecycle: Stripe's PaymentIntent statuses, the allowed transitions, and
-which statuses each operation may start from (gateways.md 5.5)."""
+"""The payment lifecycle: neutral statuses, the allowed transitions, and which statuses
+each operation may start from (gateways.md 5.5)."""
 
 from __future__ import annotations
 
 from paylab.simulator.core.errors import InvalidState
 from paylab.simulator.core.objects import Doc
+from paylab.simulator.core.vocabulary import (
+    AUTHORIZED,
+    CANCELED,
+    INVALID_STATE,
+    NEEDS_ACTION,
+    NEEDS_CONFIRMATION,
+    NEEDS_METHOD,
+    PAYMENT,
+    PENDING,
+    SUCCEEDED,
+)
 
 #: Allowed status changes (gateways.md 5.5). Anything else is a bug in an operation.
 TRANSITIONS: dict[str, frozenset[str]] = {
-    "requires_payment_method": frozenset(
-        {"requires_confirmation", "requires_action", "processing", "requires_capture",
-         "succeeded", "requires_payment_method", "canceled"}
+    NEEDS_METHOD: frozenset(
+        {NEEDS_CONFIRMATION, NEEDS_ACTION, PENDING, AUTHORIZED, SUCCEEDED, NEEDS_METHOD,
+         CANCELED}
     ),
-    "requires_confirmation": frozenset(
-        {"requires_payment_method", "requires_action", "processing", "requires_capture",
-         "succeeded", "canceled"}
+    NEEDS_CONFIRMATION: frozenset(
+        {NEEDS_METHOD, NEEDS_ACTION, PENDING, AUTHORIZED, SUCCEEDED, CANCELED}
     ),
-    "requires_action": frozenset(
-        {"requires_payment_method", "processing", "requires_capture", "succeeded", "canceled"}
-    ),
-    "processing": frozenset({"requires_payment_method", "requires_capture", "succeeded"}),
-    "requires_capture": frozenset({"succeeded", "canceled"}),
-    "succeeded": frozenset(),
-    "canceled": frozenset(),
+    NEEDS_ACTION: frozenset({NEEDS_METHOD, PENDING, AUTHORIZED, SUCCEEDED, CANCELED}),
+    PENDING: frozenset({NEEDS_METHOD, AUTHORIZED, SUCCEEDED}),
+    AUTHORIZED: frozenset({SUCCEEDED, CANCELED}),
+    SUCCEEDED: frozenset(),
+    CANCELED: frozenset(),
 }
 
 #: Which statuses each operation starts from.
-CONFIRMABLE = ("requires_payment_method", "requires_confirmation", "requires_action")
-CAPTURABLE = ("requires_capture",)
-CANCELABLE = ("requires_payment_method", "requires_capture", "requires_confirmation",
-              "requires_action")
+CONFIRMABLE = (NEEDS_METHOD, NEEDS_CONFIRMATION, NEEDS_ACTION)
+CAPTURABLE = (AUTHORIZED,)
+CANCELABLE = (NEEDS_METHOD, AUTHORIZED, NEEDS_CONFIRMATION, NEEDS_ACTION)
 AMOUNT_EDITABLE = CONFIRMABLE
 
 CANCELLATION_REASONS = ("duplicate", "fraudulent", "requested_by_customer", "abandoned")
-
-AUTHENTICATION_FAILED = (
-    "The provided PaymentMethod has failed authentication. You can provide payment_method_data "
-    "or a new PaymentMethod to attempt to fulfill this PaymentIntent again."
-)
 
 
 def check_transition(current: str, new: str) -> None:
     """Raise if the table does not allow `current -> new`."""
     if new not in TRANSITIONS[current]:
         raise InvalidState(
-            "payment_intent_unexpected_state",
-            f"A PaymentIntent cannot move from {current} to {new}.",
+            INVALID_STATE, f"A payment cannot move from {current} to {new}.",
+            object=PAYMENT, status=current, target=new,
         )
-
-
-_PAST = {"confirm": "confirmed", "capture": "captured", "cancel": "canceled",
-         "authenticate": "authenticated"}
 
 
 def unexpected(doc: Doc, verb: str, allowed: tuple[str, ...]) -> InvalidState:
     """The error for an operation tried from a status it may not start from."""
     return InvalidState(
-        "payment_intent_unexpected_state",
-        f"You cannot {verb} this PaymentIntent because it has a status of {doc['status']}. "
-        f"Only a PaymentIntent with one of the following statuses may be {_PAST[verb]}: "
-        f"{', '.join(allowed)}.",
-        payment=doc,
+        INVALID_STATE,
+        f"Cannot {verb} payment {doc['id']} in status {doc['status']} "
+        f"(allowed: {', '.join(allowed)}).",
+        payment=doc, object=PAYMENT, id=doc["id"], status=doc["status"], verb=verb,
+        allowed=allowed,
     )

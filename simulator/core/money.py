@@ -1,24 +1,29 @@
 """Money in minor units: currency exponents, limits and display.
 
-Amounts are always integers in the currency's smallest unit, as Stripe and the Taiwanese
-rails exchange them; nothing here uses floats.
+Amounts are always integers in the currency's smallest unit, as card gateways and the
+Taiwanese rails exchange them; nothing here uses floats.
 """
 
 from __future__ import annotations
 
 from paylab.simulator.core.errors import InvalidRequest
+from paylab.simulator.core.vocabulary import (
+    AMOUNT_TOO_LARGE,
+    AMOUNT_TOO_SMALL,
+    UNSUPPORTED_CURRENCY,
+)
 
-# ISO 4217 currencies Stripe treats as zero-decimal. TWD is listed by Stripe as a
-# two-decimal currency on the API even though cents are not used in practice.
+# ISO 4217 currencies card APIs treat as zero-decimal. TWD is listed by card APIs as a
+# two-decimal currency even though cents are not used in practice.
 ZERO_DECIMAL = frozenset({
     "bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd", "vuv",
     "xaf", "xof", "xpf",
 })
 THREE_DECIMAL = frozenset(["bhd", "jod", "kwd", "omr", "tnd"])
 
-#: Stripe's minimum charge per currency, in minor units; others default to 50.
+#: The minimum card charge per currency, in minor units; others default to 50.
 MINIMUM_CHARGE = {"usd": 50, "eur": 50, "gbp": 30, "jpy": 50, "twd": 1000, "hkd": 400}
-#: The largest amount Stripe accepts (eight digits in minor units).
+#: The largest amount a card API accepts (eight digits in minor units).
 MAXIMUM_AMOUNT = 99_999_999
 
 SUPPORTED_CURRENCIES = frozenset({
@@ -67,21 +72,18 @@ def check_amount(amount: int, currency: str) -> None:
     """Refuse an amount outside the currency's limits or a currency we do not support."""
     if currency not in SUPPORTED_CURRENCIES:
         raise InvalidRequest(
-            "parameter_invalid_string",
-            f"Invalid currency: {currency}. Stripe currently supports these currencies: "
-            f"{', '.join(sorted(SUPPORTED_CURRENCIES))}",
-            param="currency",
+            UNSUPPORTED_CURRENCY, f"Unsupported currency: {currency}.",
+            param="currency", currency=currency, supported=SUPPORTED_CURRENCIES,
         )
     minimum = minimum_charge(currency)
     if amount < minimum:
         raise InvalidRequest(
-            "amount_too_small",
-            f"Amount must be at least {format_amount(minimum, currency)}",
-            param="amount",
+            AMOUNT_TOO_SMALL, f"Amount must be at least {format_amount(minimum, currency)}",
+            param="amount", limit=minimum, currency=currency,
         )
     if amount > MAXIMUM_AMOUNT:
         raise InvalidRequest(
-            "amount_too_large",
+            AMOUNT_TOO_LARGE,
             f"Amount must be no more than {format_amount(MAXIMUM_AMOUNT, currency)}",
-            param="amount",
+            param="amount", limit=MAXIMUM_AMOUNT, currency=currency, of="maximum",
         )

@@ -11,6 +11,7 @@ from typing import Any
 import orjson
 from paylab.simulator.core.errors import InvalidRequest, NotFound
 from paylab.simulator.core.store import Store
+from paylab.simulator.core.vocabulary import NOT_FOUND
 
 Doc = dict[str, Any]
 
@@ -41,7 +42,8 @@ class Objects:
             (orjson.dumps(doc), tenant, kind, doc["id"]),
         )
         if cur.rowcount != 1:
-            raise NotFound("resource_missing", f"No such {kind}: '{doc['id']}'", param="id")
+            raise NotFound(NOT_FOUND, f"No such {kind}: '{doc['id']}'", param="id",
+                           object=kind, id=doc["id"])
         return doc
 
     def retag(self, tenant: str, kind: str, object_id: str, tag: str | None) -> None:
@@ -80,7 +82,8 @@ class Objects:
         """The document, or `NotFound` in the shape every gateway expects."""
         doc = self.find(tenant, kind, object_id)
         if doc is None:
-            raise NotFound("resource_missing", f"No such {kind}: '{object_id}'", param=param)
+            raise NotFound(NOT_FOUND, f"No such {kind}: '{object_id}'", param=param,
+                           object=kind, id=object_id)
         return doc
 
     def page(
@@ -98,7 +101,7 @@ class Objects:
         """One page, newest first, and whether more objects lie beyond it.
 
         `starting_after` pages towards older objects, `ending_before` towards newer ones
-        (the page closest to the cursor), both as Stripe's list endpoints do.
+        (the page closest to the cursor), both as card gateways' list endpoints do.
         """
         if not 1 <= limit <= MAX_LIST_LIMIT:
             raise InvalidRequest(
@@ -132,7 +135,8 @@ class Objects:
                     (tenant, kind, cursor),
                 )
                 if row is None:
-                    raise NotFound("resource_missing", f"No such {kind}: '{cursor}'", param=name)
+                    raise NotFound(NOT_FOUND, f"No such {kind}: '{cursor}'", param=name,
+                                   object=kind, id=cursor)
                 where.append("seq < ?" if name == "starting_after" else "seq > ?")
                 args.append(row[0])
                 ascending = name == "ending_before"

@@ -1,4 +1,4 @@
-"""Payments (Stripe's PaymentIntent model): the transition table and the operations on it.
+"""Payments: the transition table (core/lifecycle.py) and the operations on it.
 
 Every operation runs in one `Store.atomic()` block, appends its events there, and raises
 `CardDeclined` only after that block, so a decline is both persisted and reported.
@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from paylab.simulator.core import vocabulary as v
 from paylab.simulator.core.cards import Behaviour, behaviour_doc, behaviour_from_doc
 from paylab.simulator.core.charges import Charges
 from paylab.simulator.core.clock import Clock
@@ -18,7 +19,6 @@ from paylab.simulator.core.errors import CardDeclined, InvalidRequest, InvalidSt
 from paylab.simulator.core.events import Events
 from paylab.simulator.core.lifecycle import (
     AMOUNT_EDITABLE,
-    AUTHENTICATION_FAILED,
     CANCELABLE,
     CAPTURABLE,
     CONFIRMABLE,
@@ -34,7 +34,7 @@ from paylab.simulator.core.reviews import Reviews
 from paylab.simulator.core.risk import RiskAssessor, attempt_of
 from paylab.simulator.core.timers import Timers
 
-KIND = "payment_intent"
+KIND = v.PAYMENT
 
 class Payments:
     """Create, confirm, authenticate, capture, cancel and update payments."""
@@ -82,7 +82,7 @@ class Payments:
             "gateway": gateway,
             "amount": amount,
             "currency": currency,
-            "status": "requires_payment_method",
+            "status": v.NEEDS_METHOD,
             "capture_method": params.get("capture_method", "automatic"),
             "confirmation_method": params.get("confirmation_method", "automatic"),
             "amount_capturable": 0,
@@ -108,7 +108,7 @@ class Payments:
             method = self._method_from(tenant, params)
             if method is not None:
                 doc["payment_method"] = method["id"]
-                doc["status"] = "requires_confirmation"
+                doc["status"] = v.NEEDS_CONFIRMATION
             self.objects.insert(tenant, KIND, doc)
             self.events.emit(tenant, gateway, "payment_intent.created", KIND, doc)
             decline = self._confirm_in_tx(tenant, doc, method) if params.get("confirm") else None
@@ -133,12 +133,9 @@ class Payments:
                 method = self.methods.get(tenant, doc["payment_method"])
             if method is None:
                 raise InvalidState(
-                    "payment_intent_unexpected_state",
-                    "You cannot confirm this PaymentIntent because it's missing a payment "
-                    "method. You can either update the PaymentIntent with a payment method and "
-                    "then confirm it again, or confirm it again directly with a payment method.",
-                    param="payment_method",
-                    payment=doc,
+                    v.INVALID_STATE, f"Cannot confirm payment {doc['id']} without a method.",
+                    param="payment_method", payment=doc, object=v.PAYMENT, id=doc["id"],
+                    status=doc["status"], verb="confirm", missing="payment_method",
                 )
             doc["payment_method"] = method["id"]
             doc["authentication"] = None
@@ -152,20 +149,20 @@ class Payments:
         with self.objects.store.atomic():
             doc = self.get(tenant, payment_id)
             auth = doc.get("authentication") or {}
-            if doc["status"] != "requires_action" or auth.get("status") != "pending":
-                raise unexpected(doc, "authenticate", ("requires_action",))
+            if doc["status"] != v.NEEDS_ACTION or auth.get("status") != "pending":
+                raise unexpected(doc, "authenticate", (v.NEEDS_ACTION,))
             method = self.methods.get(tenant, doc["payment_method"])
             if result == "passed":
                 doc["authentication"] = {**auth, "status": "passed"}
                 then = behaviour_from_doc(auth["then"]) if auth.get("then") else Behaviour()
                 decline = self._proceed(tenant, doc, method, then, authenticated=True)
             else:
-                self._move(tenant, doc, "requires_payment_method", "payment_intent.payment_failed",
+                self._move(tenant, doc, v.NEEDS_METHOD, "payment_intent.payment_failed",
                            authentication={**auth, "status": result}, payment_method=None,
                            last_payment_error={
-                               "category": "authentication_failed",
-                               "code": "payment_intent_authentication_failure",
-                               "decline_code": None, "message": AUTHENTICATION_FAILED,
+                               "category": v.AUTHENTICATION_FAILED,
+                               "code": v.AUTHENTICATION_FAILED,
+                               "decline_code": None, "message": "3-D Secure failed.",
                                "charge": None, "payment_method": method,
                            })
                 decline = None
@@ -182,10 +179,10 @@ class Payments:
             amount = doc["amount_capturable"] if amount_to_capture is None else amount_to_capture
             if amount > doc["amount_capturable"]:
                 raise InvalidRequest(
-                    "amount_too_large",
-                    "The amount to capture must be less than or equal to the amount "
-                    f"capturable ({doc['amount_capturable']}).",
-                    param="amount_to_capture",
+                    v.AMOUNT_TOO_LARGE,
+                    f"Capture of {amount} exceeds the capturable {doc['amount_capturable']}.",
+                    param="amount_to_capture", limit=doc["amount_capturable"],
+                    currency=doc["currency"], of="capturable",
                 )
             charge = self.charges.get(tenant, doc["latest_charge"])
             released = charge["amount"] - amount  # Stripe counts the uncaptured rest as refunded
@@ -194,7 +191,7 @@ class Payments:
             self.charges.save(tenant, charge)
             self.events.emit(tenant, doc["gateway"], "charge.captured", "charge", charge,
                              {"captured": False, "amount_captured": 0})
-            self._move(tenant, doc, "succeeded", "payment_intent.succeeded",
+            self._move(tenant, doc, v.SUCCEEDED, "payment_intent.succeeded",
                        amount_received=amount, amount_capturable=0)
         return doc
 
@@ -204,14 +201,14 @@ class Payments:
             doc = self.get(tenant, payment_id)
             if doc["status"] not in CANCELABLE:
                 raise unexpected(doc, "cancel", CANCELABLE)
-            if doc["status"] == "requires_capture" and doc["latest_charge"]:
+            if doc["status"] == v.AUTHORIZED and doc["latest_charge"]:
                 charge = self.charges.get(tenant, doc["latest_charge"])
                 charge.update(amount_refunded=charge["amount"], amount_released=charge["amount"],
                               refunded=True)
                 self.charges.save(tenant, charge)
                 self.events.emit(tenant, doc["gateway"], "charge.refunded", "charge", charge,
                                  {"amount_refunded": 0, "refunded": False})
-            self._move(tenant, doc, "canceled", "payment_intent.canceled",
+            self._move(tenant, doc, v.CANCELED, "payment_intent.canceled",
                        canceled_at=int(self.clock.now()), cancellation_reason=reason,
                        amount_capturable=0)
         return doc
@@ -225,11 +222,10 @@ class Payments:
             if money_fields and doc["status"] not in AMOUNT_EDITABLE:
                 field = sorted(money_fields)[0]
                 raise InvalidState(
-                    "payment_intent_unexpected_state",
-                    f"You cannot update {field} on a PaymentIntent with a status of "
-                    f"{doc['status']}.",
-                    param=field,
-                    payment=doc,
+                    v.INVALID_STATE,
+                    f"Cannot update {field} of payment {doc['id']} in status {doc['status']}.",
+                    param=field, payment=doc, object=v.PAYMENT, id=doc["id"],
+                    status=doc["status"], verb="update", field=field,
                 )
             if "amount" in params or "currency" in params:
                 doc["amount"] = params.get("amount", doc["amount"])
@@ -244,8 +240,8 @@ class Payments:
             method = self._method_from(tenant, params)
             if method is not None:
                 doc["payment_method"] = method["id"]
-                if doc["status"] == "requires_payment_method":
-                    doc["status"] = "requires_confirmation"
+                if doc["status"] == v.NEEDS_METHOD:
+                    doc["status"] = v.NEEDS_CONFIRMATION
             self.objects.update(tenant, KIND, doc)
         return doc
 
@@ -289,27 +285,27 @@ class Payments:
         return self._proceed(tenant, doc, method, behaviour)
 
     def _require_action(self, tenant: str, doc: Doc, then: Behaviour) -> None:
-        self._move(tenant, doc, "requires_action", "payment_intent.requires_action",
+        self._move(tenant, doc, v.NEEDS_ACTION, "payment_intent.requires_action",
                    authentication={"status": "pending", "kind": "three_d_secure",
                                    "then": behaviour_doc(then)},
                    last_payment_error=None)
 
     def _proceed(self, tenant: str, doc: Doc, method: Doc, behaviour: Behaviour, *,
                  authenticated: bool = False) -> CardDeclined | None:
-        """Authorise now, or go through `processing` and settle when the timer fires."""
+        """Authorise now, or go through `pending` and settle when the timer fires."""
         if behaviour.outcome != "processing":
             return self._attempt(tenant, doc, method, behaviour, authenticated=authenticated)
-        self._move(tenant, doc, "processing", "payment_intent.processing",
+        self._move(tenant, doc, v.PENDING, "payment_intent.processing",
                    last_payment_error=None)
         self.timers.schedule(tenant, "settle_payment", doc["id"], behaviour.delay, {
             "then": behaviour_doc(behaviour.then or Behaviour()), "authenticated": authenticated})
         return None
 
     def settle(self, tenant: str, payment_id: str, payload: dict[str, Any]) -> Doc | None:
-        """A `processing` payment's timer fired: authorise it with the planned outcome."""
+        """A `pending` payment's timer fired: authorise it with the planned outcome."""
         with self.objects.store.atomic():
             doc = self.objects.find(tenant, KIND, payment_id)
-            if doc is None or doc["status"] != "processing":
+            if doc is None or doc["status"] != v.PENDING:
                 return doc  # reset or already settled: nothing to do
             method = self.methods.get(tenant, doc["payment_method"])
             self._attempt(tenant, doc, method, behaviour_from_doc(payload["then"]),
@@ -331,7 +327,7 @@ class Payments:
             if behaviour.review:
                 doc["review"] = self.reviews.open(tenant, doc, charge, behaviour.rule)["id"]
             self._move(
-                tenant, doc, "requires_capture" if manual else "succeeded",
+                tenant, doc, v.AUTHORIZED if manual else v.SUCCEEDED,
                 "payment_intent.amount_capturable_updated" if manual
                 else "payment_intent.succeeded",
                 last_payment_error=None, amount_capturable=doc["amount"] if manual else 0,
@@ -339,7 +335,7 @@ class Payments:
             )
             return None
         error = {
-            "category": "card_declined",
+            "category": v.DECLINED,
             "code": charge["failure_code"],
             "decline_code": charge["decline_code"],
             "message": charge["failure_message"],
@@ -347,7 +343,7 @@ class Payments:
             "payment_method": method,
         }
         self.events.emit(tenant, gateway, "charge.failed", "charge", charge)
-        self._move(tenant, doc, "requires_payment_method", "payment_intent.payment_failed",
+        self._move(tenant, doc, v.NEEDS_METHOD, "payment_intent.payment_failed",
                    last_payment_error=error, payment_method=None)
         return CardDeclined(
             error["code"], error["message"], decline_code=error["decline_code"],

@@ -12,6 +12,7 @@ from paylab.simulator.core.events import Events
 from paylab.simulator.core.objects import Doc, Objects
 from paylab.simulator.core.payments import KIND as PAYMENT_KIND
 from paylab.simulator.core.rand import Rand
+from paylab.simulator.core.vocabulary import AMOUNT_TOO_LARGE
 
 KIND = "refund"
 REASONS = ("duplicate", "fraudulent", "requested_by_customer")
@@ -59,10 +60,11 @@ class Refunds:
             if amount > remaining:
                 currency = charge["currency"]
                 raise InvalidRequest(
-                    "amount_too_large",
+                    AMOUNT_TOO_LARGE,
                     f"Refund amount ({money.format_amount(amount, currency)}) is greater than "
                     f"unrefunded amount on charge ({money.format_amount(remaining, currency)})",
-                    param="amount",
+                    param="amount", amount=amount, limit=remaining, currency=currency,
+                    of="unrefunded",
                 )
             refund = {
                 "id": self.rand.new_id("re"),

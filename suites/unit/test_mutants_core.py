@@ -17,6 +17,7 @@ from paylab.simulator.core.ledger import ledger
 from paylab.simulator.core.lifecycle import check_transition
 from paylab.simulator.core.rand import Rand, fresh_seed
 from paylab.simulator.core.store import Store
+from paylab.simulator.gateways.stripe import vocabulary as stripe_words
 from paylab.suites.unit.conftest import TENANT, FakeWall
 
 BASE62 = set(string.ascii_letters + string.digits)
@@ -133,9 +134,13 @@ def test_credentials_compare_undecodable_bytes_safely() -> None:
 def test_a_forbidden_transition_says_which() -> None:
     with pytest.raises(InvalidState) as caught:
         check_transition("succeeded", "canceled")
-    assert caught.value.code == "payment_intent_unexpected_state"
-    assert caught.value.message == "A PaymentIntent cannot move from succeeded to canceled."
-    check_transition("processing", "succeeded")
+    assert caught.value.code == "invalid_state"
+    assert caught.value.message == "A payment cannot move from succeeded to canceled."
+    assert (caught.value.context["status"], caught.value.context["target"]) == (
+        "succeeded", "canceled")
+    assert stripe_words.message(caught.value) == (
+        "A PaymentIntent cannot move from succeeded to canceled.")
+    check_transition("pending", "succeeded")
 
 
 def test_event_subscriptions_match_exactly_or_everything() -> None:
@@ -291,7 +296,7 @@ def test_only_a_pending_challenge_can_be_authenticated(domain: Domain) -> None:
     paid = card_payment(domain)
     with pytest.raises(InvalidState) as caught:
         domain.payments.authenticate(TENANT, paid["id"], "passed")
-    assert caught.value.message == (
+    assert stripe_words.message(caught.value) == (
         "You cannot authenticate this PaymentIntent because it has a status of succeeded. "
         "Only a PaymentIntent with one of the following statuses may be authenticated: "
         "requires_action.")
@@ -300,7 +305,7 @@ def test_only_a_pending_challenge_can_be_authenticated(domain: Domain) -> None:
     domain.payments.cancel(TENANT, challenged["id"])
     with pytest.raises(InvalidState) as canceled:
         domain.payments.authenticate(TENANT, challenged["id"], "passed")
-    assert canceled.value.message.startswith(
+    assert stripe_words.message(canceled.value).startswith(
         "You cannot authenticate this PaymentIntent because it has a status of canceled.")
     assert domain.charges.page(TENANT, payment_intent=challenged["id"])[0] == []
 
@@ -322,11 +327,12 @@ def test_completing_a_session_is_idempotent_and_needs_a_payment(domain: Domain) 
         "success_url": "https://shop.example/ok", "amount": 1500, "currency": "usd"})
     with pytest.raises(NotFound) as unpaid:
         domain.sessions.complete(TENANT, session["id"])
-    assert unpaid.value.message == "No such payment_intent: ''"
+    assert unpaid.value.message == "No such payment: ''"
+    assert stripe_words.message(unpaid.value) == "No such payment_intent: ''"
     _, payment = domain.sessions.pay(TENANT, session["id"], {
         "number": "4000000000003220", "exp_month": 12, "exp_year": 2040, "cvc": "123"},
         name="Mei", email=None, return_url="https://x/")
-    assert payment["status"] == "requires_action"
+    assert payment["status"] == "needs_action"
     with pytest.raises(InvalidState) as pending:
         domain.sessions.complete(TENANT, session["id"])
     assert (pending.value.code, pending.value.message) == (
@@ -384,8 +390,8 @@ def test_a_tenant_reset_keeps_everyone_else(domain: Domain) -> None:
     theirs = domain.payments.create("acct_other", "stripe", {"amount": 900, "currency": "usd"})
     domain.advance_clock(60)
     domain.reset(TENANT)
-    assert domain.objects.find(TENANT, "payment_intent", mine["id"]) is None
-    assert domain.objects.find("acct_other", "payment_intent", theirs["id"]) == theirs
+    assert domain.objects.find(TENANT, "payment", mine["id"]) is None
+    assert domain.objects.find("acct_other", "payment", theirs["id"]) == theirs
     assert domain.clock.offset == 60
 
 
@@ -468,7 +474,7 @@ def test_timers_expire_open_sessions_and_settle_processing_payments(domain: Doma
         slow = card_payment(domain)
     finally:
         outcome_override.reset(token)
-    assert slow["status"] == "processing"
+    assert slow["status"] == "pending"
     assert domain.timers.due() == []  # nothing due yet
     wall.now += 1800
     scheduler = Scheduler(domain)
@@ -622,9 +628,9 @@ def test_a_settled_payment_remembers_whether_it_was_authenticated(domain: Domain
     finally:
         outcome_override.reset(token)
         domain.payments.risk = None
-    assert (plain["status"], challenged["status"]) == ("processing", "requires_action")
+    assert (plain["status"], challenged["status"]) == ("pending", "needs_action")
     assert domain.payments.authenticate(TENANT, challenged["id"], "passed")["status"] == \
-        "processing"
+        "pending"
     wall.now += 30
     assert Scheduler(domain).fire_due() == 2
     secure = {}
@@ -647,8 +653,8 @@ def open_session(domain: Domain, **params: object) -> dict:
 
 
 @pytest.mark.parametrize(("capture", "processing", "status"), [
-    ("automatic", False, "succeeded"), ("manual", False, "requires_capture"),
-    ("automatic", True, "processing"),
+    ("automatic", False, "succeeded"), ("manual", False, "authorized"),
+    ("automatic", True, "pending"),
 ])
 def test_a_second_payment_of_a_paid_session_charges_nothing(
         domain: Domain, capture: str, processing: bool, status: str) -> None:
@@ -693,7 +699,7 @@ def test_expiring_a_session_abandons_a_pending_challenge(domain: Domain) -> None
     _, payment = domain.sessions.pay(TENANT, session["id"], {**CARD,
                                                              "number": "4000000000003220"},
                                      name="Mei", email=None, return_url="https://x/")
-    assert payment["status"] == "requires_action"
+    assert payment["status"] == "needs_action"
     domain.sessions.expire(TENANT, session["id"])
     canceled = domain.payments.get(TENANT, payment["id"])
     assert (canceled["status"], canceled["cancellation_reason"]) == ("canceled", "abandoned")
@@ -705,7 +711,7 @@ def test_a_challenge_after_a_decline_clears_the_old_error(domain: Domain) -> Non
     payment = declined.value.context["payment"]
     again = domain.payments.confirm(TENANT, payment["id"],
                                     {"payment_method": "pm_card_threeDSecure2Required"})
-    assert (again["status"], again["last_payment_error"]) == ("requires_action", None)
+    assert (again["status"], again["last_payment_error"]) == ("needs_action", None)
 
 
 def test_refunds_down_to_the_last_minor_unit(domain: Domain) -> None:

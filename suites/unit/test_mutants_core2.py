@@ -137,7 +137,7 @@ def test_expiring_a_session_cancels_a_payment_awaiting_confirmation(domain: Doma
     intent = domain.sessions.get(TENANT, session["id"])["payment_intent"]
     # the shop attaches another card through the API but never confirms
     updated = domain.payments.update(TENANT, intent, {"payment_method": "pm_card_visa"})
-    assert updated["status"] == "requires_confirmation"
+    assert updated["status"] == "needs_confirmation"
     assert domain.sessions.expire(TENANT, session["id"])["status"] == "expired"
     payment = domain.payments.get(TENANT, intent)
     assert (payment["status"], payment["cancellation_reason"]) == ("canceled", "abandoned")

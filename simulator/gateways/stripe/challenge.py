@@ -9,10 +9,12 @@ from __future__ import annotations
 import urllib.parse
 
 from aiohttp import web
+from paylab.simulator.core import vocabulary as v
 from paylab.simulator.core.credentials import same_credential
 from paylab.simulator.core.errors import CoreError
 from paylab.simulator.core.money import display_amount
 from paylab.simulator.gateways.stripe import form
+from paylab.simulator.gateways.stripe import vocabulary as words
 from paylab.simulator.gateways.stripe.pipeline import StripeContext
 from paylab.simulator.ui import message_page, render
 
@@ -25,7 +27,7 @@ def _page(status: int, heading: str, message: str, testid: str) -> web.Response:
 
 
 def _lookup(ctx: StripeContext, payment_id: str, secret: str) -> tuple[str, dict] | None:
-    found = ctx.domain.objects.find_any("payment_intent", payment_id)
+    found = ctx.domain.objects.find_any(v.PAYMENT, payment_id)
     if found is None or not same_credential(found[1]["client_secret"], secret):
         return None
     return found
@@ -41,9 +43,9 @@ def routes(ctx: StripeContext) -> list[web.RouteDef]:
             return _page(404, "Payment not found", "This authentication link is not valid.",
                          "challenge-missing")
         _, pay = found
-        if pay["status"] != "requires_action":
+        if pay["status"] != v.NEEDS_ACTION:
             return _page(409, "Nothing to authenticate",
-                         f"This payment is {pay['status'].replace('_', ' ')}.",
+                         f"This payment is {words.status(pay['status']).replace('_', ' ')}.",
                          "challenge-done")
         card = ctx.domain.methods.get(found[0], pay["payment_method"])["card"]
         session = ctx.domain.objects.tagged(found[0], "checkout_session", pay["id"])
@@ -73,13 +75,13 @@ def routes(ctx: StripeContext) -> list[web.RouteDef]:
             pay = ctx.domain.payments.get(tenant, pay["id"])  # declined after auth: still redirect
         await ctx.domain.store.durable()
         if not pay.get("return_url"):
-            ok = pay["status"] in ("succeeded", "requires_capture")
+            ok = pay["status"] in (v.SUCCEEDED, v.AUTHORIZED)
             return _page(200, "Authentication complete" if ok else "Authentication failed",
                          "You can close this window.", "challenge-result")
         query = urllib.parse.urlencode({
             "payment_intent": pay["id"],
             "payment_intent_client_secret": pay["client_secret"],
-            "redirect_status": "succeeded" if pay["status"] in ("succeeded", "requires_capture")
+            "redirect_status": "succeeded" if pay["status"] in (v.SUCCEEDED, v.AUTHORIZED)
             else "failed",
         })
         sep = "&" if urllib.parse.urlsplit(pay["return_url"]).query else "?"

@@ -8,6 +8,7 @@ from aiohttp import web
 from paylab.simulator.core.cards import catalog
 from paylab.simulator.core.domain import Domain
 from paylab.simulator.core.errors import CoreError
+from paylab.simulator.core.vocabulary import PAYMENT
 from paylab.simulator.gateways.stripe import form, wire
 from paylab.simulator.headers import lenient_header
 from paylab.simulator.scenarios.facts import Facts
@@ -60,7 +61,7 @@ async def facts(request: web.Request, domain: Domain) -> Facts:
         card = catalog().by_token.get(token)
     match = _INTENT_PATH.match(path)
     if match and tenant:
-        intent = domain.objects.find(tenant, "payment_intent", match.group(1))
+        intent = domain.objects.find(tenant, PAYMENT, match.group(1))
         if intent is not None:
             amount, currency = intent["amount"], intent["currency"]
             email = email or intent.get("receipt_email")

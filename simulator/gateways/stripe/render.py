@@ -5,16 +5,19 @@ from __future__ import annotations
 import urllib.parse
 from typing import Any
 
+from paylab.simulator.core import vocabulary as v
 from paylab.simulator.core.objects import Doc, Objects
+from paylab.simulator.gateways.stripe import vocabulary as words
 
 #: The API version stamped on events when an endpoint did not pin one.
 DEFAULT_API_VERSION = "2026-10-28.endive"
 
+#: Stripe object -> {field: the core kind it refers to}.
 _EXPANDABLE = {
     "payment_intent": {"latest_charge": "charge", "payment_method": "payment_method"},
-    "charge": {"payment_intent": "payment_intent", "payment_method": "payment_method"},
-    "refund": {"charge": "charge", "payment_intent": "payment_intent"},
-    "checkout_session": {"payment_intent": "payment_intent", "line_items": "line_items"},
+    "charge": {"payment_intent": v.PAYMENT, "payment_method": "payment_method"},
+    "refund": {"charge": "charge", "payment_intent": v.PAYMENT},
+    "checkout_session": {"payment_intent": v.PAYMENT, "line_items": "line_items"},
 }
 
 
@@ -27,7 +30,9 @@ class Renderer:
 
     def render(self, kind: str, doc: Doc, tenant: str | None = None,
                expand: list[str] | tuple[str, ...] = ()) -> dict[str, Any]:
-        """Any supported document kind, with `expand` paths resolved for `tenant`."""
+        """Any supported document kind (a Stripe object name or a core kind), with `expand`
+        paths resolved for `tenant`."""
+        kind = words.OBJECT.get(kind, kind)
         out = getattr(self, kind)(doc)
         for path in expand:
             head, _, rest = path.partition(".")
@@ -67,7 +72,8 @@ class Renderer:
             "receipt_email": d["receipt_email"], "review": d.get("review"),
             "setup_future_usage": None,
             "shipping": None, "source": None, "statement_descriptor": d["statement_descriptor"],
-            "statement_descriptor_suffix": None, "status": d["status"], "transfer_data": None,
+            "statement_descriptor_suffix": None, "status": words.status(d["status"]),
+            "transfer_data": None,
             "transfer_group": None,
         }
 
@@ -171,7 +177,7 @@ class Renderer:
         """An Event; `data.object` is the snapshot taken when it happened."""
         data: dict[str, Any] = {"object": self.render(d["object_kind"], d["object"])}
         if d.get("previous_attributes"):
-            data["previous_attributes"] = d["previous_attributes"]
+            data["previous_attributes"] = _previous(d["object_kind"], d["previous_attributes"])
         return {
             "id": d["id"], "object": "event", "api_version": api_version or DEFAULT_API_VERSION,
             "created": d["created"], "data": data, "livemode": False, "pending_webhooks": 0,
@@ -186,7 +192,7 @@ class Renderer:
     # -- parts ----------------------------------------------------------------------------
     def _next_action(self, d: Doc) -> dict[str, Any] | None:
         auth = d.get("authentication") or {}
-        if d["status"] != "requires_action" or auth.get("status") != "pending":
+        if d["status"] != v.NEEDS_ACTION or auth.get("status") != "pending":
             return None
         query = urllib.parse.urlencode(
             {"payment_intent": d["id"], "client_secret": d["client_secret"]}
@@ -203,10 +209,11 @@ class Renderer:
         if e is None:
             return None
         out: dict[str, Any] = {
-            "type": "card_error" if e["category"] == "card_declined" else "invalid_request_error",
-            "code": e["code"],
-            "message": e["message"],
-            "doc_url": doc_url(e["code"]),
+            "type": "card_error" if e["category"] == v.DECLINED else "invalid_request_error",
+            "code": words.code(e["code"]),
+            "message": words.AUTHENTICATION_FAILED if e["code"] == v.AUTHENTICATION_FAILED
+            else e["message"],
+            "doc_url": doc_url(words.code(e["code"])),
         }
         if e.get("decline_code"):
             out["decline_code"] = e["decline_code"]
@@ -225,6 +232,13 @@ def hosted_path(d: Doc, page: str = "") -> str:
 def doc_url(code: str) -> str:
     """Stripe's documentation link for an error code."""
     return f"https://stripe.com/docs/error-codes/{code.replace('_', '-')}"
+
+
+def _previous(kind: str, previous: Doc) -> Doc:
+    """What changed, in Stripe's words (a payment's earlier status is a PaymentIntent's)."""
+    if kind == v.PAYMENT and "status" in previous:
+        return {**previous, "status": words.status(previous["status"])}
+    return previous
 
 
 def _card(card: Doc, three_d_secure: Doc | None) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from typing import Any
 
 from paylab.simulator.contracts import Problem
 from paylab.simulator.core.errors import CoreError, InvalidRequest, Unauthenticated
+from paylab.simulator.gateways.stripe import vocabulary
 from paylab.simulator.gateways.stripe.form import param_name
 from paylab.simulator.gateways.stripe.render import Renderer, doc_url
 
@@ -114,14 +115,15 @@ def authenticate(authorization: str | None, revoked: set[str] | frozenset[str] =
 def error_body(
     error: CoreError, renderer: Renderer, tenant: str | None = None
 ) -> tuple[int, dict[str, Any]]:
-    """Status and Stripe error envelope for a core error."""
+    """Status and Stripe error envelope for a core error (its neutral code in Stripe's words)."""
+    code = vocabulary.code(error.code)
     body: dict[str, Any] = {
         "type": ERROR_TYPE.get(error.kind, "invalid_request_error"),
-        "code": error.code,
-        "message": error.message,
-        "doc_url": doc_url(error.code),
+        "code": code,
+        "message": vocabulary.message(error),
+        "doc_url": doc_url(code),
     }
-    param = param_name(error.param)
+    param = param_name(vocabulary.param(error.param))
     if param:
         body["param"] = param
     context = error.context

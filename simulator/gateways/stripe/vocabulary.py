@@ -1,0 +1,228 @@
+"""Stripe's words for the core's neutral ones: statuses, object names, event types, error
+codes and the exact English messages Stripe sends.
+
+The core stores and emits neutral values (core/vocabulary.py); everything the Stripe wire
+says about them is decided here, and names users write (event types in `enabled_events`,
+`types` filters) are mapped back here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from paylab.simulator.core import vocabulary as v
+from paylab.simulator.core.errors import CoreError
+from paylab.simulator.core.money import format_amount
+from paylab.simulator.gateways.stripe.form import param_name
+
+#: PaymentIntent statuses.
+STATUS = {
+    v.NEEDS_METHOD: "requires_payment_method",
+    v.NEEDS_CONFIRMATION: "requires_confirmation",
+    v.NEEDS_ACTION: "requires_action",
+    v.PENDING: "processing",
+    v.AUTHORIZED: "requires_capture",
+    v.SUCCEEDED: "succeeded",
+    v.CANCELED: "canceled",
+}
+
+#: Core object kinds -> Stripe object names (and renderer methods); others are the same.
+OBJECT = {v.PAYMENT: "payment_intent"}
+#: Stripe object names -> core kinds.
+KIND = {name: kind for kind, name in OBJECT.items()}
+
+#: Event kinds -> Stripe event types, in the order Stripe's messages list them.
+EVENT_TYPE = {
+    v.PAYMENT_CREATED: "payment_intent.created",
+    v.PAYMENT_NEEDS_ACTION: "payment_intent.requires_action",
+    v.PAYMENT_PENDING: "payment_intent.processing",
+    v.PAYMENT_SUCCEEDED: "payment_intent.succeeded",
+    v.PAYMENT_FAILED: "payment_intent.payment_failed",
+    v.PAYMENT_CANCELED: "payment_intent.canceled",
+    v.PAYMENT_AUTHORIZED: "payment_intent.amount_capturable_updated",
+    v.CHARGE_SUCCEEDED: "charge.succeeded",
+    v.CHARGE_FAILED: "charge.failed",
+    v.CHARGE_CAPTURED: "charge.captured",
+    v.CHARGE_REFUNDED: "charge.refunded",
+    v.REFUND_CREATED: "refund.created",
+    v.REVIEW_OPENED: "review.opened",
+    v.CHECKOUT_COMPLETED: "checkout.session.completed",
+    v.CHECKOUT_EXPIRED: "checkout.session.expired",
+}
+#: Every event type the simulator emits, as Stripe names them.
+EVENT_TYPES = tuple(EVENT_TYPE.values())
+EVENT_KIND = {name: kind for kind, name in EVENT_TYPE.items()}
+#: What a Stripe name the simulator does not know maps to: a kind no event has.
+_UNKNOWN = "unknown:"
+
+
+def event_type(kind: str) -> str:
+    """The Stripe event type of a core event kind."""
+    return EVENT_TYPE.get(kind, kind)
+
+
+def event_kinds(names: list[str]) -> list[str]:
+    """`enabled_events` as the core stores them: `*` stays, unknown names stay unknown."""
+    return [n if n == "*" else EVENT_KIND.get(n, _UNKNOWN + n) for n in names]
+
+
+def enabled_events(kinds: list[str]) -> list[str]:
+    """Stored `enabled_events` as Stripe shows them."""
+    return [k if k == "*" else event_type(k) for k in kinds]
+
+
+def type_filter(names: list[str]) -> list[str]:
+    """A `types` filter on /v1/events as core kinds; a name may end in `.*`."""
+    kinds: list[str] = []
+    for name in names:
+        if name.endswith(".*"):
+            kinds.extend(EVENT_KIND[t] for t in EVENT_TYPES if t.startswith(name[:-1]))
+        else:
+            kinds.append(EVENT_KIND.get(name, _UNKNOWN + name))
+    return kinds
+
+
+# -- errors -------------------------------------------------------------------------------
+#: Neutral codes -> Stripe error codes; codes not listed are Stripe's already.
+CODE = {
+    v.NOT_FOUND: "resource_missing",
+    v.INVALID_STATE: "payment_intent_unexpected_state",
+    v.MISSING_PARAMETER: "parameter_missing",
+    v.CONFLICTING_PARAMETERS: "parameter_unknown",
+    v.DECLINED: "card_declined",
+    v.AUTHENTICATION_FAILED: "payment_intent_authentication_failure",
+    v.ALREADY_REFUNDED: "charge_already_refunded",
+    v.NOT_REFUNDABLE: "charge_not_refundable",
+    v.CHECKOUT_UNPAID: "checkout_session_unpaid",
+    v.CHECKOUT_NOT_OPEN: "checkout_session_not_open",
+    v.CHECKOUT_EXPIRED_ERROR: "checkout_session_expired",
+    v.INVALID_CHOICE: "parameter_invalid_string",
+    v.UNSUPPORTED_CURRENCY: "parameter_invalid_string",
+}
+#: Neutral parameter names -> Stripe's.
+PARAM = {"payment": "payment_intent"}
+
+AUTHENTICATION_FAILED = (
+    "The provided PaymentMethod has failed authentication. You can provide payment_method_data "
+    "or a new PaymentMethod to attempt to fulfill this PaymentIntent again."
+)
+_PAST = {"confirm": "confirmed", "capture": "captured", "cancel": "canceled",
+         "authenticate": "authenticated"}
+_SELLER_MESSAGES = {
+    "authorized": "Payment complete.",
+    "issuer_declined": "The bank did not return any further details with this decline.",
+    "blocked": "Stripe blocked this payment as too risky.",
+    "manual_review": "Stripe evaluated this payment as having elevated risk, and placed it in "
+                     "review.",
+}
+
+
+def seller_message(outcome_type: str) -> str:
+    """Stripe's `outcome.seller_message` for an outcome type."""
+    return _SELLER_MESSAGES[outcome_type]
+
+
+def code(neutral: str) -> str:
+    """Stripe's error (or failure) code for a core code."""
+    return CODE.get(neutral, neutral)
+
+
+def param(name: str | tuple[str | int, ...] | None) -> str | tuple[str | int, ...] | None:
+    """An error's `param` with Stripe's parameter names."""
+    if isinstance(name, tuple):
+        return (PARAM.get(str(name[0]), name[0]), *name[1:]) if name else name
+    return PARAM.get(name, name) if name else name
+
+
+def status(neutral: str) -> str:
+    """The PaymentIntent status of a core payment status."""
+    return STATUS.get(neutral, neutral)
+
+
+def _statuses(names: tuple[str, ...] | list[str]) -> str:
+    return ", ".join(status(s) for s in names)
+
+
+def _not_found(c: dict[str, Any]) -> str:
+    if c.get("by") == "reference":
+        return f"No such PaymentMethod: '{c['id']}'"
+    return f"No such {OBJECT.get(c['object'], c['object'])}: '{c['id']}'"
+
+
+def _invalid_state(c: dict[str, Any]) -> str:
+    now = status(c["status"])
+    if "target" in c:
+        return f"A PaymentIntent cannot move from {now} to {status(c['target'])}."
+    if "field" in c:
+        return f"You cannot update {c['field']} on a PaymentIntent with a status of {now}."
+    if c.get("missing") == "payment_method":
+        return ("You cannot confirm this PaymentIntent because it's missing a payment method. "
+                "You can either update the PaymentIntent with a payment method and then "
+                "confirm it again, or confirm it again directly with a payment method.")
+    verb = c["verb"]
+    return (f"You cannot {verb} this PaymentIntent because it has a status of {now}. "
+            f"Only a PaymentIntent with one of the following statuses may be {_PAST[verb]}: "
+            f"{_statuses(c['allowed'])}.")
+
+
+def _missing(c: dict[str, Any], err: CoreError) -> str:
+    names = [PARAM.get(n, n) for n in c["names"]]
+    if len(names) > 1:
+        return ("One of the following params should be provided for this request: "
+                f"{' or '.join(names)}.")
+    return f"Missing required param: {param_name(param(err.param)) or names[0]}."
+
+
+def _too_large(c: dict[str, Any]) -> str:
+    if c.get("of") == "capturable":
+        return ("The amount to capture must be less than or equal to the amount capturable "
+                f"({c['limit']}).")
+    cur = c["currency"]
+    if c.get("of") == "unrefunded":
+        return (f"Refund amount ({format_amount(c['amount'], cur)}) is greater than unrefunded "
+                f"amount on charge ({format_amount(c['limit'], cur)})")
+    return f"Amount must be no more than {format_amount(c['limit'], cur)}"
+
+
+def _checkout_not_open(c: dict[str, Any]) -> str:
+    return ("Only Checkout Sessions with a status in ['open'] can be expired. This Checkout "
+            f"Session has a status of '{c['status']}'.")
+
+
+def _invalid_choice(c: dict[str, Any], err: CoreError) -> str:
+    if c.get("field") == "enabled_events":
+        return (f"Invalid enabled_events[{c['index']}]: must be one of *, "
+                f"{', '.join(EVENT_TYPES)}")
+    return err.message
+
+
+def _currency(c: dict[str, Any]) -> str:
+    return (f"Invalid currency: {c['currency']}. Stripe currently supports these currencies: "
+            f"{', '.join(sorted(c['supported']))}")
+
+
+def message(err: CoreError) -> str:
+    """The English message Stripe sends for a core error."""
+    c = err.context
+    words = {
+        v.NOT_FOUND: lambda: _not_found(c),
+        v.INVALID_STATE: lambda: _invalid_state(c),
+        v.MISSING_PARAMETER: lambda: _missing(c, err),
+        v.CONFLICTING_PARAMETERS: lambda: ("You may only specify one of these parameters: "
+                                           f"{', '.join(PARAM.get(n, n) for n in c['names'])}."),
+        v.AMOUNT_TOO_SMALL: lambda: (
+            f"Amount must be at least {format_amount(c['limit'], c['currency'])}"),
+        v.AMOUNT_TOO_LARGE: lambda: _too_large(c),
+        v.ALREADY_REFUNDED: lambda: f"Charge {c['charge']} has already been refunded.",
+        v.NOT_REFUNDABLE: lambda: (f"This PaymentIntent ({c['id']}) does not have a successful "
+                                   "charge to refund."),
+        v.CHECKOUT_UNPAID: lambda: "This Checkout Session has not been paid.",
+        v.CHECKOUT_NOT_OPEN: lambda: _checkout_not_open(c),
+        v.CHECKOUT_EXPIRED_ERROR: lambda: "This Checkout Session has expired.",
+        v.INVALID_CHOICE: lambda: _invalid_choice(c, err),
+        v.UNSUPPORTED_CURRENCY: lambda: _currency(c),
+        v.AUTHENTICATION_FAILED: lambda: AUTHENTICATION_FAILED,
+    }
+    word = words.get(err.code)
+    return word() if word is not None else err.message
+
