@@ -255,15 +255,19 @@ class Dispatcher:
                 await session.close()
         self._journal(delivery, endpoint, result["status_code"],  # type: ignore[arg-type]
                       (time.time() - started) * 1000, {"note": f"probe:{attack}"})
-        return self._judged(result, attack, replayed)
+        return self._judged(result, attack, replayed, notifier)
 
-    def _judged(self, result: dict[str, object], attack: str, signed_at: int | None
-                ) -> dict[str, object]:
-        """`result` with its verdict and the reason (see webhooks.verdict)."""
+    def _judged(self, result: dict[str, object], attack: str, signed_at: int | None,
+                notifier: Any = None) -> dict[str, object]:
+        """`result` with its verdict and the reason (see webhooks.verdict); a notifier
+        with its own success contract decides whether a 2xx was an acceptance."""
         age = self.domain.clock.wall() - signed_at if signed_at is not None else None
         status = result["status_code"]
+        code = status if isinstance(status, int) else None
+        contract = (accepts(notifier, code, result["response"])  # type: ignore[arg-type]
+                    if code is not None and hasattr(notifier, "accepts") else None)
         result["verdict"], result["reason"] = judge(
-            attack, status if isinstance(status, int) else None, result["error"], age)  # type: ignore[arg-type]
+            attack, code, result["error"], age, contract)  # type: ignore[arg-type]
         return result
 
     async def _loop_refusal(self, url: str) -> str | None:

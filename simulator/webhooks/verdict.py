@@ -23,9 +23,11 @@ Verdict = tuple[str, str]
 
 
 def judge(attack: str, status: int | None, error: str | None,
-          replay_age: float | None = None) -> Verdict:
+          replay_age: float | None = None, contract: bool | None = None) -> Verdict:
     """(verdict, reason) for the receiver's answer `status` (None: none, see `error`) to
-    a probe of kind `attack`; `replay_age`: how old the replayed signature was."""
+    a probe of kind `attack`; `replay_age`: how old the replayed signature was.
+    `contract`: whether the answer met the gateway's success contract, where it asks more
+    than a 2xx (ECPay's body `1|OK`): a 2xx that does not is a refusal."""
     if status is None:
         return "error", f"no answer from the receiver ({error or 'no status'}): a sender " \
                         "would retry, neither accepted nor refused"
@@ -35,7 +37,7 @@ def judge(attack: str, status: int | None, error: str | None,
     if not 200 <= status < 500 or 300 <= status < 400:
         return "error", f"the receiver answered {status} (not 2xx or 4xx): webhook senders " \
                         "do not follow redirects, so this is neither accepted nor refused"
-    accepted = status < 300
+    accepted = status < 300 and contract is not False
     if attack == GENUINE:
         return ("ok", f"a genuine, correctly signed delivery was accepted ({status})") \
             if accepted else ("rejected", f"a genuine, correctly signed delivery was "

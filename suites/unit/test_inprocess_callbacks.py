@@ -226,3 +226,33 @@ async def test_a_pending_callback_survives_a_restart(
     await eventually(attempts(after, 2, "delivered"))
     assert [r["Target"] for r in receiver.received] == [target["id"], target["id"]]
     assert [a["response"] for a in (await rows(after))[0]["attempts"]] == ["0|later", "1|OK"]
+
+
+class ForgingNotifier(FormNotifier):
+    """FormNotifier that can also forge a probe: `Sig=forged:<attack>`."""
+
+    def forge(self, attack: str, event: Doc, endpoint: Doc, now: int,
+              signed_at: int | None) -> tuple[bytes, dict[str, str]]:
+        body, headers = self.render(event, endpoint, now)
+        return body.replace(b"Sig=ok", f"Sig=forged:{attack}".encode()), headers
+
+
+async def test_probes_of_a_callback_are_judged_by_the_gateways_contract(
+        sim: Sim, receiver: Receiver) -> None:
+    sim.app[DISPATCHER].notifiers[GATEWAY] = ForgingNotifier()  # type: ignore[index]
+    sim.domain.callbacks.register(TENANT, GATEWAY, "ord_1", receiver.url, ["*"])
+    emit(sim, "ord_1")
+    await eventually(attempts(sim, 1, "delivered"))
+    row = (await rows(sim))[0]
+    verdicts = []
+    for attack, answer in (("tampered", (200, "0|CheckMacValue Error")),
+                           ("tampered", (200, "1|OK")), ("genuine", (200, "1|OK")),
+                           ("genuine", (200, "0|error"))):
+        receiver.answers = [answer]
+        probe = await sim.control("POST", f"/webhooks/{row['id']}/probe", {"attack": attack})
+        assert probe.status == 200, probe.body
+        verdicts.append(probe.body["verdict"])
+    assert verdicts == ["safe", "vulnerable", "ok", "rejected"]
+    assert [r["Sig"] for r in receiver.received[1:]] == [
+        "forged:tampered", "forged:tampered", "forged:genuine", "forged:genuine"]
+    assert (await rows(sim))[0]["attempt_count"] == 1  # probes change no delivery
