@@ -39,7 +39,9 @@ def _serve_flags(parser: argparse.ArgumentParser) -> None:
                         help="compress waiting (webhook retries) by this factor")
     parser.add_argument("--public-url", help="URL browsers use to reach the simulator")
     parser.add_argument("--retry-schedule", type=parse_schedule,
-                        help="webhook retry delays in seconds, e.g. 5,300,1800")
+                        help="webhook retry delays in seconds, e.g. 5,300,1800, for every "
+                        "gateway (without it, or with the default, each gateway retries on "
+                        "its own schedule: ECPay every 5-15 minutes, 4 more times)")
     parser.add_argument("--webhook-timeout", type=float, help="seconds per delivery attempt")
     parser.add_argument("--cache-mb", type=int, help="SQLite page cache in MiB (default 64)")
     parser.add_argument("--keepalive-timeout", type=float,
