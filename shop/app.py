@@ -9,8 +9,9 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from aiohttp import web
-from paylab.shop import catalog, views, webhooks
+from paylab.shop import catalog, notify, views, webhooks
 from paylab.shop.db import ShopDB
+from paylab.shop.formpost import Rails
 from paylab.shop.gateway import Gateway
 from paylab.shop.settings import ShopSettings
 from paylab.shop.ui import page
@@ -19,6 +20,8 @@ log = logging.getLogger("paylab.shop")
 STATIC = Path(__file__).parent / "static"
 #: The settings the shop runs with, its API key filled in (to print it at start).
 SETTINGS = web.AppKey("settings", ShopSettings)
+#: The shop's database (tests and tools read orders through it).
+DB = web.AppKey("db", ShopDB)
 
 
 @web.middleware
@@ -56,7 +59,7 @@ def create_app(settings: ShopSettings) -> web.Application:
     db = ShopDB(settings.db)
     settings = dataclasses.replace(settings, api_key=settings.api_key or db.api_key())
     gateway = Gateway(settings, db)
-    shop = views.Shop(db, catalog.load(settings.products), gateway)
+    shop = views.Shop(db, catalog.load(settings.products), gateway, Rails(settings, db))
     secret: asyncio.Future[str] | None = None
 
     async def secret_of() -> str:
@@ -75,9 +78,15 @@ def create_app(settings: ShopSettings) -> web.Application:
 
     app = web.Application(middlewares=[_page_headers, _not_found])
     app[SETTINGS] = settings
+    app[DB] = db
     app.add_routes(views.routes(shop))
     app.router.add_post("/webhooks/stripe",
                         webhooks.receiver(db, secret_of, gateway.checkout_session))
+    # the form-post rails (ECPay, NewebPay): server notices, then the shopper's browser
+    app.router.add_post("/notify/ecpay", notify.ecpay_receiver(db, settings))
+    app.router.add_post("/notify/newebpay", notify.newebpay_receiver(db, settings))
+    app.router.add_post("/return/{gateway:ecpay|newebpay}/{order}",
+                        notify.browser_return(db, settings))
     app.router.add_static("/static/", STATIC)
     app.cleanup_ctx.append(register)
     return app

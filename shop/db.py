@@ -1,5 +1,6 @@
-"""The shop's own SQLite: carts, orders, fulfilments, which webhook events it has seen, and
-its settings (its generated API key, its webhook endpoint and secret)."""
+"""The shop's own SQLite: carts, orders, fulfilments, which webhook events it has seen, the
+trades that pay orders on the form-post rails (ECPay, NewebPay), and its settings (its
+generated API key, its webhook endpoint and secret)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,9 @@ CREATE TABLE IF NOT EXISTS fulfilments (order_id TEXT PRIMARY KEY, event_id TEXT
     at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS seen_events (id TEXT PRIMARY KEY, type TEXT NOT NULL, at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS config (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS trades (trade_no TEXT PRIMARY KEY, order_id TEXT NOT NULL UNIQUE,
+    gateway TEXT NOT NULL, method TEXT NOT NULL, amount INTEGER NOT NULL, payment_type TEXT,
+    code_kind TEXT, code TEXT, code_expires TEXT, created REAL NOT NULL);
 """
 
 
@@ -121,6 +125,45 @@ class ShopDB:
         """How many times an order was fulfilled (the tests expect 0 or 1, never more)."""
         return self.conn.execute("SELECT COUNT(*) FROM fulfilments WHERE order_id = ?",
                                  (order_id,)).fetchone()[0]
+
+    # -- trades on the form-post rails ---------------------------------------------------
+    def create_trade(self, order_id: str, gateway: str, method: str, amount: int) -> str:
+        """The trade number an order is paid under on `gateway` (ECPay's MerchantTradeNo,
+        NewebPay's MerchantOrderNo: letters and digits only, 18 characters)."""
+        trade_no = "PL" + secrets.token_hex(8).upper()
+        self.conn.execute(
+            "INSERT INTO trades (trade_no, order_id, gateway, method, amount, created) "
+            "VALUES (?, ?, ?, ?, ?, ?)", (trade_no, order_id, gateway, method, amount,
+                                          time.time()))
+        return trade_no
+
+    def _trade(self, column: str, value: str) -> dict[str, Any] | None:
+        keys = ("trade_no", "order_id", "gateway", "method", "amount", "payment_type",
+                "code_kind", "code", "code_expires")
+        row = self.conn.execute(f"SELECT {', '.join(keys)} FROM trades "  # noqa: S608
+                                f"WHERE {column} = ?", (value,)).fetchone()
+        return dict(zip(keys, row, strict=True)) if row else None
+
+    def trade(self, trade_no: str) -> dict[str, Any] | None:
+        """A trade by its number, or None."""
+        return self._trade("trade_no", trade_no)
+
+    def trade_of(self, order_id: str) -> dict[str, Any] | None:
+        """The trade that pays an order, or None (an order paid by card has none)."""
+        return self._trade("order_id", order_id)
+
+    def set_code(self, trade_no: str, kind: str, code: str, expires: str) -> bool:
+        """Record the code the shopper pays with (convenience store, ATM, barcode) while
+        the order is pending; False once it is not (a late notice changes nothing)."""
+        return bool(self.conn.execute(
+            "UPDATE trades SET code_kind = ?, code = ?, code_expires = ? WHERE trade_no = ? "
+            "AND order_id IN (SELECT id FROM orders WHERE status = 'pending')",
+            (kind, code, expires, trade_no)).rowcount)
+
+    def set_payment_type(self, trade_no: str, payment_type: str) -> None:
+        """How the gateway says the shopper paid (`Credit_CreditCard`, `CVS_CVS`, `VACC`)."""
+        self.conn.execute("UPDATE trades SET payment_type = ? WHERE trade_no = ?",
+                          (payment_type, trade_no))
 
     # -- webhook bookkeeping --------------------------------------------------------------
     def seen(self, event_id: str) -> bool:

@@ -12,6 +12,7 @@ import stripe
 from aiohttp import web
 from paylab.shop.catalog import Catalog, price_text
 from paylab.shop.db import ShopDB
+from paylab.shop.formpost import CHOICES, Rails, describe
 from paylab.shop.gateway import Gateway
 from paylab.shop.ui import Safe, page, part
 
@@ -32,6 +33,7 @@ class Shop:
     db: ShopDB
     catalog: Catalog
     gateway: Gateway
+    rails: Rails
 
 
 def picture(color: str) -> str:
@@ -120,7 +122,15 @@ def routes(shop: Shop) -> list[web.RouteDef]:
         items, total = lines(cart_id(request))
         if not items:
             raise web.HTTPSeeOther("/cart")
+        # `pay_with` is the cart's radio group; without it (a bare POST) the card checkout
+        pay_with = str((await request.post()).get("pay_with") or "card")
+        if pay_with != "card" and pay_with not in CHOICES:
+            return page("message.html", title="Unknown payment method", http_status=400,
+                        cart_count=count(request), heading="Unknown payment method",
+                        text="Choose one of the payment methods on the cart page.")
         order_id = db.create_order(cart_id(request), items, total, catalog.currency)
+        if pay_with in CHOICES:
+            return shop.rails.checkout(db.order(order_id) or {}, pay_with, count(request))
         try:
             url = await shop.gateway.checkout(db.order(order_id) or {}, catalog)
         except stripe.StripeError as exc:
@@ -141,6 +151,7 @@ def routes(shop: Shop) -> list[web.RouteDef]:
         rows = Safe("".join(part("order_line.html", name=i["name"], quantity=i["quantity"],
                                  price=price_text(i["price"] * i["quantity"], found["currency"]))
                             for i in found["items"]))
+        payment = describe(db.trade_of(found["id"]), found["status"])
         paid = found["status"] == "paid"
         # The gateway sends the shopper here (success_url, with the session id) only after
         # a payment went through: a decline noted from an earlier attempt on the same
@@ -150,7 +161,7 @@ def routes(shop: Shop) -> list[web.RouteDef]:
         stale = paid or returned or found["status"] != "pending"
         return page(
             "order.html", title=f"Order {found['id']}", cart_count=count(request),
-            id=found["id"], status=found["status"], lines=rows,
+            id=found["id"], status=found["status"], lines=rows, payment=payment,
             heading="Thank you for your order!" if paid else "Your order",
             status_text=STATUS_TEXT[found["status"]],
             total=price_text(found["amount"], found["currency"]),
