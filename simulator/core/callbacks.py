@@ -9,6 +9,8 @@ beside the tenant's registered endpoints, through the same durable rows.
 
 from __future__ import annotations
 
+import urllib.parse
+
 from paylab.simulator.core.clock import Clock
 from paylab.simulator.core.errors import InvalidRequest
 from paylab.simulator.core.events import event_matches
@@ -37,6 +39,10 @@ class Callbacks:
         """Deliver `subject_id`'s events of `kinds` (opaque kind strings, `*` for all) to
         `url`. `metadata` is the adapter's own note (which of its URLs this is), kept on
         the target its notifier renders against. InvalidRequest on a refused URL."""
+        parts = urllib.parse.urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise InvalidRequest("url_invalid", f"Invalid callback URL {url!r}: it must be an "
+                                 "absolute http or https URL.", param="url")
         refusal = self.self_address.refusal(url) if self.self_address else None
         if refusal is not None:
             raise InvalidRequest("url_invalid", refusal, param="url")

@@ -188,6 +188,11 @@ async def test_urls_reaching_the_control_api_and_empty_kinds_are_refused(sim: Si
     with pytest.raises(InvalidRequest) as empty:
         sim.domain.callbacks.register(TENANT, GATEWAY, "ord_1", "http://shop.example/n", [])
     assert empty.value.code == "parameter_missing" and empty.value.param == "kinds"
+    for bad in ("/notify", "ftp://shop.example/n", "http:///n", "shop.example/n"):
+        with pytest.raises(InvalidRequest) as malformed:
+            sim.domain.callbacks.register(TENANT, GATEWAY, "ord_1", bad, ["*"])
+        assert str(malformed.value) == (f"Invalid callback URL {bad!r}: it must be an "
+                                        "absolute http or https URL.")
     assert sim.domain.callbacks.for_subject(TENANT, "ord_1") == []
 
 
