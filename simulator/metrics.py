@@ -19,10 +19,16 @@ from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Any
 
+from paylab.simulator.core import vocabulary as v
 from paylab.simulator.core.errors import StorageUnavailable
 from paylab.simulator.core.store import Store
 
 log = logging.getLogger("paylab.metrics")
+
+#: Core event kinds counted as payment lifecycle outcomes, and their metric label.
+_PAYMENT_EVENTS = {v.PAYMENT_CREATED: "created", v.PAYMENT_SUCCEEDED: "succeeded",
+                   v.PAYMENT_FAILED: "failed", v.REFUND_CREATED: "refunded",
+                   v.PAYMENT_CANCELED: "canceled"}
 
 WINDOW_SECONDS = 300
 RESERVOIR = 256  # latencies kept per second for percentiles
@@ -123,9 +129,7 @@ class Metrics:
 
     def event(self, tenant: str, event: dict[str, Any]) -> None:
         """A domain event (subscribed to the event stream)."""
-        kind = {"payment_intent.created": "created", "payment_intent.succeeded": "succeeded",
-                "payment_intent.payment_failed": "failed", "refund.created": "refunded",
-                "payment_intent.canceled": "canceled"}.get(event["type"])
+        kind = _PAYMENT_EVENTS.get(event["type"])
         if kind is None:
             return
         obj = event["object"]

@@ -14,6 +14,7 @@ import time
 from typing import Any
 
 from paylab.simulator.core.domain import Domain
+from paylab.simulator.gateways.names import event_name
 from paylab.simulator.journal_bodies import JournalBodies, mask_text
 
 #: Rows looked at for the figures at most (a busy load test writes thousands a second).
@@ -126,7 +127,7 @@ def labels(domain: Domain, rows: list[dict[str, Any]]) -> dict[str, str]:
         if row["direction"] == "out" and row["tenant"] and row["request_id"]:
             event = domain.objects.find(row["tenant"], "event", row["request_id"])
             if event is not None:
-                out[str(row["seq"])] = event.get("type", "")
+                out[str(row["seq"])] = event_name(event.get("gateway"), event.get("type", ""))
     return out
 
 
@@ -138,7 +139,8 @@ def webhook_labels(domain: Domain, deliveries: list[dict[str, Any]]
     for d in deliveries:
         event = domain.objects.find(d["tenant"], "event", d["event_id"]) or {}
         endpoint = domain.outbox.target(d["tenant"], d["endpoint_id"]) or {}  # or callback
-        out[str(d["id"])] = {"event_type": event.get("type"),
+        kind = event.get("type")
+        out[str(d["id"])] = {"event_type": event_name(event.get("gateway"), kind) if kind else None,
                              "endpoint_url": mask_text(endpoint["url"])
                              if endpoint.get("url") else None}
     return out

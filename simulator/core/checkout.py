@@ -40,9 +40,8 @@ class Sessions:
 
     def _on_event(self, tenant: str, event: Doc) -> None:
         """A session completes when its payment goes through, however that happens
-        (at once, after 3-D Secure, or when a `processing` payment settles)."""
-        if event["type"] not in ("payment_intent.succeeded",
-                                 "payment_intent.amount_capturable_updated"):
+        (at once, after 3-D Secure, or when a `pending` payment settles)."""
+        if event["type"] not in (v.PAYMENT_SUCCEEDED, v.PAYMENT_AUTHORIZED):
             return
         session = self.objects.tagged(tenant, KIND, event["object"]["id"])
         if session is not None and session["status"] == "open":
@@ -148,7 +147,7 @@ class Sessions:
             session.update(status="complete", payment_status="paid"
                            if payment["status"] == v.SUCCEEDED else "unpaid")
             self.objects.update(tenant, KIND, session)
-            self.events.emit(tenant, session["gateway"], "checkout.session.completed", KIND,
+            self.events.emit(tenant, session["gateway"], v.CHECKOUT_COMPLETED, KIND,
                              session)
         return session
 
@@ -167,7 +166,7 @@ class Sessions:
                     self.payments.cancel(tenant, payment["id"], "abandoned")
             session["status"] = "expired"
             self.objects.update(tenant, KIND, session)
-            self.events.emit(tenant, session["gateway"], "checkout.session.expired", KIND,
+            self.events.emit(tenant, session["gateway"], v.CHECKOUT_EXPIRED, KIND,
                              session)
         return session
 

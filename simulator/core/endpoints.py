@@ -7,10 +7,10 @@ from typing import Any
 from paylab.simulator.core.clock import Clock
 from paylab.simulator.core.credentials import new_credential
 from paylab.simulator.core.errors import InvalidRequest
-from paylab.simulator.core.events import EVENT_TYPES
 from paylab.simulator.core.objects import Doc, Objects
 from paylab.simulator.core.rand import Rand
 from paylab.simulator.core.self_address import SelfAddress
+from paylab.simulator.core.vocabulary import EVENT_KINDS, INVALID_CHOICE, MISSING_PARAMETER
 
 KIND = "webhook_endpoint"
 
@@ -37,8 +37,11 @@ class Endpoints:
         description: str | None = None,
         metadata: dict[str, str] | None = None,
         api_version: str | None = None,
+        secret_prefix: str = "",
     ) -> Doc:
-        """Register an endpoint; the returned document carries the signing secret."""
+        """Register an endpoint for the event kinds `enabled_events` (or `*`); the returned
+        document carries the signing secret (`secret_prefix` and a fresh credential, so
+        each gateway's secrets look like its own)."""
         self._check_url(url)
         _check_events(enabled_events)
         doc = {
@@ -50,7 +53,7 @@ class Endpoints:
             "metadata": dict(metadata or {}),
             "api_version": api_version,
             "status": "enabled",
-            "secret": "whsec_" + new_credential(32),
+            "secret": secret_prefix + new_credential(32),
             "created": int(self.clock.now()),
         }
         self._cache.pop(tenant, None)
@@ -109,19 +112,20 @@ class Endpoints:
 
 def _check_events(enabled: list[str]) -> None:
     if not enabled:
-        raise InvalidRequest("parameter_missing", "Missing required param: enabled_events.",
-                             param="enabled_events")
+        raise InvalidRequest(MISSING_PARAMETER, "Missing required param: enabled_events.",
+                             param="enabled_events", names=("enabled_events",))
     for i, name in enumerate(enabled):
-        if name != "*" and name not in EVENT_TYPES:
+        if name != "*" and name not in EVENT_KINDS:
             raise InvalidRequest(
-                "parameter_invalid_string",
-                f"Invalid enabled_events[{i}]: must be one of *, {', '.join(EVENT_TYPES)}",
-                param=f"enabled_events[{i}]",
+                INVALID_CHOICE,
+                f"Invalid enabled_events[{i}]: must be one of *, {', '.join(EVENT_KINDS)}",
+                param=f"enabled_events[{i}]", field="enabled_events", index=i,
+                allowed=EVENT_KINDS,
             )
 
 
 def merge_metadata(current: dict[str, str], changes: dict[str, str] | str) -> dict[str, str]:
-    """Stripe's metadata update: empty string clears all, an empty value drops one key."""
+    """A metadata update: an empty string clears all, an empty value drops one key."""
     if changes == "":
         return {}
     merged = dict(current)

@@ -110,7 +110,7 @@ class Payments:
                 doc["payment_method"] = method["id"]
                 doc["status"] = v.NEEDS_CONFIRMATION
             self.objects.insert(tenant, KIND, doc)
-            self.events.emit(tenant, gateway, "payment_intent.created", KIND, doc)
+            self.events.emit(tenant, gateway, v.PAYMENT_CREATED, KIND, doc)
             decline = self._confirm_in_tx(tenant, doc, method) if params.get("confirm") else None
         if decline is not None:
             raise decline
@@ -157,7 +157,7 @@ class Payments:
                 then = behaviour_from_doc(auth["then"]) if auth.get("then") else Behaviour()
                 decline = self._proceed(tenant, doc, method, then, authenticated=True)
             else:
-                self._move(tenant, doc, v.NEEDS_METHOD, "payment_intent.payment_failed",
+                self._move(tenant, doc, v.NEEDS_METHOD, v.PAYMENT_FAILED,
                            authentication={**auth, "status": result}, payment_method=None,
                            last_payment_error={
                                "category": v.AUTHENTICATION_FAILED,
@@ -189,9 +189,9 @@ class Payments:
             charge.update(captured=True, amount_captured=amount, amount_refunded=released,
                           amount_released=released)
             self.charges.save(tenant, charge)
-            self.events.emit(tenant, doc["gateway"], "charge.captured", "charge", charge,
+            self.events.emit(tenant, doc["gateway"], v.CHARGE_CAPTURED, "charge", charge,
                              {"captured": False, "amount_captured": 0})
-            self._move(tenant, doc, v.SUCCEEDED, "payment_intent.succeeded",
+            self._move(tenant, doc, v.SUCCEEDED, v.PAYMENT_SUCCEEDED,
                        amount_received=amount, amount_capturable=0)
         return doc
 
@@ -206,9 +206,9 @@ class Payments:
                 charge.update(amount_refunded=charge["amount"], amount_released=charge["amount"],
                               refunded=True)
                 self.charges.save(tenant, charge)
-                self.events.emit(tenant, doc["gateway"], "charge.refunded", "charge", charge,
+                self.events.emit(tenant, doc["gateway"], v.CHARGE_REFUNDED, "charge", charge,
                                  {"amount_refunded": 0, "refunded": False})
-            self._move(tenant, doc, v.CANCELED, "payment_intent.canceled",
+            self._move(tenant, doc, v.CANCELED, v.PAYMENT_CANCELED,
                        canceled_at=int(self.clock.now()), cancellation_reason=reason,
                        amount_capturable=0)
         return doc
@@ -285,7 +285,7 @@ class Payments:
         return self._proceed(tenant, doc, method, behaviour)
 
     def _require_action(self, tenant: str, doc: Doc, then: Behaviour) -> None:
-        self._move(tenant, doc, v.NEEDS_ACTION, "payment_intent.requires_action",
+        self._move(tenant, doc, v.NEEDS_ACTION, v.PAYMENT_NEEDS_ACTION,
                    authentication={"status": "pending", "kind": "three_d_secure",
                                    "then": behaviour_doc(then)},
                    last_payment_error=None)
@@ -295,7 +295,7 @@ class Payments:
         """Authorise now, or go through `pending` and settle when the timer fires."""
         if behaviour.outcome != "processing":
             return self._attempt(tenant, doc, method, behaviour, authenticated=authenticated)
-        self._move(tenant, doc, v.PENDING, "payment_intent.processing",
+        self._move(tenant, doc, v.PENDING, v.PAYMENT_PENDING,
                    last_payment_error=None)
         self.timers.schedule(tenant, "settle_payment", doc["id"], behaviour.delay, {
             "then": behaviour_doc(behaviour.then or Behaviour()), "authenticated": authenticated})
@@ -323,13 +323,13 @@ class Payments:
         gateway = doc["gateway"]
         if approved:
             manual = doc["capture_method"] != "automatic"
-            self.events.emit(tenant, gateway, "charge.succeeded", "charge", charge)
+            self.events.emit(tenant, gateway, v.CHARGE_SUCCEEDED, "charge", charge)
             if behaviour.review:
                 doc["review"] = self.reviews.open(tenant, doc, charge, behaviour.rule)["id"]
             self._move(
                 tenant, doc, v.AUTHORIZED if manual else v.SUCCEEDED,
-                "payment_intent.amount_capturable_updated" if manual
-                else "payment_intent.succeeded",
+                v.PAYMENT_AUTHORIZED if manual
+                else v.PAYMENT_SUCCEEDED,
                 last_payment_error=None, amount_capturable=doc["amount"] if manual else 0,
                 amount_received=0 if manual else doc["amount"],
             )
@@ -342,8 +342,8 @@ class Payments:
             "charge": charge["id"],
             "payment_method": method,
         }
-        self.events.emit(tenant, gateway, "charge.failed", "charge", charge)
-        self._move(tenant, doc, v.NEEDS_METHOD, "payment_intent.payment_failed",
+        self.events.emit(tenant, gateway, v.CHARGE_FAILED, "charge", charge)
+        self._move(tenant, doc, v.NEEDS_METHOD, v.PAYMENT_FAILED,
                    last_payment_error=error, payment_method=None)
         return CardDeclined(
             error["code"], error["message"], decline_code=error["decline_code"],

@@ -12,7 +12,7 @@ from paylab.simulator.core.events import Events
 from paylab.simulator.core.objects import Doc, Objects
 from paylab.simulator.core.payments import KIND as PAYMENT_KIND
 from paylab.simulator.core.rand import Rand
-from paylab.simulator.core.vocabulary import AMOUNT_TOO_LARGE
+from paylab.simulator.core.vocabulary import AMOUNT_TOO_LARGE, CHARGE_REFUNDED, REFUND_CREATED
 
 KIND = "refund"
 REASONS = ("duplicate", "fraudulent", "requested_by_customer")
@@ -84,8 +84,8 @@ class Refunds:
             charge["refunded"] = charge["amount_refunded"] >= charge["amount"]
             self.charges.save(tenant, charge)
             gateway = payment["gateway"]
-            self.events.emit(tenant, gateway, "refund.created", KIND, refund)
-            self.events.emit(tenant, gateway, "charge.refunded", "charge", charge, previous)
+            self.events.emit(tenant, gateway, REFUND_CREATED, KIND, refund)
+            self.events.emit(tenant, gateway, CHARGE_REFUNDED, "charge", charge, previous)
         return refund
 
     def _charge_for(self, tenant: str, params: dict[str, Any]) -> Doc:

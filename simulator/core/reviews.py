@@ -6,6 +6,7 @@ from paylab.simulator.core.clock import Clock
 from paylab.simulator.core.events import Events
 from paylab.simulator.core.objects import Doc, Objects
 from paylab.simulator.core.rand import Rand
+from paylab.simulator.core.vocabulary import REVIEW_OPENED
 
 KIND = "review"
 
@@ -20,7 +21,7 @@ class Reviews:
         self.rand = rand
 
     def open(self, tenant: str, payment: Doc, charge: Doc, rule: str | None) -> Doc:
-        """Open a review of `charge` and emit `review.opened`."""
+        """Open a review of `charge` and emit its event."""
         doc = {
             "id": self.rand.new_id("prv"),
             "payment_intent": payment["id"],
@@ -33,7 +34,7 @@ class Reviews:
             "created": int(self.clock.now()),
         }
         self.objects.insert(tenant, KIND, doc, parent=payment["id"])
-        self.events.emit(tenant, payment["gateway"], "review.opened", KIND, doc)
+        self.events.emit(tenant, payment["gateway"], REVIEW_OPENED, KIND, doc)
         return doc
 
     def get(self, tenant: str, review_id: str) -> Doc:

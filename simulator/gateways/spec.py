@@ -55,3 +55,5 @@ class Gateway:
     #: A refusal by the simulator's guard (e.g. a foreign Host), as (status, code, message)
     #: -> a response in this gateway's own error shape.
     refusal: Callable[[int, str, str], web.Response] | None = None
+    #: This gateway's name for a core event kind (scenario webhook rules, the dashboard).
+    event_name: Callable[[str], str] | None = None

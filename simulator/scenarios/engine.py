@@ -18,6 +18,7 @@ from paylab.simulator.core.clock import Clock
 from paylab.simulator.core.objects import Doc
 from paylab.simulator.core.risk import Attempt, Decision
 from paylab.simulator.core.store import Store
+from paylab.simulator.gateways.names import event_name
 from paylab.simulator.scenarios.effects import Chaos, Plan
 from paylab.simulator.scenarios.facts import Facts
 from paylab.simulator.scenarios.fraud import FraudState, attempt_facts
@@ -117,7 +118,7 @@ class ScenarioEngine:
         obj = event.get("object") or {}
         facts = Facts(gateway=event["gateway"], method="POST", path=endpoint["url"],
                       tenant=tenant, amount=obj.get("amount"), currency=obj.get("currency"),
-                      event=event["type"])
+                      event=event_name(event["gateway"], event["type"]))
         return self._fold(active.webhooks, facts, Chaos)
 
     def _fold(self, states: list[RuleState], facts: Facts, make: Callable[[], _P]) -> _P | None:

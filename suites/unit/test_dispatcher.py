@@ -63,7 +63,7 @@ async def test_an_attempt_lost_to_a_failed_commit_is_delivered_again(domain: Dom
     port = runner.addresses[0][1]
     try:
         domain.endpoints.create(TENANT, "stripe", url=f"http://127.0.0.1:{port}/hook",
-                                enabled_events=["payment_intent.created"])
+                                enabled_events=["payment.created"])
         domain.payments.create(TENANT, "stripe", {"amount": 2000, "currency": "usd"})
         await domain.store.durable()
         dispatcher = Dispatcher(domain, {"stripe": notifier(domain, "http://sim")},

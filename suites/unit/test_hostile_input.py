@@ -171,7 +171,7 @@ def test_the_throttle_defers_beyond_its_burst() -> None:
 
 def _delivered_row(domain: Domain, wall: FakeWall) -> int:
     domain.endpoints.create(TENANT, "stripe", url="http://127.0.0.1:9/hook",
-                            enabled_events=["payment_intent.created"])
+                            enabled_events=["payment.created"])
     domain.payments.create(TENANT, "stripe", {"amount": 2000, "currency": "usd"})
     (claimed,) = domain.outbox.claim_due(10)
     domain.outbox.record_attempt(claimed, started=wall.now, duration_ms=1, status_code=200,

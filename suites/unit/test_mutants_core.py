@@ -341,7 +341,7 @@ def test_completing_a_session_is_idempotent_and_needs_a_payment(domain: Domain) 
     assert domain.sessions.get(TENANT, session["id"])["status"] == "complete"
     again = domain.sessions.complete(TENANT, session["id"])
     assert again["status"] == "complete"
-    completed = domain.events.page(TENANT, types=["checkout.session.completed"])[0]
+    completed = domain.events.page(TENANT, types=["checkout.completed"])[0]
     assert len(completed) == 1 and completed[0]["gateway"] == "stripe"
 
 
@@ -485,14 +485,14 @@ def test_timers_expire_open_sessions_and_settle_processing_payments(domain: Doma
     assert domain.payments.settle(TENANT, slow["id"], {"then": behaviour_doc(Behaviour())}) \
         == domain.payments.get(TENANT, slow["id"])  # settled already: nothing more happens
     assert domain.payments.settle(TENANT, "pi_gone", {"then": {}}) is None
-    expired = domain.events.page(TENANT, types=["checkout.session.expired"])[0]
+    expired = domain.events.page(TENANT, types=["checkout.expired"])[0]
     assert [e["object"]["id"] for e in expired] == [session["id"]]
 
 
 # -- the outbox's redelivery, lookups and replays ---------------------------------------------
 def delivered_row(domain: Domain, wall: FakeWall) -> int:
     domain.endpoints.create(TENANT, "stripe", url="https://shop.example/hook",
-                            enabled_events=["payment_intent.created"])
+                            enabled_events=["payment.created"])
     domain.payments.create(TENANT, "stripe", {"amount": 900, "currency": "usd"})
     (claimed,) = domain.outbox.claim_due(10)
     domain.outbox.record_attempt(claimed, started=wall.now, duration_ms=1, status_code=200,
@@ -520,7 +520,7 @@ def test_asking_for_a_delivery_that_is_due_anyway_books_no_redelivery(
     from paylab.simulator.core.outbox import REDELIVERY_BURST
 
     domain.endpoints.create(TENANT, "stripe", url="https://shop.example/hook",
-                            enabled_events=["payment_intent.created"])
+                            enabled_events=["payment.created"])
     domain.payments.create(TENANT, "stripe", {"amount": 900, "currency": "usd"})
     (row,) = domain.outbox.listing()
     assert domain.outbox.redeliver(row["id"])  # never sent, due now: left as it is
@@ -551,7 +551,7 @@ def test_a_throttled_redelivery_waits_its_wall_time_on_a_fast_clock(wall: FakeWa
 def test_a_delivery_is_read_back_as_claimed_with_its_last_signature_time(
         domain: Domain, wall: FakeWall) -> None:
     domain.endpoints.create(TENANT, "stripe", url="https://shop.example/hook",
-                            enabled_events=["payment_intent.created"])
+                            enabled_events=["payment.created"])
     domain.outbox.chaos = lambda tenant, event, endpoint: _OneCopyChaos()
     domain.payments.create(TENANT, "stripe", {"amount": 900, "currency": "usd"})
     (claimed,) = domain.outbox.claim_due(10)
@@ -580,7 +580,7 @@ def test_the_expiry_timer_leaves_sessions_that_are_no_longer_open(domain: Domain
     domain.sessions.expire(TENANT, session["id"])
     domain.sessions.expire_due(TENANT, session["id"], {})  # already expired: nothing happens
     domain.sessions.expire_due(TENANT, "cs_test_gone", {})
-    assert len(domain.events.page(TENANT, types=["checkout.session.expired"])[0]) == 1
+    assert len(domain.events.page(TENANT, types=["checkout.expired"])[0]) == 1
 
 
 def test_zero_is_not_negative_on_display() -> None:

@@ -17,6 +17,7 @@ from paylab.simulator.core.errors import CardDeclined, InvalidRequest, NotFound
 from paylab.simulator.core.overrides import Client
 from paylab.simulator.core.risk import Attempt, attempt_of
 from paylab.simulator.core.store import Store
+from paylab.simulator.gateways.stripe import vocabulary as stripe_words
 from paylab.suites.unit.conftest import TENANT
 from paylab.suites.unit.inprocess import ClientFactory, start
 
@@ -107,10 +108,11 @@ def test_a_type_family_matches_only_its_own_types(domain: Domain) -> None:
     paid = domain.payments.create(TENANT, "stripe", {
         "amount": 2000, "currency": "usd", "payment_method": "pm_card_visa", "confirm": True})
     domain.refunds.create(TENANT, {"payment_intent": paid["id"]})
-    family = [e["type"] for e in domain.events.page(TENANT, types=["charge.*"], limit=100)[0]]
+    charges = stripe_words.type_filter(["charge.*"])
+    family = [e["type"] for e in domain.events.page(TENANT, types=charges, limit=100)[0]]
     assert "charge.refunded" in family
     # Stripe's charge.refund.updated family: none emitted, and charge.refunded is not one
-    assert domain.events.page(TENANT, types=["charge.refund.*"], limit=100) == ([], False)
+    assert stripe_words.type_filter(["charge.refund.*"]) == []
 
 
 # -- a declined payment, as the API shows it --------------------------------------------------

@@ -19,7 +19,7 @@ def pay(domain: Domain) -> dict:
 
 def test_events_fan_out_only_to_subscribed_endpoints(domain: Domain) -> None:
     every = endpoint(domain, ["*"])
-    succeeded = endpoint(domain, ["payment_intent.succeeded"])
+    succeeded = endpoint(domain, ["payment.succeeded"])
     pay(domain)
     rows = domain.outbox.listing(tenant=TENANT)
     assert sum(r["endpoint_id"] == every["id"] for r in rows) == 3
@@ -35,7 +35,7 @@ def test_disabled_and_other_tenants_endpoints_get_nothing(domain: Domain) -> Non
 
 
 def test_retry_schedule_then_give_up(domain: Domain, wall: FakeWall) -> None:
-    endpoint(domain, ["payment_intent.created"])
+    endpoint(domain, ["payment.created"])
     domain.payments.create(TENANT, "stripe", {"amount": 2000, "currency": "usd"})
     outbox, schedule = domain.outbox, domain.outbox.retry_schedule
     assert schedule == (5, 300, 1800)
@@ -59,7 +59,7 @@ def test_retry_schedule_then_give_up(domain: Domain, wall: FakeWall) -> None:
 
 
 def test_success_settles_the_delivery(domain: Domain, wall: FakeWall) -> None:
-    endpoint(domain, ["payment_intent.created"])
+    endpoint(domain, ["payment.created"])
     domain.payments.create(TENANT, "stripe", {"amount": 2000, "currency": "usd"})
     (claimed,) = domain.outbox.claim_due(10)
     assert domain.outbox.record_attempt(claimed, started=wall.now, duration_ms=3,
@@ -68,7 +68,7 @@ def test_success_settles_the_delivery(domain: Domain, wall: FakeWall) -> None:
 
 
 def test_in_flight_rows_are_pending_again_after_a_crash(domain: Domain) -> None:
-    endpoint(domain, ["payment_intent.created"])
+    endpoint(domain, ["payment.created"])
     domain.payments.create(TENANT, "stripe", {"amount": 2000, "currency": "usd"})
     assert len(domain.outbox.claim_due(10)) == 1
     assert domain.outbox.recover() == 1
@@ -76,7 +76,7 @@ def test_in_flight_rows_are_pending_again_after_a_crash(domain: Domain) -> None:
 
 
 def test_clock_advance_makes_retries_due(domain: Domain, wall: FakeWall) -> None:
-    endpoint(domain, ["payment_intent.created"])
+    endpoint(domain, ["payment.created"])
     domain.payments.create(TENANT, "stripe", {"amount": 2000, "currency": "usd"})
     (claimed,) = domain.outbox.claim_due(10)
     domain.outbox.record_attempt(claimed, started=wall.now, duration_ms=1, status_code=None,
@@ -103,7 +103,7 @@ def test_time_scale_makes_virtual_time_run_faster() -> None:
 
 def test_a_redelivery_while_an_attempt_is_in_flight_records_both(domain: Domain,
                                                                  wall: FakeWall) -> None:
-    endpoint(domain, ["payment_intent.created"])
+    endpoint(domain, ["payment.created"])
     domain.payments.create(TENANT, "stripe", {"amount": 2000, "currency": "usd"})
     outbox = domain.outbox
     first = outbox.claim_due(10)[0]
@@ -128,7 +128,7 @@ def test_the_default_schedule_is_standard_webhooks(wall: FakeWall) -> None:
     """A domain built without a schedule retries after exactly the documented delays,
     attempt by attempt, and gives up after the tenth attempt."""
     domain = Domain(Store(":memory:"), Clock(wall=wall), seed=7)
-    endpoint(domain, ["payment_intent.created"])
+    endpoint(domain, ["payment.created"])
     domain.payments.create(TENANT, "stripe", {"amount": 2000, "currency": "usd"})
     outbox, delays = domain.outbox, []
     for attempt in range(1, len(DOCUMENTED_DEFAULT) + 2):

@@ -172,7 +172,7 @@ def test_events_follow_each_transition(domain: Domain) -> None:
     domain.payments.capture(TENANT, pay["id"])
     docs, _ = domain.events.page(TENANT, limit=100)
     assert [d["type"] for d in reversed(docs)] == [
-        "payment_intent.created", "charge.succeeded",
-        "payment_intent.amount_capturable_updated", "charge.captured",
-        "payment_intent.succeeded",
+        "payment.created", "charge.succeeded",
+        "payment.authorized", "charge.captured",
+        "payment.succeeded",
     ]

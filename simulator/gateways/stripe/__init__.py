@@ -16,6 +16,7 @@ from paylab.simulator.gateways.stripe.notify import StripeNotifier
 from paylab.simulator.gateways.stripe.pipeline import StripeContext, endpoint, json_response
 from paylab.simulator.gateways.stripe.render import Renderer
 from paylab.simulator.gateways.stripe.routes import OPERATIONS
+from paylab.simulator.gateways.stripe.vocabulary import event_type
 from paylab.simulator.gateways.stripe.wire import injected_error, tenant_for_key
 
 log = logging.getLogger("paylab.stripe")
@@ -92,4 +93,5 @@ GATEWAY = Gateway(
     facts=facts,
     fault=fault,
     refusal=lambda status, code, message: _error(status, "invalid_request_error", message, code),
+    event_name=event_type,
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from paylab.simulator.gateways.stripe import vocabulary as words
 from paylab.simulator.gateways.stripe.pipeline import Call, StripeContext, paging
 
 Result = dict[str, Any]
@@ -115,7 +116,8 @@ def list_events(ctx: StripeContext, call: Call) -> Result:
     """GET /v1/events"""
     p = call.params
     types = list(p.get("types") or ()) + ([p["type"]] if p.get("type") else [])
-    docs, more = ctx.domain.events.page(call.tenant, types=types or None, **paging(p))
+    kinds = words.type_filter(types) if types else None
+    docs, more = ctx.domain.events.page(call.tenant, types=kinds, **paging(p))
     return ctx.renderer.listing([ctx.renderer.event(d) for d in docs], more, "/v1/events")
 
 
@@ -124,9 +126,9 @@ def create_webhook_endpoint(ctx: StripeContext, call: Call) -> Result:
     """POST /v1/webhook_endpoints"""
     p = call.params
     doc = ctx.domain.endpoints.create(
-        call.tenant, GATEWAY, url=p["url"], enabled_events=p["enabled_events"],
+        call.tenant, GATEWAY, url=p["url"], enabled_events=words.event_kinds(p["enabled_events"]),
         description=p.get("description"), metadata=p.get("metadata"),
-        api_version=p.get("api_version"),
+        api_version=p.get("api_version"), secret_prefix=words.SECRET_PREFIX,
     )
     return ctx.renderer.webhook_endpoint(doc, with_secret=True)
 
@@ -139,7 +141,8 @@ def retrieve_webhook_endpoint(ctx: StripeContext, call: Call) -> Result:
 
 def update_webhook_endpoint(ctx: StripeContext, call: Call) -> Result:
     """POST /v1/webhook_endpoints/{webhook_endpoint}"""
-    doc = ctx.domain.endpoints.update(call.tenant, call.path["webhook_endpoint"], call.params)
+    doc = ctx.domain.endpoints.update(call.tenant, call.path["webhook_endpoint"],
+                                      words.endpoint_changes(call.params))
     return ctx.renderer.webhook_endpoint(doc)
 
 

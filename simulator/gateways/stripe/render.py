@@ -166,7 +166,7 @@ class Renderer:
         out = {
             "id": d["id"], "object": "webhook_endpoint", "api_version": d["api_version"],
             "application": None, "created": d["created"], "description": d["description"],
-            "enabled_events": d["enabled_events"], "livemode": False,
+            "enabled_events": words.enabled_events(d["enabled_events"]), "livemode": False,
             "metadata": d["metadata"], "status": d["status"], "url": d["url"],
         }
         if with_secret:
@@ -181,7 +181,7 @@ class Renderer:
         return {
             "id": d["id"], "object": "event", "api_version": api_version or DEFAULT_API_VERSION,
             "created": d["created"], "data": data, "livemode": False, "pending_webhooks": 0,
-            "request": d["request"], "type": d["type"],
+            "request": d["request"], "type": words.event_type(d["type"]),
         }
 
     @staticmethod

@@ -52,6 +52,8 @@ EVENT_TYPE = {
 #: Every event type the simulator emits, as Stripe names them.
 EVENT_TYPES = tuple(EVENT_TYPE.values())
 EVENT_KIND = {name: kind for kind, name in EVENT_TYPE.items()}
+#: How Stripe's webhook signing secrets begin.
+SECRET_PREFIX = "whsec_"  # noqa: S105 - a prefix, not a secret
 #: What a Stripe name the simulator does not know maps to: a kind no event has.
 _UNKNOWN = "unknown:"
 
@@ -64,6 +66,13 @@ def event_type(kind: str) -> str:
 def event_kinds(names: list[str]) -> list[str]:
     """`enabled_events` as the core stores them: `*` stays, unknown names stay unknown."""
     return [n if n == "*" else EVENT_KIND.get(n, _UNKNOWN + n) for n in names]
+
+
+def endpoint_changes(params: dict[str, Any]) -> dict[str, Any]:
+    """A webhook endpoint update with its `enabled_events` as core kinds."""
+    if "enabled_events" not in params:
+        return params
+    return {**params, "enabled_events": event_kinds(params["enabled_events"])}
 
 
 def enabled_events(kinds: list[str]) -> list[str]:
