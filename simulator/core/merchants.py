@@ -127,7 +127,9 @@ class Merchants:
         merchant = Merchant(gateway, merchant_id, tenant_of(gateway, merchant_id),
                             hash_key or new_credential(lengths["hash_key"]),
                             hash_iv or new_credential(lengths["hash_iv"]), self.clock.wall())
-        self._insert(merchant)
+        if not self._insert(merchant):  # another process registered it a moment ago
+            raise InvalidRequest("merchant_exists", f"The {gateway} merchant "
+                                 f"{merchant_id} already exists.", param="merchant_id")
         return merchant
 
     def ensure_stage(self, gateway: str, merchants: list[dict[str, str]]) -> int:
@@ -154,12 +156,16 @@ class Merchants:
             if tenant is None or merchant.tenant == tenant:
                 self.tenants.seen(merchant.tenant)
 
-    def _insert(self, merchant: Merchant) -> None:
-        self.store.write(
+    def _insert(self, merchant: Merchant) -> bool:
+        """Store a merchant unless its id is taken; False when it was."""
+        cursor = self.store.write(
             f"INSERT OR IGNORE INTO merchants ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
             (merchant.gateway, merchant.merchant_id, merchant.tenant, merchant.hash_key,
              merchant.hash_iv, int(merchant.published), merchant.created))
+        if cursor.rowcount != 1:
+            return False
         self.tenants.seen(merchant.tenant)
+        return True
 
     def _new_id(self, gateway: str, rule: dict[str, Any]) -> str:
         """An unused merchant id shaped like the gateway's (seeded: ids are no secret)."""

@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from paylab.simulator.core.domain import Domain
+from paylab.simulator.core.errors import InvalidRequest
 from paylab.simulator.core.merchants import mask
 from paylab.suites.unit.inprocess import ClientFactory, Sim, start
 
@@ -157,3 +159,14 @@ async def test_a_restart_keeps_registered_merchants_and_seeds_nothing_twice(
 def test_mask_hides_all_but_the_last_four() -> None:
     assert mask("pwFHCqoQZGmho4w6") == "************o4w6"
     assert mask("abc") == "abc"
+
+
+def test_a_merchant_registered_meanwhile_by_another_process_is_refused(
+        domain: Domain, vectors: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    stage = vectors["ecpay_check_mac_value"][0]["params"]["MerchantID"]
+    monkeypatch.setattr(domain.merchants, "get", lambda gateway, merchant_id: None)
+    with pytest.raises(InvalidRequest) as taken:
+        domain.merchants.register("ecpay", stage)
+    assert taken.value.code == "merchant_exists" and taken.value.param == "merchant_id"
+    assert domain.merchants.for_tenant(f"ecpay-{stage}").hash_key == (  # type: ignore[union-attr]
+        vectors["ecpay_check_mac_value"][0]["hash_key"])
