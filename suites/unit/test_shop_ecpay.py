@@ -249,3 +249,16 @@ async def test_a_repeated_field_is_refused(client: TestClient) -> None:
     answer = await client.post("/notify/ecpay", data=body)
     assert (answer.status, await answer.text()) == (400, "0|Form Error")
     assert (await status(client, made["order"]))["status"] == "pending"
+
+
+async def test_failures_are_applied_once_each_and_a_later_payment_still_pays(
+        client: TestClient) -> None:
+    made = await checkout(client, "ecpay-credit")
+    first = notice(made["fields"], RtnCode="10100058", RtnMsg="Card declined")
+    second = notice(made["fields"], RtnCode="10100112", RtnMsg="3-D Secure failed")
+    for body in (first, second, first):  # the resent first must not overwrite the second
+        assert await post(client, body) == (200, "1|OK")
+    assert db_of(client).order(made["order"])["last_error"] == "3-D Secure failed"
+    assert await post(client, notice(made["fields"])) == (200, "1|OK")
+    assert await status(client, made["order"]) == {
+        "id": made["order"], "status": "paid", "status_text": "Paid", "fulfilments": 1}
