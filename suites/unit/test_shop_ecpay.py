@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 from paylab.shop import ecpay
+from paylab.shop.gateway import Gateway
 from paylab.simulator.webhooks.signing import ecpay_check_mac_value
 from paylab.suites.unit.shop_formpost import (
     SETTINGS,
@@ -135,6 +136,22 @@ async def test_checkout_answers_a_signed_form_the_browser_posts(
     assert headers["Cache-Control"] == "no-store"
     assert "Continue to ECPay</button>" in made["text"]
     assert '<script src="/static/autosubmit.js" defer></script>' in made["text"]
+
+
+@pytest.mark.parametrize("data", [{}, {"pay_with": "card"}, {"pay_with": ""}],
+                         ids=["bare post", "card", "empty"])
+async def test_the_card_checkout_stays_the_default(
+        client: TestClient, monkeypatch: pytest.MonkeyPatch, data: dict[str, str]) -> None:
+    async def hosted(self: Gateway, order: dict[str, Any], catalog: object) -> str:
+        return f"http://127.0.0.1:9/stripe/checkout/cs_test_1?order={order['id']}"
+
+    monkeypatch.setattr(Gateway, "checkout", hosted)
+    await client.post("/cart/add", data={"product": "gaiwan"}, allow_redirects=False)
+    answer = await client.post("/checkout", data=data, allow_redirects=False)
+    order = db_of(client).conn.execute("SELECT id FROM orders").fetchone()[0]
+    assert (answer.status, answer.headers["Location"]) == (
+        303, f"http://127.0.0.1:9/stripe/checkout/cs_test_1?order={order}")
+    assert db_of(client).trade_of(order) is None
 
 
 async def test_an_unknown_method_is_refused_without_an_order(client: TestClient) -> None:
