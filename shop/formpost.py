@@ -89,9 +89,10 @@ class Rails:
         return response
 
 
-def describe(trade: dict[str, Any] | None, status: str) -> Safe:
+def describe(trade: dict[str, Any] | None, order: dict[str, Any]) -> Safe:
     """The order page's lines about a form-post trade: gateway, method, amount, and while
-    the order waits, the code to pay with and its deadline."""
+    the order waits, the code to pay with and its deadline (not once the gateway reported
+    a failure, such as the code expiring: the order stays payable, the code does not)."""
     if trade is None:
         return Safe("")
     how = METHOD_NAMES.get(trade["method"], trade["method"])
@@ -99,7 +100,7 @@ def describe(trade: dict[str, Any] | None, status: str) -> Safe:
         how = f"{how} ({trade['payment_type']})"
     text = Safe(part("order_payment.html", gateway=GATEWAY_NAMES.get(trade["gateway"], ""),
                      method=how, amount=f"NT${trade['amount']:,}"))
-    if trade["code"] and status == "pending":
+    if trade["code"] and order["status"] == "pending" and not order["last_error"]:
         where = {"atm": "Transfer by ATM to bank and account",
                  "barcode": "Pay at a convenience store with barcodes"}
         text = Safe(text + part(

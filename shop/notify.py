@@ -88,6 +88,8 @@ def ecpay_notice(db: ShopDB, settings: ShopSettings, fields: Mapping[str, str]) 
     rtn_code = fields.get("RtnCode", "")
     key = f"ecpay:{trade['trade_no']}:{rtn_code}"
     if rtn_code == ecpay.PAID:
+        # SimulatePaid=1 (the stage back office's or the simulator's "simulate paid") counts
+        # here: this shop only ever runs against stage. A production shop refuses it.
         return settle(db, trade, key, "paid", reference=fields.get("TradeNo", ""),
                       payment_type=fields.get("PaymentType", ""))
     code = ecpay.issued_code(fields)

@@ -151,7 +151,7 @@ def routes(shop: Shop) -> list[web.RouteDef]:
         rows = Safe("".join(part("order_line.html", name=i["name"], quantity=i["quantity"],
                                  price=price_text(i["price"] * i["quantity"], found["currency"]))
                             for i in found["items"]))
-        payment = describe(db.trade_of(found["id"]), found["status"])
+        payment = describe(db.trade_of(found["id"]), found)
         paid = found["status"] == "paid"
         # The gateway sends the shopper here (success_url, with the session id) only after
         # a payment went through: a decline noted from an earlier attempt on the same

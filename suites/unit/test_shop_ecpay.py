@@ -279,3 +279,16 @@ async def test_failures_are_applied_once_each_and_a_later_payment_still_pays(
     assert await post(client, notice(made["fields"])) == (200, "1|OK")
     assert await status(client, made["order"]) == {
         "id": made["order"], "status": "paid", "status_text": "Paid", "fulfilments": 1}
+
+
+async def test_a_failure_after_the_code_hides_the_code_but_a_late_payment_pays(
+        client: TestClient) -> None:
+    made = await checkout(client, "ecpay-cvs")
+    await post(client, code_notice(made["fields"]))
+    expired = notice(made["fields"], RtnCode="10100248", RtnMsg="Code expired",
+                     PaymentType="CVS_CVS")
+    assert await post(client, expired) == (200, "1|OK")
+    page = await order_page(client, made["order"])
+    assert "Code expired" in page and "LLL22251222" not in page
+    assert await post(client, notice(made["fields"], PaymentType="CVS_CVS")) == (200, "1|OK")
+    assert (await status(client, made["order"]))["status"] == "paid"
