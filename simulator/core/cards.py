@@ -1,7 +1,7 @@
 """Card numbers and test tokens: validation, brand, and the published test outcome.
 
 The catalog is data (`testcards.yaml`); this module only reads it. Validation errors are
-`CardDeclined` with the codes Stripe uses for a bad number, expiry or CVC.
+`CardDeclined` with the usual card-API codes for a bad number, expiry or CVC.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 from paylab.simulator.core.errors import CardDeclined, InvalidRequest
+from paylab.simulator.core.vocabulary import DECLINED, NOT_FOUND
 
 _BRANDS = (  # (prefixes, brand), most specific first
     (("34", "37"), "amex"),
@@ -32,7 +33,7 @@ class Behaviour:
     """What confirming a payment with this card does."""
 
     outcome: str = "succeed"
-    code: str = "card_declined"
+    code: str = DECLINED
     decline_code: str | None = None
     message: str = "Your card was declined."
     risk_level: str = "normal"
@@ -85,7 +86,7 @@ def behaviour_from_doc(doc: dict[str, Any]) -> Behaviour:
 
 
 def fingerprint(number: str) -> str:
-    """A card number's stable fingerprint (spaces ignored), as Stripe shows one per card."""
+    """A card number's stable fingerprint (spaces ignored), as card APIs show one per card."""
     return hashlib.sha256(f"paylab-card:{''.join(number.split())}".encode()).hexdigest()[:16]
 
 
@@ -136,7 +137,7 @@ def _declined(code: str, message: str, param: str) -> CardDeclined:
 def validate_card(
     number: str, exp_month: Any, exp_year: Any, cvc: str | None, *, today: dt.date
 ) -> Card:
-    """Check a raw card as Stripe does and return its stored form and test behaviour."""
+    """Check a raw card as card APIs do and return its stored form and test behaviour."""
     digits = "".join(number.split())
     listed = digits in catalog().by_number  # stage cards are accepted even off-Luhn
     if not digits.isdigit() or not 12 <= len(digits) <= 19 or not (listed or luhn_valid(digits)):
@@ -178,7 +179,8 @@ def card_for_token(token: str, *, today: dt.date) -> Card:
     number = catalog().by_token.get(token)
     if number is None:
         raise InvalidRequest(
-            "resource_missing", f"No such PaymentMethod: '{token}'", param="payment_method"
+            NOT_FOUND, f"No such payment method: '{token}'", param="payment_method",
+            object="payment_method", id=token, by="reference",
         )
     return validate_card(number, 12, today.year + 3, None, today=today)
 

@@ -9,15 +9,6 @@ from paylab.simulator.core.rand import Rand
 
 KIND = "charge"
 
-_SELLER_MESSAGES = {
-    "authorized": "Payment complete.",
-    "issuer_declined": "The bank did not return any further details with this decline.",
-    "blocked": "Stripe blocked this payment as too risky.",
-    "manual_review": "Stripe evaluated this payment as having elevated risk, and placed it in "
-                     "review.",
-}
-
-
 class Charges:
     """Create and update charge documents under their payment."""
 
@@ -76,7 +67,7 @@ class Charges:
             "failure_message": None if approved else behaviour.message,
             "decline_code": None if approved else ("fraudulent" if blocked
                                                    else behaviour.decline_code),
-            "payment_intent": payment["id"],
+            "payment": payment["id"],
             "payment_method": method["id"],
             "card": {k: v for k, v in method["card"].items() if k != "behaviour"},
             "three_d_secure": {"authenticated": True, "result": "authenticated"}
@@ -89,13 +80,12 @@ class Charges:
                 "reason": reason,
                 "risk_level": behaviour.risk_level,
                 "risk_score": behaviour.risk_score,
-                "seller_message": _SELLER_MESSAGES[outcome_type],
                 "rule": {"id": behaviour.rule, "action": "review" if behaviour.review else "block"}
                 if behaviour.rule else None,
             },
         }
         return self.objects.insert(tenant, KIND, charge, parent=payment["id"])
 
-    def page(self, tenant: str, *, payment_intent: str | None = None, **paging: object) -> tuple:
+    def page(self, tenant: str, *, payment: str | None = None, **paging: object) -> tuple:
         """A page of charges, newest first, optionally of one payment."""
-        return self.objects.page(tenant, KIND, parent=payment_intent, **paging)
+        return self.objects.page(tenant, KIND, parent=payment, **paging)

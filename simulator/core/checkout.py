@@ -1,4 +1,4 @@
-"""Checkout Sessions: a hosted payment page's state, on top of payments.
+"""Checkout sessions: a hosted payment page's state, on top of payments.
 
 A session collects line items and a card on the hosted page, pays through an ordinary
 payment (so 3-D Secure, declines and scenarios behave exactly as on the API), and ends
@@ -50,11 +50,11 @@ class Sessions:
         """One session of this tenant."""
         return self.objects.get(tenant, KIND, session_id, param="session")
 
-    def page(self, tenant: str, payment_intent: str | None = None,
+    def page(self, tenant: str, payment: str | None = None,
              **paging: Any) -> tuple[list[Doc], bool]:
-        """A page of sessions, newest first; only the one paid by `payment_intent` if given
+        """A page of sessions, newest first; only the one paid by `payment` if given
         (sessions are filed under their payment's id once it exists)."""
-        return self.objects.page(tenant, KIND, tags=[payment_intent] if payment_intent else None,
+        return self.objects.page(tenant, KIND, tags=[payment] if payment else None,
                                  **paging)
 
     def create(self, tenant: str, gateway: str, params: dict[str, Any]) -> Doc:
@@ -65,8 +65,8 @@ class Sessions:
                       "quantity": 1, "unit_amount": params["amount"],
                       "currency": params.get("currency", "usd").lower()}]
         if not items:
-            raise InvalidRequest("parameter_missing", "Missing required param: line_items.",
-                                 param="line_items")
+            raise InvalidRequest(v.MISSING_PARAMETER, "Missing required param: line_items.",
+                                 param="line_items", names=("line_items",))
         currencies = {i["currency"] for i in items}
         if len(currencies) > 1:
             raise InvalidRequest("parameter_invalid_string",
@@ -86,7 +86,7 @@ class Sessions:
                                  "expires_at must be between 30 minutes and 24 hours from now.",
                                  param="expires_at")
         sid = self.rand.new_id("cs_test", 58)
-        intent = params.get("payment_intent_data") or {}
+        intent = params.get("payment_data") or {}
         doc = {
             "id": sid, "gateway": gateway, "mode": params.get("mode", "payment"),
             "status": "open", "payment_status": "unpaid", "currency": currency,
@@ -95,12 +95,12 @@ class Sessions:
             "customer_email": params.get("customer_email"),
             "client_reference_id": params.get("client_reference_id"),
             "metadata": dict(params.get("metadata") or {}),
-            "payment_intent_data": {
+            "payment_data": {
                 "capture_method": intent.get("capture_method", "automatic"),
                 "description": intent.get("description"),
                 "metadata": dict(intent.get("metadata") or {}),
             },
-            "payment_intent": None, "customer_details": None, "created": now,
+            "payment": None, "customer_details": None, "created": now,
             "expires_at": expires_at,
             # The hosted page's URL carries this token: the seeded id alone opens nothing.
             "page_token": new_credential(32),
@@ -120,15 +120,15 @@ class Sessions:
         for another card.
         """
         session = self._open(tenant, session_id)
-        if session["payment_intent"]:
-            payment = self.payments.get(tenant, session["payment_intent"])
+        if session["payment"]:
+            payment = self.payments.get(tenant, session["payment"])
             if payment["status"] in (v.SUCCEEDED, v.AUTHORIZED, v.PENDING):
                 return self.get(tenant, session_id), payment  # a repeated submit charges once
         billing = {"name": name, "email": email or session["customer_email"]}
         data = {"type": "card", "card": card, "billing_details": billing}
-        if session["payment_intent"]:  # a second try after a decline reuses the payment
-            self._attach(tenant, session, {"id": session["payment_intent"]}, billing)
-            payment = self.payments.confirm(tenant, session["payment_intent"], {
+        if session["payment"]:  # a second try after a decline reuses the payment
+            self._attach(tenant, session, {"id": session["payment"]}, billing)
+            payment = self.payments.confirm(tenant, session["payment"], {
                 "payment_method_data": data, "return_url": return_url})
         else:
             payment = self._create_payment(tenant, session, data, return_url)
@@ -140,10 +140,10 @@ class Sessions:
             session = self.get(tenant, session_id)
             if session["status"] == "complete":
                 return session
-            payment = self.payments.get(tenant, session["payment_intent"] or "")
+            payment = self.payments.get(tenant, session["payment"] or "")
             if payment["status"] not in (v.SUCCEEDED, v.AUTHORIZED):
-                raise InvalidState("checkout_session_unpaid",
-                                   "This Checkout Session has not been paid.")
+                raise InvalidState(v.CHECKOUT_UNPAID, "This checkout has not been paid.",
+                                   id=session_id, status=session["status"])
             session.update(status="complete", payment_status="paid"
                            if payment["status"] == v.SUCCEEDED else "unpaid")
             self.objects.update(tenant, KIND, session)
@@ -157,11 +157,11 @@ class Sessions:
             session = self.get(tenant, session_id)
             if session["status"] != "open":
                 raise InvalidState(
-                    "checkout_session_not_open",
-                    "Only Checkout Sessions with a status in ['open'] can be expired. This "
-                    f"Checkout Session has a status of '{session['status']}'.")
-            if session["payment_intent"]:
-                payment = self.payments.get(tenant, session["payment_intent"])
+                    v.CHECKOUT_NOT_OPEN,
+                    f"Only open checkouts can be expired; this one is {session['status']}.",
+                    id=session_id, status=session["status"])
+            if session["payment"]:
+                payment = self.payments.get(tenant, session["payment"])
                 if payment["status"] in (v.NEEDS_METHOD, v.NEEDS_CONFIRMATION, v.NEEDS_ACTION):
                     self.payments.cancel(tenant, payment["id"], "abandoned")
             session["status"] = "expired"
@@ -180,12 +180,13 @@ class Sessions:
     def _open(self, tenant: str, session_id: str) -> Doc:
         session = self.get(tenant, session_id)
         if session["status"] == "expired" or session["expires_at"] <= self.clock.now():
-            raise InvalidState("checkout_session_expired", "This Checkout Session has expired.")
+            raise InvalidState(v.CHECKOUT_EXPIRED_ERROR, "This checkout has expired.",
+                               id=session_id, status=session["status"])
         return session
 
     def _create_payment(self, tenant: str, session: Doc, data: dict[str, Any],
                         return_url: str) -> Doc:
-        intent = session["payment_intent_data"]
+        intent = session["payment_data"]
         # filed under the payment's id before it is confirmed, so its events find the session
         with self.objects.store.atomic():
             payment = self.payments.create(tenant, session["gateway"], {
@@ -199,7 +200,7 @@ class Sessions:
             "payment_method_data": data, "return_url": return_url})
 
     def _attach(self, tenant: str, session: Doc, payment: Doc, billing: dict[str, Any]) -> None:
-        session["payment_intent"] = payment["id"]
+        session["payment"] = payment["id"]
         session["customer_details"] = {"email": billing.get("email"), "name": billing.get("name")}
         self.objects.update(tenant, KIND, session)
         self.objects.retag(tenant, KIND, session["id"], payment["id"])
@@ -208,9 +209,9 @@ class Sessions:
 def _line_item(index: int, item: dict[str, Any]) -> dict[str, Any]:
     price = item.get("price_data")
     if not price:
-        raise InvalidRequest("parameter_missing",
+        raise InvalidRequest(v.MISSING_PARAMETER,
                              f"Missing required param: line_items[{index}][price_data].",
-                             param=("line_items", index, "price_data"))
+                             param=("line_items", index, "price_data"), names=("price_data",))
     product = price.get("product_data") or {}
     return {
         "name": product.get("name", "Item"),

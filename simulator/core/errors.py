@@ -12,7 +12,8 @@ class CoreError(Exception):
     """Base of every error the core raises on purpose.
 
     `kind` is the coarse category an adapter maps to a status and error type;
-    `code` is the fine-grained, gateway-style code (`resource_missing`, `card_declined`, ...).
+    `code` is the fine-grained neutral code (`not_found`, `declined`, ... in
+    core/vocabulary.py); `context` carries what an adapter needs to word the message.
     `param` names the offending input, as a name or a path of names (adapters format it).
     """
 
@@ -57,7 +58,7 @@ class InvalidState(CoreError):
 class CardDeclined(CoreError):
     """The card was declined; `context` holds decline_code, payment and charge ids."""
 
-    kind = "card_declined"
+    kind = "declined"
 
 
 class IdempotencyMismatch(CoreError):

@@ -1,4 +1,4 @@
-"""Idempotency records, with Stripe's semantics (gateways.md 5.4).
+"""Idempotency records, with the card gateways' semantics (gateways.md 5.4).
 
 A key is bound to the first request's endpoint and parameters. Once execution begins its
 status and body are saved and replayed to every retry, errors included. A request that
@@ -59,7 +59,7 @@ class Idempotency:
             (tenant, key),
         )
         if row is not None and row[5] < self.clock.now() - RETENTION_SECONDS:
-            self.forget(tenant, key)  # pruned keys start over, as Stripe's do after 24 h
+            self.forget(tenant, key)  # pruned keys start over, as the gateways' do after 24 h
             row = None
         if row is None:
             self.store.write(

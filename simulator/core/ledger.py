@@ -17,7 +17,7 @@ def ledger(objects: Objects, tenant: str | None = None) -> dict[str, Any]:
     refunds: dict[str, int] = {}
     refund_counts: dict[str, int] = {}
     for _, refund in objects.all_of("refund", tenant):
-        pid = refund["payment_intent"]
+        pid = refund["payment"]
         refunds[pid] = refunds.get(pid, 0) + refund["amount"]
         refund_counts[pid] = refund_counts.get(pid, 0) + 1
     rows = []

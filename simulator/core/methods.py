@@ -10,6 +10,7 @@ from paylab.simulator.core.clock import Clock
 from paylab.simulator.core.errors import CardDeclined, NotFound
 from paylab.simulator.core.objects import Doc, Objects
 from paylab.simulator.core.rand import Rand
+from paylab.simulator.core.vocabulary import NOT_FOUND
 
 KIND = "payment_method"
 
@@ -55,7 +56,8 @@ class Methods:
             return self._store(tenant, cards.card_for_token(reference, today=self.today()))
         doc = self.objects.find(tenant, KIND, reference)
         if doc is None:
-            raise NotFound("resource_missing", f"No such PaymentMethod: '{reference}'", param=param)
+            raise NotFound(NOT_FOUND, f"No such payment method: '{reference}'", param=param,
+                           object="payment_method", id=reference, by="reference")
         return doc
 
     def get(self, tenant: str, method_id: str) -> Doc:

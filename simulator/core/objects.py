@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 from paylab.simulator.core.errors import InvalidRequest, NotFound
 from paylab.simulator.core.store import Store
-from paylab.simulator.core.vocabulary import NOT_FOUND
+from paylab.simulator.core.vocabulary import CONFLICTING_PARAMETERS, NOT_FOUND
 
 Doc = dict[str, Any]
 
@@ -111,9 +111,9 @@ class Objects:
             )
         if starting_after and ending_before:
             raise InvalidRequest(
-                "parameter_unknown",
+                CONFLICTING_PARAMETERS,
                 "You may only specify one of these parameters: ending_before, starting_after.",
-                param="ending_before",
+                param="ending_before", names=("ending_before", "starting_after"),
             )
         where = ["tenant = ?", "kind = ?"]
         args: list[Any] = [tenant, kind]

@@ -185,7 +185,7 @@ class Payments:
                     currency=doc["currency"], of="capturable",
                 )
             charge = self.charges.get(tenant, doc["latest_charge"])
-            released = charge["amount"] - amount  # Stripe counts the uncaptured rest as refunded
+            released = charge["amount"] - amount  # card APIs count the uncaptured rest as refunded
             charge.update(captured=True, amount_captured=amount, amount_refunded=released,
                           amount_released=released)
             self.charges.save(tenant, charge)

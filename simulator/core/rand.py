@@ -1,4 +1,4 @@
-"""Seeded randomness and Stripe-style object ids.
+"""Seeded randomness and prefixed object ids (`pi_...`, `ch_...`).
 
 One `random.Random` per simulator, seeded from `--seed` and the number of boots since the
 last full reset, so a fresh database with the same seed replays the same ids, and a restart

@@ -12,7 +12,15 @@ from paylab.simulator.core.events import Events
 from paylab.simulator.core.objects import Doc, Objects
 from paylab.simulator.core.payments import KIND as PAYMENT_KIND
 from paylab.simulator.core.rand import Rand
-from paylab.simulator.core.vocabulary import AMOUNT_TOO_LARGE, CHARGE_REFUNDED, REFUND_CREATED
+from paylab.simulator.core.vocabulary import (
+    ALREADY_REFUNDED,
+    AMOUNT_TOO_LARGE,
+    CHARGE_REFUNDED,
+    CONFLICTING_PARAMETERS,
+    MISSING_PARAMETER,
+    NOT_REFUNDABLE,
+    REFUND_CREATED,
+)
 
 KIND = "refund"
 REASONS = ("duplicate", "fraudulent", "requested_by_customer")
@@ -35,26 +43,25 @@ class Refunds:
         return self.objects.get(tenant, KIND, refund_id)
 
     def page(
-        self, tenant: str, *, payment_intent: str | None = None, charge: str | None = None,
+        self, tenant: str, *, payment: str | None = None, charge: str | None = None,
         **paging: Any,
     ) -> tuple[list[Doc], bool]:
         """A page of refunds, newest first, optionally of one payment or charge."""
         return self.objects.page(
-            tenant, KIND, parent=payment_intent, tags=[charge] if charge else None, **paging
+            tenant, KIND, parent=payment, tags=[charge] if charge else None, **paging
         )
 
     def create(self, tenant: str, params: dict[str, Any]) -> Doc:
         """Refund `amount` (default: all that remains) of a payment's captured charge."""
         with self.objects.store.atomic():
             charge = self._charge_for(tenant, params)
-            payment = self.objects.get(tenant, PAYMENT_KIND, charge["payment_intent"])
+            payment = self.objects.get(tenant, PAYMENT_KIND, charge["payment"])
             refunded = charge["amount_refunded"] - charge.get("amount_released", 0)
             remaining = charge["amount_captured"] - refunded
             if remaining <= 0:
                 raise InvalidRequest(
-                    "charge_already_refunded",
-                    f"Charge {charge['id']} has already been refunded.",
-                    param="charge" if params.get("charge") else "payment_intent",
+                    ALREADY_REFUNDED, f"Charge {charge['id']} has already been refunded.",
+                    param="charge" if params.get("charge") else "payment", charge_id=charge["id"],
                 )
             amount = params.get("amount", remaining)
             if amount > remaining:
@@ -71,7 +78,7 @@ class Refunds:
                 "amount": amount,
                 "currency": charge["currency"],
                 "charge": charge["id"],
-                "payment_intent": payment["id"],
+                "payment": payment["id"],
                 "created": int(self.clock.now()),
                 "reason": params.get("reason"),
                 "metadata": dict(params.get("metadata") or {}),
@@ -89,33 +96,30 @@ class Refunds:
         return refund
 
     def _charge_for(self, tenant: str, params: dict[str, Any]) -> Doc:
-        if params.get("charge") and params.get("payment_intent"):
+        if params.get("charge") and params.get("payment"):
             raise InvalidRequest(
-                "parameter_unknown",
-                "You may only specify one of these parameters: charge, payment_intent.",
-                param="payment_intent",
+                CONFLICTING_PARAMETERS, "Give only one of charge and payment.",
+                param="payment", names=("charge", "payment"),
             )
         if params.get("charge"):
             charge = self.charges.get(tenant, params["charge"], param="charge")
-        elif params.get("payment_intent"):
-            payment = self.objects.get(tenant, PAYMENT_KIND, params["payment_intent"],
-                                       param="payment_intent")
+        elif params.get("payment"):
+            payment = self.objects.get(tenant, PAYMENT_KIND, params["payment"], param="payment")
             if not payment.get("latest_charge"):
                 raise _no_charge(payment["id"])
             charge = self.charges.get(tenant, payment["latest_charge"])
         else:
             raise InvalidRequest(
-                "parameter_missing", "One of the following params should be provided for this "
-                "request: payment_intent or charge.", param="payment_intent",
+                MISSING_PARAMETER, "Give a payment or a charge to refund.", param="payment",
+                names=("payment", "charge"),
             )
         if charge["status"] != "succeeded" or not charge["captured"]:
-            raise _no_charge(charge["payment_intent"])
+            raise _no_charge(charge["payment"])
         return charge
 
 
 def _no_charge(payment_id: str) -> InvalidRequest:
     return InvalidRequest(
-        "charge_not_refundable",
-        f"This PaymentIntent ({payment_id}) does not have a successful charge to refund.",
-        param="payment_intent",
+        NOT_REFUNDABLE, f"Payment {payment_id} has no captured charge to refund.",
+        param="payment", id=payment_id,
     )

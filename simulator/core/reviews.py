@@ -24,7 +24,7 @@ class Reviews:
         """Open a review of `charge` and emit its event."""
         doc = {
             "id": self.rand.new_id("prv"),
-            "payment_intent": payment["id"],
+            "payment": payment["id"],
             "charge": charge["id"],
             "reason": "rule",
             "opened_reason": "rule",

@@ -2,7 +2,7 @@
 
 The core asks an injected `RiskAssessor` before authorising; the scenario engine's fraud
 rules are one implementation. No assessor (the default) means card behaviour alone decides,
-so Stripe's own risk test cards keep their meaning either way.
+so the published risk test cards keep their meaning either way.
 """
 
 from __future__ import annotations

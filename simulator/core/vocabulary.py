@@ -1,7 +1,7 @@
 """The core's own words: payment statuses, event kinds and error codes, named by no gateway.
 
-Adapters map these to their gateway's words (Stripe's statuses and event types, ECPay's
-`RtnCode`, ...) in their own `vocabulary.py`; the core stores and emits only these.
+Adapters map these to their gateway's words (its statuses, event names, result codes
+and messages) in their own `vocabulary.py`; the core stores and emits only these.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from paylab.simulator.core.cards import Behaviour, catalog
+from paylab.simulator.core.vocabulary import DECLINED
 from paylab.simulator.scenarios.model import Effect
 
 #: z-score of the 99th percentile, to turn (p50, p99) into a lognormal's sigma.
@@ -30,18 +31,17 @@ def sample_latency(spec: dict[str, Any], rng: random.Random) -> float:
 
 
 _DECLINE_MESSAGES = {
-    entry["decline_code"]: (entry.get("code", "card_declined"), entry["message"])
+    entry["decline_code"]: (entry.get("code", DECLINED), entry["message"])
     for entry in catalog().by_number.values()
     if entry.get("outcome") == "decline"
 }
 
 
 def decline_behaviour(decline_code: str) -> Behaviour:
-    """A decline with Stripe's code and message for `decline_code`."""
+    """A decline with the test catalog's code and message for `decline_code`."""
     if decline_code == "fraudulent":
         return Behaviour(outcome="block", risk_level="highest", risk_score=95)
-    code, message = _DECLINE_MESSAGES.get(decline_code, ("card_declined",
-                                                         "Your card was declined."))
+    code, message = _DECLINE_MESSAGES.get(decline_code, (DECLINED, "Your card was declined."))
     return Behaviour(outcome="decline", code=code, decline_code=decline_code, message=message)
 
 

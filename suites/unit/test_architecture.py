@@ -43,3 +43,23 @@ def test_gateway_handlers_are_thin() -> None:
         for fn in (n for n in tree.body if isinstance(n, ast.FunctionDef)):
             length = fn.end_lineno - fn.lineno + 1
             assert length <= 15, f"{handlers.parent.name}.{fn.name} is {length} lines"
+
+
+#: Words only a gateway adapter may say: Stripe's object names, statuses, error codes and
+#: secret prefix, and the Taiwanese gateways' field names. The core speaks neutral codes
+#: (core/vocabulary.py); each adapter maps them to its gateway's words.
+GATEWAY_WORDS = (
+    "payment_intent", "PaymentIntent", "requires_payment_method", "requires_capture",
+    "requires_action", "requires_confirmation", "checkout.session", "whsec_",
+    "resource_missing", "card_declined", "Stripe",
+    "CheckMacValue", "RtnCode", "MerchantTradeNo", "TradeInfo", "TradeSha", "returnCode",
+)
+
+
+@pytest.mark.parametrize("path", sorted(p for p in (ROOT / "simulator" / "core").rglob("*")
+                                        if p.is_file() and "__pycache__" not in p.parts),
+                         ids=lambda p: p.name)
+def test_the_core_speaks_no_gateway_vocabulary(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    found = [w for w in GATEWAY_WORDS if w in text]
+    assert not found, f"{path.name} says {found}: gateway words belong in the adapters"

@@ -70,7 +70,8 @@ def test_tokens_map_to_their_published_outcome(token: str, outcome: str,
 def test_unknown_token_is_a_missing_resource() -> None:
     with pytest.raises(InvalidRequest) as caught:
         cards.card_for_token("pm_card_nonsense", today=TODAY)
-    assert caught.value.code == "resource_missing"
+    assert caught.value.code == "not_found"
+    assert caught.value.context["id"] == "pm_card_nonsense"
 
 
 def test_every_catalog_entry_is_consistent() -> None:

@@ -220,8 +220,8 @@ def test_the_ledger_sums_per_currency_from_stored_state(domain: Domain) -> None:
         "capture_method": "manual"})
     domain.payments.create("acct_other", "stripe", {
         "amount": 500, "currency": "eur", "payment_method": "pm_card_visa", "confirm": True})
-    domain.refunds.create(TENANT, {"payment_intent": pay["id"], "amount": 700})
-    domain.refunds.create(TENANT, {"payment_intent": pay["id"], "amount": 300})
+    domain.refunds.create(TENANT, {"payment": pay["id"], "amount": 700})
+    domain.refunds.create(TENANT, {"payment": pay["id"], "amount": 300})
     mine = ledger(domain.objects, TENANT)
     assert mine["totals"] == {"usd": {"authorized": 5000, "captured": 2000, "refunded": 1000}}
     rows = {r["id"]: r for r in mine["payments"]}
@@ -307,7 +307,7 @@ def test_only_a_pending_challenge_can_be_authenticated(domain: Domain) -> None:
         domain.payments.authenticate(TENANT, challenged["id"], "passed")
     assert stripe_words.message(canceled.value).startswith(
         "You cannot authenticate this PaymentIntent because it has a status of canceled.")
-    assert domain.charges.page(TENANT, payment_intent=challenged["id"])[0] == []
+    assert domain.charges.page(TENANT, payment=challenged["id"])[0] == []
 
 
 def test_canceling_after_a_decline_leaves_the_failed_charge_alone(domain: Domain) -> None:
@@ -335,8 +335,8 @@ def test_completing_a_session_is_idempotent_and_needs_a_payment(domain: Domain) 
     assert payment["status"] == "needs_action"
     with pytest.raises(InvalidState) as pending:
         domain.sessions.complete(TENANT, session["id"])
-    assert (pending.value.code, pending.value.message) == (
-        "checkout_session_unpaid", "This Checkout Session has not been paid.")
+    assert (pending.value.code, stripe_words.message(pending.value)) == (
+        "checkout_unpaid", "This Checkout Session has not been paid.")
     domain.payments.authenticate(TENANT, payment["id"], "passed")
     assert domain.sessions.get(TENANT, session["id"])["status"] == "complete"
     again = domain.sessions.complete(TENANT, session["id"])
@@ -593,8 +593,9 @@ def test_line_items_need_price_data_and_default_to_one_unnamed_item(domain: Doma
         domain.sessions.create(TENANT, "stripe", {"success_url": "https://x/", "line_items": [
             {"price_data": {"currency": "usd", "unit_amount": 500}}, {"quantity": 2}]})
     assert (caught.value.code, caught.value.param) == (
-        "parameter_missing", ("line_items", 1, "price_data"))
+        "missing_parameter", ("line_items", 1, "price_data"))
     assert caught.value.message == "Missing required param: line_items[1][price_data]."
+    assert stripe_words.message(caught.value) == caught.value.message
     session = domain.sessions.create(TENANT, "stripe", {"success_url": "https://x/",
                                                         "line_items": [{"price_data": {
                                                             "currency": "USD",
@@ -661,20 +662,20 @@ def test_a_second_payment_of_a_paid_session_charges_nothing(
     from paylab.simulator.core.cards import Behaviour
     from paylab.simulator.core.overrides import outcome_override
 
-    session = open_session(domain, payment_intent_data={"capture_method": capture})
+    session = open_session(domain, payment_data={"capture_method": capture})
     override = Behaviour(outcome="processing", delay=60) if processing else None
     token = outcome_override.set(override)
     try:
         _, first = domain.sessions.pay(TENANT, session["id"], CARD, name="Mei", email=None,
                                        return_url="https://x/")
-        charges = domain.charges.page(TENANT, payment_intent=first["id"])[0]
+        charges = domain.charges.page(TENANT, payment=first["id"])[0]
         again, second = domain.sessions.pay(TENANT, session["id"], CARD, name="Mei",
                                             email=None, return_url="https://x/")
     finally:
         outcome_override.reset(token)
     assert first["status"] == second["status"] == status and second["id"] == first["id"]
     assert again == domain.sessions.get(TENANT, session["id"])
-    assert domain.charges.page(TENANT, payment_intent=first["id"])[0] == charges
+    assert domain.charges.page(TENANT, payment=first["id"])[0] == charges
     assert len(domain.payments.page(TENANT)[0]) == 1
 
 
@@ -685,8 +686,8 @@ def test_a_session_is_closed_to_payment_from_its_expiry_time(domain: Domain,
     with pytest.raises(InvalidState) as late:
         domain.sessions.pay(TENANT, session["id"], CARD, name="Mei", email=None,
                             return_url="https://x/")
-    assert (late.value.code, late.value.message) == (
-        "checkout_session_expired", "This Checkout Session has expired.")
+    assert (late.value.code, stripe_words.message(late.value)) == (
+        "checkout_expired", "This Checkout Session has expired.")
     expired = open_session(domain)
     domain.sessions.expire(TENANT, expired["id"])
     with pytest.raises(InvalidState):
@@ -716,12 +717,12 @@ def test_a_challenge_after_a_decline_clears_the_old_error(domain: Domain) -> Non
 
 def test_refunds_down_to_the_last_minor_unit(domain: Domain) -> None:
     payment = card_payment(domain)
-    domain.refunds.create(TENANT, {"payment_intent": payment["id"], "amount": 1999})
-    last = domain.refunds.create(TENANT, {"payment_intent": payment["id"]})
+    domain.refunds.create(TENANT, {"payment": payment["id"], "amount": 1999})
+    last = domain.refunds.create(TENANT, {"payment": payment["id"]})
     assert last["amount"] == 1
     with pytest.raises(InvalidRequest) as done:
-        domain.refunds.create(TENANT, {"payment_intent": payment["id"]})
-    assert done.value.code == "charge_already_refunded"
+        domain.refunds.create(TENANT, {"payment": payment["id"]})
+    assert done.value.code == "already_refunded"
 
 
 def test_a_charge_stored_before_releases_were_recorded_refunds_in_full(domain: Domain) -> None:
@@ -739,5 +740,6 @@ def test_refusing_a_failed_charge_names_its_payment(domain: Domain) -> None:
     payment_id = declined.value.context["payment"]["id"]
     with pytest.raises(InvalidRequest) as refused:
         domain.refunds.create(TENANT, {"charge": charge_id})
-    assert refused.value.message == (
+    assert refused.value.context["id"] == payment_id
+    assert stripe_words.message(refused.value) == (
         f"This PaymentIntent ({payment_id}) does not have a successful charge to refund.")

@@ -66,14 +66,15 @@ def test_a_tenant_another_process_recorded_is_known(tmp_path: object) -> None:
 
 def test_a_core_error_reads_as_its_message() -> None:
     # logs and tracebacks show str(exc)
-    error = NotFound("resource_missing", "No such charge: 'ch_x'", param="id")
+    error = NotFound("not_found", "No such charge: 'ch_x'", param="id")
     assert str(error) == "No such charge: 'ch_x'"
 
 
 def test_an_unknown_card_token_names_the_token_and_the_parameter() -> None:
     with pytest.raises(InvalidRequest) as caught:
         cards.card_for_token("pm_card_nonsense", today=TODAY)
-    assert caught.value.message == "No such PaymentMethod: 'pm_card_nonsense'"
+    assert caught.value.message == "No such payment method: 'pm_card_nonsense'"
+    assert stripe_words.message(caught.value) == "No such PaymentMethod: 'pm_card_nonsense'"
     assert caught.value.param == "payment_method"
 
 
@@ -107,7 +108,7 @@ def test_has_more_only_when_objects_lie_beyond_the_page(domain: Domain, count: i
 def test_a_type_family_matches_only_its_own_types(domain: Domain) -> None:
     paid = domain.payments.create(TENANT, "stripe", {
         "amount": 2000, "currency": "usd", "payment_method": "pm_card_visa", "confirm": True})
-    domain.refunds.create(TENANT, {"payment_intent": paid["id"]})
+    domain.refunds.create(TENANT, {"payment": paid["id"]})
     charges = stripe_words.type_filter(["charge.*"])
     family = [e["type"] for e in domain.events.page(TENANT, types=charges, limit=100)[0]]
     assert "charge.refunded" in family
@@ -136,7 +137,7 @@ def test_expiring_a_session_cancels_a_payment_awaiting_confirmation(domain: Doma
     with pytest.raises(CardDeclined):
         domain.sessions.pay(TENANT, session["id"], declined, name="Mei", email=None,
                             return_url="https://sim.example/return")
-    intent = domain.sessions.get(TENANT, session["id"])["payment_intent"]
+    intent = domain.sessions.get(TENANT, session["id"])["payment"]
     # the shop attaches another card through the API but never confirms
     updated = domain.payments.update(TENANT, intent, {"payment_method": "pm_card_visa"})
     assert updated["status"] == "needs_confirmation"

@@ -85,7 +85,7 @@ def test_forced_outcomes_carry_the_published_codes() -> None:
         "decline", "expired_card", "expired_card", "Your card has expired.")
     unknown = decline_behaviour("do_not_honor")
     assert (unknown.code, unknown.decline_code, unknown.message) == (
-        "card_declined", "do_not_honor", "Your card was declined.")
+        "declined", "do_not_honor", "Your card was declined.")
     assert outcome_behaviour({"require_3ds": True}).outcome == "authenticate"
     settle = outcome_behaviour({"processing": {}})
     assert (settle.outcome, settle.delay, settle.then.outcome) == ("processing", 5.0, "succeed")

@@ -212,11 +212,11 @@ def test_violations_keep_their_prefix_and_shorten_long_values() -> None:
 
 
 # -- webhook rendering and forging ------------------------------------------------------------
-EVENT = {"id": "evt_1", "type": "payment_intent.created", "created": 1_700_000_000,
+EVENT = {"id": "evt_1", "type": "payment.created", "created": 1_700_000_000,
          "object_kind": "refund", "previous_attributes": None,
          "request": {"id": None, "idempotency_key": None},
          "object": {"id": "re_1", "amount": 2000, "charge": "ch_1", "created": 1,
-                    "currency": "usd", "metadata": {}, "payment_intent": "pi_1",
+                    "currency": "usd", "metadata": {}, "payment": "pi_1",
                     "reason": None, "status": "succeeded"}}
 ENDPOINT = {"id": "we_1", "secret": "whsec_notify_unit", "api_version": None}
 
@@ -276,7 +276,7 @@ def test_a_tampered_session_changes_its_total(renderer: Renderer) -> None:
     session = {"id": "cs_1", "amount_subtotal": 1800, "amount_total": 1800, "cancel_url": None,
                "client_reference_id": None, "created": 1, "currency": "usd",
                "customer_details": None, "customer_email": None, "expires_at": 2,
-               "metadata": {}, "mode": "payment", "payment_intent": None,
+               "metadata": {}, "mode": "payment", "payment": None,
                "payment_status": "paid", "status": "complete", "success_url": "https://x/"}
     event = {**EVENT, "object_kind": "checkout_session", "object": session}
     body, _ = StripeNotifier(renderer).forge("tampered", event, ENDPOINT, 1, signed_at=None)

@@ -80,7 +80,7 @@ def retrieve_charge(ctx: StripeContext, call: Call) -> Result:
 
 def list_charges(ctx: StripeContext, call: Call) -> Result:
     """GET /v1/charges"""
-    page = ctx.domain.charges.page(call.tenant, payment_intent=call.params.get("payment_intent"),
+    page = ctx.domain.charges.page(call.tenant, payment=call.params.get("payment_intent"),
                                    **paging(call.params))
     return ctx.listing("charge", page, "/v1/charges", call)
 
@@ -88,7 +88,7 @@ def list_charges(ctx: StripeContext, call: Call) -> Result:
 # -- Refunds --------------------------------------------------------------------------------
 def create_refund(ctx: StripeContext, call: Call) -> Result:
     """POST /v1/refunds"""
-    doc = ctx.domain.refunds.create(call.tenant, call.params)
+    doc = ctx.domain.refunds.create(call.tenant, words.core_params(call.params))
     return ctx.out("refund", doc, call)
 
 
@@ -101,7 +101,7 @@ def retrieve_refund(ctx: StripeContext, call: Call) -> Result:
 def list_refunds(ctx: StripeContext, call: Call) -> Result:
     """GET /v1/refunds"""
     p = call.params
-    page = ctx.domain.refunds.page(call.tenant, payment_intent=p.get("payment_intent"),
+    page = ctx.domain.refunds.page(call.tenant, payment=p.get("payment_intent"),
                                    charge=p.get("charge"), **paging(p))
     return ctx.listing("refund", page, "/v1/refunds", call)
 
@@ -162,7 +162,7 @@ def list_webhook_endpoints(ctx: StripeContext, call: Call) -> Result:
 # -- Checkout Sessions ----------------------------------------------------------------------
 def create_checkout_session(ctx: StripeContext, call: Call) -> Result:
     """POST /v1/checkout/sessions"""
-    doc = ctx.domain.sessions.create(call.tenant, GATEWAY, call.params)
+    doc = ctx.domain.sessions.create(call.tenant, GATEWAY, words.core_params(call.params))
     return ctx.out("checkout_session", doc, call)
 
 

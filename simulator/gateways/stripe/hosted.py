@@ -19,6 +19,7 @@ from paylab.simulator.core.credentials import same_credential
 from paylab.simulator.core.errors import CardDeclined, CoreError
 from paylab.simulator.core.money import display_amount
 from paylab.simulator.gateways.stripe import form
+from paylab.simulator.gateways.stripe import vocabulary as words
 from paylab.simulator.gateways.stripe.pipeline import StripeContext
 from paylab.simulator.gateways.stripe.render import hosted_path
 from paylab.simulator.ui import Markup, fragment, message_page, render
@@ -156,8 +157,8 @@ def routes(ctx: StripeContext) -> list[web.RouteDef]:
             return page(sessions.get(tenant, session["id"]), 402, declined.message, fields)
         except CoreError as exc:
             await ctx.domain.store.durable()
-            return closed(sessions.get(tenant, session["id"])) or page(session, 400, exc.message,
-                                                                          fields)
+            return closed(sessions.get(tenant, session["id"])) or page(
+                session, 400, words.message(exc), fields)
         await ctx.domain.store.durable()
         if session["status"] == "complete":
             raise web.HTTPSeeOther(success_url(session))

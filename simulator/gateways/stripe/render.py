@@ -88,10 +88,11 @@ class Renderer:
             "calculated_statement_descriptor": "PAYLAB", "captured": d["captured"],
             "created": d["created"], "currency": d["currency"], "customer": None,
             "description": d["description"], "disputed": False,
-            "failure_balance_transaction": None, "failure_code": d["failure_code"],
+            "failure_balance_transaction": None,
+            "failure_code": words.code(d["failure_code"]) if d["failure_code"] else None,
             "failure_message": d["failure_message"], "fraud_details": {}, "livemode": False,
-            "metadata": d["metadata"], "outcome": d["outcome"], "paid": d["paid"],
-            "payment_intent": d["payment_intent"], "payment_method": d["payment_method"],
+            "metadata": d["metadata"], "outcome": _outcome(d["outcome"]), "paid": d["paid"],
+            "payment_intent": d["payment"], "payment_method": d["payment_method"],
             "payment_method_details": {
                 "type": "card", "card": _card(d["card"], d.get("three_d_secure")),
             },
@@ -105,7 +106,7 @@ class Renderer:
             "id": d["id"], "object": "refund", "amount": d["amount"],
             "balance_transaction": "txn_" + d["id"][3:], "charge": d["charge"],
             "created": d["created"], "currency": d["currency"], "metadata": d["metadata"],
-            "payment_intent": d["payment_intent"], "reason": d["reason"],
+            "payment_intent": d["payment"], "reason": d["reason"],
             "receipt_number": None, "source_transfer_reversal": None, "status": d["status"],
             "transfer_reversal": None,
         }
@@ -128,7 +129,7 @@ class Renderer:
             "created": d["created"], "currency": d["currency"],
             "customer_details": d["customer_details"], "customer_email": d["customer_email"],
             "expires_at": d["expires_at"], "livemode": False, "metadata": d["metadata"],
-            "mode": d["mode"], "payment_intent": d["payment_intent"],
+            "mode": d["mode"], "payment_intent": d["payment"],
             "payment_method_types": ["card"], "payment_status": d["payment_status"],
             "status": d["status"], "success_url": d["success_url"],
             "url": self.checkout_url(d) if d["status"] == "open" else None,
@@ -158,7 +159,7 @@ class Renderer:
             "id": d["id"], "object": "review", "billing_zip": None, "charge": d["charge"],
             "closed_reason": d["closed_reason"], "created": d["created"], "ip_address": None,
             "livemode": False, "open": d["open"], "opened_reason": d["opened_reason"],
-            "payment_intent": d["payment_intent"], "reason": d["reason"],
+            "payment_intent": d["payment"], "reason": d["reason"],
         }
 
     def webhook_endpoint(self, d: Doc, *, with_secret: bool = False) -> dict[str, Any]:
@@ -232,6 +233,13 @@ def hosted_path(d: Doc, page: str = "") -> str:
 def doc_url(code: str) -> str:
     """Stripe's documentation link for an error code."""
     return f"https://stripe.com/docs/error-codes/{code.replace('_', '-')}"
+
+
+def _outcome(o: Doc) -> dict[str, Any]:
+    """A charge's outcome with Stripe's seller message, in Stripe's key order."""
+    return {"type": o["type"], "network_status": o["network_status"], "reason": o["reason"],
+            "risk_level": o["risk_level"], "risk_score": o["risk_score"],
+            "seller_message": words.seller_message(o["type"]), "rule": o["rule"]}
 
 
 def _previous(kind: str, previous: Doc) -> Doc:

@@ -109,7 +109,13 @@ CODE = {
     v.UNSUPPORTED_CURRENCY: "parameter_invalid_string",
 }
 #: Neutral parameter names -> Stripe's.
-PARAM = {"payment": "payment_intent"}
+PARAM = {"payment": "payment_intent", "payment_data": "payment_intent_data"}
+_CORE_PARAM = {name: neutral for neutral, name in PARAM.items()}
+
+
+def core_params(params: dict[str, Any]) -> dict[str, Any]:
+    """Request parameters with the core's names for Stripe's (`payment_intent` -> `payment`)."""
+    return {_CORE_PARAM.get(k, k): value for k, value in params.items()}
 
 AUTHENTICATION_FAILED = (
     "The provided PaymentMethod has failed authentication. You can provide payment_method_data "
@@ -222,7 +228,7 @@ def message(err: CoreError) -> str:
         v.AMOUNT_TOO_SMALL: lambda: (
             f"Amount must be at least {format_amount(c['limit'], c['currency'])}"),
         v.AMOUNT_TOO_LARGE: lambda: _too_large(c),
-        v.ALREADY_REFUNDED: lambda: f"Charge {c['charge']} has already been refunded.",
+        v.ALREADY_REFUNDED: lambda: f"Charge {c['charge_id']} has already been refunded.",
         v.NOT_REFUNDABLE: lambda: (f"This PaymentIntent ({c['id']}) does not have a successful "
                                    "charge to refund."),
         v.CHECKOUT_UNPAID: lambda: "This Checkout Session has not been paid.",

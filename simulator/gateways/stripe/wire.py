@@ -20,14 +20,14 @@ STATUS = {
     "invalid_request": 400,
     "not_found": 404,
     "invalid_state": 400,
-    "card_declined": 402,
+    "declined": 402,
     "idempotency_mismatch": 400,
     "idempotency_in_flight": 409,
     "unauthenticated": 401,
     "storage_unavailable": 503,
 }
 ERROR_TYPE = {
-    "card_declined": "card_error",
+    "declined": "card_error",
     "idempotency_mismatch": "idempotency_error",
     "storage_unavailable": "api_error",
 }
