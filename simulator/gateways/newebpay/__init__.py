@@ -1,0 +1,102 @@
+"""NewebPay (藍新金流) MPG, mounted at /newebpay: the MPG gateway and its hosted payment page
+(credit card with 3-D Secure, ATM virtual account, convenience-store code, barcode,
+WebATM), NotifyURL / ReturnURL / CustomerURL results with an encrypted TradeInfo, and the
+QueryTradeInfo, CreditCard/Close and CreditCard/Cancel server APIs (gateways.md 2 and 8).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+from paylab.simulator.contracts import Contracts
+from paylab.simulator.core.domain import Domain
+from paylab.simulator.core.errors import StorageUnavailable
+from paylab.simulator.core.orders import daily_close
+from paylab.simulator.gateways.newebpay import hosted, pages
+from paylab.simulator.gateways.newebpay.facts import facts
+from paylab.simulator.gateways.newebpay.notify import NewebPayNotifier
+from paylab.simulator.gateways.newebpay.pipeline import (
+    GATEWAY as NAME,
+)
+from paylab.simulator.gateways.newebpay.pipeline import (
+    ApiWire,
+    MpgWire,
+    NewebPayContext,
+    endpoint,
+)
+from paylab.simulator.gateways.newebpay.routes import MPG, OPERATIONS, POST_DATA
+from paylab.simulator.gateways.spec import Gateway
+
+log = logging.getLogger("paylab.newebpay")
+
+#: When NewebPay closes (captures) the day's card authorisations, Taiwan time. The manual
+#: names a close (關帳, TRA10095) but not its hour: 21:00 is our best reading.
+NIGHTLY_CLOSE = ("21:00", 8.0)
+#: Faults and refusals by HTTP status: the code NewebPay's page would show.
+_STATUS_CODES = {429: "MPG03003", 403: "MPG03002"}
+
+
+def error_response(status: int, code: str, message: str) -> web.Response:
+    """NewebPay's MPG error page with `status` (faults, refusals, unrouted paths)."""
+    return web.Response(status=status, text=pages.error_page(code, message),
+                        content_type="text/html")
+
+
+@web.middleware
+async def newebpay_errors(request: web.Request, handler: web.Handler) -> web.StreamResponse:
+    """Unrouted paths, bad methods, oversized bodies and crashes on NewebPay's error page."""
+    try:
+        return await handler(request)
+    except web.HTTPRedirection:
+        raise
+    except (web.HTTPNotFound, web.HTTPMethodNotAllowed) as exc:
+        return error_response(exc.status, "MPG03007", f"{request.method} {request.path}")
+    except web.HTTPException as exc:
+        return error_response(exc.status, "MPG03009", exc.reason)
+    except StorageUnavailable as exc:
+        return error_response(503, "NOR1001", exc.message)
+    except Exception:
+        log.exception("unhandled error in %s %s", request.method, request.path)
+        return error_response(500, "MPG03009", "simulator error (see its log)")
+
+
+def fault(status: int, message: str | None) -> web.Response:
+    """A scenario's injected 429 or 5xx, on NewebPay's error page."""
+    code = _STATUS_CODES.get(status, "NOR1001")
+    return error_response(status, code, message or ("IP交易次數限制" if status == 429
+                                                    else "連線異常"))
+
+
+def build(domain: Domain, contracts: Contracts, public_url: str) -> web.Application:
+    """The /newebpay sub-application."""
+    ctx = NewebPayContext(domain, contracts, public_url)
+    domain.orders.configure_close(NAME, daily_close(*NIGHTLY_CLOSE))
+    app = web.Application(middlewares=[newebpay_errors], client_max_size=1024**2)
+    app.add_routes([web.post(MPG.path, endpoint(MPG, ctx, MpgWire))])
+    app.add_routes([web.route(op.method, op.path, endpoint(
+        op, ctx, lambda c, op=op: ApiWire(c, op.operation_id,
+                                          post_data=POST_DATA.get(op.operation_id))))
+        for op in OPERATIONS])
+    app.add_routes(hosted.routes(ctx))
+    return app
+
+
+def notifier(domain: Domain, public_url: str) -> NewebPayNotifier:
+    """NotifyURL rendering for the dispatcher."""
+    return NewebPayNotifier(domain)
+
+
+GATEWAY = Gateway(
+    name=NAME,
+    prefix="/newebpay",
+    title="NewebPay MPG (藍新金流)",
+    build=build,
+    notifier=notifier,
+    operations=OPERATIONS,
+    error_contract="newebpay/api_response",
+    facts=facts,
+    fault=fault,
+    refusal=lambda status, code, message: error_response(
+        status, _STATUS_CODES.get(status, "MPG03009"), message),
+)

@@ -1,0 +1,31 @@
+"""NewebPay's operations: route, handler and contracts of each, in one table.
+
+OPERATIONS are the server APIs (in the OpenAPI document). The MPG gateway is a browser's
+form post answered with a page, as Stripe's hosted checkout is, so it runs through the same
+pipeline but is not listed there (README: NewebPay).
+"""
+
+from __future__ import annotations
+
+from paylab.simulator.gateways.newebpay import handlers as h
+from paylab.simulator.gateways.spec import Operation as Op
+
+_N = "newebpay/"
+
+MPG = Op("POST", "/MPG/mpg_gateway", "MpgGateway", h.mpg_gateway,
+         "Start an MPG payment (browser form post)", request=_N + "mpg_request")
+
+OPERATIONS: tuple[Op, ...] = (
+    Op("POST", "/API/QueryTradeInfo", "QueryTradeInfo", h.query_trade_info,
+       "Query one trade (CheckValue in, CheckCode out)", request=_N + "query_request",
+       response=_N + "query_response", errors=()),
+    Op("POST", "/API/CreditCard/Close", "CreditCardClose", h.credit_card_close,
+       "Capture or refund a card trade, or cancel a capture (PostData_ encrypted)",
+       request_body=_N + "encrypted_request", response=_N + "api_response", errors=()),
+    Op("POST", "/API/CreditCard/Cancel", "CreditCardCancel", h.credit_card_cancel,
+       "Void a card authorisation (PostData_ encrypted)",
+       request_body=_N + "encrypted_request", response=_N + "api_response", errors=()),
+)
+
+#: The contract each encrypted API's decrypted PostData_ is validated against.
+POST_DATA = {"CreditCardClose": _N + "close_request", "CreditCardCancel": _N + "cancel_request"}
