@@ -5,6 +5,7 @@ from __future__ import annotations
 from paylab.simulator.control import dashboard as d
 from paylab.simulator.control import handlers as h
 from paylab.simulator.control import merchants as m
+from paylab.simulator.control import payments as p
 from paylab.simulator.control import scenario as s
 from paylab.simulator.gateways.spec import Operation as Op
 
@@ -62,4 +63,5 @@ OPERATIONS: tuple[Op, ...] = (
     Op("GET", "/openapi.json", "OpenAPI", h.openapi, "This document", errors=(),
        content_type=_J),
     *m.OPERATIONS,
+    *p.OPERATIONS,
 )

@@ -17,6 +17,7 @@ from paylab.simulator.gateways.spec import Gateway
 #: Built-in gateways: name -> the module exposing its `GATEWAY`.
 BUILT_IN: dict[str, str] = {
     "stripe": "paylab.simulator.gateways.stripe",
+    "ecpay": "paylab.simulator.gateways.ecpay",
     "newebpay": "paylab.simulator.gateways.newebpay",
 }
 

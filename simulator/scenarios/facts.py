@@ -25,6 +25,8 @@ class Facts:
     device: str | None = None
     run: str | None = None
     event: str | None = None
+    #: The payment method a request pays with, in the core's words (card, atm, cvs, ...).
+    payment_method: str | None = None
 
 
 #: Fields compared case-insensitively.

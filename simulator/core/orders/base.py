@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from paylab.simulator.core.clock import Clock
+from paylab.simulator.core.credentials import new_credential
 from paylab.simulator.core.errors import InvalidRequest, InvalidState
 from paylab.simulator.core.events import Events
 from paylab.simulator.core.objects import Doc, Objects
@@ -137,8 +138,10 @@ class OrdersBase:
                 "reference": self._reference(now), "status": "created", "method": None,
                 "card": None, "code": None, "authentication": None, "failure": None,
                 "authorized_amount": 0, "captured_amount": 0, "refunded_amount": 0,
-                "closed": False, "simulated": False, "created": int(now), "paid_at": None,
-                "expires_at": None, "refunds": [],
+                "closed": False, "simulated": False, "created": int(now),
+                "authorized_at": None, "paid_at": None, "expires_at": None, "refunds": [],
+                # a hosted cashier's URL carries this token: the seeded id alone opens nothing
+                "page_token": new_credential(32),
             }
             self.objects.insert(tenant, KIND, doc, tag=merchant_order_no)
             self._emit(tenant, doc, "order.created", None, origin)

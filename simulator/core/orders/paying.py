@@ -109,6 +109,7 @@ class CardPayments(OrdersBase):
             return CardDeclined(behaviour.code, behaviour.message, decline_code=decline_code,
                                 order=doc)
         doc["authorized_amount"] = doc["amount"]
+        doc["authorized_at"] = int(self.clock.now())  # adapters show when it was authorised
         if doc.get("capture", True):
             doc["captured_amount"] = doc["amount"]
             self._pay(tenant, doc, origin)

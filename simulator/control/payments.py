@@ -1,0 +1,48 @@
+"""Control API for pending payments: settle, expire or fail a payment waiting on a code
+(ATM, convenience store, barcode) on any gateway, as ECPay's back-office "模擬付款" does."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from aiohttp import web
+from paylab.simulator.control.handlers import ControlContext, ControlError
+from paylab.simulator.core.errors import CoreError
+from paylab.simulator.core.orders import KIND
+from paylab.simulator.gateways.spec import Operation as Op
+
+_C = "control/payments"
+
+
+async def simulate(ctx: ControlContext, request: web.Request, params: Mapping) -> dict:
+    """POST /_sim/payments/{id}/simulate: `paid` (SimulatePaid=1 in the gateway's notice),
+    `expired` or `failed`; 404 for no such order, 409 when it is not pending."""
+    order_id = request.match_info["id"]
+    found = ctx.domain.orders.find_any(order_id)
+    if found is None:
+        raise ControlError(404, "not_found", f"No such payment: {order_id}", "id")
+    tenant, order = found
+    outcome, orders = params["outcome"], ctx.domain.orders
+    try:
+        if outcome == "paid":
+            order = orders.settle(tenant, order_id, simulated=True)
+        elif outcome == "expired":
+            order = orders.expire(tenant, order_id)
+        else:
+            order = orders.fail(tenant, order_id, "simulated_failure")
+    except CoreError as exc:
+        await ctx.domain.store.durable()  # a code found past its expiry did expire
+        raise ControlError(409, exc.code, exc.message, "outcome") from exc
+    await ctx.domain.store.durable()
+    return {"id": order["id"], "object": KIND, "gateway": order["gateway"], "tenant": tenant,
+            "merchant_order_no": order["merchant_order_no"], "status": order["status"],
+            "method": order["method"], "amount": order["amount"],
+            "simulated": order["simulated"]}
+
+
+OPERATIONS: tuple[Op, ...] = (
+    Op("POST", "/payments/{id}/simulate", "SimulatePayment", simulate,
+       "Settle, expire or fail a pending code payment (ATM, store code, barcode) on any "
+       "gateway", request=_C, response=f"{_C}#/$defs/response", errors=(400, 404, 409),
+       content_type="application/json"),
+)

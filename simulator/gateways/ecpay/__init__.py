@@ -1,0 +1,105 @@
+"""ECPay (綠界) All-In-One, mounted at /ecpay: AioCheckOut/V5 and its cashier,
+QueryTradeInfo/V5, QueryPaymentInfo, CreditDetail/DoAction, and the ReturnURL /
+PaymentInfoURL notifications. Each merchant (MerchantID) is a tenant; the published stage
+merchants work out of the box."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from aiohttp import web
+from paylab.simulator.contracts import Contracts
+from paylab.simulator.core.domain import Domain
+from paylab.simulator.core.errors import StorageUnavailable
+from paylab.simulator.core.orders import daily_close
+from paylab.simulator.gateways.ecpay import hosted
+from paylab.simulator.gateways.ecpay.facts import browser, facts, is_page
+from paylab.simulator.gateways.ecpay.notify import EcpayNotifier
+from paylab.simulator.gateways.ecpay.pages import error_page
+from paylab.simulator.gateways.ecpay.pipeline import EcpayContext, endpoint
+from paylab.simulator.gateways.ecpay.routes import OPERATIONS, PAGES
+from paylab.simulator.gateways.spec import Gateway
+
+log = logging.getLogger("paylab.ecpay")
+
+CONTEXT = web.AppKey("ecpay_context", EcpayContext)
+#: The daily automatic close of authorised credit trades, Taiwan time (`off` disables it).
+CLOSE_ENV, CLOSE_DEFAULT, TAIWAN_OFFSET = "PAYLAB_ECPAY_DAILY_CLOSE", "20:15", 8
+#: The names of the notices the core's event kinds become (scenario rules, dashboard).
+NOTICES = {"order.authorized": "ReturnURL", "order.paid": "ReturnURL",
+           "order.code_issued": "PaymentInfoURL"}
+
+
+def answer(status: int, message: str, *, page: bool, code: str = "0") -> web.Response:
+    """An error in ECPay's shape: its error page for a browser, `0|message` otherwise."""
+    if page:
+        return web.Response(status=status, text=error_page(code, message),
+                            content_type="text/html")
+    return web.Response(status=status, text=f"0|{message}", content_type="text/html")
+
+
+@web.middleware
+async def ecpay_errors(request: web.Request, handler: web.Handler) -> web.StreamResponse:
+    """Unrouted paths, bad methods, oversized bodies and crashes in ECPay's shape."""
+    page = is_page(request.path.removeprefix("/ecpay"))
+    try:
+        return await handler(request)
+    except web.HTTPRedirection:
+        raise
+    except (web.HTTPNotFound, web.HTTPMethodNotAllowed):
+        return answer(404, f"No such ECPay API ({request.method} {request.path})", page=page)
+    except web.HTTPException as exc:
+        return answer(exc.status, exc.reason, page=page)
+    except StorageUnavailable as exc:
+        return answer(503, exc.message, page=page)
+    except Exception:
+        log.exception("unhandled error in %s %s", request.method, request.path)
+        return answer(500, "An unexpected error occurred in the simulator (see its log).",
+                      page=page)
+
+
+def fault(status: int, message: str | None) -> web.Response:
+    """A scenario's injected error: the error page on browser posts, `0|message` on APIs."""
+    return answer(status, message or f"Injected error {status}", page=browser.get())
+
+
+def configure_close(domain: Domain, setting: str | None) -> None:
+    """Switch the daily close on at `HH:MM` Taiwan time, or off (`off`)."""
+    value = (setting or CLOSE_DEFAULT).strip()
+    domain.orders.configure_close(
+        "ecpay", None if value.lower() in ("off", "none", "") else daily_close(value,
+                                                                              TAIWAN_OFFSET))
+
+
+def build(domain: Domain, contracts: Contracts, public_url: str) -> web.Application:
+    """The /ecpay sub-application."""
+    ctx = EcpayContext(domain, contracts, public_url)
+    configure_close(domain, os.environ.get(CLOSE_ENV))
+    app = web.Application(middlewares=[ecpay_errors], client_max_size=1024**2)
+    app[CONTEXT] = ctx
+    app.add_routes([web.route(op.method, op.path,
+                              endpoint(op, ctx, page=op.operation_id in PAGES))
+                    for op in OPERATIONS])
+    app.add_routes(hosted.routes(ctx))
+    return app
+
+
+def notifier(domain: Domain, public_url: str) -> EcpayNotifier:
+    """ReturnURL and PaymentInfoURL notices for the dispatcher."""
+    return EcpayNotifier(domain)
+
+
+GATEWAY = Gateway(
+    name="ecpay",
+    prefix="/ecpay",
+    title="ECPay (綠界) All-In-One",
+    build=build,
+    notifier=notifier,
+    operations=OPERATIONS,
+    error_contract="ecpay/error",
+    facts=facts,
+    fault=fault,
+    refusal=lambda status, code, message: answer(status, message, page=False),
+    event_name=lambda kind: NOTICES.get(kind, kind),
+)

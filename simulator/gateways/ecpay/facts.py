@@ -1,0 +1,63 @@
+"""What scenario rules can match on, read from an ECPay request (without changing it): the
+merchant's tenant, the amount, the card typed on the cashier, the payment type chosen, and
+the client. It also notes whether the request is a browser's (AioCheckOut, the cashier)
+so an injected fault is rendered as ECPay's error page there and `0|message` elsewhere."""
+
+from __future__ import annotations
+
+import contextvars
+import re
+import urllib.parse
+
+from aiohttp import web
+from paylab.simulator.core.domain import Domain
+from paylab.simulator.gateways.ecpay import wire
+from paylab.simulator.gateways.stripe.facts import client_country, client_ip
+from paylab.simulator.headers import lenient_header
+from paylab.simulator.scenarios.facts import Facts
+
+_ORDER_PATH = re.compile(r"^/Cashier/Order/(ord_[A-Za-z0-9]+)")
+#: Whether the request being handled is a browser's (set while its facts are read, so the
+#: fault renderer, which is not given the request, answers in the right shape).
+browser: contextvars.ContextVar[bool] = contextvars.ContextVar("ecpay_browser", default=False)
+
+
+def is_page(path: str) -> bool:
+    """Browser paths (inside the mount): the AioCheckOut post and the cashier."""
+    return path.startswith(("/Cashier/AioCheckOut", "/Cashier/Order/"))
+
+
+async def facts(request: web.Request, domain: Domain) -> Facts:
+    """Tenant, amount, card, payment type and client of an ECPay request."""
+    path = request.path.removeprefix("/ecpay")
+    browser.set(is_page(path))
+    fields: dict[str, str] = {}
+    if request.method == "POST":
+        try:
+            text = (await request.read()).decode("utf-8", "replace")
+            fields = dict(urllib.parse.parse_qsl(text, keep_blank_values=True))
+        except web.HTTPException:
+            fields = {}
+    merchant_id = fields.get("MerchantID")
+    tenant = wire.tenant_of(merchant_id) if merchant_id else None
+    amount = _int(fields.get("TotalAmount"))
+    method = wire.METHODS.get(fields.get("ChoosePayment", "")) or fields.get("ChoosePayment")
+    match = _ORDER_PATH.match(path)
+    if match:
+        found = domain.orders.find_any(match.group(1))
+        if found is not None:
+            tenant, order = found
+            amount = order["amount"]
+            chosen = wire.METHODS.get(fields.get("payment", ""))
+            method = chosen or ("card" if path.endswith(("/card", "/3ds")) else order["method"])
+    card = re.sub(r"[\s-]", "", fields.get("cardnumber", "")) or None
+    return Facts(
+        gateway="ecpay", method=request.method, path=path, tenant=tenant, amount=amount,
+        currency="twd", card=card, ip=client_ip(request), country=client_country(request),
+        device=lenient_header(request.headers, "X-Paylab-Device"),
+        run=lenient_header(request.headers, "X-Paylab-Run"), payment_method=method,
+    )
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value and value.isascii() and value.isdigit() else None
