@@ -112,11 +112,6 @@ CODE = {
 PARAM = {"payment": "payment_intent", "payment_data": "payment_intent_data"}
 _CORE_PARAM = {name: neutral for neutral, name in PARAM.items()}
 
-
-def core_params(params: dict[str, Any]) -> dict[str, Any]:
-    """Request parameters with the core's names for Stripe's (`payment_intent` -> `payment`)."""
-    return {_CORE_PARAM.get(k, k): value for k, value in params.items()}
-
 AUTHENTICATION_FAILED = (
     "The provided PaymentMethod has failed authentication. You can provide payment_method_data "
     "or a new PaymentMethod to attempt to fulfill this PaymentIntent again."
@@ -135,6 +130,11 @@ _SELLER_MESSAGES = {
 def seller_message(outcome_type: str) -> str:
     """Stripe's `outcome.seller_message` for an outcome type."""
     return _SELLER_MESSAGES[outcome_type]
+
+
+def core_params(params: dict[str, Any]) -> dict[str, Any]:
+    """Request parameters with the core's names for Stripe's (`payment_intent` -> `payment`)."""
+    return {_CORE_PARAM.get(k, k): value for k, value in params.items()}
 
 
 def code(neutral: str) -> str:
