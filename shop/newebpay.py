@@ -121,7 +121,10 @@ def issued_code(status: str, result: dict[str, str]) -> tuple[str, str, str] | N
     `CodeNo`, BARCODE `Barcode_1..3`."""
     if status != SUCCESS or result.get("PayTime") or not result.get("ExpireDate"):
         return None
-    expiry = f"{result['ExpireDate']} {result.get('ExpireTime', '')}".strip()
+    clock = result.get("ExpireTime", "")
+    if len(clock) == 6 and clock.isdigit():  # His
+        clock = f"{clock[:2]}:{clock[2:4]}:{clock[4:]}"
+    expiry = f"{result['ExpireDate']} {clock}".strip()
     kind = result.get("PaymentType", "").upper()
     if kind == "BARCODE":
         codes = " / ".join(result.get(f"Barcode_{i}", "") for i in (1, 2, 3))

@@ -196,7 +196,7 @@ async def test_an_issued_code_is_shown_then_the_payment_settles_it(client: TestC
     assert (answer.status, answer.headers["Location"]) == (303, f"/orders/{made['order']}")
     page = await order_page(client, made["order"])
     assert ('with code <strong data-testid="order-code-number">LLL26120212345</strong>, before '
-            '<span data-testid="order-code-expiry">2026-12-09 235959</span>.') in page
+            '<span data-testid="order-code-expiry">2026-12-09 23:59:59</span>.') in page
     assert (await status(client, made["order"]))["status"] == "pending"
     assert await post(client, notice(made, PaymentType="CVS", CodeNo="LLL26120212345")) == 200
     assert await post(client, code_issued(made)) == 200  # a late copy on the server channel
