@@ -14,7 +14,7 @@ from paylab.simulator.core.domain import Domain
 from paylab.simulator.core.errors import StorageUnavailable
 from paylab.simulator.core.orders import daily_close
 from paylab.simulator.gateways.newebpay import hosted, pages
-from paylab.simulator.gateways.newebpay.facts import facts
+from paylab.simulator.gateways.newebpay.facts import api_call, facts
 from paylab.simulator.gateways.newebpay.notify import NewebPayNotifier
 from paylab.simulator.gateways.newebpay.pipeline import (
     GATEWAY as NAME,
@@ -26,6 +26,7 @@ from paylab.simulator.gateways.newebpay.pipeline import (
     endpoint,
 )
 from paylab.simulator.gateways.newebpay.routes import MPG, OPERATIONS, POST_DATA
+from paylab.simulator.gateways.newebpay.wire import to_json
 from paylab.simulator.gateways.spec import Gateway
 
 log = logging.getLogger("paylab.newebpay")
@@ -62,10 +63,14 @@ async def newebpay_errors(request: web.Request, handler: web.Handler) -> web.Str
 
 
 def fault(status: int, message: str | None) -> web.Response:
-    """A scenario's injected 429 or 5xx, on NewebPay's error page."""
+    """A scenario's injected 429 or 5xx: NewebPay's error page for a browser, its JSON
+    {Status, Message, Result} for a server API call."""
     code = _STATUS_CODES.get(status, "NOR1001")
-    return error_response(status, code, message or ("IP交易次數限制" if status == 429
-                                                    else "連線異常"))
+    text = message or ("IP交易次數限制" if status == 429 else "連線異常")
+    if api_call.get():
+        return web.Response(status=status, content_type="application/json",
+                            text=to_json({"Status": code, "Message": text, "Result": []}))
+    return error_response(status, code, text)
 
 
 def build(domain: Domain, contracts: Contracts, public_url: str) -> web.Application:

@@ -1,9 +1,14 @@
 """What scenario rules can match on, read from a NewebPay request (without changing it):
 the merchant (tenant), the amount (from the decrypted TradeInfo or PostData_, or the order
-a hosted page shows), the card typed on the MPG page, and the client."""
+a hosted page shows), the payment method, the card typed on the MPG page, and the client.
+
+It also notes whether the request is a server API call, so an injected fault (whose
+renderer is not handed the request) answers in that API's JSON rather than on the page.
+"""
 
 from __future__ import annotations
 
+import contextvars
 import re
 
 from aiohttp import web
@@ -11,6 +16,7 @@ from paylab.simulator.core.domain import Domain
 from paylab.simulator.core.errors import CoreError
 from paylab.simulator.gateways.newebpay import crypto
 from paylab.simulator.gateways.newebpay.pipeline import GATEWAY
+from paylab.simulator.gateways.newebpay.render import METHODS
 from paylab.simulator.gateways.newebpay.wire import first, read_pairs
 from paylab.simulator.headers import lenient_header
 from paylab.simulator.scenarios.facts import Facts
@@ -21,6 +27,8 @@ _FORMS = {"/MPG/mpg_gateway": ("MerchantID", "TradeInfo"),
           "/API/QueryTradeInfo": ("MerchantID", None),
           "/API/CreditCard/Close": ("MerchantID_", "PostData_"),
           "/API/CreditCard/Cancel": ("MerchantID_", "PostData_")}
+#: Whether the request being handled is a server API call (set while its facts are read).
+api_call: contextvars.ContextVar[bool] = contextvars.ContextVar("newebpay_api", default=False)
 
 
 def client_ip(request: web.Request) -> str | None:
@@ -52,22 +60,27 @@ def _form_facts(domain: Domain, path: str, pairs: list[tuple[str, str]]
 async def facts(request: web.Request, domain: Domain) -> Facts:
     """Tenant, amount, card and client of a NewebPay request."""
     path = request.path.removeprefix("/newebpay")
+    api_call.set(path.startswith("/API/"))
     try:
         pairs = await read_pairs(request) if request.method == "POST" else []
     except (CoreError, web.HTTPException):
         pairs = []
-    tenant, amount, card = None, None, None
+    tenant, amount, card, method = None, None, None, None
     if path in _FORMS:
         tenant, amount = _form_facts(domain, path, pairs)
+        method = "card" if path.startswith("/API/CreditCard/") else None
     elif (match := _PAGE.match(path)) is not None:
         found = domain.orders.find_any(match.group(1))
         if found is not None and found[1]["gateway"] == GATEWAY:
-            tenant, amount = found[0], found[1]["amount"]
+            tenant, amount, method = found[0], found[1]["amount"], found[1]["method"]
+        method = METHODS.get(first(pairs, "method") or "") or method
+        if path.startswith("/MPG/3ds/"):
+            method = "card"
         card = re.sub(r"[\s-]", "", first(pairs, "cardnumber") or "") or None
     return Facts(
         gateway=GATEWAY, method=request.method, path=path, tenant=tenant, amount=amount,
         currency="twd", card=card, ip=client_ip(request),
         country=(lenient_header(request.headers, "X-Paylab-Country") or "").upper()[:2] or None,
         device=lenient_header(request.headers, "X-Paylab-Device"),
-        run=lenient_header(request.headers, "X-Paylab-Run"),
+        run=lenient_header(request.headers, "X-Paylab-Run"), payment_method=method,
     )

@@ -90,12 +90,12 @@ class Cashier:
         """(tenant, order) when the URL's token is the order's own."""
         found = self.ctx.domain.orders.find_any(request.match_info["order"])
         if found is None or found[1]["gateway"] != "newebpay" or not same_credential(
-                found[1]["extra"].get("page_token"), request.query.get("token")):
+                found[1].get("page_token"), request.query.get("token")):
             return None
         return found
 
     def _redirect(self, order: Doc, suffix: str = "") -> web.HTTPSeeOther:
-        return web.HTTPSeeOther(page_path(order["id"], order["extra"]["page_token"]) + suffix)
+        return web.HTTPSeeOther(page_path(order["id"], order["page_token"]) + suffix)
 
     async def show(self, request: web.Request) -> web.StreamResponse:
         """The page as the order stands."""
@@ -118,7 +118,7 @@ class Cashier:
                field_errors: dict[str, str] | None = None) -> web.Response:
         """The method buttons, and the form of the method chosen."""
         offered = [render.PAYMENT_TYPES[m] for m in order["methods"]]
-        token = order["extra"]["page_token"]
+        token = order["page_token"]
         html = pages.mpg_page(
             order, merchant=order["extra"].get("MerchantID", ""), token=token,
             action=f"/newebpay/MPG/pay/{order['id']}", post_action=page_path(order["id"], token),
@@ -201,7 +201,7 @@ class Cashier:
 
     def _challenge_path(self, order: Doc) -> str:
         return f"/newebpay/MPG/3ds/{order['id']}?" + urllib.parse.urlencode(
-            {"token": order["extra"]["page_token"]})
+            {"token": order["page_token"]})
 
     async def challenge(self, request: web.Request) -> web.Response:
         """The issuer's 3-D Secure page."""
@@ -214,7 +214,7 @@ class Cashier:
         card = order["card"] or {}
         return _html(render_page(
             "challenge.html", title="Confirm this payment", payment_intent=order["id"],
-            client_secret=order["extra"]["page_token"],
+            client_secret=order["page_token"],
             merchant=order["extra"].get("MerchantID", ""),
             amount=pages.amount_text(order["amount"]), brand=card.get("brand", "").title(),
             last4=card.get("last4", ""), action=self._challenge_path(order)))

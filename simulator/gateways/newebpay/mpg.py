@@ -15,7 +15,6 @@ import json
 import urllib.parse
 from typing import Any
 
-from paylab.simulator.core.credentials import new_credential
 from paylab.simulator.core.errors import CoreError
 from paylab.simulator.gateways.kit.pipeline import Call
 from paylab.simulator.gateways.newebpay.pipeline import (
@@ -164,10 +163,8 @@ def create(ctx: NewebPayContext, call: Call[Any]) -> str:
     methods = offered_methods(params)
     expiry, banks = expiry_of(ctx, params), check_banks(params)
     check_order_detail(params)
-    token = new_credential()
     extra = {k: params[k] for k in ECHOED if params.get(k)}
-    extra.update(MerchantID=params["MerchantID"], IP=params.get(CLIENT_IP, ""),
-                 page_token=token, banks=banks)
+    extra.update(MerchantID=params["MerchantID"], IP=params.get(CLIENT_IP, ""), banks=banks)
     domain = ctx.domain
     try:
         with domain.store.atomic():
@@ -185,7 +182,7 @@ def create(ctx: NewebPayContext, call: Call[Any]) -> str:
             raise error("MPG03009", exc.message) from exc
         raise error(code, params["MerchantOrderNo"] if code == "MPG03008" else exc.message
                     ) from exc
-    return page_path(order["id"], token)
+    return page_path(order["id"], order["page_token"])
 
 
 def page_path(order_id: str, token: str) -> str:
