@@ -85,8 +85,11 @@ async def pay_card(sim: Sim, card_page: Answer, number: str = STAGE_CARD,
 
 
 def parse(text: str) -> dict[str, str]:
-    """A raw urlencoded answer (values not percent-encoded, as ECPay sends them)."""
-    return dict(pair.split("=", 1) for pair in text.split("&")) if text else {}
+    """A raw urlencoded answer (values not percent-encoded, as ECPay sends them); {} for
+    an answer that is not one (`0|message`)."""
+    if "=" not in text:
+        return {}
+    return dict(pair.split("=", 1) for pair in text.split("&"))
 
 
 async def api(sim: Sim, path: str, fields: dict[str, Any], *, sign: bool = True,

@@ -38,7 +38,7 @@ def _head(order: Order) -> dict[str, str]:
 
 def _paid_at(order: Order) -> float | None:
     """When it was paid: a card's authorisation counts (ECPay's payment date for cards)."""
-    return order["paid_at"] or order.get("authorized_at")
+    return order["paid_at"] if order["paid_at"] is not None else order.get("authorized_at")
 
 
 def result_fields(order: Order, message: str, *, simulated: bool | None = None
