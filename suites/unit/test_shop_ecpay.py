@@ -4,6 +4,7 @@ duplicates, reordered and forged notices change nothing they should not)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -130,6 +131,8 @@ async def test_checkout_answers_a_signed_form_the_browser_posts(
     assert form["OrderResultURL"] == f"{base}/return/ecpay/{order}"
     assert form["ClientBackURL"] == f"{base}/orders/{order}"
     assert form["ItemName"] == "Porcelain Gaiwan x 2"
+    assert re.fullmatch(r"[A-Za-z0-9]{1,20}", form["MerchantTradeNo"])  # ECPay's rule (1.3)
+    assert re.fullmatch(r"\d{4}/\d\d/\d\d \d\d:\d\d:\d\d", form["MerchantTradeDate"])
     assert form.get("PaymentInfoURL") == (f"{base}/notify/ecpay" if choose == "CVS" else None)
     headers = made["response"].headers
     assert headers["Content-Security-Policy"].startswith("form-action 'self' http://127.0.0.1:9")
