@@ -69,12 +69,11 @@ class Sessions:
                                  param="line_items", names=("line_items",))
         currencies = {i["currency"] for i in items}
         if len(currencies) > 1:
-            raise InvalidRequest("parameter_invalid_string",
-                                 "All line items must use the same currency.",
+            raise InvalidRequest(v.INVALID_VALUE, "All line items must use the same currency.",
                                  param="line_items")
         currency = currencies.pop()
         if params.get("currency") and params["currency"].lower() != currency:
-            raise InvalidRequest("parameter_invalid_string",
+            raise InvalidRequest(v.INVALID_VALUE,
                                  f"currency {params['currency'].lower()} does not match the "
                                  f"line items' currency {currency}.", param="currency")
         total = sum(i["unit_amount"] * i["quantity"] for i in items)
@@ -82,9 +81,10 @@ class Sessions:
         now = int(self.clock.now())
         expires_at = params.get("expires_at", now + DEFAULT_LIFETIME)
         if not now + MIN_LIFETIME <= expires_at <= now + DEFAULT_LIFETIME:
-            raise InvalidRequest("parameter_invalid_integer",
+            raise InvalidRequest(v.OUT_OF_RANGE,
                                  "expires_at must be between 30 minutes and 24 hours from now.",
-                                 param="expires_at")
+                                 param="expires_at", low=now + MIN_LIFETIME,
+                                 high=now + DEFAULT_LIFETIME)
         sid = self.rand.new_id("cs_test", 58)
         intent = params.get("payment_data") or {}
         doc = {

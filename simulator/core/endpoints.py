@@ -10,7 +10,12 @@ from paylab.simulator.core.errors import InvalidRequest
 from paylab.simulator.core.objects import Doc, Objects
 from paylab.simulator.core.rand import Rand
 from paylab.simulator.core.self_address import SelfAddress
-from paylab.simulator.core.vocabulary import EVENT_KINDS, INVALID_CHOICE, MISSING_PARAMETER
+from paylab.simulator.core.vocabulary import (
+    EVENT_KINDS,
+    INVALID_CHOICE,
+    INVALID_URL,
+    MISSING_PARAMETER,
+)
 
 KIND = "webhook_endpoint"
 
@@ -107,7 +112,7 @@ class Endpoints:
     def _check_url(self, url: str) -> None:
         refusal = self.self_address.refusal(url) if self.self_address else None
         if refusal is not None:
-            raise InvalidRequest("url_invalid", refusal, param="url")
+            raise InvalidRequest(INVALID_URL, refusal, param="url")
 
 
 def _check_events(enabled: list[str]) -> None:

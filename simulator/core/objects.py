@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 from paylab.simulator.core.errors import InvalidRequest, NotFound
 from paylab.simulator.core.store import Store
-from paylab.simulator.core.vocabulary import CONFLICTING_PARAMETERS, NOT_FOUND
+from paylab.simulator.core.vocabulary import CONFLICTING_PARAMETERS, NOT_FOUND, OUT_OF_RANGE
 
 Doc = dict[str, Any]
 
@@ -105,9 +105,8 @@ class Objects:
         """
         if not 1 <= limit <= MAX_LIST_LIMIT:
             raise InvalidRequest(
-                "parameter_invalid_integer",
-                f"Invalid limit: must be between 1 and {MAX_LIST_LIMIT}",
-                param="limit",
+                OUT_OF_RANGE, f"Invalid limit: must be between 1 and {MAX_LIST_LIMIT}",
+                param="limit", low=1, high=MAX_LIST_LIMIT,
             )
         if starting_after and ending_before:
             raise InvalidRequest(

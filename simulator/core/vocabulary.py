@@ -87,3 +87,9 @@ CHECKOUT_EXPIRED_ERROR = "checkout_expired"
 INVALID_CHOICE = "invalid_choice"
 #: A currency the simulator does not support: context `currency`, `supported`.
 UNSUPPORTED_CURRENCY = "unsupported_currency"
+#: A value the core refuses with its own message (inconsistent inputs).
+INVALID_VALUE = "invalid_value"
+#: A number outside its range: context `low` and `high` where known.
+OUT_OF_RANGE = "out_of_range"
+#: A URL the simulator will not call (its own control API, ...).
+INVALID_URL = "invalid_url"

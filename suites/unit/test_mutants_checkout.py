@@ -29,7 +29,7 @@ def test_a_currency_must_agree_with_the_line_items(domain: Domain) -> None:
     with pytest.raises(InvalidRequest) as caught:
         domain.sessions.create(TENANT, "stripe", {"success_url": OK, "line_items": items,
                                                    "currency": "EUR"})
-    assert (caught.value.code, caught.value.param) == ("parameter_invalid_string", "currency")
+    assert (caught.value.code, caught.value.param) == ("invalid_value", "currency")
     assert caught.value.message == (
         "currency eur does not match the line items' currency usd.")
     agreed = domain.sessions.create(TENANT, "stripe", {"success_url": OK, "line_items": items,
@@ -43,8 +43,8 @@ def test_expiry_outside_its_range_is_an_integer_error(domain: Domain, wall: Fake
     with pytest.raises(InvalidRequest) as caught:
         domain.sessions.create(TENANT, "stripe", {"success_url": OK, "amount": 900,
                                                    "expires_at": int(wall.now) + lifetime})
-    assert (caught.value.code, caught.value.param) == ("parameter_invalid_integer",
-                                                       "expires_at")
+    assert (caught.value.code, caught.value.param) == ("out_of_range", "expires_at")
+    assert caught.value.context["high"] - caught.value.context["low"] == 24 * 3600 - 30 * 60
 
 
 @pytest.mark.parametrize("lifetime", [30 * 60, 24 * 3600])

@@ -240,7 +240,7 @@ def test_the_ledger_sums_per_currency_from_stored_state(domain: Domain) -> None:
 def test_list_limits_are_between_1_and_100(domain: Domain, limit: int) -> None:
     with pytest.raises(InvalidRequest) as caught:
         domain.payments.page(TENANT, limit=limit)
-    assert (caught.value.code, caught.value.param) == ("parameter_invalid_integer", "limit")
+    assert (caught.value.code, caught.value.param) == ("out_of_range", "limit")
     assert caught.value.message == "Invalid limit: must be between 1 and 100"
 
 

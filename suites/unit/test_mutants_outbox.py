@@ -152,7 +152,8 @@ def test_an_endpoint_aimed_at_the_simulator_itself_is_refused(wall: FakeWall) ->
     url = "http://127.0.0.1:8080/_sim/reset"
     with pytest.raises(InvalidRequest) as refused:
         domain.endpoints.create(TENANT, "stripe", url=url, enabled_events=["*"])
-    assert (refused.value.code, refused.value.param) == ("url_invalid", "url")
+    assert (refused.value.code, refused.value.param) == ("invalid_url", "url")
+    assert stripe_words.code(refused.value.code) == "url_invalid"
     assert refused.value.message.startswith(f"Invalid URL: {url} points at this simulator")
 
 

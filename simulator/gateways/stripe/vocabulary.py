@@ -107,6 +107,9 @@ CODE = {
     v.CHECKOUT_EXPIRED_ERROR: "checkout_session_expired",
     v.INVALID_CHOICE: "parameter_invalid_string",
     v.UNSUPPORTED_CURRENCY: "parameter_invalid_string",
+    v.INVALID_VALUE: "parameter_invalid_string",
+    v.OUT_OF_RANGE: "parameter_invalid_integer",
+    v.INVALID_URL: "url_invalid",
 }
 #: Neutral parameter names -> Stripe's.
 PARAM = {"payment": "payment_intent", "payment_data": "payment_intent_data"}
