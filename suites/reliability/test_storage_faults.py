@@ -135,7 +135,7 @@ def test_disk_full(small_disk: Path, tmp_path: Path, webhook_sink: WebhookSink,
         stop_simulator(sim)
     with sqlite3.connect(small_disk / "paylab.db") as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        stored = conn.execute("SELECT COUNT(*) FROM objects WHERE kind = 'payment_intent'"
+        stored = conn.execute("SELECT COUNT(*) FROM objects WHERE kind = 'payment'"
                               ).fetchone()[0]
     assert stored >= 2  # before the disk filled, and after it emptied
     figures(f"disk full: write refused with 503 storage_unavailable, reads and health kept "
