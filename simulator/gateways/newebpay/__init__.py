@@ -7,6 +7,7 @@ QueryTradeInfo, CreditCard/Close and CreditCard/Cancel server APIs (gateways.md 
 from __future__ import annotations
 
 import logging
+import os
 
 from aiohttp import web
 from paylab.simulator.contracts import Contracts
@@ -32,8 +33,12 @@ from paylab.simulator.gateways.spec import Gateway
 log = logging.getLogger("paylab.newebpay")
 
 #: When NewebPay closes (captures) the day's card authorisations, Taiwan time. The manual
-#: names a close (關帳, TRA10095) but not its hour: 21:00 is our best reading.
-NIGHTLY_CLOSE = ("21:00", 8.0)
+#: names a close (關帳, TRA10095) but not its hour: 21:00 is our best reading. The
+#: environment variable sets another `HH:MM`, or `off` (authorisations then wait for a
+#: CreditCard/Close, and refunds follow a capture at once).
+CLOSE_DEFAULT = "21:00"
+CLOSE_ENV = "PAYLAB_NEWEBPAY_DAILY_CLOSE"
+TAIWAN_OFFSET = 8.0
 #: Faults and refusals by HTTP status: the code NewebPay's page would show.
 _STATUS_CODES = {429: "MPG03003", 403: "MPG03002"}
 
@@ -73,10 +78,17 @@ def fault(status: int, message: str | None) -> web.Response:
     return error_response(status, code, text)
 
 
+def configure_close(domain: Domain, setting: str | None) -> None:
+    """Switch the nightly close on at `HH:MM` Taiwan time, or off (`off`)."""
+    value = (setting or CLOSE_DEFAULT).strip()
+    domain.orders.configure_close(NAME, None if value.lower() in ("off", "none", "") else
+                                  daily_close(value, TAIWAN_OFFSET))
+
+
 def build(domain: Domain, contracts: Contracts, public_url: str) -> web.Application:
     """The /newebpay sub-application."""
     ctx = NewebPayContext(domain, contracts, public_url)
-    domain.orders.configure_close(NAME, daily_close(*NIGHTLY_CLOSE))
+    configure_close(domain, os.environ.get(CLOSE_ENV))
     app = web.Application(middlewares=[newebpay_errors], client_max_size=1024**2)
     app.add_routes([web.post(MPG.path, endpoint(MPG, ctx, MpgWire))])
     app.add_routes([web.route(op.method, op.path, endpoint(
