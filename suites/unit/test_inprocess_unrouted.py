@@ -6,6 +6,7 @@ listing the mounts (JSON, or HTML for a browser), and a malformed key a hint abo
 from __future__ import annotations
 
 import pytest
+from paylab.simulator.gateways import all_gateways
 from paylab.suites.unit.inprocess import ClientFactory, Sim, start
 
 KEY_HINT = "start with sk_test_"
@@ -35,9 +36,14 @@ async def test_any_other_unknown_path_lists_the_mounts(sim: Sim, path: str) -> N
     assert answer.status == 404, answer.text
     body = answer.body
     assert body["error"]["code"] == "not_found" and path in body["error"]["message"]
-    assert body["mounts"] == {
+    mounts = body["mounts"]
+    assert {k: mounts.pop(k) for k in ("stripe", "control", "dashboard", "openapi")} == {
         "stripe": "/stripe/v1/...", "control": "/_sim/...", "dashboard": "/_sim/",
         "openapi": "/_sim/openapi.json"}
+    # every other registered gateway, under its own prefix
+    others = [g for g in all_gateways() if g.name != "stripe"]
+    assert sorted(mounts) == sorted(g.name for g in others)
+    assert all(mounts[g.name].startswith(g.prefix + "/") for g in others)
 
 
 async def test_a_browser_gets_the_hint_as_a_page_that_escapes_the_path(sim: Sim) -> None:
