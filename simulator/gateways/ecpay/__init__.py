@@ -97,7 +97,10 @@ GATEWAY = Gateway(
     build=build,
     notifier=notifier,
     operations=OPERATIONS,
-    error_contract="ecpay/error",
+    # ECPay's refusals are not JSON (urlencoded RtnCode/RtnMsg with HTTP 200 on its server
+    # APIs, an HTML page on AioCheckOut): contracts/ecpay/error describes the former, and
+    # OpenAPI (which types error bodies as JSON) documents the statuses without a body.
+    error_contract=None,
     facts=facts,
     fault=fault,
     refusal=lambda status, code, message: answer(status, message, page=False),

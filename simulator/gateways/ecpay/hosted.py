@@ -57,6 +57,7 @@ def routes(ctx: EcpayContext) -> list[web.RouteDef]:
         if found is None or found[1]["gateway"] != checkout.GATEWAY or not same_credential(
                 found[1].get("page_token"), request.query.get("token")):
             return None
+        request["paylab.tenant"] = found[0]  # the journal files the page under its merchant
         return found
 
     def origin(request: web.Request) -> Any:
