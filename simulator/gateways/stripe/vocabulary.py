@@ -8,6 +8,7 @@ says about them is decided here, and names users write (event types in `enabled_
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from paylab.simulator.core import vocabulary as v
@@ -219,28 +220,32 @@ def _currency(c: dict[str, Any]) -> str:
             f"{', '.join(sorted(c['supported']))}")
 
 
+_Wording = Callable[[dict[str, Any], CoreError], str]
+#: Neutral code -> how Stripe words it, from the error's context; codes not listed keep
+#: the core's message.
+_MESSAGES: dict[str, _Wording] = {
+    v.NOT_FOUND: lambda c, _: _not_found(c),
+    v.INVALID_STATE: lambda c, _: _invalid_state(c),
+    v.MISSING_PARAMETER: _missing,
+    v.CONFLICTING_PARAMETERS: lambda c, _: (
+        "You may only specify one of these parameters: "
+        f"{', '.join(PARAM.get(n, n) for n in c['names'])}."),
+    v.AMOUNT_TOO_SMALL: lambda c, _: (
+        f"Amount must be at least {format_amount(c['limit'], c['currency'])}"),
+    v.AMOUNT_TOO_LARGE: lambda c, _: _too_large(c),
+    v.ALREADY_REFUNDED: lambda c, _: f"Charge {c['charge_id']} has already been refunded.",
+    v.NOT_REFUNDABLE: lambda c, _: (
+        f"This PaymentIntent ({c['id']}) does not have a successful charge to refund."),
+    v.CHECKOUT_UNPAID: lambda c, _: "This Checkout Session has not been paid.",
+    v.CHECKOUT_NOT_OPEN: lambda c, _: _checkout_not_open(c),
+    v.CHECKOUT_EXPIRED_ERROR: lambda c, _: "This Checkout Session has expired.",
+    v.INVALID_CHOICE: _invalid_choice,
+    v.UNSUPPORTED_CURRENCY: lambda c, _: _currency(c),
+    v.AUTHENTICATION_FAILED: lambda c, _: AUTHENTICATION_FAILED,
+}
+
+
 def message(err: CoreError) -> str:
     """The English message Stripe sends for a core error."""
-    c = err.context
-    words = {
-        v.NOT_FOUND: lambda: _not_found(c),
-        v.INVALID_STATE: lambda: _invalid_state(c),
-        v.MISSING_PARAMETER: lambda: _missing(c, err),
-        v.CONFLICTING_PARAMETERS: lambda: ("You may only specify one of these parameters: "
-                                           f"{', '.join(PARAM.get(n, n) for n in c['names'])}."),
-        v.AMOUNT_TOO_SMALL: lambda: (
-            f"Amount must be at least {format_amount(c['limit'], c['currency'])}"),
-        v.AMOUNT_TOO_LARGE: lambda: _too_large(c),
-        v.ALREADY_REFUNDED: lambda: f"Charge {c['charge_id']} has already been refunded.",
-        v.NOT_REFUNDABLE: lambda: (f"This PaymentIntent ({c['id']}) does not have a successful "
-                                   "charge to refund."),
-        v.CHECKOUT_UNPAID: lambda: "This Checkout Session has not been paid.",
-        v.CHECKOUT_NOT_OPEN: lambda: _checkout_not_open(c),
-        v.CHECKOUT_EXPIRED_ERROR: lambda: "This Checkout Session has expired.",
-        v.INVALID_CHOICE: lambda: _invalid_choice(c, err),
-        v.UNSUPPORTED_CURRENCY: lambda: _currency(c),
-        v.AUTHENTICATION_FAILED: lambda: AUTHENTICATION_FAILED,
-    }
-    word = words.get(err.code)
-    return word() if word is not None else err.message
-
+    wording = _MESSAGES.get(err.code)
+    return wording(err.context, err) if wording is not None else err.message
