@@ -220,3 +220,15 @@ async def test_a_browser_get_of_the_form_url_gets_the_error_page(sim: Sim) -> No
 def test_the_stage_merchant_is_the_published_one() -> None:
     assert (MERCHANT, KEY, IV) == ("3002607", "pwFHCqoQZGmho4w6", "EkRm7iFT261dpevs")
     assert STAGE_CARD == "4311952222222222"
+
+
+async def test_a_merchant_registered_on_the_control_api_can_take_orders(sim: Sim) -> None:
+    made = await sim.control("POST", "/merchants", {"gateway": "ecpay"})
+    assert made.status == 201, made.body
+    mid, key, iv = made.body["merchant_id"], made.body["hash_key"], made.body["hash_iv"]
+    form = signed(order_form(MerchantID=mid), key=key, iv=iv)
+    assert (await sim.page("POST", "/ecpay/Cashier/AioCheckOut/V5", form)).status == 200
+    assert sim.domain.orders.find_by_merchant_order(f"ecpay-{mid}", "T0001") is not None
+    assert sim.domain.orders.find_by_merchant_order(TENANT, "T0001") is None
+    stage_keys = signed(order_form("T0002", MerchantID=mid))
+    refused(await sim.page("POST", "/ecpay/Cashier/AioCheckOut/V5", stage_keys), "10200073")

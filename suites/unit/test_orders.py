@@ -281,3 +281,20 @@ def test_the_close_marks_a_captured_order_closed(domain: Domain) -> None:
     Scheduler(domain).fire_due()
     assert domain.orders.get(TENANT, oid)["closed"] is True
     assert _kinds(domain)[-1] == "order.closed"
+
+
+def test_a_pending_code_still_expires_after_a_restart(tmp_path: Any, wall: Any) -> None:
+    from paylab.simulator.core.clock import Clock
+    from paylab.simulator.core.store import Store
+
+    path = tmp_path / "orders.db"
+    first = Domain(Store(path), Clock(wall=wall), seed=7)
+    oid = _order(first)["id"]
+    first.orders.issue_code(TENANT, oid, "cvs", expires_at=first.clock.now() + 600)
+    first.store.commit()  # what the response waited for (store.durable) is on disk
+    first.store.conn.close()  # then the process dies without closing anything else
+    wall.now += 601
+    again = Domain(Store(path), Clock(wall=wall), seed=7)
+    assert again.orders.get(TENANT, oid)["status"] == "awaiting_payment"
+    Scheduler(again).fire_due()
+    assert again.orders.get(TENANT, oid)["status"] == "expired"
