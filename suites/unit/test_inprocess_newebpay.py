@@ -76,8 +76,9 @@ async def test_a_32_byte_padded_trade_info_is_accepted(nwp: NewebPay) -> None:
 
 
 async def test_a_tampered_trade_sha_is_mpg03009(nwp: NewebPay) -> None:
-    form = nwp.mpg_form(nwp.trade_info())
-    message = await refused(nwp, "MPG03009", None, TradeSha=form["TradeSha"][:-1] + "0")
+    sha = nwp.mpg_form(nwp.trade_info())["TradeSha"]
+    wrong = sha[:-1] + ("1" if sha.endswith("0") else "0")
+    message = await refused(nwp, "MPG03009", None, TradeSha=wrong)
     assert "TradeSha" in message
 
 
@@ -210,3 +211,32 @@ async def test_unknown_paths_answer_on_newebpays_error_page(nwp: NewebPay) -> No
     answer = await nwp.sim.page("GET", "/newebpay/MPG/nothing")
     assert answer.status == 404
     assert shown(answer.text, "error-code") == "MPG03007"
+
+
+async def test_a_registered_merchant_signs_with_its_own_keys(nwp: NewebPay) -> None:
+    answer = await nwp.sim.control("POST", "/merchants", {"gateway": "newebpay"})
+    assert answer.status in (200, 201), answer.body
+    mine = NewebPay(nwp.sim, merchant_id=answer.body["merchant_id"],
+                    hash_key=answer.body["hash_key"], hash_iv=answer.body["hash_iv"])
+    assert (await mine.mpg()).status == 303
+    assert (await nwp.mpg()).status == 303  # the same MerchantOrderNo at another merchant
+    assert len(orders(nwp.sim, mine)) == len(orders(nwp.sim, nwp)) == 1
+    stranger = NewebPay(nwp.sim, merchant_id=mine.merchant_id)  # the stage merchant's keys
+    answer = await stranger.mpg(stranger.trade_info(MerchantOrderNo="x"))
+    assert shown(answer.text, "error-code") == "MPG03009"
+    assert len(orders(nwp.sim, mine)) == 1
+
+
+async def test_a_revoked_merchant_is_suspended(nwp: NewebPay) -> None:
+    nwp.sim.domain.revoke(TENANT_PREFIX + nwp.merchant_id)
+    await refused(nwp, "MPG03004")
+    assert (await nwp.query("Order_1", 100)).body["Status"] == "TRA10012"
+
+
+async def test_client_back_url_is_the_pages_back_link(nwp: NewebPay) -> None:
+    location = await nwp.start(ClientBackURL="https://shop.example/cart?id=1&x=2")
+    page = await nwp.sim.page("GET", location)
+    assert 'href="https://shop.example/cart?id=1&amp;x=2"' in page.text
+    assert 'data-testid="mpg-back"' in page.text
+    plain = await nwp.sim.page("GET", (await nwp.start(MerchantOrderNo="b")))
+    assert "mpg-back" not in plain.text

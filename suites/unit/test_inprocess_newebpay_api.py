@@ -68,8 +68,10 @@ async def test_query_answers_the_trade_with_its_check_code(nwp: NewebPay, multip
                                   "MerchantOrderNo": "Card_1", "TradeNo": result["TradeNo"]},
                                  nwp.hash_key, nwp.hash_iv)
     assert result["CheckCode"] == expected
-    assert result["PayTime"] == dt.datetime.fromtimestamp(nwp.now(), TAIPEI).strftime(
-        "%Y-%m-%d %H:%M:%S")
+    order = nwp.sim.domain.orders.find_by_merchant_order(f"newebpay-{nwp.merchant_id}",
+                                                         "Card_1")
+    assert result["PayTime"] == dt.datetime.fromtimestamp(order["authorized_at"], TAIPEI
+                                                          ).strftime("%Y-%m-%d %H:%M:%S")
 
 
 async def test_query_in_string_form(nwp: NewebPay) -> None:

@@ -47,8 +47,13 @@ def valid(name: str, instance: Any) -> None:
     assert not errors, errors
 
 
-def taipei_now(nwp: NewebPay) -> str:
-    return dt.datetime.fromtimestamp(nwp.now(), TAIPEI).strftime("%Y-%m-%d %H:%M:%S")
+def paid_at(nwp: NewebPay, order_no: str = "Order_1") -> str:
+    """When the order was authorised or paid, as NewebPay prints it (Taiwan time)."""
+    order = nwp.sim.domain.orders.find_by_merchant_order(f"newebpay-{nwp.merchant_id}",
+                                                         order_no)
+    moment = order["authorized_at"] or order["paid_at"]
+    assert abs(moment - nwp.now()) < 5
+    return dt.datetime.fromtimestamp(moment, TAIPEI).strftime("%Y-%m-%d %H:%M:%S")
 
 
 async def pay(nwp: NewebPay, location: str, method: str, **fields: str) -> str:
@@ -88,7 +93,7 @@ async def test_a_card_payment_notifies_and_posts_back(nwp: NewebPay, receiver: R
     assert (result["PaymentType"], result["Card6No"], result["Card4No"], result["Exp"],
             result["RespondCode"], result["PaymentMethod"], result["RespondType"]) == (
         "CREDIT", "400022", "1111", "3012", "00", "CREDIT", respond_type)
-    assert result["PayTime"] == taipei_now(nwp) and len(result["TradeNo"]) == 17
+    assert result["PayTime"] == paid_at(nwp) and len(result["TradeNo"]) == 17
     assert re.fullmatch(r"\d{6}", result["Auth"])
     n_status, _, n_result = await notified(nwp, receiver)
     assert (n_status, n_result) == (status, result)
@@ -206,7 +211,7 @@ async def test_an_atm_account_is_issued_then_paid(nwp: NewebPay, receiver: Recei
     status, message, result = await notified(nwp, receiver)
     assert (status, message, result["PaymentType"], result["PayBankCode"]) == (
         "SUCCESS", "付款成功", "VACC", "008")
-    assert result["PayTime"] == taipei_now(nwp)
+    assert result["PayTime"] == paid_at(nwp)
 
 
 async def test_a_store_code_honours_expire_date_and_time(nwp: NewebPay) -> None:
