@@ -84,14 +84,18 @@ async def test_a_cvs_code_and_a_barcode_are_shown_and_announced(sim: Sim, shop: 
     order, page = await order_with_code(sim, shop, "CVS", StoreExpireDate=30)
     assert shown(page, "payment-no") == order["code"]["payment_no"]
     await eventually(lambda: _count(shop, 1))
-    assert (shop.received[0]["RtnCode"], shop.received[0]["PaymentNo"]) == (
-        "10100073", order["code"]["payment_no"])
+    cvs = shop.received[0]
+    assert (cvs["RtnCode"], cvs["RtnMsg"], cvs["PaymentNo"]) == (
+        "10100073", "Get CVS Code Succeeded.", order["code"]["payment_no"])
+    assert order["code"]["payment_no"].startswith("LLL") and cvs["Barcode1"] == ""
+    assert violations("ecpay/payment_info_notification", cvs) == []
     assert order["expires_at"] == pytest.approx(sim.domain.clock.now() + 30 * 60, abs=2)
     shop.received.clear()
     bar, page = await order_with_code(sim, shop, "BARCODE", "T0002")
     await eventually(lambda: _count(shop, 1))
     info = shop.received[0]
     assert [info["Barcode1"], info["Barcode2"], info["Barcode3"]] == bar["code"]["barcodes"]
+    assert (info["PaymentNo"], info["RtnMsg"]) == ("", "Get CVS Code Succeeded.")
     assert violations("ecpay/payment_info_notification", info) == []
     assert bar["expires_at"] == pytest.approx(sim.domain.clock.now() + 7 * 86400, abs=2)
 

@@ -17,6 +17,8 @@ GATEWAY = "ecpay"
 ITEM_NAME_LIMIT = 400
 #: Defaults of gateways.md 1.3: ATM days, CVS minutes, BARCODE days.
 ATM_DAYS, CVS_MINUTES, BARCODE_DAYS, BARCODE_MAX_DAYS = 3, 10080, 7, 30
+#: ECPay's store codes: LLL and 11 digits (as its stage issues them).
+CVS_PREFIX = "LLL"
 #: The core's event kinds each notification URL hears.
 RETURN_KINDS = ("order.authorized", "order.paid")
 PAYMENT_INFO_KINDS = ("order.code_issued",)

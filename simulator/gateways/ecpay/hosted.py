@@ -136,7 +136,7 @@ def routes(ctx: EcpayContext) -> list[web.RouteDef]:
                 order = orders.issue_code(
                     tenant, order["id"], method,
                     expires_at=checkout.code_expiry(order, method, now),
-                    bank_code=checkout.bank_code(order), code_prefix="GW",
+                    bank_code=checkout.bank_code(order), code_prefix=checkout.CVS_PREFIX,
                     origin=origin(request))
         except CoreError as exc:
             await ctx.domain.store.durable()

@@ -16,9 +16,10 @@ Order = dict[str, Any]
 #: RtnMsg of the ReturnURL notice: the first server POST, the resends, the browser POST.
 FIRST_NOTICE, RESENT_NOTICE, BROWSER_RESULT = "交易成功", "paid", "Succeeded"
 #: RtnCode and RtnMsg of a PaymentInfoURL notice, per code type (gateways.md 1.6).
+#: (Barcodes get the CVS message too, as ECPay's stage sends it.)
 CODE_ISSUED = {"atm": ("2", "Get VirtualAccount Succeeded"),
-               "cvs": ("10100073", "Get CVS Code Succeeded"),
-               "barcode": ("10100073", "Get BARCODE Code Succeeded")}
+               "cvs": ("10100073", "Get CVS Code Succeeded."),
+               "barcode": ("10100073", "Get CVS Code Succeeded.")}
 
 
 def urlencoded(fields: dict[str, Any]) -> bytes:
@@ -86,12 +87,11 @@ def code_fields(order: Order) -> dict[str, str]:
     if method == "atm":
         fields.update(BankCode=code["bank_code"], vAccount=code["account"],
                       ExpireDate=taiwan_date(order["expires_at"]))
-    elif method == "cvs":
-        fields.update(PaymentNo=code["payment_no"], ExpireDate=taiwan_time(order["expires_at"]))
-    else:
-        first, second, third = code["barcodes"]
+    else:  # a store code and a barcode each carry the other's fields, empty
+        first, second, third = code.get("barcodes") or ("", "", "")
         fields.update(Barcode1=first, Barcode2=second, Barcode3=third,
-                      ExpireDate=taiwan_time(order["expires_at"]))
+                      ExpireDate=taiwan_time(order["expires_at"]),
+                      PaymentNo=code.get("payment_no", ""))
     return {**fields, **_custom(order)}
 
 
