@@ -68,6 +68,12 @@ async def test_query_trade_info_answers_signed_raw_values(sim: Sim) -> None:
     assert fields["PaymentDate"] == "" and fields["CustomField2"] == "echo-2"
     assert fields["CheckMacValue"] == ecpay_check_mac_value(fields, KEY, IV)
     assert violations("ecpay/query_trade_info_response", fields) == []
+    # the key order of a genuine stage answer (fields sorted by name, CheckMacValue last)
+    assert list(fields) == [
+        "CustomField1", "CustomField2", "CustomField3", "CustomField4", "HandlingCharge",
+        "ItemName", "MerchantID", "MerchantTradeNo", "PaymentDate", "PaymentType",
+        "PaymentTypeChargeFee", "StoreID", "TradeAmt", "TradeDate", "TradeNo", "TradeStatus",
+        "CheckMacValue"]
 
 
 async def test_a_paid_trade_reports_status_1_and_its_payment(sim: Sim) -> None:

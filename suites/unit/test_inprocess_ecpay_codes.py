@@ -77,6 +77,10 @@ async def test_an_atm_account_is_shown_and_announced_to_payment_info_url(
     assert info["PaymentType"] == "ATM_ESUN" and info["TradeAmt"] == "500"
     assert info["ExpireDate"] == shown(page, "expire-date") and len(info["ExpireDate"]) == 10
     assert info["CustomField2"] == "echo-2"
+    assert list(info) == ["BankCode", "CustomField1", "CustomField2", "CustomField3",
+                          "CustomField4", "ExpireDate", "MerchantID", "MerchantTradeNo",
+                          "PaymentType", "RtnCode", "RtnMsg", "StoreID", "TradeAmt",
+                          "TradeDate", "TradeNo", "vAccount", "CheckMacValue"]
 
 
 async def test_a_cvs_code_and_a_barcode_are_shown_and_announced(sim: Sim, shop: Receiver

@@ -1,8 +1,9 @@
 """ECPay's messages built from an order: urlencoded answers with raw values (as ECPay
 emits them, gateways.md 1.7 and 8), the fields of its notifications and query answers.
 
-Every builder returns the fields in ECPay's order; `checkmac.signed` adds the
-CheckMacValue where ECPay sends one.
+ECPay lists its fields sorted by name (ASCII: `vAccount` after `TradeNo`), in its query
+answers and notices alike; every builder here does the same, and `checkmac.signed` adds
+the CheckMacValue last, where ECPay sends one.
 """
 
 from __future__ import annotations
@@ -25,6 +26,10 @@ CODE_ISSUED = {"atm": ("2", "Get VirtualAccount Succeeded"),
 def urlencoded(fields: dict[str, Any]) -> bytes:
     """`k=v&...` with values raw (not percent-encoded), as ECPay answers its server APIs."""
     return "&".join(f"{key}={value}" for key, value in fields.items()).encode()
+
+
+def _sorted(fields: dict[str, str]) -> dict[str, str]:
+    return dict(sorted(fields.items()))
 
 
 def _custom(order: Order) -> dict[str, str]:
@@ -55,7 +60,7 @@ def result_fields(order: Order, message: str, *, simulated: bool | None = None
     }
     if order["extra"].get("NeedExtraPaidInfo") == "Y":
         fields.update(extra_paid_info(order))
-    return fields
+    return _sorted(fields)
 
 
 def extra_paid_info(order: Order) -> dict[str, str]:
@@ -92,7 +97,7 @@ def code_fields(order: Order) -> dict[str, str]:
         fields.update(Barcode1=first, Barcode2=second, Barcode3=third,
                       ExpireDate=taiwan_time(order["expires_at"]),
                       PaymentNo=code.get("payment_no", ""))
-    return {**fields, **_custom(order)}
+    return _sorted({**fields, **_custom(order)})
 
 
 #: QueryTradeInfo's TradeStatus per neutral status.
@@ -103,13 +108,13 @@ TRADE_STATUS = {"created": "0", "needs_action": "0", "awaiting_payment": "0",
 
 def trade_info(order: Order) -> dict[str, str]:
     """QueryTradeInfo/V5's answer fields (before the CheckMacValue)."""
-    return {
+    return _sorted({
         **_head(order), "TradeNo": order["reference"], "TradeAmt": str(order["amount"]),
         "PaymentDate": taiwan_time(_paid_at(order)), "PaymentType": payment_type(order),
         "HandlingCharge": "0", "PaymentTypeChargeFee": "0",
         "TradeDate": taiwan_time(order["created"]), "TradeStatus": TRADE_STATUS[order["status"]],
         "ItemName": order["description"], **_custom(order),
-    }
+    })
 
 
 def action_done(order: Order) -> dict[str, str]:
