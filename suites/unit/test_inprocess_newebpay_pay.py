@@ -281,3 +281,16 @@ async def test_trade_limit_closes_the_page(nwp: NewebPay) -> None:
     assert shown(page.text, "error-code") == "MPG02004"
     assert nwp.sim.domain.orders.find_any(location.split("/")[-1].split("?")[0])[1][
         "status"] == "expired"
+
+
+async def test_webatm_on_the_stage_takes_hua_nan_bank_only(nwp: NewebPay) -> None:
+    location = await nwp.start(WEBATM=1, VACC=1)
+    page = await nwp.sim.page("GET", location + "&method=WEBATM")
+    options = re.findall(r'<option value="([A-Z]+)">', page.text)
+    assert options == ["HNCB", "BOT"]  # KGI takes ATM transfers only
+    answer = await nwp.sim.page("POST", location, {"method": "WEBATM", "bank": "BOT"})
+    assert answer.status == 400 and "WebATM 銀行別錯誤" in answer.text
+    atm = await nwp.sim.page("GET", location + "&method=VACC")
+    assert re.findall(r'<option value="([A-Z]+)">', atm.text) == ["HNCB", "BOT", "KGI"]
+    assert nwp.sim.domain.orders.find_by_merchant_order(f"newebpay-{nwp.merchant_id}",
+                                                        "Order_1")["status"] == "created"

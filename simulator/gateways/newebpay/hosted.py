@@ -18,7 +18,7 @@ import urllib.parse
 from aiohttp import web
 from paylab.simulator.core import cards
 from paylab.simulator.core.credentials import same_credential
-from paylab.simulator.core.errors import CardDeclined, CoreError
+from paylab.simulator.core.errors import CardDeclined, CoreError, InvalidRequest
 from paylab.simulator.core.objects import Doc
 from paylab.simulator.gateways.kit.pipeline import origin_of
 from paylab.simulator.gateways.newebpay import pages, render
@@ -191,6 +191,9 @@ class Cashier:
                                exp_month=int(month), exp_year=int(year) % 100 + 2000,
                                cvc=fields["cvc"].strip(), capture=False, origin=origin)
         elif method == "WEBATM":
+            if fields.get("bank", "HNCB") != "HNCB":  # NDNF-1.1.9 FAQ: the stage has HNCB only
+                raise InvalidRequest("invalid_value", "送出後檢查，WebATM 銀行別錯誤 (the stage "
+                                     "takes WebATM through Hua Nan Bank only)", param="bank")
             orders.pay_direct(tenant, order["id"], "webatm", origin=origin)
         else:
             neutral = render.METHODS[method]

@@ -130,8 +130,11 @@ def _transfer(method: str, action: str, total: str, banks: list[str]) -> Markup:
     }
     bank_list = Markup("")
     if method in ("VACC", "WEBATM"):
+        # Hua Nan first (the stage's WebATM bank); KGI takes ATM transfers only
+        shown = sorted((b for b in banks if method == "VACC" or b != "KGI"),
+                       key=lambda b: b != "HNCB")
         options = Markup("".join(fragment("option.html", value=b, label=BANKS[b])
-                                 for b in banks))
+                                 for b in shown))
         bank_list = fragment("banks.html", options=options)
     button = "Pay" if method == "WEBATM" else "Get payment code"
     return fragment("transfer.html", action=action, method=method, testid=testid,
