@@ -92,3 +92,12 @@ async def test_the_nightly_close_can_be_switched_off(nwp: NewebPay) -> None:
     assert (await nwp.close("Card_1", 100, 2)).body["Status"] == "SUCCESS"  # no close to wait
     newebpay.configure_close(nwp.sim.domain, "20:00")
     assert nwp.sim.domain.orders.closes["newebpay"].seconds == 20 * 3600
+
+
+def test_a_guard_refusal_is_newebpays_error_page() -> None:
+    response = newebpay.GATEWAY.refusal(421, "misdirected", "Host not served")
+    assert response.status == 421 and response.content_type == "text/html"
+    assert shown(response.text, "error-code") == "MPG03009"
+    assert shown(response.text, "error-message") == "Host not served"
+    limited = newebpay.GATEWAY.refusal(429, "rate_limited", "slow down")
+    assert shown(limited.text, "error-code") == "MPG03003"
