@@ -31,7 +31,8 @@ class Scheduler:
         self.handlers = {"settle_payment": domain.payments.settle,
                          "expire_checkout": domain.sessions.expire_due,
                          "expire_order": domain.orders.expire_due,
-                         "close_order": domain.orders.close_due}
+                         "close_order": domain.orders.close_due,
+                         "pay_order": domain.orders.pay_due}
 
     async def run(self) -> None:
         """Fire timers until cancelled."""

@@ -235,3 +235,17 @@ async def _count(shop: Receiver, n: int) -> bool:
 
 async def _status(sim: Sim, order_id: str, status: str) -> bool:
     return sim.domain.orders.get(TENANT, order_id)["status"] == status
+
+
+async def test_a_scenario_makes_the_shopper_pay_a_store_code_late(sim: Sim, shop: Receiver
+                                                                 ) -> None:
+    rule = {"name": "late", "rules": [{"name": "late", "match": {
+        "gateway": "ecpay", "payment_method": "cvs"},
+        "effects": [{"outcome": {"processing": {"seconds": 1800}}}]}]}
+    assert (await sim.control("PUT", "/scenario", rule)).status == 200
+    order, _ = await order_with_code(sim, shop, "CVS", PaymentInfoURL=None)
+    await sim.control("POST", "/clock/advance", {"seconds": 1801})
+    await eventually(lambda: _count(shop, 1))
+    paid = shop.received[0]
+    assert (paid["RtnMsg"], paid["SimulatePaid"]) == ("交易成功", "0")
+    assert sim.domain.orders.get(TENANT, order["id"])["status"] == "paid"

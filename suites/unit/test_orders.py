@@ -298,3 +298,42 @@ def test_a_pending_code_still_expires_after_a_restart(tmp_path: Any, wall: Any) 
     assert again.orders.get(TENANT, oid)["status"] == "awaiting_payment"
     Scheduler(again).fire_due()
     assert again.orders.get(TENANT, oid)["status"] == "expired"
+
+
+@pytest.mark.parametrize(("then", "final"), [(Behaviour(), "paid"),
+                                             (Behaviour(outcome="decline"), "failed")])
+def test_a_scenarios_processing_outcome_pays_a_code_late(domain: Domain, then: Behaviour,
+                                                         final: str) -> None:
+    late = Origin(override=Behaviour(outcome="processing", delay=300, then=then))
+    oid = _order(domain)["id"]
+    domain.orders.issue_code(TENANT, oid, "cvs", expires_at=domain.clock.now() + 600,
+                             origin=late)
+    scheduler = Scheduler(domain)
+    domain.advance_clock(299)
+    scheduler.fire_due()
+    assert domain.orders.get(TENANT, oid)["status"] == "awaiting_payment"
+    domain.advance_clock(2)
+    scheduler.fire_due()
+    doc = domain.orders.get(TENANT, oid)
+    assert (doc["status"], doc["simulated"]) == (final, False)
+
+
+def test_a_late_payment_after_the_expiry_never_arrives(domain: Domain) -> None:
+    late = Origin(override=Behaviour(outcome="processing", delay=900))
+    oid = _order(domain)["id"]
+    domain.orders.issue_code(TENANT, oid, "atm", expires_at=domain.clock.now() + 600,
+                             origin=late)
+    domain.advance_clock(1000)
+    Scheduler(domain).fire_due()
+    assert domain.orders.get(TENANT, oid)["status"] == "expired"
+
+
+def test_a_processing_outcome_on_a_card_takes_its_planned_end(domain: Domain) -> None:
+    declined = Origin(override=Behaviour(outcome="processing", delay=5,
+                                         then=Behaviour(outcome="decline")))
+    with pytest.raises(CardDeclined):
+        domain.orders.pay_by_card(TENANT, _order(domain)["id"], "4242424242424242",
+                                  origin=declined)
+    ok = Origin(override=Behaviour(outcome="processing", delay=5))
+    assert domain.orders.pay_by_card(TENANT, _order(domain, "T2")["id"], "4242424242424242",
+                                     origin=ok)["status"] == "paid"

@@ -21,6 +21,7 @@ from paylab.simulator.core.orders.base import (
     EXPIRE_TIMER,
     KIND,
     METHODS,
+    PAY_LATE_TIMER,
     PENDING,
     STATUSES,
     DailyClose,
@@ -36,4 +37,4 @@ class Orders(CardPayments, CodePayments, Settlement):
 
 
 __all__ = ["CLOSE_TIMER", "CODE_METHODS", "EVENT_KINDS", "EXPIRE_TIMER", "KIND", "METHODS",
-           "PENDING", "STATUSES", "DailyClose", "Orders", "daily_close"]
+           "PAY_LATE_TIMER", "PENDING", "STATUSES", "DailyClose", "Orders", "daily_close"]

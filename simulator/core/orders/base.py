@@ -33,6 +33,8 @@ EVENT_KINDS = ("order.created", "order.code_issued", "order.needs_action", "orde
 PENDING = ("created", "needs_action", "awaiting_payment")
 EXPIRE_TIMER = "expire_order"
 CLOSE_TIMER = "close_order"
+#: A scenario's "pay late": a code is paid (or fails) a while after it was issued.
+PAY_LATE_TIMER = "pay_order"
 DAY = 86400
 
 

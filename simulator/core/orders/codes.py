@@ -5,10 +5,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from paylab.simulator.core.cards import Behaviour, behaviour_doc, behaviour_from_doc
 from paylab.simulator.core.errors import InvalidRequest, InvalidState
 from paylab.simulator.core.objects import Doc
-from paylab.simulator.core.orders.base import CODE_METHODS, EXPIRE_TIMER, KIND, PENDING, OrdersBase
-from paylab.simulator.core.origin import Origin
+from paylab.simulator.core.orders.base import (
+    CODE_METHODS,
+    EXPIRE_TIMER,
+    KIND,
+    PAY_LATE_TIMER,
+    PENDING,
+    OrdersBase,
+)
+from paylab.simulator.core.origin import NOWHERE, Origin
 
 
 class CodePayments(OrdersBase):
@@ -20,7 +28,9 @@ class CodePayments(OrdersBase):
         """Issue a payment code (`atm`, `cvs`, `barcode`) valid until `expires_at`.
 
         The adapter computes the expiry from its own rules; a durable timer expires the order
-        then. Issuing again for an order that already has a code returns it unchanged.
+        then. Issuing again for an order that already has a code returns it unchanged. A
+        scenario's `processing` outcome makes the shopper pay late: the code is paid (or
+        fails, for a `then` decline) that many seconds on, unless it expired first.
         """
         if method not in CODE_METHODS:
             raise InvalidRequest("method_invalid", f"{method} does not issue a code.",
@@ -44,6 +54,10 @@ class CodePayments(OrdersBase):
             self._move(tenant, doc, "awaiting_payment", "order.code_issued", origin)
             self.timers.schedule(tenant, EXPIRE_TIMER, doc["id"],
                                  expires_at - self.clock.now(), {})
+            late = (origin or NOWHERE).override
+            if late is not None and late.outcome == "processing":
+                self.timers.schedule(tenant, PAY_LATE_TIMER, doc["id"], late.delay,
+                                     {"then": behaviour_doc(late.then or Behaviour())})
         return doc
 
     def pay_direct(self, tenant: str, order_id: str, method: str = "webatm", *,
@@ -100,6 +114,19 @@ class CodePayments(OrdersBase):
             doc["failure"] = {"code": reason, "message": "The payment failed."}
             self._move(tenant, doc, "failed", "order.failed", origin)
         return doc
+
+    def pay_due(self, tenant: str, order_id: str, payload: dict[str, Any]) -> None:
+        """Timer handler: a scenario's late payment arrives (a failure for a decline),
+        if the code is still unpaid and unexpired."""
+        doc = self.objects.find(tenant, KIND, order_id)
+        if doc is None or doc["status"] != "awaiting_payment" or (
+                doc["expires_at"] is not None and doc["expires_at"] <= self.clock.now()):
+            return
+        then = behaviour_from_doc(payload["then"])
+        if then.outcome in ("decline", "block"):
+            self.fail(tenant, order_id, then.decline_code or "declined")
+        else:
+            self.settle(tenant, order_id)
 
     def expire_due(self, tenant: str, order_id: str, payload: dict[str, Any]) -> None:
         """Timer handler: expire the order if its code is still unpaid."""

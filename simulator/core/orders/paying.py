@@ -43,6 +43,8 @@ class CardPayments(OrdersBase):
                                             if k != "behaviour"},
                        capture=capture, failure=None)
             behaviour = origin.override or card.behaviour
+            if behaviour.outcome == "processing":  # cards settle at once: the planned end
+                behaviour = behaviour.then or Behaviour()
             if behaviour.outcome in ("authenticate", "authenticate_then"):
                 return self._needs_action(tenant, doc, behaviour.then or Behaviour(), origin)
             behaviour, challenge = self._assess(tenant, doc, card.as_doc(), behaviour, origin)
