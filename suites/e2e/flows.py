@@ -5,10 +5,12 @@ labelled fields and buttons."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from typing import Any
 
 import allure
 from paylab.suites.plugins.evidence import attach_screenshot
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 VISA = "4242 4242 4242 4242"
 
@@ -53,3 +55,20 @@ def expect_paid(page: Page, timeout: float = 15_000) -> None:
     with allure.step("wait for the order page to say Paid"):
         page.wait_for_url("**/orders/**")
         expect(page.get_by_test_id("order-status")).to_have_text("Paid", timeout=timeout)
+
+
+def module_context(browser: Browser, context_args: dict[str, Any]) -> Iterator[BrowserContext]:
+    """One browser context for a module's tests (a `context` fixture of module scope):
+    a context per test costs more than the pages these tests open."""
+    context = browser.new_context(**context_args)
+    yield context
+    context.close()
+
+
+def fresh_page(context: BrowserContext) -> Page:
+    """A new page in a module's context, as if in a new one: the previous test's pages
+    closed (each test's evidence shows only its own) and its cookies gone."""
+    for old in context.pages:
+        old.close()
+    context.clear_cookies()
+    return context.new_page()

@@ -1,109 +1,216 @@
-"""ECPay's cashier in a browser, driven by role and label as a merchant's tests would: the
-stage card with the result posted to OrderResultURL, a decline then another card, 3-D
-Secure, a convenience-store code shown then settled with simulate, a code that expires on
-the clock, and the way back to the shop."""
+"""ECPay's cashier in the browser, driven by role and label as a shopper drives it: the
+payment-type choice, the card form (declines, 3-D Secure), the codes (ATM, CVS, barcode)
+settled with `simulate` or expiring on the virtual clock, WebATM, ClientBackURL, and what
+the pages echo, escaped."""
 
 from __future__ import annotations
 
-import html
 import re
-import secrets
-import time
-import urllib.parse
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
-from paylab.simulator.webhooks.signing import ecpay_check_mac_value, verify_ecpay
-from paylab.suites.plugins.simulator import Control, LiveSimulator
+import pytest
+import requests
+from paylab.suites.e2e.flows import fresh_page, module_context, snapshot
+from paylab.suites.e2e.rails import (
+    AIO,
+    ECPAY_CARD,
+    HOSTILE,
+    THREE_DS,
+    Merchant,
+    ecpay_form,
+    ecpay_genuine,
+    post_from_browser,
+)
+from paylab.suites.plugins.simulator import LiveSimulator, stop_simulator, wait_for
+from paylab.suites.plugins.standing_clock import start_with_standing_clock
 from paylab.suites.plugins.webhook_sink import WebhookSink
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-KEY, IV = "pwFHCqoQZGmho4w6", "EkRm7iFT261dpevs"
+#: The cashier's path after a choice: /ecpay/Cashier/Order/{id}?token=...
+ORDER_PAGE = re.compile(r".*/ecpay/Cashier/Order/(\w+)\?token=\w+$")
 
 
-def open_cashier(page: Page, simulator: LiveSimulator, sink: WebhookSink, **fields: str
-                 ) -> str:
-    """The merchant's page posts a signed AioCheckOut form; returns its MerchantTradeNo."""
-    no = "E" + secrets.token_hex(8)
-    form = {"MerchantID": "3002607", "MerchantTradeNo": no, "PaymentType": "aio",
-            "MerchantTradeDate": time.strftime("%Y/%m/%d %H:%M:%S"), "TotalAmount": "1200",
-            "TradeDesc": "e2e", "ItemName": "Oolong tea 烏龍茶#Cake", "ChoosePayment": "ALL",
-            "ReturnURL": f"{sink.url}/return", "EncryptType": "1", **fields}
-    form["CheckMacValue"] = ecpay_check_mac_value(form, KEY, IV)
-    inputs = "".join(f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">'
-                     for k, v in form.items())
-    page.set_content(f'<form id="f" method="post" action="{simulator.url}/ecpay/Cashier/'
-                     f'AioCheckOut/V5">{inputs}<button>Checkout</button></form>')
-    page.get_by_role("button", name="Checkout").click()
+@pytest.fixture(scope="module")
+def context(browser: Browser, browser_context_args: dict[str, Any]
+            ) -> Iterator[BrowserContext]:
+    yield from module_context(browser, browser_context_args)
+
+
+@pytest.fixture
+def page(context: BrowserContext) -> Page:
+    return fresh_page(context)
+
+
+@pytest.fixture
+def merchant(webhook_sink: WebhookSink) -> Merchant:
+    return Merchant(webhook_sink)
+
+
+def open_cashier(page: Page, simulator: LiveSimulator, merchant: Merchant,
+                 **fields: Any) -> dict[str, str]:
+    """Post an AioCheckOut form from the browser; the cashier's choice is shown."""
+    form = ecpay_form(f"{merchant.url}/return", **fields)
+    post_from_browser(page, simulator.url + AIO, form)
     expect(page.get_by_test_id("ecpay-cashier")).to_be_visible()
-    return no
+    return form
 
 
-def fill_card(page: Page, number: str) -> None:
+def choose(page: Page, button: str) -> None:
+    page.get_by_role("button", name=button, exact=True).click()
+
+
+def pay_card(page: Page, number: str, expiry: str = "12/34", cvc: str = "222") -> None:
+    """Fill the card form by its labels and press Pay."""
     page.get_by_label("Card number").fill(number)
-    page.get_by_label("Expiry (MM/YY)").fill("12/30")
-    page.get_by_label("CVC").fill("222")
-    page.get_by_role("button", name="Pay").click()
+    page.get_by_label("Expiry (MM/YY)").fill(expiry)
+    page.get_by_label("CVC").fill(cvc)
+    page.get_by_role("button", name="Pay", exact=True).click()
 
 
-def forms(sink: WebhookSink, path: str) -> list[dict[str, str]]:
-    return [dict(urllib.parse.parse_qsl(r.body.decode(), keep_blank_values=True))
-            for r in sink.received if r.path == path]
+def order_id(page: Page) -> str:
+    page.wait_for_url(ORDER_PAGE)
+    return ORDER_PAGE.match(page.url).group(1)  # type: ignore[union-attr]
 
 
-def test_the_stage_card_pays_and_the_result_is_posted_to_order_result_url(
-        page: Page, simulator: LiveSimulator, webhook_sink: WebhookSink) -> None:
-    open_cashier(page, simulator, webhook_sink, OrderResultURL=f"{webhook_sink.url}/result")
-    page.get_by_role("button", name="Credit card", exact=True).click()
-    fill_card(page, "4311 9522 2222 2222")
-    page.wait_for_url(f"{webhook_sink.url}/result")
-    posted = webhook_sink.wait_for(1) and forms(webhook_sink, "/result")[0]
-    assert posted["RtnCode"] == "1" and posted["RtnMsg"] == "Succeeded"
-    assert verify_ecpay(posted, KEY, IV)
+def test_credit_card_pays_and_posts_the_result_to_order_result_url(
+        page: Page, simulator: LiveSimulator, merchant: Merchant) -> None:
+    form = open_cashier(page, simulator, merchant,
+                        OrderResultURL=f"{merchant.url}/result")
+    expect(page.get_by_test_id("total-amount")).to_have_text("NT$ 880")
+    for name in ("Credit card", "ATM transfer", "Convenience store code", "Barcode", "WebATM"):
+        expect(page.get_by_role("button", name=name, exact=True)).to_be_visible()
+    snapshot(page, "ECPay cashier: choose a payment method")
+    choose(page, "Credit card")
+    expect(page.get_by_test_id("ecpay-card")).to_be_visible()
+    snapshot(page, "ECPay cashier: the card form")
+    pay_card(page, ECPAY_CARD)
+    page.wait_for_url(f"{merchant.url}/result")  # the result page posted on by itself
+    [result] = merchant.forms("/result")
+    [notice] = merchant.forms("/return")
+    for posted in (result, notice):
+        assert ecpay_genuine(posted), posted
+        assert (posted["MerchantTradeNo"], posted["RtnCode"], posted["TradeAmt"],
+                posted["PaymentType"]) == (form["MerchantTradeNo"], "1", "880",
+                                           "Credit_CreditCard")
 
 
-def test_a_decline_then_three_d_secure(page: Page, simulator: LiveSimulator,
-                                       webhook_sink: WebhookSink) -> None:
-    open_cashier(page, simulator, webhook_sink, ClientBackURL=f"{simulator.url}/_sim/health")
-    page.get_by_role("button", name="Credit card", exact=True).click()
-    fill_card(page, "4000 0000 0000 0002")
-    expect(page.get_by_test_id("form-error")).to_have_text("Your card was declined.")
-    fill_card(page, "4000 0000 0000 3220")
-    page.get_by_test_id("3ds-complete").click()
-    expect(page.get_by_test_id("ecpay-result")).to_be_visible()
-    page.get_by_test_id("client-back").click()
-    page.wait_for_url(f"{simulator.url}/_sim/health")
+def test_a_declined_card_shows_why_and_another_card_pays(
+        page: Page, simulator: LiveSimulator, merchant: Merchant) -> None:
+    open_cashier(page, simulator, merchant, ChoosePayment="Credit")
+    choose(page, "Credit card")
+    pay_card(page, "4000 0000 0000 0002")
+    expect(page.get_by_role("alert").filter(has_text="declined")).to_be_visible()
+    snapshot(page, "ECPay card form after a decline")
+    pay_card(page, ECPAY_CARD)
+    expect(page.get_by_test_id("result-heading")).to_have_text("付款成功 Payment complete")
+    [notice] = merchant.forms("/return")
+    assert notice["RtnCode"] == "1"
 
 
-def test_a_store_code_is_shown_then_settled_with_simulate(
-        page: Page, simulator: LiveSimulator, webhook_sink: WebhookSink, control: Control
-) -> None:
-    no = open_cashier(page, simulator, webhook_sink)
-    page.get_by_role("button", name="Convenience store code", exact=True).click()
-    code = page.get_by_test_id("payment-no").inner_text()
-    assert len(code) == 14
+def test_three_d_secure_passed_pays(page: Page, simulator: LiveSimulator,
+                                    merchant: Merchant) -> None:
+    open_cashier(page, simulator, merchant, ChoosePayment="Credit")
+    choose(page, "Credit card")
+    pay_card(page, THREE_DS)
+    expect(page.get_by_test_id("challenge-amount")).to_have_text("NT$ 880")
+    snapshot(page, "ECPay 3-D Secure step")
+    page.get_by_role("button", name="Complete authentication").click()
+    expect(page.get_by_test_id("result-heading")).to_have_text("付款成功 Payment complete")
+    assert merchant.forms("/return")[0]["RtnCode"] == "1"
+
+
+def test_three_d_secure_failed_returns_to_the_card_form(
+        page: Page, simulator: LiveSimulator, merchant: Merchant) -> None:
+    open_cashier(page, simulator, merchant, ChoosePayment="Credit")
+    choose(page, "Credit card")
+    pay_card(page, THREE_DS)
+    page.get_by_role("button", name="Fail authentication").click()
+    expect(page.get_by_test_id("ecpay-card")).to_be_visible()
+    expect(page.get_by_test_id("form-error")).not_to_be_empty()
+    pay_card(page, ECPAY_CARD)  # and the shopper can still pay
+    expect(page.get_by_test_id("result-heading")).to_have_text("付款成功 Payment complete")
+    assert [f["RtnCode"] for f in merchant.forms("/return")] == ["1"]
+
+
+def test_a_store_code_is_shown_then_simulated_paid(
+        page: Page, simulator: LiveSimulator, merchant: Merchant) -> None:
+    form = open_cashier(page, simulator, merchant, PaymentInfoURL=f"{merchant.url}/info")
+    choose(page, "Convenience store code")
+    order = order_id(page)
+    code = page.get_by_test_id("payment-no")
+    expect(code).to_have_text(re.compile(r"^[A-Z0-9]{14}$"))  # ECPay stage: 14
     expect(page.get_by_test_id("expire-date")).to_have_text(
         re.compile(r"^\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2}$"))
-    order_id = page.url.split("/Cashier/Order/")[1].split("?")[0]
-    assert control.post(f"payments/{order_id}/simulate", {"outcome": "paid"})["status"] == "paid"
-    webhook_sink.wait_for(1)
-    paid = forms(webhook_sink, "/return")[0]
-    assert (paid["MerchantTradeNo"], paid["SimulatePaid"], paid["RtnMsg"]) == (no, "1", "交易成功")
-    page.reload()
-    expect(page.get_by_test_id("ecpay-result")).to_be_visible()
+    snapshot(page, "ECPay code page: convenience store code")
+    [info] = merchant.forms("/info")
+    assert (info["RtnCode"], info["PaymentNo"], info["ExpireDate"]) == (
+        "10100073", code.inner_text(), page.get_by_test_id("expire-date").inner_text())
+    answer = requests.post(f"{simulator.url}/_sim/payments/{order}/simulate",
+                           json={"outcome": "paid"}, timeout=10)
+    assert answer.json()["status"] == "paid", answer.text
+    [paid] = merchant.forms("/return")
+    assert (paid["MerchantTradeNo"], paid["RtnCode"], paid["SimulatePaid"]) == (
+        form["MerchantTradeNo"], "1", "1")
 
 
-def test_an_atm_account_then_a_code_that_expires_on_the_clock(
-        page: Page, simulator: LiveSimulator, webhook_sink: WebhookSink, control: Control
-) -> None:
-    open_cashier(page, simulator, webhook_sink, ChoosePayment="ATM")
-    page.get_by_role("button", name="ATM transfer", exact=True).click()
-    assert len(page.get_by_test_id("virtual-account").inner_text()) == 16
-    open_cashier(page, simulator, webhook_sink, ChoosePayment="CVS", StoreExpireDate="1")
-    page.get_by_role("button", name="Convenience store code", exact=True).click()
-    expect(page.get_by_test_id("payment-no")).to_be_visible()
-    control.post("clock/advance", {"seconds": 61})  # a minute: harmless to other tests
-    for _ in range(50):  # the expiry timer fires in the background; the page shows it on reload
+@pytest.mark.parametrize(("button", "shown"), [("ATM transfer", "virtual-account"),
+                                               ("Barcode", "barcode-3")])
+def test_atm_and_barcode_codes_are_shown(page: Page, simulator: LiveSimulator,
+                                         merchant: Merchant, button: str, shown: str) -> None:
+    open_cashier(page, simulator, merchant)
+    choose(page, button)
+    expect(page.get_by_test_id(shown)).to_have_text(re.compile(r"^\w{4,}$"))
+    expect(page.get_by_test_id("expire-date")).not_to_be_empty()
+
+
+def test_webatm_pays_at_once(page: Page, simulator: LiveSimulator, merchant: Merchant) -> None:
+    open_cashier(page, simulator, merchant, ClientBackURL=f"{merchant.url}/back")
+    choose(page, "WebATM")
+    expect(page.get_by_test_id("payment-type")).to_have_text(re.compile(r"^WebATM_"))
+    page.get_by_test_id("client-back").click()
+    page.wait_for_url(f"{merchant.url}/back")
+    assert merchant.forms("/return")[0]["RtnCode"] == "1"
+
+
+def test_a_store_code_expires_on_the_virtual_clock(
+        page: Page, merchant: Merchant, tmp_path: Path) -> None:
+    """On a simulator of the test's own with a standing clock: moving the clock of the
+    layer's shared one would shift every other test's timers."""
+    own = start_with_standing_clock(tmp_path, name="ecpay-expiry")
+    try:
+        open_cashier(page, own, merchant, ChoosePayment="CVS", StoreExpireDate=30)
+        choose(page, "Convenience store code")
+        order_id(page)
+        expect(page.get_by_test_id("payment-no")).to_be_visible()
+        requests.post(f"{own.url}/_sim/clock/advance", json={"seconds": 30 * 60 - 5},
+                      timeout=10).raise_for_status()
         page.reload()
-        if page.get_by_test_id("cashier-expired").count():
-            break
-        page.wait_for_timeout(100)
-    expect(page.get_by_test_id("cashier-expired")).to_be_visible()
+        expect(page.get_by_test_id("payment-no")).to_be_visible()  # 5 s left
+        requests.post(f"{own.url}/_sim/clock/advance", json={"seconds": 10},
+                      timeout=10).raise_for_status()
+        wait_for(lambda: requests.get(page.url, timeout=10).status_code, lambda s: s == 410)
+        page.reload()
+        expect(page.get_by_test_id("cashier-expired")).to_contain_text(
+            "This payment can no longer be made.")
+    finally:
+        stop_simulator(own)
+
+
+def test_pages_show_a_hostile_item_name_as_text(page: Page, simulator: LiveSimulator,
+                                                merchant: Merchant, dialogs: list[str]) -> None:
+    open_cashier(page, simulator, merchant, ItemName=HOSTILE, TradeDesc=HOSTILE,
+                 ChoosePayment="Credit")
+    expect(page.get_by_test_id("item-name")).to_have_text(HOSTILE)
+    choose(page, "Credit card")
+    expect(page.get_by_test_id("item-name")).to_have_text(HOSTILE)
+    pay_card(page, THREE_DS)
+    expect(page.get_by_test_id("challenge-page")).to_be_visible()
+    page.get_by_role("button", name="Complete authentication").click()
+    expect(page.get_by_test_id("item-name")).to_have_text(HOSTILE)
+    open_cashier(page, simulator, merchant, ItemName=HOSTILE, ChoosePayment="CVS")
+    choose(page, "Convenience store code")
+    expect(page.get_by_test_id("item-name")).to_have_text(HOSTILE)  # the code page
+    assert page.evaluate("document.querySelectorAll('img[src=x]').length") == 0
+    assert dialogs == []
