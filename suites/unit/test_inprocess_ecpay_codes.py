@@ -161,6 +161,9 @@ async def test_simulate_expired_or_failed_sends_no_payment_notice(
     assert answer.body["status"] == outcome
     await eventually(lambda: _count(shop, 1))
     assert [r["RtnCode"] for r in shop.received] == ["2"]
+    page = await sim.page("GET", f"/ecpay/Cashier/Order/{order['id']}?token="
+                                 f"{order['page_token']}")
+    assert page.status == 410 and f'data-testid="cashier-{outcome}"' in page.text
 
 
 async def test_simulate_refuses_unknown_ids_and_bad_outcomes(sim: Sim) -> None:

@@ -95,7 +95,7 @@ def routes(ctx: EcpayContext) -> list[web.RouteDef]:
     def state(order: dict[str, Any], error: str | None = None, status: int = 200
               ) -> web.StreamResponse:
         """The page an order's state calls for."""
-        if order["status"] in ("created", "failed"):
+        if order["status"] == "created" or (order["status"] == "failed" and not order["code"]):
             message = error or (order["failure"] or {}).get("message")
             return _html(pages.cashier(order, ctx.cashier_url(order, "/choose"), message), status)
         if order["status"] == "needs_action":
@@ -104,8 +104,8 @@ def routes(ctx: EcpayContext) -> list[web.RouteDef]:
             return code(order)
         if order["status"] in ("authorized", "paid"):
             return result(order)
-        heading = ("付款期限已過 Payment expired" if order["status"] == "expired"
-                   else "交易已取消 Canceled")
+        heading = {"expired": "付款期限已過 Payment expired",
+                   "failed": "付款失敗 Payment failed"}.get(order["status"], "交易已取消 Canceled")
         return _html(pages.message_page(
             heading, "This payment can no longer be made. 此筆交易已無法付款。",
             f"cashier-{order['status']}",
