@@ -1,11 +1,13 @@
 """Live figures for the dashboard and /_sim/metrics.
 
-Fed by the domain's events (payments, refunds) and by the journal middleware (every
-request's status, latency and injected effect). The dashboard's figures are kept in memory
-per second, only for the last few minutes, so memory stays flat however long a load test
-runs. The latency histograms of /_sim/metrics are kept in the database instead (one row
-per gateway, method, route template and bucket), so every process sharing it adds to and
-serves the same histograms, and they survive a restart as Prometheus counters should.
+Fed by the domain's events (payments, orders, refunds) and by the journal middleware
+(every request's status, latency and injected effect). The dashboard's figures are kept in
+memory per second, only for the last few minutes, so memory stays flat however long a load
+test runs. The latency histograms of /_sim/metrics are kept in the database instead (one
+row per gateway, method, route template and bucket), so every process sharing it adds to
+and serves the same histograms, and they survive a restart as Prometheus counters should.
+The payment figures of /_sim/metrics (per gateway and payment method) are counted from the
+stored payments and orders at scrape time (core/kpis.py), never in process memory.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any
 
 from paylab.simulator.core import vocabulary as v
 from paylab.simulator.core.errors import StorageUnavailable
+from paylab.simulator.core.kpis import UNSELECTED, gateway_methods
 from paylab.simulator.core.store import Store
 
 log = logging.getLogger("paylab.metrics")
@@ -28,7 +31,11 @@ log = logging.getLogger("paylab.metrics")
 #: Core event kinds counted as payment lifecycle outcomes, and their metric label.
 _PAYMENT_EVENTS = {v.PAYMENT_CREATED: "created", v.PAYMENT_SUCCEEDED: "succeeded",
                    v.PAYMENT_FAILED: "failed", v.REFUND_CREATED: "refunded",
-                   v.PAYMENT_CANCELED: "canceled"}
+                   v.PAYMENT_CANCELED: "canceled",
+                   # the orders of the form-post gateways (ECPay, NewebPay), in the same terms
+                   "order.created": "created", "order.paid": "succeeded",
+                   "order.captured": "succeeded", "order.failed": "failed",
+                   "order.refunded": "refunded", "order.voided": "canceled"}
 
 WINDOW_SECONDS = 300
 RESERVOIR = 256  # latencies kept per second for percentiles
@@ -133,13 +140,17 @@ class Metrics:
         if kind is None:
             return
         obj = event["object"]
-        method = (obj.get("payment_method_types") or ["card"])[0]
+        if event.get("object_kind") == "order":
+            offered = obj.get("methods") or []
+            method = obj.get("method") or (offered[0] if len(offered) == 1 else UNSELECTED)
+        else:
+            method = (obj.get("payment_method_types") or ["card"])[0]
         key = (event["gateway"], method)
         bucket = self._now()
         bucket.payments[(*key, kind)] += 1
-        self.totals[("payments", *key, kind)] += 1
         if kind == "succeeded":
-            bucket.amounts[key] += obj.get("amount_received") or obj.get("amount") or 0
+            bucket.amounts[key] += (obj.get("amount_received") or obj.get("captured_amount")
+                                    or obj.get("amount") or 0)
 
     # -- outputs --------------------------------------------------------------------------
     def snapshot(self, seconds: int = 60) -> dict[str, Any]:
@@ -175,7 +186,8 @@ class Metrics:
         }
 
     def prometheus(self) -> str:
-        """Totals since start in Prometheus text format."""
+        """Request totals since start, the payment figures of the store and the latency
+        histograms, in Prometheus text format."""
         lines = ["# HELP paylab_requests_total Gateway requests by outcome.",
                  "# TYPE paylab_requests_total counter"]
         for key, n in sorted(self.totals.items()):
@@ -186,13 +198,13 @@ class Metrics:
         for key, n in sorted(self.totals.items()):
             if key[0] == "injected":
                 lines.append(f'paylab_injected_total{{gateway="{key[1]}"}} {n}')
-        lines += ["# HELP paylab_payments_total Payment lifecycle events.",
-                  "# TYPE paylab_payments_total counter"]
-        for key, n in sorted(self.totals.items()):
-            if key[0] == "payments":
-                lines.append(f'paylab_payments_total{{gateway="{key[1]}",method="{key[2]}",'
-                             f'event="{key[3]}"}} {n}')
-        return "\n".join(lines + self._histograms()) + "\n"
+        return "\n".join(lines + self._payments() + self._histograms()) + "\n"
+
+    def _payments(self) -> list[str]:
+        """Payments and orders per gateway and method, counted in the store now."""
+        if self.store is None:
+            return []
+        return payment_lines(gateway_methods(self.store))
 
     def _histograms(self) -> list[str]:
         """The latency histograms in Prometheus text (cumulative buckets, sum, count)."""
@@ -220,6 +232,40 @@ class Metrics:
             lines.append(f"{HISTOGRAM}_sum{{{labels}}} {sum_ms / 1000:.6f}")
             lines.append(f"{HISTOGRAM}_count{{{labels}}} {running}")
         return lines
+
+
+#: paylab_payments_total's `outcome` label -> the kpis row field it counts.
+OUTCOMES = {"created": "volume", "paid": "paid", "authorized": "authorized", "open": "open",
+            "code_pending": "pending_codes", "failed": "failed", "declined": "declines",
+            "expired": "expired", "canceled": "canceled", "refunded": "refunds"}
+
+
+def payment_lines(rows: list[dict[str, Any]]) -> list[str]:
+    """Prometheus text for kpis rows: payments by outcome, amounts paid and refunded."""
+    lines = ["# HELP paylab_payments_total Stored payments and orders per gateway and payment "
+             "method: created (all), by current state (paid, authorized, open, code_pending, "
+             "failed, expired, canceled), declined attempts and refunds. From the store at "
+             "scrape time, so a reset lowers them (a counter reset).",
+             "# TYPE paylab_payments_total counter"]
+    amounts = ["# HELP paylab_payment_amount_total Amounts paid and refunded per gateway, "
+               "method and currency, in the gateway's units (decimals: the currency's "
+               "minor-unit digits as stored).",
+               "# TYPE paylab_payment_amount_total counter"]
+    counts: dict[tuple[str, str], Counter] = {}
+    for row in rows:  # one series per gateway and method, whatever the currencies
+        counts.setdefault((row["gateway"], row["method"]), Counter()).update(
+            {outcome: row[name] for outcome, name in OUTCOMES.items()})
+    for (gateway, method), by_outcome in counts.items():
+        labels = f'gateway="{_label(gateway)}",method="{_label(method)}"'
+        lines += [f'paylab_payments_total{{{labels},outcome="{outcome}"}} {by_outcome[outcome]}'
+                  for outcome in OUTCOMES]
+    for row in rows:
+        labels = f'gateway="{_label(row["gateway"])}",method="{_label(row["method"])}"'
+        money = f'{labels},currency="{_label(row["currency"])}",decimals="{row["decimals"]}"'
+        amounts.append(f'paylab_payment_amount_total{{{money},kind="paid"}} {row["amount"]}')
+        amounts.append(f'paylab_payment_amount_total{{{money},kind="refunded"}} '
+                       f'{row["refunded_amount"]}')
+    return lines + amounts
 
 
 def _label(value: str) -> str:

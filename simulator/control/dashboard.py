@@ -8,6 +8,7 @@ from typing import Any
 from aiohttp import web
 from paylab.simulator.control import journal_view as view
 from paylab.simulator.control.handlers import ControlContext
+from paylab.simulator.core.kpis import gateway_methods
 from paylab.simulator.guards.auth import ACCESS
 from paylab.simulator.journal_bodies import JournalBodies
 from paylab.simulator.scenarios import loader
@@ -28,7 +29,8 @@ async def page(ctx: ControlContext, request: web.Request, params: Mapping) -> we
 
 
 async def stats(ctx: ControlContext, request: web.Request, params: Mapping) -> dict:
-    """GET /_sim/stats: KPIs, series, scenario, the tails of journal and webhooks.
+    """GET /_sim/stats: KPIs, series, scenario, the tails of journal and webhooks, and the
+    stored payments and orders per gateway and payment method (`gateway_methods`).
 
     `tenant`, `gateway`, `status` (2xx, 3xx, 4xx, 5xx, none) and `effect` (any, none,
     fault, latency, outcome, webhook) filter the journal tail; `open` adds one journal row
@@ -50,6 +52,7 @@ async def stats(ctx: ControlContext, request: web.Request, params: Mapping) -> d
         "webhook_labels": view.webhook_labels(domain, webhooks),
         "health": view.health(domain, window),
         "gateways": sorted(g.name for g in ctx.gateways),
+        "gateway_methods": gateway_methods(domain.store),
         "scenario_windows": windows(ctx.engine.state(None), domain.clock.now(),
                                     domain.clock.time_scale),
     }
@@ -86,7 +89,8 @@ def windows(state: dict[str, Any], now: float, time_scale: float) -> list[dict[s
 
 async def prometheus(ctx: ControlContext, request: web.Request,
                      params: Mapping) -> web.Response:
-    """GET /_sim/metrics: counters since start, in Prometheus text format."""
+    """GET /_sim/metrics: request counters since start, payments per gateway and method
+    from the store, latency histograms and the webhook backlog, in Prometheus text format."""
     text = ctx.metrics.prometheus() + (
         "# HELP paylab_webhook_backlog Deliveries not yet settled.\n"
         "# TYPE paylab_webhook_backlog gauge\n"
