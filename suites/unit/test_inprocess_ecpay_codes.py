@@ -252,3 +252,16 @@ async def test_a_scenario_makes_the_shopper_pay_a_store_code_late(sim: Sim, shop
     paid = shop.received[0]
     assert (paid["RtnMsg"], paid["SimulatePaid"]) == ("交易成功", "0")
     assert sim.domain.orders.get(TENANT, order["id"])["status"] == "paid"
+
+
+async def test_webhook_rules_name_ecpays_notices(sim: Sim, shop: Receiver) -> None:
+    rule = {"name": "dup", "rules": [{"name": "dup", "match": {
+        "gateway": "ecpay", "event": "PaymentInfoURL"},
+        "effects": [{"webhook": {"duplicate": 1}}]}]}
+    assert (await sim.control("PUT", "/scenario", rule)).status == 200
+    order, _ = await order_with_code(sim, shop, "ATM")
+    await sim.control("POST", f"/payments/{order['id']}/simulate", {"outcome": "paid"})
+    await eventually(lambda: _count(shop, 3))
+    rows = (await sim.control("GET", "/webhooks", query={"tenant": TENANT})).body["deliveries"]
+    assert sorted(r["copy"] for r in rows) == [0, 0, 1]
+    assert sorted(r["RtnCode"] for r in shop.received) == ["1", "2", "2"]
