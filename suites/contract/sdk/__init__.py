@@ -33,5 +33,5 @@ def run_sdk(script: str, package: str, command: dict[str, Any]) -> dict[str, Any
                   attachment_type=allure.attachment_type.TEXT)
     assert done.returncode == 0, done.stderr[-2000:]
     answer = json.loads(done.stdout)
-    assert "error" not in answer, answer["error"] if "error" in answer else ""
+    assert "error" not in answer, answer.get("error", "")
     return answer
