@@ -5,9 +5,11 @@ merchant's query APIs, and a notice receiver that answers as the merchant choose
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -117,11 +119,13 @@ class Post:
 
 class NoticeReceiver:
     """The merchant's ReturnURL / PaymentInfoURL / NotifyURL on a `WebhookSink`: it records
-    every post and acknowledges (ECPay `1|OK`, NewebPay HTTP 200) only while `up`."""
+    every post and acknowledges (ECPay `1|OK`, NewebPay HTTP 200) only while `up` and, when
+    `verify` is set, only a post it accepts (a merchant that checks the signature)."""
 
     def __init__(self, sink: WebhookSink) -> None:
         self.sink = sink
         self.up = True
+        self.verify: Callable[[Post], bool] | None = None
         self._posts: list[Post] = []
         self._lock = threading.Lock()
         sink.handler = self._handle
@@ -146,11 +150,11 @@ class NoticeReceiver:
 
     async def _handle(self, request: web.Request) -> web.Response:
         body = (await request.read()).decode()
-        up = self.up
+        post = Post(time.time(), request.path,
+                    dict(urllib.parse.parse_qsl(body, keep_blank_values=True)), self.up)
+        up = self.up and (self.verify is None or self.verify(post))
         with self._lock:
-            self._posts.append(Post(time.time(), request.path,
-                                    dict(urllib.parse.parse_qsl(body, keep_blank_values=True)),
-                                    up))
+            self._posts.append(dataclasses.replace(post, acked=up))
         if request.path.startswith("/ecpay"):  # ECPay: 200 either way; only 1|OK counts
             return web.Response(text="1|OK" if up else "0|receiver down")
         return web.Response(status=200 if up else 500, text="OK" if up else "down")
