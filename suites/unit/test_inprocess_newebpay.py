@@ -55,6 +55,13 @@ async def test_a_valid_form_opens_the_mpg_page_of_a_new_order(nwp: NewebPay) -> 
         assert f">{name} <span" in page.text
     assert shown(page.text, "mpg-order") == "Order_1"
     assert shown(page.text, "mpg-total") == "NT$100"
+    token = location.split("token=")[1]
+    assert f'href="{location.split("?")[0]}?token={token}&amp;method=CVS" role="button"' \
+        in page.text
+    assert '" aria-current="true"' not in page.text
+    chosen = await nwp.sim.page("GET", location + "&method=CVS")
+    assert 'data-testid="method-cvs" aria-current="true"' in chosen.text
+    assert 'name="token"' not in chosen.text  # the token travels in URLs the journal masks
 
 
 async def test_the_page_token_is_the_credential(nwp: NewebPay) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import string
+import urllib.parse
 from collections.abc import Mapping
 from functools import cache
 from importlib import resources
@@ -90,13 +91,15 @@ def mpg_page(order: Doc, *, merchant: str, token: str, action: str, post_action:
              offered: list[str],
              method: str | None, error: str = "", field_errors: Mapping[str, str] | None = None,
              banks: list[str] | None = None) -> str:
-    """The MPG page: order summary, one button per method offered (a GET to `action`), the
-    chosen method's form (a POST to `post_action`, which carries the page token)."""
+    """The MPG page: order summary, one button per method offered (a link to the page at
+    `action` with that method), the chosen method's form (a POST to `post_action`; both
+    carry the page token in the query, which the journal masks)."""
     errors = field_errors or {}
+    query = {"token": token}
     buttons = Markup("".join(fragment(
-        "method.html", value=m, label=METHOD_BUTTONS[m][0], chinese=METHOD_BUTTONS[m][1],
-        testid=METHOD_BUTTONS[m][2], css="primary" if m == method else "link",
-        pressed=Markup(' aria-pressed="true"' if m == method else "")) for m in offered))
+        "method.html", href=f"{action}?{urllib.parse.urlencode({**query, 'method': m})}",
+        label=METHOD_BUTTONS[m][0], chinese=METHOD_BUTTONS[m][1], testid=METHOD_BUTTONS[m][2],
+        pressed=Markup(' aria-current="true"' if m == method else "")) for m in offered))
     total = amount_text(order["amount"])
     panel = Markup("")
     if method == "CREDIT":
@@ -112,8 +115,8 @@ def mpg_page(order: Doc, *, merchant: str, token: str, action: str, post_action:
         order_no=order["merchant_order_no"], item=order["description"],
         comment=fragment("row.html", label="Note 商店備註", value=comment,
                          testid="mpg-comment") if comment else "",
-        error=shared_fragment("form_error.html", message=error) if error else "", action=action,
-        token=token, buttons=buttons, panel=panel)
+        error=shared_fragment("form_error.html", message=error) if error else "",
+        buttons=buttons, panel=panel)
 
 
 def _transfer(method: str, action: str, total: str, banks: list[str]) -> Markup:
