@@ -20,6 +20,9 @@ from paylab.simulator.gateways.newebpay import crypto, render
 USER_AGENT = "NewebPay-Notify (paylab simulator)"
 #: Three retries after the first attempt, then the delivery fails (best reading of delays).
 RETRY_SCHEDULE = (60.0, 300.0, 900.0)
+#: Probe kinds that need a signed time or a signature version, which NotifyURL posts lack:
+#: their copy would be the genuine bytes, which an idempotent receiver rightly acknowledges.
+UNSUPPORTED = ("stale", "future", "v0_only")
 
 
 class NewebPayNotifier:
@@ -59,10 +62,14 @@ class NewebPayNotifier:
 
     def forge(self, attack: str, event: Doc, target: Doc, now: int,
               signed_at: int | None) -> tuple[bytes, dict[str, str]]:
-        """A delivery with one attack (security probes). NewebPay signs no time, so replay,
-        stale and future are the genuine bytes again; tampered re-encrypts the TradeInfo
-        with Amt=1 but keeps the original TradeSha; wrong_secret signs with another
-        HashKey; missing_signature drops TradeSha; genuine is the real delivery."""
+        """A delivery with one attack (security probes): replay is the genuine bytes
+        again; tampered re-encrypts the TradeInfo with Amt=1 but keeps the original
+        TradeSha; wrong_secret signs with another HashKey; missing_signature drops
+        TradeSha; genuine is the real delivery. LookupError for stale, future and v0_only:
+        NewebPay signs no time and has one signature scheme, so they do not apply."""
+        if attack in UNSUPPORTED:
+            raise LookupError(f"NewebPay notifications carry no signed time or signature "
+                              f"version: a {attack} probe does not apply to them")
         fields = self.fields(event, target, bad_signature=attack == "wrong_secret")
         if attack == "tampered":
             merchant = self._merchant(target)
