@@ -232,3 +232,11 @@ async def test_a_merchant_registered_on_the_control_api_can_take_orders(sim: Sim
     assert sim.domain.orders.find_by_merchant_order(TENANT, "T0001") is None
     stage_keys = signed(order_form("T0002", MerchantID=mid))
     refused(await sim.page("POST", "/ecpay/Cashier/AioCheckOut/V5", stage_keys), "10200073")
+
+
+async def test_a_revoked_merchant_is_refused_until_restored(sim: Sim) -> None:
+    revoked = await sim.control("POST", "/keys/revoke", {"api_key": TENANT})
+    assert revoked.body == {"tenant": TENANT, "revoked": True}
+    refused(await checkout(sim), "10200141")
+    await sim.control("POST", "/keys/revoke", {"api_key": TENANT, "revoked": False})
+    assert (await checkout(sim)).status == 200

@@ -67,7 +67,7 @@ async def authenticate_form(request: web.Request, domain: Domain, *,
     if not merchant_id:
         raise wire.parameter_error("MerchantID", "is required")
     merchant = domain.merchants.get(GATEWAY, merchant_id)
-    if merchant is None:
+    if merchant is None or merchant.tenant in domain.revoked:  # revoked: /_sim/keys/revoke
         raise EcpayError(wire.MERCHANT, param="MerchantID")
     encrypt_type = checkmac.SHA256
     if encrypt_type_field:
