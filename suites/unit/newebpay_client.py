@@ -19,7 +19,7 @@ from paylab.suites.unit.inprocess import Answer, Sim
 
 VECTORS = Path(__file__).parent / "data" / "vectors.json"
 _HIDDEN = re.compile(r'<input type="hidden" name="([^"]*)" value="([^"]*)">')
-_FORM = re.compile(r'<form method="post" action="([^"]*)" data-autopost data-testid="([^"]*)">'
+_FORM = re.compile(r'<form method="post" action="([^"]*)"( data-autopost)? data-testid="([^"]*)">'
                    r'(.*?)</form>', re.S)
 
 
@@ -34,11 +34,12 @@ def shown(text: str, name: str) -> str | None:
     return html.unescape(match.group(1)) if match else None
 
 
-def posted_forms(text: str) -> dict[str, tuple[str, dict[str, str]]]:
-    """The auto-posting result forms of a page: test id -> (action, hidden fields)."""
+def posted_forms(text: str, *, auto: bool = True) -> dict[str, tuple[str, dict[str, str]]]:
+    """The result forms of a page that post by themselves (`auto`) or only by their button:
+    test id -> (action, hidden fields)."""
     return {tid: (html.unescape(action), {html.unescape(k): html.unescape(v)
                                           for k, v in _HIDDEN.findall(body)})
-            for action, tid, body in _FORM.findall(text)}
+            for action, autopost, tid, body in _FORM.findall(text) if bool(autopost) == auto}
 
 
 @dataclass

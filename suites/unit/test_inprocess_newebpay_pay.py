@@ -60,8 +60,8 @@ async def pay(nwp: NewebPay, location: str, method: str, **fields: str) -> str:
     """Submit the page's form for `method`; the page it lands on."""
     answer = await nwp.sim.page("POST", location, {"method": method, **fields})
     assert answer.status == 303, answer.text
-    assert answer.headers["Location"] == location
-    page = await nwp.sim.page("GET", location)
+    assert answer.headers["Location"] == location + "&done=1"  # the result just happened
+    page = await nwp.sim.page("GET", answer.headers["Location"])
     assert page.status == 200, page.text
     return page.text
 
@@ -100,6 +100,9 @@ async def test_a_card_payment_notifies_and_posts_back(nwp: NewebPay, receiver: R
     valid("notify", {"Status": status, "Message": message, "Result": result}
           if respond_type == "JSON" else {"Status": status, "Message": message, **result})
     assert len(receiver.received) == 1
+    later = (await nwp.sim.page("GET", location)).text  # a later visit: the button only
+    assert posted_forms(later) == {} and "autopost.js" not in later
+    assert posted_forms(later, auto=False)["return-post"] == (action, form)
 
 
 async def test_json_results_survive_the_sdk_stripping_bytes_up_to_0x20(

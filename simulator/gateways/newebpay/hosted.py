@@ -32,6 +32,8 @@ _EXPIRY = re.compile(r"^\s*(\d{1,2})\s*/?\s*(\d{2}|\d{4})\s*$")
 #: The virtual account's bank per BankType (VACC), by its bank code.
 BANK_CODES = {"HNCB": "008", "BOT": "004", "KGI": "809"}
 CODE_PREFIX = "NWP"
+#: The page's query flag for a result that has just happened (posted to the merchant).
+FRESH = "done"
 
 
 def _html(text: str, status: int = 200) -> web.Response:
@@ -94,8 +96,11 @@ class Cashier:
             return None
         return found
 
-    def _redirect(self, order: Doc, suffix: str = "") -> web.HTTPSeeOther:
-        return web.HTTPSeeOther(page_path(order["id"], order["page_token"]) + suffix)
+    def _redirect(self, order: Doc, *, fresh: bool = False) -> web.HTTPSeeOther:
+        """Back to the page; `fresh`: a result that just happened, which the page posts to
+        the merchant at once (a later visit shows it with the post's button only)."""
+        return web.HTTPSeeOther(page_path(order["id"], order["page_token"])
+                                + (f"&{FRESH}=1" if fresh else ""))
 
     async def show(self, request: web.Request) -> web.StreamResponse:
         """The page as the order stands."""
@@ -112,7 +117,7 @@ class Cashier:
             raise web.HTTPSeeOther(self._challenge_path(order))
         if order["status"] == "created":
             return self.choose(order, request.query.get("method"))
-        return self.outcome(tenant, order)
+        return self.outcome(tenant, order, fresh=request.query.get(FRESH) == "1")
 
     def choose(self, order: Doc, method: str | None, status: int = 200, error_text: str = "",
                field_errors: dict[str, str] | None = None) -> web.Response:
@@ -126,7 +131,7 @@ class Cashier:
             field_errors=field_errors, banks=order["extra"].get("banks"))
         return _html(html, status)
 
-    def outcome(self, tenant: str, order: Doc) -> web.Response:
+    def outcome(self, tenant: str, order: Doc, *, fresh: bool = False) -> web.Response:
         """A code issued, a payment made or failed, or an order that ran out of time."""
         merchant = self.ctx.merchant(tenant)
         if order["status"] == "awaiting_payment":
@@ -134,7 +139,8 @@ class Cashier:
             message = render.CODE_MESSAGES[result["PaymentType"]]
             url = order["callbacks"].get("customer")
             post = pages.post_form(url, render.result_form(order, merchant, "SUCCESS", message,
-                                                           result), "customer-post") \
+                                                           result), "customer-post",
+                                   auto=fresh) \
                 if url else None
             return _html(pages.code_page(order, _code_rows(order), post))
         if order["status"] in ("expired", "canceled"):
@@ -146,7 +152,7 @@ class Cashier:
         if url and order["method"] in ("card", "webatm"):
             result = render.payment_result(order, merchant.merchant_id)
             post = pages.post_form(url, render.result_form(order, merchant, status, message,
-                                                           result), "return-post")
+                                                           result), "return-post", auto=fresh)
         return _html(pages.result_page(order, render.trade_no(order), status, message, post))
 
     async def submit(self, request: web.Request) -> web.StreamResponse:
@@ -180,7 +186,7 @@ class Cashier:
             await self.ctx.domain.store.durable()
             return self.choose(order, method, 400, exc.message)
         await self.ctx.domain.store.durable()
-        raise self._redirect(order)
+        raise self._redirect(order, fresh=True)
 
     def _pay(self, tenant: str, order: Doc, method: str, fields: dict[str, str],
              origin: object) -> None:
@@ -239,6 +245,7 @@ class Cashier:
                     tenant, order["id"], fields.get("result") == "passed",
                     origin=origin_of(request, request.get("paylab.request_id") or "", None))
             await self.ctx.domain.store.durable()
+            raise self._redirect(order, fresh=True)
         raise self._redirect(order)
 
 

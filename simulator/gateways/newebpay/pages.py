@@ -145,11 +145,13 @@ def _transfer(method: str, action: str, total: str, banks: list[str]) -> Markup:
                     total=total)
 
 
-def post_form(url: str, fields: Mapping[str, str], testid: str) -> Markup:
-    """A form that posts `fields` to the merchant's `url` (submitted by autopost.js)."""
+def post_form(url: str, fields: Mapping[str, str], testid: str, *, auto: bool) -> Markup:
+    """A form that posts `fields` to the merchant's `url`: at once (autopost.js) when the
+    result has just happened, else when the shopper presses its button."""
     hidden = Markup("".join(fragment("hidden.html", name=k, value=v)
                             for k, v in fields.items()))
-    return fragment("post.html", url=url, fields=hidden, testid=testid)
+    return fragment("post.html", url=url, fields=hidden, testid=testid,
+                    auto=Markup(" data-autopost" if auto else ""))
 
 
 def code_page(order: Doc, rows: list[tuple[str, str, str]], post: Markup | None) -> str:
@@ -164,7 +166,7 @@ def code_page(order: Doc, rows: list[tuple[str, str, str]], post: Markup | None)
                                      testid=testid) for label, value, testid in rows)),
         expire=expires.strftime("%Y-%m-%d %H:%M:%S"), post=post or "",
         back=_back(order["callbacks"].get("client_back")), order_id=order["id"],
-        scripts=AUTOPOST if post else "")
+        scripts=AUTOPOST if post and "data-autopost" in post else "")
 
 
 def result_page(order: Doc, trade_number: str, status: str, message: str,
@@ -176,4 +178,5 @@ def result_page(order: Doc, trade_number: str, status: str, message: str,
         heading="Payment complete 付款完成" if ok else "Payment failed 付款失敗",
         status=status, message=message, order_no=order["merchant_order_no"],
         trade_no=trade_number, total=amount_text(order["amount"]), post=post or "",
-        back=_back(order["callbacks"].get("client_back")), scripts=AUTOPOST if post else "")
+        back=_back(order["callbacks"].get("client_back")),
+        scripts=AUTOPOST if post and "data-autopost" in post else "")
