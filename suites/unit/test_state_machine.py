@@ -128,7 +128,9 @@ def test_three_d_secure_pass_and_fail(domain: Domain) -> None:
     failed = reach(domain, "needs_action")
     after = domain.payments.authenticate(TENANT, failed["id"], "failed")
     assert after["status"] == "needs_method"
-    assert after["last_payment_error"]["code"] == "authentication_failed"
+    error = after["last_payment_error"]
+    assert (error["category"], error["code"], error["message"]) == (
+        "authentication_failed", "authentication_failed", "3-D Secure failed.")
 
 
 def test_three_d_secure_then_decline_card(domain: Domain) -> None:
