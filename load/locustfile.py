@@ -21,6 +21,11 @@ from paylab.load.users.cards import (  # noqa: F401
     ThreeDSecureUser,
 )
 from paylab.load.users.shop import ShopCheckoutUser, ShopperUser  # noqa: F401
+from paylab.load.users.taiwan import (  # noqa: F401
+    EcpayCreditUser,
+    EcpayCvsUser,
+    NewebPayCreditUser,
+)
 from paylab.load.users.webhooks import WebhookReceiverUser  # noqa: F401
 
 if os.environ.get("PAYLAB_LOAD_SHAPE"):

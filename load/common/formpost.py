@@ -15,7 +15,7 @@ import json
 import re
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -35,6 +35,9 @@ TAIWAN = timedelta(hours=8)
 _FORM = re.compile(r'<form method="(?:post|get)" action="([^"]+)"')
 _ORDER = re.compile(r"/(ord_[A-Za-z0-9]+)")
 _NUMBERS = itertools.count(1)
+#: A check of a page or answer's text: None when right, else the reason (no ids in it, so
+#: Locust groups failures of one kind).
+TextCheck = Callable[[str], str | None]
 
 
 @dataclass(frozen=True)
@@ -189,3 +192,52 @@ def shown(page: str, testid: str) -> str | None:
     """The text of the element with `data-testid=testid` (unescaped), or None."""
     found = re.search(rf'data-testid="{re.escape(testid)}"[^>]*>([^<]*)<', page)
     return html.unescape(found.group(1)).strip() if found else None
+
+
+# -- checks (a Locust user fails the request with the reason) -----------------------------------
+def has_form(part: str) -> TextCheck:
+    """A page whose first form posts to a URL containing `part`."""
+    def check(text: str) -> str | None:
+        action = form_action(text) or ""
+        return None if part in action else f"no form posting to {part} in the page"
+    return check
+
+
+def has_testid(testid: str, value: str | None = None) -> TextCheck:
+    """A page showing `data-testid=testid` (with the text `value`, when given)."""
+    def check(text: str) -> str | None:
+        got = shown(text, testid)
+        if got is None:
+            return f"no {testid} in the page"
+        return None if value is None or got == value else f"{testid} is {got!r}, not {value!r}"
+    return check
+
+
+def ecpay_answer_paid(merchant: Merchant, number: str, amount: int,
+                      payment_type: str) -> TextCheck:
+    """A QueryTradeInfo answer saying paid, by `payment_type` (a prefix: Credit_, CVS_)."""
+    def check(text: str) -> str | None:
+        fields = ecpay_fields(text)
+        problem = ecpay_paid(fields, merchant, number, amount)
+        if problem is None and not fields.get("PaymentType", "").startswith(payment_type):
+            problem = f"PaymentType is {fields.get('PaymentType')!r}, not {payment_type}*"
+        return problem
+    return check
+
+
+def ecpay_answer_unpaid(merchant: Merchant, number: str) -> TextCheck:
+    """A QueryTradeInfo answer saying created, not paid (TradeStatus 0)."""
+    def check(text: str) -> str | None:
+        fields = ecpay_fields(text)
+        if not ecpay_genuine(fields, merchant):
+            return "not a verified QueryTradeInfo answer"
+        status = (fields.get("MerchantTradeNo"), fields.get("TradeStatus"))
+        return None if status == (number, "0") else f"(MerchantTradeNo, TradeStatus) {status}"
+    return check
+
+
+def newebpay_answer_paid(merchant: Merchant, number: str, amount: int) -> TextCheck:
+    """A QueryTradeInfo answer (JSON) saying paid in full, its CheckCode verified."""
+    def check(text: str) -> str | None:
+        return newebpay_paid(text, merchant, number, amount)
+    return check

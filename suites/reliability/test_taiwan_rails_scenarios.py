@@ -68,7 +68,8 @@ def test_ecpay_latency_and_errors_come_in_ecpays_shapes(merchant: Merchant) -> N
          "lifetime": {"first": 1}, "effects": [{"error": {"status": 503}}]}]})
     slow, refused = fp.trade_no("S"), fp.trade_no("F")
     started = time.perf_counter()
-    cashier = ecpay.post(fp.AIO, fp.ecpay_order(ecpay.merchant, slow, 500, "ALL", "http://127.0.0.1:9/r"))
+    cashier = ecpay.post(fp.AIO, fp.ecpay_order(ecpay.merchant, slow, 500, "ALL",
+                                                "http://127.0.0.1:9/r"))
     took = time.perf_counter() - started
     assert cashier.status_code == 200 and fp.form_action(cashier.text), cashier.text[:300]
     assert cashier.headers["Paylab-Effect"] == "cashier:latency=300.00ms"
