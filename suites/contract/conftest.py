@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from paylab.suites.contract.ecpay_merchant import Acknowledger, EcpayMerchant
+from paylab.suites.contract.newebpay_merchant import NewebPayMerchant
 from paylab.suites.plugins.evidence import EvidenceSession
 from paylab.suites.plugins.server_settings import ServerSettings, read_settings
 from paylab.suites.plugins.simulator import Control, LiveSimulator
@@ -29,3 +30,12 @@ def ecpay(simulator: LiveSimulator, http: EvidenceSession, control: Control) -> 
 def ecpay_shop(webhook_sink: WebhookSink) -> Acknowledger:
     """The webhook sink as an ECPay merchant's ReturnURL / PaymentInfoURL (`1|OK`)."""
     return Acknowledger(webhook_sink).install()
+
+
+@pytest.fixture
+def newebpay(simulator: LiveSimulator, http: EvidenceSession, control: Control
+             ) -> NewebPayMerchant:
+    """A fresh NewebPay merchant (its own tenant), registered through /_sim/merchants."""
+    made = control.post("merchants", {"gateway": "newebpay"})
+    return NewebPayMerchant(simulator.url, http, made["merchant_id"], made["hash_key"],
+                            made["hash_iv"], made["tenant"])
