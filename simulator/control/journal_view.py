@@ -13,6 +13,7 @@ import re
 import time
 from typing import Any
 
+from paylab.simulator.core.callbacks import is_callback_id
 from paylab.simulator.core.domain import Domain
 from paylab.simulator.gateways.names import event_name
 from paylab.simulator.journal_bodies import JournalBodies, mask_text
@@ -133,17 +134,34 @@ def labels(domain: Domain, rows: list[dict[str, Any]]) -> dict[str, str]:
 
 def webhook_labels(domain: Domain, deliveries: list[dict[str, Any]]
                    ) -> dict[str, dict[str, str | None]]:
-    """Event type and endpoint URL (masked) of each delivery, by delivery id (the
-    delivery rows themselves keep their contract's shape)."""
+    """Event type (the gateway's name and the core's kind), target and its URL (masked) of
+    each delivery, by delivery id (the delivery rows themselves keep their contract's
+    shape). The target is `endpoint` for a registered endpoint, or the name of the
+    merchant's URL field a callback was given in (NotifyURL, ReturnURL, PaymentInfoURL)."""
     out: dict[str, dict[str, str | None]] = {}
     for d in deliveries:
         event = domain.objects.find(d["tenant"], "event", d["event_id"]) or {}
         endpoint = domain.outbox.target(d["tenant"], d["endpoint_id"]) or {}  # or callback
         kind = event.get("type")
-        out[str(d["id"])] = {"event_type": event_name(event.get("gateway"), kind) if kind else None,
+        name = event_name(event.get("gateway"), kind) if kind else None
+        out[str(d["id"])] = {"event_type": name, "event_kind": kind,
+                             "target": _target(d["endpoint_id"], endpoint, kind, name),
                              "endpoint_url": mask_text(endpoint["url"])
                              if endpoint.get("url") else None}
     return out
+
+
+def _target(target_id: str, target: dict[str, Any], kind: str | None,
+            name: str | None) -> str:
+    """What the dashboard calls a delivery's target: `endpoint`, or the callback's field.
+    Gateways that name their notices after the URL field (`ReturnURL`) give it as the
+    event's name; others note it on the callback (`metadata.field`)."""
+    if not is_callback_id(target_id):
+        return "endpoint"
+    field = (target.get("metadata") or {}).get("field")
+    if field:
+        return str(field)
+    return name if name and name != kind else "callback"
 
 
 def opened(domain: Domain, bodies: JournalBodies, seq: int) -> dict[str, Any] | None:

@@ -10,7 +10,8 @@ Each row is one (gateway, method, currency). Statuses are the core's neutral one
 `paid`, `authorized` (held), `open` (at the cashier, waiting for a card, 3-D Secure),
 `pending_codes` (a code issued, not paid yet), `failed` (the last attempt failed),
 `expired`, `canceled`. `declines` counts failed attempts (a declined card tried again
-counts each time); `success_rate` is paid over paid + failed + expired, per payment.
+counts each time); `success_rate` is, per payment, the share that went through (paid or
+authorised) of those that came to an end (paid, authorised, failed or expired).
 """
 
 from __future__ import annotations
@@ -133,6 +134,7 @@ def gateway_methods(store: Store, tenant: str | None = None) -> list[dict[str, A
             rows[key]["declines"] += n
     out = [rows[k] for k in sorted(rows)]
     for r in out:
-        finished = r["paid"] + r["failed"] + r["expired"]
-        r["success_rate"] = round(r["paid"] / finished, 4) if finished else None
+        through = r["paid"] + r["authorized"]
+        finished = through + r["failed"] + r["expired"]
+        r["success_rate"] = round(through / finished, 4) if finished else None
     return out

@@ -43,7 +43,8 @@ async def ecpay_code(sim: Sim, no: str, choice: str) -> dict[str, Any]:
 
 async def newebpay_card(sim: Sim, no: str) -> None:
     nwp = NewebPay(sim)
-    location = await nwp.start(MerchantOrderNo=no, Amt=300, CREDIT=1)
+    location = await nwp.start(MerchantOrderNo=no, Amt=300, CREDIT=1,
+                               NotifyURL="http://127.0.0.1:9/notify")
     answer = await sim.page("POST", location, {"method": "CREDIT", "cardnumber": NEWEBPAY_CARD,
                                                "expiry": "12/30", "cvc": "123"})
     assert answer.status == 303, answer.text
@@ -95,7 +96,7 @@ async def test_stats_count_each_gateway_and_method_from_the_store(sim: Sim) -> N
     assert rows[("stripe", "card")] == {
         **ZERO, "gateway": "stripe", "method": "card", "currency": "usd", "decimals": 2,
         "volume": 3, "paid": 1, "authorized": 1, "failed": 1, "declines": 1, "refunds": 1,
-        "amount": 2000, "refunded_amount": 500, "success_rate": 0.5}
+        "amount": 2000, "refunded_amount": 500, "success_rate": 0.6667}
     assert rows[("ecpay", "card")] == {
         **ZERO, "gateway": "ecpay", "method": "card", "currency": "twd", "decimals": 0,
         "volume": 2, "paid": 1, "authorized": 1, "declines": 2, "refunds": 1, "amount": 500,
@@ -190,3 +191,18 @@ async def test_the_ledger_lists_orders_with_their_gateway(sim: Sim) -> None:
     assert everything["gateway_totals"]["newebpay"]["twd"]["captured"] == 300
     assert everything["gateway_totals"]["stripe"]["usd"] == {
         "authorized": 3500, "captured": 2000, "refunded": 500}
+
+
+async def test_webhook_rows_name_the_callback_target_and_what_happened(sim: Sim) -> None:
+    await sim.stripe("POST", "/v1/webhook_endpoints", {"url": "http://127.0.0.1:9/hook",
+                                                       "enabled_events[]": "*"})
+    await known_payments(sim)
+    body = (await sim.control("GET", "/stats")).body
+    labels = body["webhook_labels"]
+    shown = {(d["gateway"], labels[str(d["id"])]["target"], labels[str(d["id"])]["event_kind"],
+              labels[str(d["id"])]["event_type"]) for d in body["webhooks"]}
+    assert ("newebpay", "NotifyURL", "order.authorized", "order.authorized") in shown
+    assert ("ecpay", "ReturnURL", "order.authorized", "ReturnURL") in shown
+    assert ("stripe", "endpoint", "payment.created", "payment_intent.created") in shown
+    urls = {labels[str(d["id"])]["endpoint_url"] for d in body["webhooks"]}
+    assert "http://127.0.0.1:9/notify" in urls

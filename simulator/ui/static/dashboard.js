@@ -4,6 +4,13 @@
   var $ = function (id) { return document.getElementById(id); };
   var SVG = "http://www.w3.org/2000/svg";
   var pct = function (v) { return v === null || v === undefined ? "–" : (v * 100).toFixed(1) + "%"; };
+  // an amount in its gateway's units: `decimals` minor-unit digits (0 for an order's NT$)
+  var money = function (amount, decimals, currency) {
+    var whole = amount / Math.pow(10, decimals);
+    return whole.toLocaleString("en-US", {minimumFractionDigits: decimals, maximumFractionDigits: decimals}) +
+      " " + currency.toUpperCase();
+  };
+  var count = function (n) { return n ? String(n) : "–"; };
   // series: key in health.series, css class, marker shape (colour is never the only cue)
   var SERIES = [["calls", "s-calls", "circle"], ["failed", "s-failed", "square"],
                 ["faults", "s-faults", "triangle"], ["latency", "s-latency", "diamond"]];
@@ -19,7 +26,7 @@
   function fill(table, rows, render) {
     var body = $(table).querySelector("tbody");
     body.textContent = "";
-    rows.forEach(function (r) { var tr = document.createElement("tr"); render(tr, r); body.appendChild(tr); });
+    rows.forEach(function (r, i) { var tr = document.createElement("tr"); render(tr, r, i); body.appendChild(tr); });
   }
   function el(name, attrs, text) {
     var node = document.createElementNS(SVG, name);
@@ -153,7 +160,6 @@
     var h = data.health, m = data.methods;
     var sum = function (k) { return m.reduce(function (a, x) { return a + (x[k] || 0); }, 0); };
     var last = h.series.slice(-10), ok = sum("succeeded"), failedPayments = sum("failed");
-    var amount = m.reduce(function (a, x) { return a + (x.average_amount || 0) * x.succeeded; }, 0);
     $("kpi-rps").textContent = (last.reduce(function (a, p) { return a + p.calls; }, 0) / Math.max(1, last.length)).toFixed(1);
     $("kpi-calls").textContent = h.calls + " calls";
     $("kpi-success").textContent = pct(h.success_rate);
@@ -166,16 +172,28 @@
       data.latency_ms.p50.toFixed(1) + " / " + data.latency_ms.p99.toFixed(1);
     $("kpi-payments").textContent = ok + failedPayments ? pct(ok / (ok + failedPayments)) : "–";
     $("kpi-refunds").textContent = ok ? pct(sum("refunded") / ok) : "–";
-    $("kpi-amount").textContent = ok ? "average " + (amount / ok / 100).toFixed(2) : "\u00a0";
+    // amounts of several currencies and units do not average: counts only
+    $("kpi-amount").textContent = ok ? sum("refunded") + " refunds of " + ok + " paid" : "\u00a0";
     $("kpi-backlog").textContent = data.webhook_backlog;
     chart(h.series);
     scenario(data);
     gateways(data.gateways || []);
-    fill("methods", m, function (tr, x) {
-      cell(tr, x.gateway); cell(tr, x.method); cell(tr, x.created, "num wide"); cell(tr, x.succeeded, "num wide");
-      cell(tr, x.failed, "num"); cell(tr, pct(x.success_rate), "num"); cell(tr, pct(x.refund_rate), "num wide");
-      cell(tr, x.average_amount === null ? "–" : (x.average_amount / 100).toFixed(2), "num wide");
+    var figures = data.gateway_methods || [];
+    fill("methods", figures, function (tr, x, i) {
+      var first = i === 0 || figures[i - 1].gateway !== x.gateway;
+      if (first && i) { tr.className = "group"; }
+      tr.setAttribute("data-testid", "methods-" + x.gateway + "-" + x.method);
+      cell(tr, x.gateway, first ? "gw" : "gw again"); cell(tr, x.method);
+      cell(tr, x.volume, "num wide"); cell(tr, x.paid, "num");
+      cell(tr, x.paid ? money(x.amount, x.decimals, x.currency) : "–", "num wide");
+      cell(tr, pct(x.success_rate), "num");
+      cell(tr, count(x.declines), "num wide" + (x.declines ? " warn" : ""));
+      cell(tr, count(x.authorized), "num wide");
+      cell(tr, count(x.pending_codes), "num wide");
+      cell(tr, count(x.expired_codes), "num wide");
+      cell(tr, x.refunds ? x.refunds + " · " + money(x.refunded_amount, x.decimals, x.currency) : "–", "num wide");
     });
+    $("methods-empty").hidden = figures.length > 0;
     var labels = data.journal_labels || {};
     fill("journal", data.journal, function (tr, e) {
       var first = cell(tr, ""), b = document.createElement("button");
@@ -184,6 +202,7 @@
       b.setAttribute("data-testid", "open-" + e.seq);
       b.addEventListener("click", function () { openRow(e.seq); });
       first.appendChild(b);
+      cell(tr, e.gateway, "wide");
       var what = e.direction === "out" ? "→ " + (labels[e.seq] || "webhook") + " " + e.path : e.method + " " + e.path;
       var req = cell(tr, what, e.direction === "out" ? "out" : "");
       req.title = what + (e.tenant ? "\ntenant " + e.tenant : "");
@@ -194,7 +213,12 @@
     var hooks = data.webhook_labels || {};
     fill("webhooks", data.webhooks, function (tr, d) {
       var a = d.attempts[d.attempts.length - 1], label = hooks[d.id] || {};
-      cell(tr, (label.event_type || d.event_id) + (d.copy ? " (copy)" : "")).title = d.event_id;
+      // a callback's target already says which notice it is: show what happened instead
+      var callback = label.target && label.target !== "endpoint";
+      var event = (callback ? label.event_kind : label.event_type) || label.event_type || d.event_id;
+      cell(tr, d.gateway, "wide");
+      cell(tr, event + (d.copy ? " (copy)" : "")).title = (label.event_type || "") + " " + d.event_id;
+      cell(tr, label.target || "", "wide");
       cell(tr, label.endpoint_url || d.endpoint_id, "wide").title = label.endpoint_url || d.endpoint_id;
       cell(tr, d.status, "status-" + d.status);
       cell(tr, d.attempt_count, "num"); cell(tr, a ? (a.status_code || "—") : "", "num");
