@@ -105,6 +105,15 @@ class Ecpay:
         assert answer.status_code == 200, answer.text[-500:]
         return no, answer.text
 
+    def code_order(self, choose: str = "CVS") -> str:
+        """An order whose ATM, CVS or BARCODE code was taken on the cashier."""
+        no, cashier = self.open_order(ChoosePayment=choose)
+        action = html.unescape(_ACTION.findall(cashier)[0])
+        taken = requests.post(self.base_url + action, data={"payment": choose},
+                              timeout=TIMEOUT, allow_redirects=False)
+        assert taken.status_code == 303, taken.text[-500:]
+        return no
+
     def pay_card(self, no: str | None = None, **fields: Any) -> tuple[str, str]:
         """An order authorised by the stage card: (MerchantTradeNo, TradeNo)."""
         no, cashier = self.open_order(no, **fields)

@@ -2,16 +2,21 @@
 bytes of each request (one field replaced by a payload, everything else valid).
 
 Values in the surface files may be references: `$key` (this tenant's API key), `$uuid`
-(a fresh random token), `$name.path` (a field of an object made once per test) and
-`$fresh.name.path` (an object made for this one request: a capture needs an intent nobody
-captured yet), optionally `+N` after a number (`$open_intent.created+7200`).
+(a fresh random token), `$trade_no` (a fresh 20-character order number), `$now` (unix
+seconds), `$ymd+N` (the Taiwan date N days ahead, `yyyymmdd`), `$name.path` (a field of an
+object made once per test) and `$fresh.name.path` (an object made for this one request: a
+capture needs an intent nobody captured yet), optionally `+N` after a number
+(`$open_intent.created+7200`). An object is made by a request (`get:` / `post:`), or by a
+function (`make: module:function`, called with the base URL and the object's params).
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import re
+import time
 import urllib.parse
 import uuid
 from dataclasses import dataclass
@@ -19,7 +24,7 @@ from typing import Any
 
 from paylab.suites.security.injection.payloads import as_bytes, json_literal, nesting
 from paylab.suites.security.injection.shapes import Field, place
-from paylab.suites.security.injection.surfaces import Operation, home_of
+from paylab.suites.security.injection.surfaces import Operation, home_of, named
 from paylab.suites.security.injection.wire import Answer, exchange
 
 _REF = re.compile(r"^\$(fresh\.)?([A-Za-z_]\w*)((?:\.[\w-]+)*)(?:\+(\d+))?$")
@@ -79,6 +84,13 @@ class Bench:
             value: Any = self.key
         elif name == "uuid":
             value = uuid.uuid4().hex
+        elif name == "trade_no":  # ECPay's and NewebPay's order numbers: 20 letters/digits
+            value = "P" + uuid.uuid4().hex[:19]
+        elif name == "now":  # unix seconds (the rails' TimeStamp windows)
+            value = int(time.time())
+        elif name == "ymd":  # a Taiwan date, `+N` days ahead (NewebPay's ExpireDate)
+            ahead = dt.timedelta(days=int(plus or 0), hours=8)
+            return (dt.datetime.now(dt.UTC) + ahead).strftime("%Y%m%d")
         else:
             cache = fresh if is_fresh else self._shared
             if name not in cache:
@@ -93,17 +105,23 @@ class Bench:
         spec = home.objects[name]
         for before in spec.get("after", ()):
             await self.resolve(f"${before}", {})
-        (method, path), = ((m, p) for m, p in spec.items() if m in ("get", "post"))
         params = await self.resolve(spec.get("params", {}), {})
+        if "make" in spec:  # made by a function: an order paid through a gateway's pages
+            try:
+                return await named(spec["make"])(self.base_url, **params)
+            except (AssertionError, OSError, KeyError, ValueError) as exc:
+                raise ObjectError(f"could not make {name}: {exc}"[:400]) from exc
+        (method, path), = ((m, p) for m, p in spec.items() if m in ("get", "post"))
         headers = [(k, str(v).encode()) for k, v in
                    (await self.resolve(home.headers, {})).items()]
+        media = spec.get("body", home.body)
         if method == "get":
             query = encode_form(params)
             target, body = path.encode() + (b"?" + query if query else b""), None
         else:
             target = path.encode()
-            body = encode_json(params) if home.body == "json" else encode_form(params)
-            headers.append(("Content-Type", _MEDIA[home.body].encode()))
+            body = encode_json(params) if media == "json" else encode_form(params)
+            headers.append(("Content-Type", _MEDIA[media].encode()))
         answer = await exchange(self.base_url, method.upper(), target, headers, body)
         if not 200 <= answer.status < 300:
             raise ObjectError(f"could not make {name}: {answer.status} {answer.error}"
@@ -146,7 +164,12 @@ class Bench:
         target += b"?" + query if query else b""
         wire_headers = [(k, str(v).encode()) for k, v in headers.items()]
         body = None
-        if op.method not in ("GET", "DELETE"):
+        if op.method not in ("GET", "DELETE") and op.sign:  # signed after the payload went in
+            pairs = form_pairs(located["body"])
+            pairs = await named(op.sign)(self, field, pairs, payload is not None)
+            body = encode_pairs(pairs)
+            wire_headers.append(("Content-Type", _MEDIA["form"].encode()))
+        elif op.method not in ("GET", "DELETE"):
             body = (encode_json if op.body == "json" else encode_form)(located["body"])
             wire_headers.append(("Content-Type", _MEDIA[op.body].encode()))
         if located["cookie"]:
@@ -191,11 +214,20 @@ def _pairs(key: str, value: Any) -> list[tuple[str, bytes]]:
     return [] if value is None else [(key, str(value).encode())]
 
 
-def encode_form(params: dict[str, Any]) -> bytes:
-    """Stripe's bracket-notation form encoding, every value percent-encoded from its bytes."""
-    pairs = [p for k, v in params.items() for p in _pairs(k, v)]
+def form_pairs(params: dict[str, Any]) -> list[tuple[str, bytes]]:
+    """The form's (name, raw value) pairs, in bracket notation."""
+    return [p for k, v in params.items() for p in _pairs(k, v)]
+
+
+def encode_pairs(pairs: list[tuple[str, bytes]]) -> bytes:
+    """Pairs as an urlencoded body, every value percent-encoded from its bytes."""
     return b"&".join(urllib.parse.quote(k, safe="[]").encode() + b"=" +
                      urllib.parse.quote_from_bytes(v, safe="").encode() for k, v in pairs)
+
+
+def encode_form(params: dict[str, Any]) -> bytes:
+    """Stripe's bracket-notation form encoding, every value percent-encoded from its bytes."""
+    return encode_pairs(form_pairs(params))
 
 
 def encode_json(params: dict[str, Any]) -> bytes:

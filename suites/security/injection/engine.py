@@ -101,7 +101,8 @@ async def _run(bench: Bench, op: Operation, category: str) -> list[Probe]:
 
     controls = {f.name: Probe(f, None) for f in op.fields} if op.control else {}
     await asyncio.gather(*(send(c, None) for c in controls.values()))
-    probes = [Probe(f, p) for f in op.fields for p in payloads()[category] if applies(p, f)]
+    chosen = payloads()[category][:op.payloads]  # a surface may bound them (time budget)
+    probes = [Probe(f, p) for f in op.fields for p in chosen if applies(p, f)]
     await asyncio.gather(*(send(p, controls.get(p.field.name)) for p in probes))
     return list(controls.values()) + probes
 

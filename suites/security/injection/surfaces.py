@@ -55,6 +55,9 @@ class Operation:
     base: str = "simulator"    # which app answers: simulator | merchant
     errors: Errors | None = None  # how its JSON refusals read (None: no error contract)
     page: str | None = None    # a form's page (a `$ref` URL): its inputs are the fields
+    sign: str | None = None    # `module:function` re-signing (or sealing) the body's pairs
+    refusals: str | None = None  # `module:function` reading a refusal in the gateway's shape
+    payloads: int | None = None  # at most this many payloads of each category (None: all)
 
     @property
     def id(self) -> str:
@@ -84,15 +87,28 @@ class Surface:
         return next(op for op in self.operations if op.name == name)
 
 
-def _routes(spec: str) -> tuple[Any, ...]:
+def named(spec: str) -> Any:
+    """The object a `module:attribute` spec names (`simulator.x.routes:OPERATIONS`)."""
     module, _, attr = spec.partition(":")
     return getattr(importlib.import_module(module), attr)
 
 
+def _routes(spec: str | list[str]) -> tuple[Any, ...]:
+    """The operations of one routes spec, or of several (a single operation counts)."""
+    found: list[Any] = []
+    for one in [spec] if isinstance(spec, str) else spec:
+        value = named(one)
+        found += list(value) if isinstance(value, (tuple, list)) else [value]
+    return tuple(found)
+
+
 def _fields(route: Any, data: dict[str, Any]) -> list[Field]:
     fields = [Field(name, "path") for name in _PARAM.findall(route.path)]
-    if route.request or route.request_body:
-        fields += contract_fields(route.request or route.request_body, "body")
+    # `contract`: the fields travel sealed in the body (NewebPay's TradeInfo, PostData_),
+    # so the probed ones are the sealed contract's, which the surface's `sign` hook seals
+    sealed = ((data.get("operations") or {}).get(route.operation_id) or {}).get("contract")
+    if sealed or route.request or route.request_body:
+        fields += contract_fields(sealed or route.request or route.request_body, "body")
     if route.query:
         fields += contract_fields(route.query, "query")
     for name, spec in (data.get("probe_headers") or {}).items():
@@ -115,7 +131,9 @@ def _operation(surface: str, data: dict[str, Any], name: str, method: str, path:
         dict(data.get("headers") or {}), kinds.get("body", data.get("body", "form")),
         recipe.get("answers", data.get("answers", "json")),
         recipe.get("names_fields", True), recipe.get("control", True),
-        data.get("base", "simulator"), _errors(data), recipe.get("page"))
+        data.get("base", "simulator"), _errors(data), recipe.get("page"),
+        recipe.get("sign", data.get("sign")), data.get("refusals"),
+        recipe.get("payloads", data.get("payloads")))
 
 
 def _errors(data: dict[str, Any]) -> Errors | None:

@@ -27,7 +27,7 @@ from paylab.simulator.contracts import contract_id
 from paylab.suites.security.injection.markup import Page, injected_markup
 from paylab.suites.security.injection.payloads import evaluates_to, text, undecodable
 from paylab.suites.security.injection.shapes import Field, contracts
-from paylab.suites.security.injection.surfaces import Errors, Operation
+from paylab.suites.security.injection.surfaces import Errors, Operation, named
 from paylab.suites.security.injection.wire import Answer
 
 LEAKS = ("Traceback (most recent call last)", "sqlite3.", "OperationalError", 'File "/',
@@ -62,12 +62,17 @@ def judge(op: Operation, field: Field, payload: Any, answer: Answer, control: An
             document, found = _json(answer, op.errors, payload)
             problems += found
     problems += _evaluated(payload, answer, control, op.answers)
-    reach, why = _reach(op, field, payload, answer, document, page)
+    refusal = named(op.refusals)(answer) if op.refusals else None
+    if refusal is not None:  # a gateway that refuses with HTTP 200 (ECPay, NewebPay)
+        reach, why = _gateway_reach(op, field, payload, refusal)
+    else:
+        reach, why = _reach(op, field, payload, answer, document, page)
     if why:
         problems.append(why)
-    if payload is None and answer.status >= 400:
+    if payload is None and (answer.status >= 400 or refusal is not None):
         problems.append("the harmless control value was refused: the valid request is "
-                        "not valid, so no probe of this field can reach it")
+                        "not valid, so no probe of this field can reach it"
+                        + (f" ({refusal.code} {refusal.message[:80]})" if refusal else ""))
     if not problems:
         return Verdict(True, reach, _summary(answer, reach, payload))
     return Verdict(False, reach, "; ".join(problems))
@@ -75,7 +80,7 @@ def judge(op: Operation, field: Field, payload: Any, answer: Answer, control: An
 
 def _summary(answer: Answer, reach: str, payload: Any) -> str:
     echoed = text(payload) is not None and text(payload) in answer.text
-    if answer.status < 400:
+    if answer.status < 400 and reach == "handler":
         return f"reached the handler, accepted{', echoed safely' if echoed else ''}"
     where = {"handler": "refused by the handler", "validation": "refused by the field's "
              "validation", "parsing": "refused as undecodable",
@@ -199,3 +204,28 @@ def _reach(op: Operation, field: Field, payload: Any, answer: Answer, document: 
     if field.where == "path" and answer.status == 404:  # the router refused the segment
         return "validation", ""
     return "none", f"refused naming no field, so not {field.key!r}: {code} {message[:80]}"
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A refusal in a gateway's own shape, whatever its HTTP status: its code, the field
+    it names (None: none), its message, and whether it is the field's validation."""
+
+    code: str
+    field: str | None
+    message: str
+    validation: bool = False
+
+
+def _gateway_reach(op: Operation, field: Field, payload: Any, refusal: Refusal
+                   ) -> tuple[str, str]:
+    """Where a probe refused in the gateway's shape ended up (see `_reach`)."""
+    if undecodable(payload):
+        return "parsing", ""
+    if any(_named(field, one, refusal.message) for one in (refusal.field or "").split("|")):
+        return ("validation" if refusal.validation else "handler"), ""
+    if refusal.field:
+        return "none", f"stopped before the handler: refused {refusal.field!r}, not " \
+            f"{field.key!r} ({refusal.code} {refusal.message[:80]})"
+    return "none", f"refused naming no field, so not {field.key!r}: {refusal.code} " \
+        f"{refusal.message[:80]}"

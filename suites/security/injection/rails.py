@@ -1,0 +1,208 @@
+"""The Taiwanese form-post rails (ECPay, NewebPay) as probe surfaces: what their surface
+files name by `module:function`.
+
+- object makers (`make:`): a merchant registered for the probing test, orders placed and
+  paid through the gateway's own pages (`suites.security.rails`, run on a thread);
+- signing hooks (`sign:`): after the payload went into one field, the body is signed again
+  (ECPay's CheckMacValue, NewebPay's CheckValue) or sealed (NewebPay's TradeInfo and
+  PostData_ are encrypted with the merchant's keys), so a probe gets past the gateway's
+  signature check and reaches the probed field's own handling. A probe of the signature
+  field itself keeps its payload;
+- refusal readers (`refusals:`): both gateways refuse with HTTP 200 (ECPay's server APIs
+  RtnCode/RtnMsg, NewebPay's MPG error page and API JSON) or with ECPay's error page;
+  each reader turns an answer into a `Refusal` naming the field it is about, or None.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import urllib.parse
+from typing import Any
+
+from paylab.simulator.gateways.newebpay import crypto
+from paylab.simulator.gateways.newebpay.wire import API_FIELD_CODES, MPG_FIELD_CODES
+from paylab.simulator.webhooks.signing import ecpay_check_mac_value
+from paylab.suites.security import rails
+from paylab.suites.security.injection.bench import Bench
+from paylab.suites.security.injection.shapes import Field
+from paylab.suites.security.injection.verdict import Refusal
+from paylab.suites.security.injection.wire import Answer
+
+_FIELD = re.compile(r"^[A-Za-z_][\w\[\]-]*$")
+_DETAIL = re.compile(r"\(([^()]*)\)\s*$")
+
+
+# -- objects ----------------------------------------------------------------------------
+async def merchant(base_url: str, gateway: str) -> dict[str, Any]:
+    """A merchant of `gateway` registered for this test (its keys in full)."""
+    return await asyncio.to_thread(rails.register, base_url, gateway)
+
+
+def _ecpay(base_url: str, m: dict[str, Any]) -> rails.Ecpay:
+    return rails.Ecpay(base_url, m["merchant_id"], m["hash_key"], m["hash_iv"])
+
+
+def _newebpay(base_url: str, m: dict[str, Any]) -> rails.NewebPay:
+    return rails.NewebPay(base_url, m["merchant_id"], m["hash_key"], m["hash_iv"])
+
+
+async def ecpay_order(base_url: str, merchant: dict[str, Any]) -> dict[str, Any]:
+    """An open ECPay credit order (MerchantTradeNo, TotalAmount)."""
+    no, _ = await asyncio.to_thread(_ecpay(base_url, merchant).open_order)
+    return {"MerchantTradeNo": no, "TotalAmount": 500}
+
+
+async def ecpay_code_order(base_url: str, merchant: dict[str, Any]) -> dict[str, Any]:
+    """An ECPay order with a convenience-store code issued (MerchantTradeNo)."""
+    no = await asyncio.to_thread(_ecpay(base_url, merchant).code_order)
+    return {"MerchantTradeNo": no, "TotalAmount": 500}
+
+
+async def ecpay_card_trade(base_url: str, merchant: dict[str, Any]) -> dict[str, Any]:
+    """An ECPay credit trade authorised with the stage card (MerchantTradeNo, TradeNo)."""
+    no, trade = await asyncio.to_thread(_ecpay(base_url, merchant).pay_card)
+    return {"MerchantTradeNo": no, "TradeNo": trade, "TotalAmount": 500}
+
+
+async def newebpay_order(base_url: str, merchant: dict[str, Any]) -> dict[str, Any]:
+    """An open NewebPay order (MerchantOrderNo, Amt)."""
+    no, _ = await asyncio.to_thread(_newebpay(base_url, merchant).start)
+    return {"MerchantOrderNo": no, "Amt": 500}
+
+
+async def newebpay_card_trade(base_url: str, merchant: dict[str, Any]) -> dict[str, Any]:
+    """A NewebPay order authorised by card on the hosted page (MerchantOrderNo, Amt)."""
+    no = await asyncio.to_thread(_newebpay(base_url, merchant).pay_card)
+    return {"MerchantOrderNo": no, "Amt": 500}
+
+
+# -- signing hooks ------------------------------------------------------------------------
+Pairs = list[tuple[str, bytes]]
+
+
+def _text(value: bytes) -> str:
+    """A value as text to sign: bytes that are not UTF-8 are signed as Latin-1 (the
+    gateway refuses such a form before it checks the signature anyway)."""
+    try:
+        return value.decode("utf-8")
+    except UnicodeDecodeError:
+        return value.decode("latin-1")
+
+
+def _plain(pairs: Pairs) -> str:
+    """The pairs as NewebPay's `http_build_query` plaintext (ASCII: every byte escaped)."""
+    return "&".join(urllib.parse.quote_plus(k, safe="") + "=" +
+                    urllib.parse.quote_plus(v, safe="").replace("~", "%7E") for k, v in pairs)
+
+
+async def ecpay_sign(bench: Bench, field: Field, pairs: Pairs, hostile: bool) -> Pairs:
+    """CheckMacValue over every other pair, with the merchant's keys and the hash the
+    form's own EncryptType names (SHA256 unless it says 0)."""
+    if hostile and field.name == "CheckMacValue":
+        return pairs
+    keys = await bench.resolve("$ecpay_merchant", {})
+    rest = [(k, v) for k, v in pairs if k != "CheckMacValue"]
+    fields = {k: _text(v) for k, v in rest}
+    encrypt_type = 0 if fields.get("EncryptType") == "0" else 1
+    mac = ecpay_check_mac_value(fields, keys["hash_key"], keys["hash_iv"], encrypt_type)
+    return [*rest, ("CheckMacValue", mac.encode())]
+
+
+async def newebpay_seal_trade_info(bench: Bench, field: Field, pairs: Pairs,
+                                   hostile: bool) -> Pairs:
+    """The MPG form: the probed TradeInfo fields encrypted, with TradeSha."""
+    keys = await bench.resolve("$newebpay_merchant", {})
+    sealed = crypto.encrypt(_plain(pairs), keys["hash_key"], keys["hash_iv"])
+    sha = crypto.trade_sha(sealed, keys["hash_key"], keys["hash_iv"])
+    return [("MerchantID", keys["merchant_id"].encode()), ("TradeInfo", sealed.encode()),
+            ("TradeSha", sha.encode()), ("Version", b"2.0")]
+
+
+async def newebpay_seal_post_data(bench: Bench, field: Field, pairs: Pairs,
+                                  hostile: bool) -> Pairs:
+    """CreditCard/Close and /Cancel: the probed fields encrypted into PostData_."""
+    keys = await bench.resolve("$newebpay_merchant", {})
+    sealed = crypto.encrypt(_plain(pairs), keys["hash_key"], keys["hash_iv"])
+    return [("MerchantID_", keys["merchant_id"].encode()), ("PostData_", sealed.encode())]
+
+
+async def newebpay_check_value(bench: Bench, field: Field, pairs: Pairs,
+                               hostile: bool) -> Pairs:
+    """QueryTradeInfo's CheckValue over Amt, MerchantID and MerchantOrderNo."""
+    if hostile and field.name == "CheckValue":
+        return pairs
+    keys = await bench.resolve("$newebpay_merchant", {})
+    fields = {k: _text(v) for k, v in pairs}
+    signed = {k: fields.get(k, "") for k in ("Amt", "MerchantID", "MerchantOrderNo")}
+    check = crypto.check_value(signed, keys["hash_key"], keys["hash_iv"])
+    return [(k, v) for k, v in pairs if k != "CheckValue"] + [("CheckValue", check.encode())]
+
+
+# -- refusal readers ----------------------------------------------------------------------
+#: ECPay's codes that are about one field (the rest name theirs in "Parameter Error.").
+ECPAY_CODES = {"10200073": "CheckMacValue", "10200141": "MerchantID",
+               "10200052": "MerchantTradeNo", "10300028": "MerchantTradeNo",
+               "10200047": "MerchantTradeNo", "10200027": "TradeNo"}
+#: RtnCodes of success: a DoAction done, a code issued (ATM 2, CVS/BARCODE 10100073).
+ECPAY_SUCCESS = ("1", "2", "10100073")
+
+
+def ecpay_refusal(answer: Answer) -> Refusal | None:
+    """ECPay's error page, its `0|message`, or RtnCode/RtnMsg other than a success."""
+    body = answer.text
+    if 'data-testid="ecpay-error"' in body:
+        code = rails.shown(body, "error-code") or ""
+        message = rails.shown(body, "error-message") or ""
+    elif body.startswith("0|"):
+        code, message = "0", body[2:]
+    else:
+        fields = rails.parse_urlencoded(body)
+        code = fields.get("RtnCode", "")
+        if not code or code in ECPAY_SUCCESS:
+            return None
+        message = fields.get("RtnMsg", "")
+    words = message.split()
+    if message.startswith("Parameter Error.") and len(words) > 2 and _FIELD.match(words[2]):
+        return Refusal(code, words[2], message, validation=True)
+    return Refusal(code, ECPAY_CODES.get(code), message, validation=code == "10200052")
+
+
+#: NewebPay's codes that stand for a field, by code (its own convention: one per field).
+NEWEBPAY_CODES: dict[str, str] = {
+    **{code: "|".join(f for f, c in MPG_FIELD_CODES.items() if c == code)
+       for code in set(MPG_FIELD_CODES.values())},
+    **{code: "|".join(f for f, c in API_FIELD_CODES.items() if c == code)
+       for code in set(API_FIELD_CODES.values())},
+    "MPG02002": "MerchantID", "MPG03008": "MerchantOrderNo", "TRA10054": "CheckValue",
+    "TRA10008": "PostData_", "TRA10001": "MerchantID", "TRA10009": "MerchantID",
+    "TRA20002": "MerchantOrderNo|TradeNo",
+    "TRA10021": "MerchantOrderNo|TradeNo"}
+
+
+def newebpay_refusal(answer: Answer) -> Refusal | None:
+    """NewebPay's MPG error page, or an API answer whose Status is not SUCCESS."""
+    body = answer.text
+    if 'data-testid="mpg-error"' in body:
+        code = rails.shown(body, "error-code") or ""
+        message = rails.shown(body, "error-message") or ""
+    elif answer.media_type == "application/json":
+        try:
+            document = json.loads(body)
+        except ValueError:
+            return None
+        code, message = str(document.get("Status", "")), str(document.get("Message", ""))
+    elif "Status=" in body:
+        fields = dict(urllib.parse.parse_qsl(body))
+        code, message = fields.get("Status", ""), fields.get("Message", "")
+    else:
+        return None
+    if code == "SUCCESS":
+        return None
+    # the field: by its code where NewebPay has one per field, else the message's
+    # `(detail)`, which names the field (or, for some codes, repeats the refused value)
+    detail = _DETAIL.search(message)
+    named = detail.group(1) if detail and _FIELD.match(detail.group(1)) else None
+    validation = code.startswith(("MPG01", "MEM4")) or code in API_FIELD_CODES.values()
+    return Refusal(code, NEWEBPAY_CODES.get(code) or named, message, validation)
