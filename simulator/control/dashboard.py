@@ -8,7 +8,6 @@ from typing import Any
 from aiohttp import web
 from paylab.simulator.control import journal_view as view
 from paylab.simulator.control.handlers import ControlContext
-from paylab.simulator.core.kpis import gateway_methods
 from paylab.simulator.guards.auth import ACCESS
 from paylab.simulator.journal_bodies import JournalBodies
 from paylab.simulator.scenarios import loader
@@ -39,6 +38,7 @@ async def stats(ctx: ControlContext, request: web.Request, params: Mapping) -> d
     window = params.get("window", 60)
     filters = {**params, "tenant": ctx.tenant(params.get("tenant"))}
     journal = view.tail(domain, filters)
+    counted_at, figures = ctx.metrics.figures(domain.store)
     webhooks = domain.outbox.listing(limit=8)
     out = {
         **ctx.metrics.snapshot(window),
@@ -52,7 +52,8 @@ async def stats(ctx: ControlContext, request: web.Request, params: Mapping) -> d
         "webhook_labels": view.webhook_labels(domain, webhooks),
         "health": view.health(domain, window),
         "gateways": sorted(g.name for g in ctx.gateways),
-        "gateway_methods": gateway_methods(domain.store),
+        "gateway_methods": figures,
+        "gateway_methods_at": round(counted_at, 3),
         "scenario_windows": windows(ctx.engine.state(None), domain.clock.now(),
                                     domain.clock.time_scale),
     }

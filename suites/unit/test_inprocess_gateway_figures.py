@@ -5,10 +5,14 @@ method, from the store; the journal files ECPay and NewebPay requests under thei
 from __future__ import annotations
 
 import re
+import time
+from collections.abc import Callable
 from typing import Any
 
 import pytest
+from paylab.simulator import metrics as metrics_module
 from paylab.simulator.core.kpis import gateway_methods
+from paylab.simulator.metrics import Metrics
 from paylab.suites.unit import ecpay_kit as ecpay
 from paylab.suites.unit.inprocess import ClientFactory, Sim, contracts, start
 from paylab.suites.unit.newebpay_client import NewebPay, stage_credentials
@@ -206,3 +210,27 @@ async def test_webhook_rows_name_the_callback_target_and_what_happened(sim: Sim)
     assert ("stripe", "endpoint", "payment.created", "payment_intent.created") in shown
     urls = {labels[str(d["id"])]["endpoint_url"] for d in body["webhooks"]}
     assert "http://127.0.0.1:9/notify" in urls
+
+
+def test_slow_counts_are_reused_briefly_and_fast_ones_never(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A dashboard polling a store of a long load test must not hog the event loop."""
+    calls: list[float] = []
+
+    def counted(cost: float) -> Callable[[Any], list[dict[str, Any]]]:
+        def count(store: Any) -> list[dict[str, Any]]:
+            calls.append(cost)
+            time.sleep(cost)
+            return [{"n": len(calls)}]
+        return count
+
+    metrics = Metrics()
+    monkeypatch.setattr(metrics_module, "gateway_methods", counted(0.0))
+    assert [metrics.figures(None)[1] for _ in range(3)] == [[{"n": 1}], [{"n": 2}], [{"n": 3}]]
+    monkeypatch.setattr(metrics_module, "gateway_methods", counted(0.06))
+    first = metrics.figures(None)
+    assert metrics.figures(None) == first and len(calls) == 4  # reused: it took 60 ms
+    assert abs(first[0] - time.time()) < 1
+    monkeypatch.setattr(metrics_module, "gateway_methods", counted(0.0))
+    time.sleep(0.65)  # ten times what the count took: counted afresh again
+    assert metrics.figures(None)[1] == [{"n": 5}]
