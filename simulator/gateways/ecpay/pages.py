@@ -110,7 +110,8 @@ def post_back(url: str, fields: dict[str, str], label: str, testid: str, *,
 
 
 def code_page(order: Order, redirect: Markup) -> str:
-    """The issued code with its expiry; `redirect` posts it on to ClientRedirectURL."""
+    """The issued code with its expiry; `redirect` posts it on to ClientRedirectURL, and
+    ClientBackURL, when given, is the shopper's way back to the shop."""
     code, method = order["code"], order["method"]
     if method == "atm":
         rows = [("銀行代碼 Bank code", "bank-code", code["bank_code"]),
@@ -126,7 +127,7 @@ def code_page(order: Order, redirect: Markup) -> str:
         heading, expire = "超商條碼 Barcode", taiwan_time(order["expires_at"])
     return page("code.html", heading, heading=heading,
                 lead="Pay this amount before the deadline. 請於期限內繳費。",
-                summary=summary(order), expire_date=expire, redirect=redirect,
+                summary=summary(order), expire_date=expire, redirect=redirect, back=_back(order),
                 rows=Markup("".join(fragment("row.html", label=label, testid=testid, value=value)
                                     for label, testid, value in rows)))
 
