@@ -157,10 +157,12 @@ def test_a_store_code_is_shown_then_simulated_paid(
                                                ("Barcode", "barcode-3")])
 def test_atm_and_barcode_codes_are_shown(page: Page, simulator: LiveSimulator,
                                          merchant: Merchant, button: str, shown: str) -> None:
-    open_cashier(page, simulator, merchant)
+    open_cashier(page, simulator, merchant, ClientBackURL=f"{merchant.url}/back")
     choose(page, button)
     expect(page.get_by_test_id(shown)).to_have_text(re.compile(r"^\w{4,}$"))
     expect(page.get_by_test_id("expire-date")).not_to_be_empty()
+    page.get_by_role("link", name="返回商店 Back to the shop").click()  # the way back
+    page.wait_for_url(f"{merchant.url}/back")
 
 
 def test_webatm_pays_at_once(page: Page, simulator: LiveSimulator, merchant: Merchant) -> None:
