@@ -206,3 +206,17 @@ def newebpay_refusal(answer: Answer) -> Refusal | None:
     named = detail.group(1) if detail and _FIELD.match(detail.group(1)) else None
     validation = code.startswith(("MPG01", "MEM4")) or code in API_FIELD_CODES.values()
     return Refusal(code, NEWEBPAY_CODES.get(code) or named, message, validation)
+
+
+async def code_payment(base_url: str) -> dict[str, Any]:
+    """A payment waiting on its convenience-store code (what POST /_sim/payments/{id}/
+    simulate settles): an ECPay order of a merchant registered for it; its `id`."""
+
+    def place() -> dict[str, Any]:
+        client = _ecpay(base_url, rails.register(base_url, "ecpay"))
+        no = client.code_order()
+        ledger = rails.requests.get(f"{base_url}/_sim/ledger", timeout=rails.TIMEOUT,
+                                    params={"tenant": f"ecpay-{client.merchant_id}"}).json()
+        return next(p for p in ledger["payments"] if p["merchant_order_no"] == no)
+
+    return await asyncio.to_thread(place)
