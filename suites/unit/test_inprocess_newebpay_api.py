@@ -224,6 +224,7 @@ async def test_cancel_needs_the_authorised_amount_and_no_capture(nwp: NewebPay) 
     assert status_of(await nwp.cancel("Card_1", 499), "TRA10050") == []
     status_of(await nwp.close("Card_1", 500, 1), "SUCCESS")
     assert status_of(await nwp.cancel("Card_1", 500), "TRA10047") == []
+    assert status_of(await nwp.cancel("Card_1", 499), "TRA10047") == []  # state comes first
 
 
 async def test_cancel_in_string_form(nwp: NewebPay) -> None:

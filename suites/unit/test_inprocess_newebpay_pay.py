@@ -94,7 +94,7 @@ async def test_a_card_payment_notifies_and_posts_back(nwp: NewebPay, receiver: R
             result["RespondCode"], result["PaymentMethod"], result["RespondType"]) == (
         "CREDIT", "400022", "1111", "3012", "00", "CREDIT", respond_type)
     assert result["PayTime"] == paid_at(nwp) and len(result["TradeNo"]) == 17
-    assert re.fullmatch(r"\d{6}", result["Auth"])
+    assert re.fullmatch(r"\d{6}", result["Auth"]) and result["ECI"] == ""  # no 3-D Secure
     n_status, _, n_result = await notified(nwp, receiver)
     assert (n_status, n_result) == (status, result)
     valid("notify", {"Status": status, "Message": message, "Result": result}
@@ -273,27 +273,3 @@ async def test_simulate_expired_and_failed(nwp: NewebPay, receiver: Receiver) ->
     status, _, result = await notified(nwp, receiver)  # a failed payment is notified
     assert (status, result["MerchantOrderNo"]) == ("MPG03009", "A2")
     assert len(receiver.received) == 1
-
-
-async def test_trade_limit_closes_the_page(nwp: NewebPay) -> None:
-    location = await nwp.start(TradeLimit=30)  # clamped to 60 seconds
-    nwp.sim.domain.advance_clock(59)
-    assert (await nwp.sim.page("GET", location)).status == 200
-    nwp.sim.domain.advance_clock(2)
-    page = await nwp.sim.page("GET", location)
-    assert shown(page.text, "error-code") == "MPG02004"
-    assert nwp.sim.domain.orders.find_any(location.split("/")[-1].split("?")[0])[1][
-        "status"] == "expired"
-
-
-async def test_webatm_on_the_stage_takes_hua_nan_bank_only(nwp: NewebPay) -> None:
-    location = await nwp.start(WEBATM=1, VACC=1)
-    page = await nwp.sim.page("GET", location + "&method=WEBATM")
-    options = re.findall(r'<option value="([A-Z]+)">', page.text)
-    assert options == ["HNCB", "BOT"]  # KGI takes ATM transfers only
-    answer = await nwp.sim.page("POST", location, {"method": "WEBATM", "bank": "BOT"})
-    assert answer.status == 400 and "WebATM 銀行別錯誤" in answer.text
-    atm = await nwp.sim.page("GET", location + "&method=VACC")
-    assert re.findall(r'<option value="([A-Z]+)">', atm.text) == ["HNCB", "BOT", "KGI"]
-    assert nwp.sim.domain.orders.find_by_merchant_order(f"newebpay-{nwp.merchant_id}",
-                                                        "Order_1")["status"] == "created"

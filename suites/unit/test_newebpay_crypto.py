@@ -9,7 +9,7 @@ import re
 
 import pytest
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-from paylab.simulator.gateways.newebpay import crypto
+from paylab.simulator.gateways.newebpay import crypto, render
 from paylab.simulator.gateways.newebpay.wire import to_sturdy_json
 
 
@@ -122,3 +122,11 @@ def test_sturdy_json_survives_stripping_bytes_0x00_to_0x20() -> None:
     assert stripped == text
     assert json.loads(stripped) == value
     assert "\\u0020" in text and "\\u6388" in text
+
+
+def test_trade_no_is_the_reference_and_its_digit_sum_check() -> None:
+    assert render.trade_no({"reference": "2309271421583507"}) == "23092714215835079"
+    assert render.reference_of("23092714215835079") == "2309271421583507"
+    assert render.reference_of("23092714215835071") is None
+    assert render.reference_of("2309271421583507") is None
+    assert render.reference_of("2309271421583507x") is None
