@@ -16,6 +16,7 @@ from paylab.simulator.core.credentials import new_credential
 from paylab.simulator.core.errors import InvalidRequest, InvalidState
 from paylab.simulator.core.events import Events
 from paylab.simulator.core.objects import Doc, Objects
+from paylab.simulator.core.origin import NOWHERE, Origin
 from paylab.simulator.core.payments import Payments
 from paylab.simulator.core.rand import Rand
 from paylab.simulator.core.timers import Timers
@@ -112,7 +113,7 @@ class Sessions:
         return doc
 
     def pay(self, tenant: str, session_id: str, card: dict[str, Any], *, name: str | None,
-            email: str | None, return_url: str) -> tuple[Doc, Doc]:
+            email: str | None, return_url: str, origin: Origin = NOWHERE) -> tuple[Doc, Doc]:
         """Pay an open session with a card from the hosted form.
 
         Returns the session and its payment; the payment may need 3-D Secure
@@ -129,12 +130,12 @@ class Sessions:
         if session["payment"]:  # a second try after a decline reuses the payment
             self._attach(tenant, session, {"id": session["payment"]}, billing)
             payment = self.payments.confirm(tenant, session["payment"], {
-                "payment_method_data": data, "return_url": return_url})
+                "payment_method_data": data, "return_url": return_url}, origin=origin)
         else:
-            payment = self._create_payment(tenant, session, data, return_url)
+            payment = self._create_payment(tenant, session, data, return_url, origin)
         return self.get(tenant, session_id), payment
 
-    def complete(self, tenant: str, session_id: str) -> Doc:
+    def complete(self, tenant: str, session_id: str, *, origin: Origin = NOWHERE) -> Doc:
         """Mark a session whose payment went through as complete (idempotent)."""
         with self.objects.store.atomic():
             session = self.get(tenant, session_id)
@@ -148,10 +149,10 @@ class Sessions:
                            if payment["status"] == v.SUCCEEDED else "unpaid")
             self.objects.update(tenant, KIND, session)
             self.events.emit(tenant, session["gateway"], v.CHECKOUT_COMPLETED, KIND,
-                             session)
+                             session, origin=origin)
         return session
 
-    def expire(self, tenant: str, session_id: str) -> Doc:
+    def expire(self, tenant: str, session_id: str, *, origin: Origin = NOWHERE) -> Doc:
         """Expire an open session now; its unpaid payment is canceled."""
         with self.objects.store.atomic():
             session = self.get(tenant, session_id)
@@ -163,11 +164,11 @@ class Sessions:
             if session["payment"]:
                 payment = self.payments.get(tenant, session["payment"])
                 if payment["status"] in (v.NEEDS_METHOD, v.NEEDS_CONFIRMATION, v.NEEDS_ACTION):
-                    self.payments.cancel(tenant, payment["id"], "abandoned")
+                    self.payments.cancel(tenant, payment["id"], "abandoned", origin=origin)
             session["status"] = "expired"
             self.objects.update(tenant, KIND, session)
             self.events.emit(tenant, session["gateway"], v.CHECKOUT_EXPIRED, KIND,
-                             session)
+                             session, origin=origin)
         return session
 
     def expire_due(self, tenant: str, session_id: str, payload: dict[str, Any]) -> None:
@@ -185,7 +186,7 @@ class Sessions:
         return session
 
     def _create_payment(self, tenant: str, session: Doc, data: dict[str, Any],
-                        return_url: str) -> Doc:
+                        return_url: str, origin: Origin) -> Doc:
         intent = session["payment_data"]
         # filed under the payment's id before it is confirmed, so its events find the session
         with self.objects.store.atomic():
@@ -194,10 +195,10 @@ class Sessions:
                 "capture_method": intent["capture_method"],
                 "description": intent["description"], "metadata": intent["metadata"],
                 "receipt_email": data["billing_details"]["email"],
-            })
+            }, origin=origin)
             self._attach(tenant, session, payment, data["billing_details"])
         return self.payments.confirm(tenant, payment["id"], {
-            "payment_method_data": data, "return_url": return_url})
+            "payment_method_data": data, "return_url": return_url}, origin=origin)
 
     def _attach(self, tenant: str, session: Doc, payment: Doc, billing: dict[str, Any]) -> None:
         session["payment"] = payment["id"]

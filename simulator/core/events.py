@@ -6,18 +6,13 @@ their gateway's event shape, so a retrieved event and its webhook body are ident
 
 from __future__ import annotations
 
-import contextvars
 from collections.abc import Callable
 from typing import Any
 
 from paylab.simulator.core.clock import Clock
 from paylab.simulator.core.objects import Doc, Objects
+from paylab.simulator.core.origin import NOWHERE, Origin
 from paylab.simulator.core.rand import Rand
-
-#: Set by the adapter for the duration of a request: {"id": ..., "idempotency_key": ...}.
-current_request: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
-    "current_request", default=None
-)
 
 EVENT_KIND = "event"
 
@@ -42,6 +37,8 @@ class Events:
         kind: str,
         snapshot: Doc,
         previous: Doc | None = None,
+        *,
+        origin: Origin = NOWHERE,
     ) -> Doc:
         """Append an event for `snapshot` (an object of `kind`) and notify listeners."""
         event = {
@@ -52,7 +49,7 @@ class Events:
             "object_kind": kind,
             "object": snapshot,
             "previous_attributes": previous,
-            "request": current_request.get() or {"id": None, "idempotency_key": None},
+            "request": origin.as_event_request(),
         }
         self.objects.insert(tenant, EVENT_KIND, event, tag=event_type)
         for listener in self._listeners:

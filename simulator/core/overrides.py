@@ -1,22 +1,13 @@
-"""Per-request inputs from outside the core that change what an operation does.
+"""Who is behind a request, as far as a gateway can tell: what fraud rules read.
 
-The scenario engine decides, per request, whether a payment attempt should be forced to
-decline, ask for 3-D Secure or go through `processing`; adapters set these context
-variables for the duration of the request and the core reads them. Nothing here knows
-about HTTP or scenarios.
+Adapters build a `Client` per request and pass it into the core inside an `Origin`
+(core.origin), with a scenario's forced outcome, as arguments. Nothing here knows about
+HTTP or scenarios.
 """
 
 from __future__ import annotations
 
-import contextvars
 from dataclasses import dataclass
-
-from paylab.simulator.core.cards import Behaviour
-
-#: A behaviour that replaces the card's own for payment attempts in this request.
-outcome_override: contextvars.ContextVar[Behaviour | None] = contextvars.ContextVar(
-    "outcome_override", default=None
-)
 
 
 @dataclass(frozen=True)
@@ -33,8 +24,3 @@ class Client:
     #: The card number as this request sent it; None when it names a saved method.
     card: str | None = None
 
-
-#: The client behind the current request.
-current_client: contextvars.ContextVar[Client] = contextvars.ContextVar(
-    "current_client", default=Client()  # noqa: B039 - frozen, so never mutated
-)

@@ -28,7 +28,7 @@ from paylab.simulator.core.lifecycle import (
 from paylab.simulator.core.methods import Methods
 from paylab.simulator.core.money import check_amount
 from paylab.simulator.core.objects import Doc, Objects
-from paylab.simulator.core.overrides import current_client, outcome_override
+from paylab.simulator.core.origin import NOWHERE, Origin
 from paylab.simulator.core.rand import Rand
 from paylab.simulator.core.reviews import Reviews
 from paylab.simulator.core.risk import RiskAssessor, attempt_of
@@ -71,7 +71,8 @@ class Payments:
         return self.objects.page(tenant, KIND, **paging)
 
     # -- operations -----------------------------------------------------------------------
-    def create(self, tenant: str, gateway: str, params: dict[str, Any]) -> Doc:
+    def create(self, tenant: str, gateway: str, params: dict[str, Any], *,
+               origin: Origin = NOWHERE) -> Doc:
         """A new payment; with `confirm` it is confirmed in the same call."""
         amount, currency = params["amount"], params["currency"].lower()
         check_amount(amount, currency)
@@ -110,13 +111,15 @@ class Payments:
                 doc["payment_method"] = method["id"]
                 doc["status"] = v.NEEDS_CONFIRMATION
             self.objects.insert(tenant, KIND, doc)
-            self.events.emit(tenant, gateway, v.PAYMENT_CREATED, KIND, doc)
-            decline = self._confirm_in_tx(tenant, doc, method) if params.get("confirm") else None
+            self.events.emit(tenant, gateway, v.PAYMENT_CREATED, KIND, doc, origin=origin)
+            decline = (self._confirm_in_tx(tenant, doc, method, origin)
+                       if params.get("confirm") else None)
         if decline is not None:
             raise decline
         return doc
 
-    def confirm(self, tenant: str, payment_id: str, params: dict[str, Any]) -> Doc:
+    def confirm(self, tenant: str, payment_id: str, params: dict[str, Any], *,
+                origin: Origin = NOWHERE) -> Doc:
         """Attempt the payment with its (or a newly given) payment method."""
         with self.objects.store.atomic():
             doc = self.get(tenant, payment_id)
@@ -139,12 +142,13 @@ class Payments:
                 )
             doc["payment_method"] = method["id"]
             doc["authentication"] = None
-            decline = self._confirm_in_tx(tenant, doc, method)
+            decline = self._confirm_in_tx(tenant, doc, method, origin)
         if decline is not None:
             raise decline
         return doc
 
-    def authenticate(self, tenant: str, payment_id: str, result: str) -> Doc:
+    def authenticate(self, tenant: str, payment_id: str, result: str, *,
+                     origin: Origin = NOWHERE) -> Doc:
         """Finish a 3-D Secure challenge: `passed`, `failed` or `abandoned`."""
         with self.objects.store.atomic():
             doc = self.get(tenant, payment_id)
@@ -155,9 +159,9 @@ class Payments:
             if result == "passed":
                 doc["authentication"] = {**auth, "status": "passed"}
                 then = behaviour_from_doc(auth["then"]) if auth.get("then") else Behaviour()
-                decline = self._proceed(tenant, doc, method, then, authenticated=True)
+                decline = self._proceed(tenant, doc, method, then, origin, authenticated=True)
             else:
-                self._move(tenant, doc, v.NEEDS_METHOD, v.PAYMENT_FAILED,
+                self._move(tenant, doc, v.NEEDS_METHOD, v.PAYMENT_FAILED, origin=origin,
                            authentication={**auth, "status": result}, payment_method=None,
                            last_payment_error={
                                "category": v.AUTHENTICATION_FAILED,
@@ -170,7 +174,8 @@ class Payments:
             raise decline
         return doc
 
-    def capture(self, tenant: str, payment_id: str, amount_to_capture: int | None = None) -> Doc:
+    def capture(self, tenant: str, payment_id: str, amount_to_capture: int | None = None, *,
+                origin: Origin = NOWHERE) -> Doc:
         """Capture an authorised payment, in full or in part (the rest is released)."""
         with self.objects.store.atomic():
             doc = self.get(tenant, payment_id)
@@ -190,12 +195,13 @@ class Payments:
                           amount_released=released)
             self.charges.save(tenant, charge)
             self.events.emit(tenant, doc["gateway"], v.CHARGE_CAPTURED, "charge", charge,
-                             {"captured": False, "amount_captured": 0})
-            self._move(tenant, doc, v.SUCCEEDED, v.PAYMENT_SUCCEEDED,
+                             {"captured": False, "amount_captured": 0}, origin=origin)
+            self._move(tenant, doc, v.SUCCEEDED, v.PAYMENT_SUCCEEDED, origin=origin,
                        amount_received=amount, amount_capturable=0)
         return doc
 
-    def cancel(self, tenant: str, payment_id: str, reason: str | None = None) -> Doc:
+    def cancel(self, tenant: str, payment_id: str, reason: str | None = None, *,
+               origin: Origin = NOWHERE) -> Doc:
         """Cancel; an authorisation on hold is released back to the card."""
         with self.objects.store.atomic():
             doc = self.get(tenant, payment_id)
@@ -207,8 +213,8 @@ class Payments:
                               refunded=True)
                 self.charges.save(tenant, charge)
                 self.events.emit(tenant, doc["gateway"], v.CHARGE_REFUNDED, "charge", charge,
-                                 {"amount_refunded": 0, "refunded": False})
-            self._move(tenant, doc, v.CANCELED, v.PAYMENT_CANCELED,
+                                 {"amount_refunded": 0, "refunded": False}, origin=origin)
+            self._move(tenant, doc, v.CANCELED, v.PAYMENT_CANCELED, origin=origin,
                        canceled_at=int(self.clock.now()), cancellation_reason=reason,
                        amount_capturable=0)
         return doc
@@ -246,13 +252,14 @@ class Payments:
         return doc
 
     # -- internals ------------------------------------------------------------------------
-    def _move(self, tenant: str, doc: Doc, status: str, event_type: str, **changes: Any) -> None:
+    def _move(self, tenant: str, doc: Doc, status: str, event_type: str, *,
+              origin: Origin = NOWHERE, **changes: Any) -> None:
         """Take a transition from the table: apply it, save the payment, emit its event."""
         previous = {"status": doc["status"]}
         check_transition(doc["status"], status)
         doc.update(status=status, **changes)
         self.objects.update(tenant, KIND, doc)
-        self.events.emit(tenant, doc["gateway"], event_type, KIND, doc, previous)
+        self.events.emit(tenant, doc["gateway"], event_type, KIND, doc, previous, origin=origin)
 
     def _method_from(self, tenant: str, params: dict[str, Any]) -> Doc | None:
         data = params.get("payment_method_data")
@@ -266,36 +273,38 @@ class Payments:
             return self.methods.resolve(tenant, params["payment_method"])
         return None
 
-    def _confirm_in_tx(self, tenant: str, doc: Doc, method: Doc) -> CardDeclined | None:
-        behaviour = outcome_override.get() or behaviour_from_doc(method["card"]["behaviour"])
+    def _confirm_in_tx(self, tenant: str, doc: Doc, method: Doc, origin: Origin
+                       ) -> CardDeclined | None:
+        behaviour = origin.override or behaviour_from_doc(method["card"]["behaviour"])
         if behaviour.outcome in ("authenticate", "authenticate_then"):
-            return self._require_action(tenant, doc, behaviour.then or Behaviour())
+            return self._require_action(tenant, doc, behaviour.then or Behaviour(), origin)
         decision = None
         if self.risk is not None:
-            attempt = attempt_of(tenant, doc, method, current_client.get(), self.clock.now())
+            attempt = attempt_of(tenant, doc, method, origin.client, self.clock.now())
             decision = self.risk.assess(attempt)
         if decision is not None and decision.action == "require_3ds":
-            return self._require_action(tenant, doc, behaviour)
+            return self._require_action(tenant, doc, behaviour, origin)
         if decision is not None:
             behaviour = dataclasses.replace(
                 behaviour if decision.action == "review" else Behaviour(outcome="block"),
                 risk_level=decision.risk_level, risk_score=decision.risk_score,
                 rule=decision.rule, review=decision.action == "review",
             )
-        return self._proceed(tenant, doc, method, behaviour)
+        return self._proceed(tenant, doc, method, behaviour, origin)
 
-    def _require_action(self, tenant: str, doc: Doc, then: Behaviour) -> None:
-        self._move(tenant, doc, v.NEEDS_ACTION, v.PAYMENT_NEEDS_ACTION,
+    def _require_action(self, tenant: str, doc: Doc, then: Behaviour, origin: Origin) -> None:
+        self._move(tenant, doc, v.NEEDS_ACTION, v.PAYMENT_NEEDS_ACTION, origin=origin,
                    authentication={"status": "pending", "kind": "three_d_secure",
                                    "then": behaviour_doc(then)},
                    last_payment_error=None)
 
-    def _proceed(self, tenant: str, doc: Doc, method: Doc, behaviour: Behaviour, *,
-                 authenticated: bool = False) -> CardDeclined | None:
+    def _proceed(self, tenant: str, doc: Doc, method: Doc, behaviour: Behaviour,
+                 origin: Origin, *, authenticated: bool = False) -> CardDeclined | None:
         """Authorise now, or go through `pending` and settle when the timer fires."""
         if behaviour.outcome != "processing":
-            return self._attempt(tenant, doc, method, behaviour, authenticated=authenticated)
-        self._move(tenant, doc, v.PENDING, v.PAYMENT_PENDING,
+            return self._attempt(tenant, doc, method, behaviour, origin,
+                                 authenticated=authenticated)
+        self._move(tenant, doc, v.PENDING, v.PAYMENT_PENDING, origin=origin,
                    last_payment_error=None)
         self.timers.schedule(tenant, "settle_payment", doc["id"], behaviour.delay, {
             "then": behaviour_doc(behaviour.then or Behaviour()), "authenticated": authenticated})
@@ -308,12 +317,12 @@ class Payments:
             if doc is None or doc["status"] != v.PENDING:
                 return doc  # reset or already settled: nothing to do
             method = self.methods.get(tenant, doc["payment_method"])
-            self._attempt(tenant, doc, method, behaviour_from_doc(payload["then"]),
+            self._attempt(tenant, doc, method, behaviour_from_doc(payload["then"]), NOWHERE,
                           authenticated=payload.get("authenticated", False))
         return doc
 
     def _attempt(
-        self, tenant: str, doc: Doc, method: Doc, behaviour: Behaviour, *,
+        self, tenant: str, doc: Doc, method: Doc, behaviour: Behaviour, origin: Origin, *,
         authenticated: bool = False,
     ) -> CardDeclined | None:
         approved = behaviour.outcome not in ("decline", "block")
@@ -323,13 +332,15 @@ class Payments:
         gateway = doc["gateway"]
         if approved:
             manual = doc["capture_method"] != "automatic"
-            self.events.emit(tenant, gateway, v.CHARGE_SUCCEEDED, "charge", charge)
+            self.events.emit(tenant, gateway, v.CHARGE_SUCCEEDED, "charge", charge,
+                             origin=origin)
             if behaviour.review:
-                doc["review"] = self.reviews.open(tenant, doc, charge, behaviour.rule)["id"]
+                doc["review"] = self.reviews.open(tenant, doc, charge, behaviour.rule,
+                                                  origin=origin)["id"]
             self._move(
                 tenant, doc, v.AUTHORIZED if manual else v.SUCCEEDED,
                 v.PAYMENT_AUTHORIZED if manual
-                else v.PAYMENT_SUCCEEDED,
+                else v.PAYMENT_SUCCEEDED, origin=origin,
                 last_payment_error=None, amount_capturable=doc["amount"] if manual else 0,
                 amount_received=0 if manual else doc["amount"],
             )
@@ -342,8 +353,8 @@ class Payments:
             "charge": charge["id"],
             "payment_method": method,
         }
-        self.events.emit(tenant, gateway, v.CHARGE_FAILED, "charge", charge)
-        self._move(tenant, doc, v.NEEDS_METHOD, v.PAYMENT_FAILED,
+        self.events.emit(tenant, gateway, v.CHARGE_FAILED, "charge", charge, origin=origin)
+        self._move(tenant, doc, v.NEEDS_METHOD, v.PAYMENT_FAILED, origin=origin,
                    last_payment_error=error, payment_method=None)
         return CardDeclined(
             error["code"], error["message"], decline_code=error["decline_code"],

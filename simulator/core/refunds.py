@@ -10,6 +10,7 @@ from paylab.simulator.core.clock import Clock
 from paylab.simulator.core.errors import InvalidRequest
 from paylab.simulator.core.events import Events
 from paylab.simulator.core.objects import Doc, Objects
+from paylab.simulator.core.origin import NOWHERE, Origin
 from paylab.simulator.core.payments import KIND as PAYMENT_KIND
 from paylab.simulator.core.rand import Rand
 from paylab.simulator.core.vocabulary import (
@@ -51,7 +52,7 @@ class Refunds:
             tenant, KIND, parent=payment, tags=[charge] if charge else None, **paging
         )
 
-    def create(self, tenant: str, params: dict[str, Any]) -> Doc:
+    def create(self, tenant: str, params: dict[str, Any], *, origin: Origin = NOWHERE) -> Doc:
         """Refund `amount` (default: all that remains) of a payment's captured charge."""
         with self.objects.store.atomic():
             charge = self._charge_for(tenant, params)
@@ -91,8 +92,9 @@ class Refunds:
             charge["refunded"] = charge["amount_refunded"] >= charge["amount"]
             self.charges.save(tenant, charge)
             gateway = payment["gateway"]
-            self.events.emit(tenant, gateway, REFUND_CREATED, KIND, refund)
-            self.events.emit(tenant, gateway, CHARGE_REFUNDED, "charge", charge, previous)
+            self.events.emit(tenant, gateway, REFUND_CREATED, KIND, refund, origin=origin)
+            self.events.emit(tenant, gateway, CHARGE_REFUNDED, "charge", charge, previous,
+                             origin=origin)
         return refund
 
     def _charge_for(self, tenant: str, params: dict[str, Any]) -> Doc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from paylab.simulator.core.clock import Clock
 from paylab.simulator.core.events import Events
 from paylab.simulator.core.objects import Doc, Objects
+from paylab.simulator.core.origin import NOWHERE, Origin
 from paylab.simulator.core.rand import Rand
 from paylab.simulator.core.vocabulary import REVIEW_OPENED
 
@@ -20,7 +21,8 @@ class Reviews:
         self.clock = clock
         self.rand = rand
 
-    def open(self, tenant: str, payment: Doc, charge: Doc, rule: str | None) -> Doc:
+    def open(self, tenant: str, payment: Doc, charge: Doc, rule: str | None, *,
+             origin: Origin = NOWHERE) -> Doc:
         """Open a review of `charge` and emit its event."""
         doc = {
             "id": self.rand.new_id("prv"),
@@ -34,7 +36,7 @@ class Reviews:
             "created": int(self.clock.now()),
         }
         self.objects.insert(tenant, KIND, doc, parent=payment["id"])
-        self.events.emit(tenant, payment["gateway"], REVIEW_OPENED, KIND, doc)
+        self.events.emit(tenant, payment["gateway"], REVIEW_OPENED, KIND, doc, origin=origin)
         return doc
 
     def get(self, tenant: str, review_id: str) -> Doc:

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 from paylab.simulator.core.domain import Domain
-from paylab.simulator.core.overrides import Client, current_client, outcome_override
+from paylab.simulator.core.overrides import Client
 from paylab.simulator.request_keys import CLIENT, OUTCOME
 from paylab.simulator.scenarios.effects import Plan
 from paylab.simulator.scenarios.engine import ScenarioEngine
@@ -92,23 +92,18 @@ def scenario_middleware(engine: ScenarioEngine, domain: Domain,
         facts = await read_facts(request, domain)
         request["paylab.tenant"] = facts.tenant  # journaled even when a fault pre-empts auth
         plan = engine.evaluate(facts)
-        who = Client(facts.ip, facts.country, facts.device, facts.gateway, facts.run,
-                     facts.card)
-        request[CLIENT] = who
-        client = current_client.set(who)
-        try:
-            if plan is None:
-                return await handler(request)
-            request["paylab.effect"] = plan.describe()
-            if plan.latency_ms:
-                # Let the other requests that came in with this one take their arrival
-                # time too before any of them does its work, so the latency of the last
-                # in a burst is not counted from when the first finished.
-                await asyncio.sleep(0)
-            return await _apply(request, handler, plan, render_fault,
-                                answer_at=arrived + plan.latency_ms / 1000)
-        finally:
-            current_client.reset(client)
+        request[CLIENT] = Client(facts.ip, facts.country, facts.device, facts.gateway,
+                                 facts.run, facts.card)
+        if plan is None:
+            return await handler(request)
+        request["paylab.effect"] = plan.describe()
+        if plan.latency_ms:
+            # Let the other requests that came in with this one take their arrival
+            # time too before any of them does its work, so the latency of the last
+            # in a burst is not counted from when the first finished.
+            await asyncio.sleep(0)
+        return await _apply(request, handler, plan, render_fault,
+                            answer_at=arrived + plan.latency_ms / 1000)
 
     return apply
 
@@ -135,14 +130,11 @@ async def _apply(request: web.Request, handler: web.Handler, plan: Plan,
         return _fault(render_fault, error, plan)
     if plan.outcome is not None:
         request[OUTCOME] = plan.outcome
-    token = outcome_override.set(plan.outcome)
     redirect: web.HTTPException | None = None
     try:
         response: web.StreamResponse = await handler(request)
     except web.HTTPException as exc:  # hosted pages answer a POST with a redirect
         response = redirect = exc
-    finally:
-        outcome_override.reset(token)
     await _until(answer_at)
     if error:
         return _fault(render_fault, error, plan)

@@ -15,6 +15,7 @@ from paylab.simulator.core.events import event_matches
 from paylab.simulator.core.journal import Entry, Journal
 from paylab.simulator.core.ledger import ledger
 from paylab.simulator.core.lifecycle import check_transition
+from paylab.simulator.core.origin import NOWHERE, Origin
 from paylab.simulator.core.rand import Rand, fresh_seed
 from paylab.simulator.core.store import Store
 from paylab.simulator.gateways.stripe import vocabulary as stripe_words
@@ -287,9 +288,11 @@ def test_parent_and_tag_filters_page_together(domain: Domain) -> None:
 
 
 # -- payments, sessions and the domain through the core's own API ------------------------------
-def card_payment(domain: Domain, card: str = "pm_card_visa", **extra: object) -> dict:
+def card_payment(domain: Domain, card: str = "pm_card_visa", *, origin: Origin = NOWHERE,
+                 **extra: object) -> dict:
     return domain.payments.create(TENANT, "stripe", {
-        "amount": 2000, "currency": "usd", "payment_method": card, "confirm": True, **extra})
+        "amount": 2000, "currency": "usd", "payment_method": card, "confirm": True, **extra},
+        origin=origin)
 
 
 def test_only_a_pending_challenge_can_be_authenticated(domain: Domain) -> None:
@@ -456,7 +459,6 @@ def test_metadata_updates_follow_stripe(domain: Domain) -> None:
 def test_timers_expire_open_sessions_and_settle_processing_payments(domain: Domain,
                                                                     wall: FakeWall) -> None:
     from paylab.simulator.core.cards import Behaviour, behaviour_doc
-    from paylab.simulator.core.overrides import outcome_override
     from paylab.simulator.scheduler import Scheduler
 
     session = domain.sessions.create(TENANT, "stripe", {
@@ -469,11 +471,7 @@ def test_timers_expire_open_sessions_and_settle_processing_payments(domain: Doma
                                              "exp_year": 2040}, name="Mei", email=None,
                         return_url="https://x/")
     processing = Behaviour(outcome="processing", delay=60, then=Behaviour())
-    token = outcome_override.set(processing)
-    try:
-        slow = card_payment(domain)
-    finally:
-        outcome_override.reset(token)
+    slow = card_payment(domain, origin=Origin(override=processing))
     assert slow["status"] == "pending"
     assert domain.timers.due() == []  # nothing due yet
     wall.now += 1800
@@ -617,17 +615,14 @@ class _AlwaysChallenge:
 def test_a_settled_payment_remembers_whether_it_was_authenticated(domain: Domain,
                                                                  wall: FakeWall) -> None:
     from paylab.simulator.core.cards import Behaviour
-    from paylab.simulator.core.overrides import outcome_override
     from paylab.simulator.scheduler import Scheduler
 
-    processing = Behaviour(outcome="processing", delay=30, then=Behaviour())
-    token = outcome_override.set(processing)
+    processing = Origin(override=Behaviour(outcome="processing", delay=30, then=Behaviour()))
     try:
-        plain = card_payment(domain)
+        plain = card_payment(domain, origin=processing)
         domain.payments.risk = _AlwaysChallenge()
-        challenged = card_payment(domain)
+        challenged = card_payment(domain, origin=processing)
     finally:
-        outcome_override.reset(token)
         domain.payments.risk = None
     assert (plain["status"], challenged["status"]) == ("pending", "needs_action")
     assert domain.payments.authenticate(TENANT, challenged["id"], "passed")["status"] == \
@@ -660,19 +655,14 @@ def open_session(domain: Domain, **params: object) -> dict:
 def test_a_second_payment_of_a_paid_session_charges_nothing(
         domain: Domain, capture: str, processing: bool, status: str) -> None:
     from paylab.simulator.core.cards import Behaviour
-    from paylab.simulator.core.overrides import outcome_override
 
     session = open_session(domain, payment_data={"capture_method": capture})
-    override = Behaviour(outcome="processing", delay=60) if processing else None
-    token = outcome_override.set(override)
-    try:
-        _, first = domain.sessions.pay(TENANT, session["id"], CARD, name="Mei", email=None,
-                                       return_url="https://x/")
-        charges = domain.charges.page(TENANT, payment=first["id"])[0]
-        again, second = domain.sessions.pay(TENANT, session["id"], CARD, name="Mei",
-                                            email=None, return_url="https://x/")
-    finally:
-        outcome_override.reset(token)
+    origin = Origin(override=Behaviour(outcome="processing", delay=60) if processing else None)
+    _, first = domain.sessions.pay(TENANT, session["id"], CARD, name="Mei", email=None,
+                                   return_url="https://x/", origin=origin)
+    charges = domain.charges.page(TENANT, payment=first["id"])[0]
+    again, second = domain.sessions.pay(TENANT, session["id"], CARD, name="Mei",
+                                        email=None, return_url="https://x/", origin=origin)
     assert first["status"] == second["status"] == status and second["id"] == first["id"]
     assert again == domain.sessions.get(TENANT, session["id"])
     assert domain.charges.page(TENANT, payment=first["id"])[0] == charges

@@ -16,7 +16,6 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from aiohttp import web
 from paylab.simulator.contracts import Contracts, Problem, contract_id
-from paylab.simulator.core import events as core_events
 from paylab.simulator.core.domain import Domain
 from paylab.simulator.core.errors import CoreError, StorageUnavailable
 from paylab.simulator.core.idempotency import fingerprint
@@ -110,8 +109,10 @@ class Call(Generic[ContextT]):
         return list(self.params.get("expand") or ())
 
 
-def origin_of(request: web.Request, request_id: str, key: str | None) -> Origin:
-    """The core's view of where this request came from."""
+def origin_of(request: web.Request, request_id: str | None = None,
+              key: str | None = None) -> Origin:
+    """The core's view of where this request came from (a browser page's requests carry
+    no API request id)."""
     return Origin(request_id=request_id, idempotency_key=key,
                   client=request.get(CLIENT) or Client(), override=request.get(OUTCOME))
 
@@ -161,7 +162,6 @@ def endpoint(op: Operation, wire: WireFormat, ctx: Any, domain: Domain,
             return wire.refused(exc, tenant, request_id)
 
         origin = origin_of(request, request_id, key)
-        token = core_events.current_request.set(origin.as_event_request())
         try:
             status, payload = wire.success(op.handler(ctx, Call(tenant, params,
                                                                 request.match_info, origin)))
@@ -170,8 +170,6 @@ def endpoint(op: Operation, wire: WireFormat, ctx: Any, domain: Domain,
         except Exception:
             log.exception("unhandled error in %s %s", request.method, request.path)
             status, payload = wire.crash()
-        finally:
-            core_events.current_request.reset(token)
         if claimed:
             domain.idempotency.finish(tenant, key, status, payload)
         try:

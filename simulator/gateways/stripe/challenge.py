@@ -13,6 +13,7 @@ from paylab.simulator.core import vocabulary as v
 from paylab.simulator.core.credentials import same_credential
 from paylab.simulator.core.errors import CoreError
 from paylab.simulator.core.money import display_amount
+from paylab.simulator.gateways.kit.pipeline import origin_of
 from paylab.simulator.gateways.stripe import form
 from paylab.simulator.gateways.stripe import vocabulary as words
 from paylab.simulator.gateways.stripe.pipeline import StripeContext
@@ -70,7 +71,8 @@ def routes(ctx: StripeContext) -> list[web.RouteDef]:
                          "challenge-missing")
         tenant, pay = found
         try:
-            pay = ctx.domain.payments.authenticate(tenant, pay["id"], fields["result"])
+            pay = ctx.domain.payments.authenticate(tenant, pay["id"], fields["result"],
+                                                   origin=origin_of(request))
         except CoreError:
             pay = ctx.domain.payments.get(tenant, pay["id"])  # declined after auth: still redirect
         await ctx.domain.store.durable()

@@ -14,7 +14,7 @@ GATEWAY = "stripe"
 # -- PaymentIntents -------------------------------------------------------------------------
 def create_payment_intent(ctx: StripeContext, call: Call) -> Result:
     """POST /v1/payment_intents"""
-    doc = ctx.domain.payments.create(call.tenant, GATEWAY, call.params)
+    doc = ctx.domain.payments.create(call.tenant, GATEWAY, call.params, origin=call.origin)
     return ctx.out("payment_intent", doc, call)
 
 
@@ -32,21 +32,24 @@ def update_payment_intent(ctx: StripeContext, call: Call) -> Result:
 
 def confirm_payment_intent(ctx: StripeContext, call: Call) -> Result:
     """POST /v1/payment_intents/{intent}/confirm"""
-    doc = ctx.domain.payments.confirm(call.tenant, call.path["intent"], call.params)
+    doc = ctx.domain.payments.confirm(call.tenant, call.path["intent"], call.params,
+                                     origin=call.origin)
     return ctx.out("payment_intent", doc, call)
 
 
 def capture_payment_intent(ctx: StripeContext, call: Call) -> Result:
     """POST /v1/payment_intents/{intent}/capture"""
     amount = call.params.get("amount_to_capture")
-    doc = ctx.domain.payments.capture(call.tenant, call.path["intent"], amount)
+    doc = ctx.domain.payments.capture(call.tenant, call.path["intent"], amount,
+                                     origin=call.origin)
     return ctx.out("payment_intent", doc, call)
 
 
 def cancel_payment_intent(ctx: StripeContext, call: Call) -> Result:
     """POST /v1/payment_intents/{intent}/cancel"""
     reason = call.params.get("cancellation_reason")
-    doc = ctx.domain.payments.cancel(call.tenant, call.path["intent"], reason)
+    doc = ctx.domain.payments.cancel(call.tenant, call.path["intent"], reason,
+                                    origin=call.origin)
     return ctx.out("payment_intent", doc, call)
 
 
@@ -88,7 +91,8 @@ def list_charges(ctx: StripeContext, call: Call) -> Result:
 # -- Refunds --------------------------------------------------------------------------------
 def create_refund(ctx: StripeContext, call: Call) -> Result:
     """POST /v1/refunds"""
-    doc = ctx.domain.refunds.create(call.tenant, words.core_params(call.params))
+    doc = ctx.domain.refunds.create(call.tenant, words.core_params(call.params),
+                                    origin=call.origin)
     return ctx.out("refund", doc, call)
 
 
@@ -174,7 +178,7 @@ def retrieve_checkout_session(ctx: StripeContext, call: Call) -> Result:
 
 def expire_checkout_session(ctx: StripeContext, call: Call) -> Result:
     """POST /v1/checkout/sessions/{session}/expire"""
-    doc = ctx.domain.sessions.expire(call.tenant, call.path["session"])
+    doc = ctx.domain.sessions.expire(call.tenant, call.path["session"], origin=call.origin)
     return ctx.out("checkout_session", doc, call)
 
 

@@ -18,6 +18,7 @@ from paylab.simulator.core import cards
 from paylab.simulator.core.credentials import same_credential
 from paylab.simulator.core.errors import CardDeclined, CoreError
 from paylab.simulator.core.money import display_amount
+from paylab.simulator.gateways.kit.pipeline import origin_of
 from paylab.simulator.gateways.stripe import form
 from paylab.simulator.gateways.stripe import vocabulary as words
 from paylab.simulator.gateways.stripe.pipeline import StripeContext
@@ -151,7 +152,7 @@ def routes(ctx: StripeContext) -> list[web.RouteDef]:
         try:
             session, payment = sessions.pay(tenant, session["id"], card, name=fields["name"],
                                             email=fields.get("email") or None,
-                                            return_url=return_url)
+                                            return_url=return_url, origin=origin_of(request))
         except CardDeclined as declined:
             await ctx.domain.store.durable()
             return page(sessions.get(tenant, session["id"]), 402, declined.message, fields)
