@@ -143,5 +143,5 @@ def challenge(order: Order, action: str) -> str:
     """The simulated issuer's 3-D Secure page: pass, fail, cancel."""
     card = order["card"] or {}
     return page("challenge.html", "3-D Secure", merchant=order["extra"]["MerchantID"],
-                amount=f"{order['amount']:,}", brand=card.get("brand", "card"),
+                amount=f"{order['amount']:,}", brand=card.get("brand", "card").title(),
                 last4=card.get("last4", ""), action=action)
