@@ -113,6 +113,7 @@ def test_three_d_secure_passed_pays(page: Page, simulator: LiveSimulator,
     choose(page, "Credit card")
     pay_card(page, THREE_DS)
     expect(page.get_by_test_id("challenge-amount")).to_have_text("NT$ 880")
+    expect(page.get_by_test_id("challenge-card")).to_have_text("Visa •••• 3220")
     snapshot(page, "ECPay 3-D Secure step")
     page.get_by_role("button", name="Complete authentication").click()
     expect(page.get_by_test_id("result-heading")).to_have_text("付款成功 Payment complete")
