@@ -247,3 +247,7 @@ async def test_client_back_url_is_the_pages_back_link(nwp: NewebPay) -> None:
     assert 'data-testid="mpg-back"' in page.text
     plain = await nwp.sim.page("GET", (await nwp.start(MerchantOrderNo="b")))
     assert "mpg-back" not in plain.text
+
+
+async def test_encrypt_type_0_is_aes_cbc(nwp: NewebPay) -> None:
+    assert (await nwp.mpg(None, EncryptType="0")).status == 303

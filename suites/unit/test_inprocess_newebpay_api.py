@@ -113,6 +113,8 @@ async def test_query_shows_an_issued_code(nwp: NewebPay) -> None:
     result = status_of(await nwp.query("Atm_1", 100), "SUCCESS")
     assert result["TradeStatus"] == "0" and result["OrderStatus"] == "0"
     assert result["PayInfo"].startswith("(809)") and result["PayTime"] == "0000-00-00 00:00:00"
+    older = status_of(await nwp.query("Atm_1", 100, Version="1.1"), "SUCCESS")
+    assert "OrderStatus" not in older  # only version 1.3 answers it
 
 
 # -- CreditCard/Close ---------------------------------------------------------------------
