@@ -57,7 +57,8 @@ async def newebpay_card(sim: Sim, no: str) -> None:
 async def known_payments(sim: Sim) -> None:
     """Stripe: 2000 paid (500 refunded), a decline, 1500 held. ECPay: 500 by card
     captured (200 refunded), a card declined twice then authorised, a CVS code pending, an
-    ATM code expired. NewebPay: 300 by card captured, one order left at the cashier."""
+    ATM code expired, a CVS code paid (500). NewebPay: 300 by card captured, one order left
+    at the cashier."""
     paid = (await sim.pay(2000)).body
     await sim.stripe("POST", "/v1/refunds", {"payment_intent": paid["id"], "amount": 500})
     assert (await sim.pay(3000, card="pm_card_chargeDeclined")).status == 402
@@ -73,6 +74,10 @@ async def known_payments(sim: Sim) -> None:
     atm = await ecpay_code(sim, "E4", "ATM")
     simulated = await sim.control("POST", f"/payments/{atm['id']}/simulate",
                                   {"outcome": "expired"})
+    assert simulated.status == 200, simulated.body
+    paid_code = await ecpay_code(sim, "E5", "CVS")
+    simulated = await sim.control("POST", f"/payments/{paid_code['id']}/simulate",
+                                  {"outcome": "paid"})
     assert simulated.status == 200, simulated.body
     e1 = sim.domain.orders.find_by_merchant_order(ecpay.TENANT, "E1")
     sim.domain.orders.capture(ecpay.TENANT, e1["id"])  # ECPay's cards wait for the close
@@ -107,7 +112,7 @@ async def test_stats_count_each_gateway_and_method_from_the_store(sim: Sim) -> N
         "refunded_amount": 200, "success_rate": 1.0}
     assert rows[("ecpay", "cvs")] == {
         **ZERO, "gateway": "ecpay", "method": "cvs", "currency": "twd", "decimals": 0,
-        "volume": 1, "pending_codes": 1, "success_rate": None}
+        "volume": 2, "pending_codes": 1, "paid": 1, "amount": 500, "success_rate": 1.0}
     assert rows[("ecpay", "atm")] == {
         **ZERO, "gateway": "ecpay", "method": "atm", "currency": "twd", "decimals": 0,
         "volume": 1, "expired": 1, "expired_codes": 1, "success_rate": 0.0}
@@ -141,7 +146,8 @@ async def test_metrics_label_payments_with_gateway_and_method(sim: Sim) -> None:
         ("ecpay", "card", "created"): 2, ("ecpay", "card", "paid"): 1,
         ("ecpay", "card", "authorized"): 1,
         ("ecpay", "card", "declined"): 2, ("ecpay", "card", "refunded"): 1,
-        ("ecpay", "cvs", "created"): 1, ("ecpay", "cvs", "code_pending"): 1,
+        ("ecpay", "cvs", "created"): 2, ("ecpay", "cvs", "code_pending"): 1,
+        ("ecpay", "cvs", "paid"): 1,
         ("ecpay", "atm", "created"): 1, ("ecpay", "atm", "expired"): 1}
     assert counted[("stripe", "card", "failed")] == 1
     assert counted[("stripe", "card", "authorized")] == 1
@@ -188,7 +194,10 @@ async def test_the_ledger_lists_orders_with_their_gateway(sim: Sim) -> None:
     assert (rows["E3"]["status"], rows["E3"]["method"], rows["E3"]["captured"]) == (
         "awaiting_payment", "cvs", 0)
     assert (rows["E4"]["status"], rows["E4"]["authorized"]) == ("expired", 0)
-    assert book["totals"] == {"twd": {"authorized": 1000, "captured": 500, "refunded": 200}}
+    # a code paid is captured whole (the order keeps no captured amount of its own)
+    assert (rows["E5"]["status"], rows["E5"]["authorized"], rows["E5"]["captured"]) == (
+        "paid", 500, 500)
+    assert book["totals"] == {"twd": {"authorized": 1500, "captured": 1000, "refunded": 200}}
     assert book["gateway_totals"] == {"ecpay": book["totals"]}
     everything = (await sim.control("GET", "/ledger")).body
     assert {r["gateway"] for r in everything["payments"]} == {"ecpay", "newebpay", "stripe"}
