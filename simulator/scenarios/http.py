@@ -22,7 +22,7 @@ from paylab.simulator.scenarios.facts import Facts
 
 EFFECT_HEADER = "Paylab-Effect"
 FactsReader = Callable[[web.Request, Domain], Awaitable[Facts]]
-FaultRenderer = Callable[[int, str | None], web.Response]
+FaultRenderer = Callable[[web.Request, int, str | None], web.Response]
 
 
 def _drop(request: web.Request, *, reset: bool) -> None:
@@ -127,7 +127,7 @@ async def _apply(request: web.Request, handler: web.Handler, plan: Plan,
         return await _connection_fault(request, network["fault"], network.get("seconds", 30))
     if error and error.get("when", "before") == "before":
         await _until(answer_at)
-        return _fault(render_fault, error, plan)
+        return _fault(request, render_fault, error, plan)
     if plan.outcome is not None:
         request[OUTCOME] = plan.outcome
     redirect: web.HTTPException | None = None
@@ -137,7 +137,7 @@ async def _apply(request: web.Request, handler: web.Handler, plan: Plan,
         response = redirect = exc
     await _until(answer_at)
     if error:
-        return _fault(render_fault, error, plan)
+        return _fault(request, render_fault, error, plan)
     if connection:
         return await _connection_fault(request, network["fault"], network.get("seconds", 30))
     response.headers[EFFECT_HEADER] = plan.describe()
@@ -148,8 +148,9 @@ async def _apply(request: web.Request, handler: web.Handler, plan: Plan,
     return response
 
 
-def _fault(render: FaultRenderer, error: dict, plan: Plan) -> web.Response:
-    response = render(error["status"], error.get("message"))
+def _fault(request: web.Request, render: FaultRenderer, error: dict, plan: Plan
+           ) -> web.Response:
+    response = render(request, error["status"], error.get("message"))
     if "retry_after" in error:
         response.headers["Retry-After"] = str(error["retry_after"])
     response.headers[EFFECT_HEADER] = plan.describe()

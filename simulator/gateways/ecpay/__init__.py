@@ -14,7 +14,7 @@ from paylab.simulator.core.domain import Domain
 from paylab.simulator.core.errors import StorageUnavailable
 from paylab.simulator.core.orders import daily_close
 from paylab.simulator.gateways.ecpay import hosted
-from paylab.simulator.gateways.ecpay.facts import browser, facts, is_page
+from paylab.simulator.gateways.ecpay.facts import facts, is_page
 from paylab.simulator.gateways.ecpay.notify import EcpayNotifier
 from paylab.simulator.gateways.ecpay.pages import error_page
 from paylab.simulator.gateways.ecpay.pipeline import EcpayContext, endpoint
@@ -59,9 +59,10 @@ async def ecpay_errors(request: web.Request, handler: web.Handler) -> web.Stream
                       page=page)
 
 
-def fault(status: int, message: str | None) -> web.Response:
+def fault(request: web.Request, status: int, message: str | None) -> web.Response:
     """A scenario's injected error: the error page on browser posts, `0|message` on APIs."""
-    return answer(status, message or f"Injected error {status}", page=browser.get())
+    return answer(status, message or f"Injected error {status}",
+                  page=is_page(request.path.removeprefix("/ecpay")))
 
 
 def configure_close(domain: Domain, setting: str | None) -> None:

@@ -5,7 +5,6 @@ so an injected fault is rendered as ECPay's error page there and `0|message` els
 
 from __future__ import annotations
 
-import contextvars
 import re
 import urllib.parse
 
@@ -17,11 +16,6 @@ from paylab.simulator.headers import lenient_header
 from paylab.simulator.scenarios.facts import Facts
 
 _ORDER_PATH = re.compile(r"^/Cashier/Order/(ord_[A-Za-z0-9]+)")
-#: Whether the request being handled is a browser's (set while its facts are read, so the
-#: fault renderer, which is not given the request, answers in the right shape).
-browser: contextvars.ContextVar[bool] = contextvars.ContextVar("ecpay_browser", default=False)
-
-
 def is_page(path: str) -> bool:
     """Browser paths (inside the mount): the AioCheckOut post and the cashier."""
     return path.startswith(("/Cashier/AioCheckOut", "/Cashier/Order/"))
@@ -30,7 +24,6 @@ def is_page(path: str) -> bool:
 async def facts(request: web.Request, domain: Domain) -> Facts:
     """Tenant, amount, card, payment type and client of an ECPay request."""
     path = request.path.removeprefix("/ecpay")
-    browser.set(is_page(path))
     fields: dict[str, str] = {}
     if request.method == "POST":
         try:

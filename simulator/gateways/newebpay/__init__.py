@@ -15,7 +15,7 @@ from paylab.simulator.core.domain import Domain
 from paylab.simulator.core.errors import StorageUnavailable
 from paylab.simulator.core.orders import daily_close
 from paylab.simulator.gateways.newebpay import hosted, pages
-from paylab.simulator.gateways.newebpay.facts import api_call, facts
+from paylab.simulator.gateways.newebpay.facts import facts
 from paylab.simulator.gateways.newebpay.notify import NewebPayNotifier
 from paylab.simulator.gateways.newebpay.pipeline import (
     GATEWAY as NAME,
@@ -67,12 +67,12 @@ async def newebpay_errors(request: web.Request, handler: web.Handler) -> web.Str
         return error_response(500, "MPG03009", "simulator error (see its log)")
 
 
-def fault(status: int, message: str | None) -> web.Response:
+def fault(request: web.Request, status: int, message: str | None) -> web.Response:
     """A scenario's injected 429 or 5xx: NewebPay's error page for a browser, its JSON
     {Status, Message, Result} for a server API call."""
     code = _STATUS_CODES.get(status, "NOR1001")
     text = message or ("IP交易次數限制" if status == 429 else "連線異常")
-    if api_call.get():
+    if request.path.removeprefix("/newebpay").startswith("/API/"):
         return web.Response(status=status, content_type="application/json",
                             text=to_json({"Status": code, "Message": text, "Result": []}))
     return error_response(status, code, text)

@@ -8,7 +8,6 @@ renderer is not handed the request) answers in that API's JSON rather than on th
 
 from __future__ import annotations
 
-import contextvars
 import re
 
 from aiohttp import web
@@ -27,8 +26,6 @@ _FORMS = {"/MPG/mpg_gateway": ("MerchantID", "TradeInfo"),
           "/API/QueryTradeInfo": ("MerchantID", None),
           "/API/CreditCard/Close": ("MerchantID_", "PostData_"),
           "/API/CreditCard/Cancel": ("MerchantID_", "PostData_")}
-#: Whether the request being handled is a server API call (set while its facts are read).
-api_call: contextvars.ContextVar[bool] = contextvars.ContextVar("newebpay_api", default=False)
 
 
 def client_ip(request: web.Request) -> str | None:
@@ -60,7 +57,6 @@ def _form_facts(domain: Domain, path: str, pairs: list[tuple[str, str]]
 async def facts(request: web.Request, domain: Domain) -> Facts:
     """Tenant, amount, card and client of a NewebPay request."""
     path = request.path.removeprefix("/newebpay")
-    api_call.set(path.startswith("/API/"))
     try:
         pairs = await read_pairs(request) if request.method == "POST" else []
     except (CoreError, web.HTTPException):

@@ -58,7 +58,7 @@ async def stripe_errors(request: web.Request, handler: web.Handler) -> web.Strea
                       "internal_error")
 
 
-def fault(status: int, message: str | None) -> web.Response:
+def fault(request: web.Request, status: int, message: str | None) -> web.Response:
     """A scenario's injected 429 or 5xx, as Stripe sends them."""
     return json_response(status, orjson.dumps(injected_error(status, message)), "req_injected")
 
