@@ -17,7 +17,9 @@ from paylab.suites.contract.ecpay_merchant import (
     Acknowledger,
     EcpayMerchant,
     check_mac_value,
+    form_actions,
     form_of,
+    hidden_fields,
     shown,
 )
 from paylab.suites.plugins.contracts import WireContracts
@@ -129,10 +131,15 @@ def test_a_card_payment_sends_one_return_url_notice_acknowledged_by_1_ok(
         ecpay: EcpayMerchant, ecpay_shop: Acknowledger, control: Control,
         wire_contracts: WireContracts) -> None:
     sink = ecpay_shop.sink
-    cashier = ecpay.checkout(ReturnURL=f"{sink.url}/ecpay/return", CustomField4="四")
+    cashier = ecpay.checkout(ReturnURL=f"{sink.url}/ecpay/return", CustomField4="四",
+                             OrderResultURL="http://127.0.0.1:9/ecpay/result")
     no = shown(cashier.text, "merchant-trade-no")
     result = ecpay.pay_card(ecpay.choose(cashier, "Credit"))
     assert 'data-testid="ecpay-result"' in result.text, result.text[-500:]
+    assert form_actions(result.text) == ["http://127.0.0.1:9/ecpay/result"]
+    client_post = hidden_fields(result.text)
+    conforms(wire_contracts, "ecpay/return_notification", client_post)
+    assert ecpay.genuine(client_post) and client_post["RtnMsg"] == "Succeeded"
     received, rows = sink.when_quiet(deliveries(control, ecpay.tenant))
     assert len(received) == 1 and received[0].path == "/ecpay/return"
     assert received[0].headers["Content-Type"].startswith("application/x-www-form-urlencoded")
@@ -148,6 +155,9 @@ def test_a_card_payment_sends_one_return_url_notice_acknowledged_by_1_ok(
         ecpay.merchant_id, no, "1", "交易成功", trade["TradeNo"], "500", "Credit_CreditCard",
         "0", "echo 2", "四")
     assert DATE.match(notice["PaymentDate"]) and DATE.match(notice["TradeDate"])
+    assert {k: v for k, v in client_post.items() if k not in ("RtnMsg", "CheckMacValue")} == {
+        k: v for k, v in notice.items() if k not in ("RtnMsg", "CheckMacValue")}, (
+        "the browser's copy is the server notice's, but for RtnMsg")
     assert trade["TradeStatus"] == "1" and trade["PaymentDate"] == notice["PaymentDate"]
     assert [(r["status"], r["attempt_count"], r["attempts"][0]["response"])
             for r in rows] == [("delivered", 1, "1|OK")]

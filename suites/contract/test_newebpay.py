@@ -158,20 +158,22 @@ def test_notify_url_counts_only_http_200_and_retries_on_the_schedule(
     assert len({r.body for r in received}) == 1, "each retry is the same notice"
 
 
-@pytest.mark.parametrize("kind", sorted(CODES))
+@pytest.mark.parametrize(("kind", "respond_type"), [
+    ("BARCODE", "JSON"), ("CVS", "JSON"), ("VACC", "JSON"), ("VACC", "String")])
 def test_a_code_goes_to_customer_url_and_its_payment_to_notify_url(
         newebpay: NewebPayMerchant, webhook_sink: WebhookSink, control: Control,
-        wire_contracts: WireContracts, kind: str) -> None:
+        wire_contracts: WireContracts, kind: str, respond_type: str) -> None:
     fields, adds, message, testid, field = CODES[kind]
+    amount = 500 if respond_type == "JSON" else "500"
     page = newebpay.start(**{kind: 1}, Amt=500, NotifyURL=f"{webhook_sink.url}/notify",
-                          CustomerURL="http://127.0.0.1:9/customer")
+                          CustomerURL="http://127.0.0.1:9/customer", RespondType=respond_type)
     code_page = newebpay.pay(page, kind, **fields)
     action, posted = posted_forms(code_page.text)["customer-post"]
     assert action == "http://127.0.0.1:9/customer" and list(posted) == OUTER
     status, said, result = newebpay.open(posted)
-    wire_contracts.check("newebpay/customer", flat(status, said, result, "JSON"))
+    wire_contracts.check("newebpay/customer", flat(status, said, result, respond_type))
     assert (status, said, result["PaymentType"], result["Amt"]) == ("SUCCESS", message, kind,
-                                                                   500)
+                                                                   amount)
     assert set(result) == {"MerchantID", "Amt", "TradeNo", "MerchantOrderNo", "PaymentType",
                            "ExpireDate", "ExpireTime", *adds}
     assert result[field] == shown(code_page.text, testid)
@@ -185,9 +187,9 @@ def test_a_code_goes_to_customer_url_and_its_payment_to_notify_url(
     (notice,) = received
     n_status, n_message, paid = newebpay.open(dict(urllib.parse.parse_qsl(
         notice.body.decode(), keep_blank_values=True)))
-    wire_contracts.check("newebpay/notify", flat(n_status, n_message, paid, "JSON"))
+    wire_contracts.check("newebpay/notify", flat(n_status, n_message, paid, respond_type))
     assert (n_status, paid["TradeNo"], paid["PaymentType"], paid["Amt"]) == (
-        "SUCCESS", result["TradeNo"], kind, 500)
+        "SUCCESS", result["TradeNo"], kind, amount)
     assert newebpay.query(no, 500).json()["Result"]["TradeStatus"] == "1"
 
 
