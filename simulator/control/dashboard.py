@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -54,6 +55,8 @@ async def stats(ctx: ControlContext, request: web.Request, params: Mapping) -> d
         "gateways": sorted(g.name for g in ctx.gateways),
         "gateway_methods": figures,
         "gateway_methods_at": round(counted_at, 3),
+        # the page shows this, not its own clock minus `at`: a browser's clock may be off
+        "gateway_methods_age": round(max(0.0, time.time() - counted_at), 1),
         "scenario_windows": windows(ctx.engine.state(None), domain.clock.now(),
                                     domain.clock.time_scale),
     }

@@ -195,7 +195,7 @@
     });
     $("methods-empty").hidden = figures.length > 0;
     // a large store is counted every few seconds, not on every poll: say how old it is
-    var age = Math.round(Date.now() / 1000 - (data.gateway_methods_at || Date.now() / 1000));
+    var age = Math.round(data.gateway_methods_age || 0);
     $("methods-age").textContent = age > 2 ? "· counted " + age + " s ago" : "";
     var labels = data.journal_labels || {};
     fill("journal", data.journal, function (tr, e) {
