@@ -99,7 +99,7 @@ def test_a_declined_card_shows_why_and_another_card_pays(
     open_cashier(page, simulator, merchant, ChoosePayment="Credit")
     choose(page, "Credit card")
     pay_card(page, "4000 0000 0000 0002")
-    expect(page.get_by_role("alert").filter(has_text="declined")).to_be_visible()
+    expect(page.get_by_role("alert")).to_have_text("Your card was declined.")
     snapshot(page, "ECPay card form after a decline")
     pay_card(page, ECPAY_CARD)
     expect(page.get_by_test_id("result-heading")).to_have_text("付款成功 Payment complete")
@@ -120,14 +120,18 @@ def test_three_d_secure_passed_pays(page: Page, simulator: LiveSimulator,
     assert merchant.forms("/return")[0]["RtnCode"] == "1"
 
 
-def test_three_d_secure_failed_returns_to_the_card_form(
-        page: Page, simulator: LiveSimulator, merchant: Merchant) -> None:
+@pytest.mark.parametrize(("button", "message"), [
+    ("Fail authentication", "The card holder failed authentication."),
+    ("Cancel", "3-D Secure was cancelled; choose a payment type again.")])
+def test_three_d_secure_failed_or_cancelled_returns_to_the_card_form(
+        page: Page, simulator: LiveSimulator, merchant: Merchant, button: str,
+        message: str) -> None:
     open_cashier(page, simulator, merchant, ChoosePayment="Credit")
     choose(page, "Credit card")
     pay_card(page, THREE_DS)
-    page.get_by_role("button", name="Fail authentication").click()
+    page.get_by_role("button", name=button, exact=True).click()
     expect(page.get_by_test_id("ecpay-card")).to_be_visible()
-    expect(page.get_by_test_id("form-error")).not_to_be_empty()
+    expect(page.get_by_test_id("form-error")).to_contain_text(message)
     pay_card(page, ECPAY_CARD)  # and the shopper can still pay
     expect(page.get_by_test_id("result-heading")).to_have_text("付款成功 Payment complete")
     assert [f["RtnCode"] for f in merchant.forms("/return")] == ["1"]
@@ -164,6 +168,14 @@ def test_atm_and_barcode_codes_are_shown(page: Page, simulator: LiveSimulator,
     expect(page.get_by_test_id("expire-date")).not_to_be_empty()
     page.get_by_role("link", name="返回商店 Back to the shop").click()  # the way back
     page.wait_for_url(f"{merchant.url}/back")
+
+
+def test_the_shopper_can_leave_the_cashier_for_the_shop(
+        page: Page, simulator: LiveSimulator, merchant: Merchant) -> None:
+    open_cashier(page, simulator, merchant, ClientBackURL=f"{merchant.url}/back")
+    page.get_by_role("link", name="返回商店 Back to the shop").click()
+    page.wait_for_url(f"{merchant.url}/back")
+    assert merchant.forms("/return", timeout=0) == [], "nothing was paid"
 
 
 def test_webatm_pays_at_once(page: Page, simulator: LiveSimulator, merchant: Merchant) -> None:
@@ -210,5 +222,9 @@ def test_pages_show_a_hostile_item_name_as_text(page: Page, simulator: LiveSimul
     open_cashier(page, simulator, merchant, ItemName=HOSTILE, ChoosePayment="CVS")
     choose(page, "Convenience store code")
     expect(page.get_by_test_id("item-name")).to_have_text(HOSTILE)  # the code page
+    post_from_browser(page, simulator.url + AIO, ecpay_form(f"{merchant.url}/return",
+                                                            MerchantTradeNo=HOSTILE))
+    expect(page.get_by_test_id("ecpay-error")).to_be_visible()  # ECPay's error page
+    snapshot(page, "ECPay error page for a hostile MerchantTradeNo")
     assert page.evaluate("document.querySelectorAll('svg[onload]').length") == 0
     assert dialogs == []

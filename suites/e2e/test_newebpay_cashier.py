@@ -122,7 +122,8 @@ def test_card_form_errors_are_shown_beside_their_fields(
 
 
 @pytest.mark.parametrize(("button", "status"), [("Complete authentication", "SUCCESS"),
-                                                ("Fail authentication", "MPG03009")])
+                                                ("Fail authentication", "MPG03009"),
+                                                ("Cancel", "MPG03009")])
 def test_three_d_secure(page: Page, simulator: LiveSimulator, merchant: Merchant,
                         button: str, status: str) -> None:
     open_mpg(page, simulator, merchant)
@@ -131,7 +132,7 @@ def test_three_d_secure(page: Page, simulator: LiveSimulator, merchant: Merchant
     expect(page.get_by_test_id("challenge-amount")).to_have_text("NT$880")
     if status == "SUCCESS":
         snapshot(page, "NewebPay 3-D Secure step")
-    page.get_by_role("button", name=button).click()
+    page.get_by_role("button", name=button, exact=True).click()
     expect(page.get_by_test_id("mpg-status")).to_have_text(status)
     assert notice(merchant)[0] == status
 
@@ -170,6 +171,15 @@ def test_atm_and_barcode_codes_are_shown(page: Page, simulator: LiveSimulator,
     page.wait_for_url(f"{merchant.url}/back")
 
 
+def test_the_shopper_can_leave_the_mpg_page_for_the_shop(
+        page: Page, simulator: LiveSimulator, merchant: Merchant) -> None:
+    open_mpg(page, simulator, merchant, ClientBackURL=f"{merchant.url}/back")
+    choose(page, "Credit card")
+    page.get_by_role("link", name="Back to the shop").click()
+    page.wait_for_url(f"{merchant.url}/back")
+    assert merchant.forms("/notify", timeout=0) == [], "nothing was paid"
+
+
 def test_webatm_pays_at_once(page: Page, simulator: LiveSimulator, merchant: Merchant) -> None:
     open_mpg(page, simulator, merchant)
     choose(page, "WebATM")
@@ -203,5 +213,8 @@ def test_pages_show_a_hostile_item_description_as_text(
     expect(page.get_by_test_id("mpg-comment")).to_have_text(HOSTILE)
     choose(page, "Credit card")
     expect(page.get_by_test_id("mpg-item")).to_have_text(HOSTILE)
+    post_from_browser(page, simulator.url + MPG, newebpay_form(MerchantOrderNo=HOSTILE))
+    expect(page.get_by_test_id("mpg-error")).to_be_visible()  # the MPG error page
+    snapshot(page, "NewebPay MPG error page for a hostile MerchantOrderNo")
     assert page.evaluate("document.querySelectorAll('svg[onload]').length") == 0
     assert dialogs == []
