@@ -315,6 +315,14 @@ class Outbox:
             "FROM deliveries WHERE id = ?", (delivery_id,))
         return Delivery(*row[:7], orjson.loads(row[7]) if row[7] else None) if row else None
 
+    def attempts_for(self, event_id: str, target_id: str) -> int:
+        """How often an event was sent to one target so far, over all its copies (a
+        gateway that words a resent notice differently counts from here)."""
+        row = self.store.one(
+            "SELECT COALESCE(SUM(attempts), 0) FROM deliveries WHERE event_id = ? AND "
+            "endpoint_id = ?", (event_id, target_id))
+        return int(row[0]) if row else 0
+
     def backlog(self) -> int:
         """Deliveries not yet settled."""
         row = self.store.one(

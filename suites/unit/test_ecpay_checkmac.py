@@ -112,12 +112,12 @@ ORDER = {
 }
 
 
-class _Store:
+class _Outbox:
     def __init__(self, attempts: int) -> None:
         self.attempts = attempts
 
-    def one(self, sql: str, args: tuple) -> tuple[int]:
-        return (self.attempts,)
+    def attempts_for(self, event_id: str, target_id: str) -> int:
+        return self.attempts
 
 
 class _Merchants:
@@ -128,7 +128,7 @@ class _Merchants:
 
 def notifier(attempts: int = 0) -> EcpayNotifier:
     domain: Any = type("D", (), {})()
-    domain.store, domain.merchants = _Store(attempts), _Merchants()
+    domain.outbox, domain.merchants = _Outbox(attempts), _Merchants()
     return EcpayNotifier(domain)
 
 

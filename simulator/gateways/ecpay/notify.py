@@ -46,7 +46,7 @@ class EcpayNotifier:
         order = event["object"]
         if target["metadata"].get("role") == "payment_info":
             return render.code_fields(order)
-        first = self._attempts(event, target) == 0
+        first = self.domain.outbox.attempts_for(event["id"], target["id"]) == 0
         return render.result_fields(order, render.FIRST_NOTICE if first
                                     else render.RESENT_NOTICE)
 
@@ -84,13 +84,6 @@ class EcpayNotifier:
         if merchant is None:
             raise LookupError(f"no ECPay merchant is tenant {target['tenant']}")
         return merchant
-
-    def _attempts(self, event: Doc, target: Doc) -> int:
-        """How often this notice was sent to this URL before (all copies)."""
-        row = self.domain.store.one(
-            "SELECT COALESCE(SUM(attempts), 0) FROM deliveries WHERE event_id = ? AND "
-            "endpoint_id = ?", (event["id"], target["id"]))
-        return int(row[0]) if row else 0
 
 
 def _encoded(fields: dict[str, str]) -> tuple[bytes, dict[str, str]]:
