@@ -17,7 +17,7 @@ from paylab.simulator.gateways.stripe.pipeline import StripeContext, endpoint, j
 from paylab.simulator.gateways.stripe.render import Renderer
 from paylab.simulator.gateways.stripe.routes import OPERATIONS
 from paylab.simulator.gateways.stripe.vocabulary import event_type
-from paylab.simulator.gateways.stripe.wire import injected_error, tenant_for_key
+from paylab.simulator.gateways.stripe.wire import envelope, injected_error, tenant_for_key
 
 log = logging.getLogger("paylab.stripe")
 
@@ -25,10 +25,8 @@ CONTEXT = web.AppKey("stripe_context", StripeContext)
 
 
 def _error(status: int, error_type: str, message: str, code: str | None = None) -> web.Response:
-    body = {"error": {"type": error_type, "message": message}}
-    if code:
-        body["error"]["code"] = code
-    return json_response(status, orjson.dumps(body), "req_unrouted")
+    return json_response(status, orjson.dumps(envelope(error_type, message, code)),
+                         "req_unrouted")
 
 
 @web.middleware

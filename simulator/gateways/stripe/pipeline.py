@@ -132,10 +132,9 @@ class StripeWire:
 
     def crash(self) -> tuple[int, bytes]:
         """An `api_error` pointing at the simulator's log."""
-        return 500, orjson.dumps({"error": {
-            "type": "api_error", "code": "internal_error",
-            "message": "An unexpected error occurred in the simulator (see its log).",
-        }})
+        return 500, orjson.dumps(wire.envelope(
+            "api_error", "An unexpected error occurred in the simulator (see its log).",
+            "internal_error"))
 
     def respond(self, status: int, body: bytes, request_id: str,
                 extra: Mapping[str, str] | None = None) -> web.Response:

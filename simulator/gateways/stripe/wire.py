@@ -112,17 +112,23 @@ def authenticate(authorization: str | None, revoked: set[str] | frozenset[str] =
     return tenant
 
 
+def envelope(error_type: str, message: str, code: str | None = None,
+             **fields: Any) -> dict[str, Any]:
+    """Stripe's error envelope: the one place a Stripe error body is built."""
+    body: dict[str, Any] = {"type": error_type}
+    if code:
+        body["code"] = code
+    body["message"] = message
+    body.update(fields)
+    return {"error": body}
+
+
 def error_body(
     error: CoreError, renderer: Renderer, tenant: str | None = None
 ) -> tuple[int, dict[str, Any]]:
     """Status and Stripe error envelope for a core error (its neutral code in Stripe's words)."""
     code = vocabulary.code(error.code)
-    body: dict[str, Any] = {
-        "type": ERROR_TYPE.get(error.kind, "invalid_request_error"),
-        "code": code,
-        "message": vocabulary.message(error),
-        "doc_url": doc_url(code),
-    }
+    body: dict[str, Any] = {"doc_url": doc_url(code)}
     param = param_name(vocabulary.param(error.param))
     if param:
         body["param"] = param
@@ -135,7 +141,8 @@ def error_body(
         body["payment_intent"] = renderer.payment_intent(context["payment"])
     if context.get("method") is not None:
         body["payment_method"] = renderer.payment_method(context["method"])
-    return STATUS[error.kind], {"error": body}
+    return STATUS[error.kind], envelope(ERROR_TYPE.get(error.kind, "invalid_request_error"),
+                                        vocabulary.message(error), code, **body)
 
 
 _INJECTED = {
@@ -153,7 +160,7 @@ _INJECTED = {
 def injected_error(status: int, message: str | None = None) -> dict[str, Any]:
     """The error body Stripe sends for a 429 or a 5xx (used by scenario effects)."""
     error_type, code, default = _INJECTED[status]
-    return {"error": {"type": error_type, "code": code, "message": message or default}}
+    return envelope(error_type, message or default, code)
 
 
 def violation(problem: Problem, prefix: tuple[str, ...] = ()) -> InvalidRequest:
