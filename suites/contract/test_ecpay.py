@@ -17,6 +17,7 @@ from paylab.suites.contract.ecpay_merchant import (
     Acknowledger,
     EcpayMerchant,
     check_mac_value,
+    clear_of_the_daily_close,
     form_actions,
     form_of,
     hidden_fields,
@@ -254,6 +255,7 @@ def test_server_apis_refuse_a_forged_check_mac_value(ecpay: EcpayMerchant,
 
 def test_do_action_closes_then_refunds_part_and_refuses_beyond_what_is_left(
         ecpay: EcpayMerchant, control: Control, wire_contracts: WireContracts) -> None:
+    clear_of_the_daily_close(control)
     cashier = ecpay.checkout(ChoosePayment="Credit")
     no = shown(cashier.text, "merchant-trade-no") or ""
     ecpay.pay_card(ecpay.choose(cashier, "Credit"))
