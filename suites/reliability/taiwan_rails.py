@@ -26,7 +26,7 @@ class Opened:
     number: str
     order_id: str
     amount: int
-    page: requests.Response
+    page: requests.Response | None = None
 
 
 class Rails:
