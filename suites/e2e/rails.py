@@ -28,6 +28,8 @@ MPG = "/newebpay/MPG/mpg_gateway"
 #: ECPay's stage card (CVC 222), NewebPay's stage card; Stripe's decline and 3-D Secure cards.
 ECPAY_CARD, NEWEBPAY_CARD = "4311 9522 2222 2222", "4000 2211 1111 1111"
 THREE_DS = "4000 0000 0000 3220"
+#: A phone's viewport, for the pages' narrowest layout.
+PHONE = {"width": 375, "height": 740}
 #: What a hostile merchant form might carry (47 characters: NewebPay's ItemDesc takes 50).
 HOSTILE = "<script>alert(1)</script><svg onload=alert(2)>"
 

@@ -16,6 +16,7 @@ from paylab.suites.e2e.rails import (
     AIO,
     ECPAY_CARD,
     HOSTILE,
+    PHONE,
     THREE_DS,
     Merchant,
     ecpay_form,
@@ -162,10 +163,15 @@ def test_a_store_code_is_shown_then_simulated_paid(
                                                ("Barcode", "barcode-3")])
 def test_atm_and_barcode_codes_are_shown(page: Page, simulator: LiveSimulator,
                                          merchant: Merchant, button: str, shown: str) -> None:
+    """At a phone's width: the longest codes fit without scrolling sideways."""
+    page.set_viewport_size(PHONE)
     open_cashier(page, simulator, merchant, ClientBackURL=f"{merchant.url}/back")
     choose(page, button)
     expect(page.get_by_test_id(shown)).to_have_text(re.compile(r"^\w{4,}$"))
     expect(page.get_by_test_id("expire-date")).not_to_be_empty()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    if button == "Barcode":
+        snapshot(page, "ECPay code page at a phone's width: barcode")
     page.get_by_role("link", name="返回商店 Back to the shop").click()  # the way back
     page.wait_for_url(f"{merchant.url}/back")
 

@@ -17,6 +17,7 @@ from paylab.suites.e2e.rails import (
     HOSTILE,
     MPG,
     NEWEBPAY_CARD,
+    PHONE,
     THREE_DS,
     Merchant,
     newebpay_form,
@@ -160,13 +161,16 @@ def test_a_store_code_is_shown_then_simulated_paid(
                                                ("Barcode", "barcode-3")])
 def test_atm_and_barcode_codes_are_shown(page: Page, simulator: LiveSimulator,
                                          merchant: Merchant, button: str, shown: str) -> None:
+    """At a phone's width: the longest codes fit without scrolling sideways."""
+    page.set_viewport_size(PHONE)
     open_mpg(page, simulator, merchant, ClientBackURL=f"{merchant.url}/back")
     choose(page, button)
     page.get_by_role("button", name="Get payment code").click()
     expect(page.get_by_test_id(shown)).to_have_text(re.compile(r"^\w{4,}$"))
     expect(page.get_by_test_id("expire-date")).not_to_be_empty()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     if button == "ATM transfer":
-        snapshot(page, "NewebPay code page: ATM transfer")
+        snapshot(page, "NewebPay code page at a phone's width: ATM transfer")
     page.get_by_role("link", name="Back to the shop").click()
     page.wait_for_url(f"{merchant.url}/back")
 
