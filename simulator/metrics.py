@@ -217,15 +217,15 @@ class Metrics:
         """(when counted, rows): the stored payments and orders per gateway and method
         (core/kpis.py), counted now unless counting is slow and was done very recently
         (see FIGURES_FRESH_SECONDS)."""
-        now = time.monotonic()
-        if self._figures is not None and now < self._figures[0]:
+        if self._figures is not None and self._clock() < self._figures[0]:
             return self._figures[1], self._figures[2]
         started = time.perf_counter()
         rows = gateway_methods(store)
         cost = time.perf_counter() - started
+        now = self._clock()
         reuse_until = now + cost * FIGURES_REUSE if cost >= FIGURES_FRESH_SECONDS else 0.0
-        self._figures = (reuse_until, time.time(), rows)
-        return self._figures[1], rows
+        self._figures = (reuse_until, now, rows)
+        return now, rows
 
     def _histograms(self) -> list[str]:
         """The latency histograms in Prometheus text (cumulative buckets, sum, count)."""

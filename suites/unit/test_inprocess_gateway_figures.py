@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -225,22 +224,22 @@ async def test_webhook_rows_name_the_callback_target_and_what_happened(sim: Sim)
 def test_slow_counts_are_reused_briefly_and_fast_ones_never(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """A dashboard polling a store of a long load test must not hog the event loop."""
-    calls: list[float] = []
+    calls: list[int] = []
 
-    def counted(cost: float) -> Callable[[Any], list[dict[str, Any]]]:
-        def count(store: Any) -> list[dict[str, Any]]:
-            calls.append(cost)
-            time.sleep(cost)
-            return [{"n": len(calls)}]
-        return count
+    def count(store: Any) -> list[dict[str, Any]]:
+        calls.append(1)
+        time.sleep(0.01)
+        return [{"n": len(calls)}]
 
-    metrics = Metrics()
-    monkeypatch.setattr(metrics_module, "gateway_methods", counted(0.0))
-    assert [metrics.figures(None)[1] for _ in range(3)] == [[{"n": 1}], [{"n": 2}], [{"n": 3}]]
-    monkeypatch.setattr(metrics_module, "gateway_methods", counted(0.06))
+    wall = [1000.0]
+    metrics = Metrics(clock=lambda: wall[0])
+    monkeypatch.setattr(metrics_module, "gateway_methods", count)
+    monkeypatch.setattr(metrics_module, "FIGURES_FRESH_SECONDS", 60.0)  # every count quick
+    assert [metrics.figures(None) for _ in range(3)] == [
+        (1000.0, [{"n": 1}]), (1000.0, [{"n": 2}]), (1000.0, [{"n": 3}])]
+    monkeypatch.setattr(metrics_module, "FIGURES_FRESH_SECONDS", 0.005)  # every count slow
     first = metrics.figures(None)
-    assert metrics.figures(None) == first and len(calls) == 4  # reused: it took 60 ms
-    assert abs(first[0] - time.time()) < 1
-    monkeypatch.setattr(metrics_module, "gateway_methods", counted(0.0))
-    time.sleep(0.65)  # ten times what the count took: counted afresh again
-    assert metrics.figures(None)[1] == [{"n": 5}]
+    wall[0] += 0.0625  # within ten times the 10 ms or more the count took
+    assert metrics.figures(None) == first == (1000.0, [{"n": 4}])
+    wall[0] += 60  # long past it: counted afresh, and stamped with the time
+    assert metrics.figures(None) == (1060.0625, [{"n": 5}])
