@@ -194,6 +194,13 @@ def shown(page: str, testid: str) -> str | None:
     return html.unescape(found.group(1)).strip() if found else None
 
 
+def scenario_note(effect: str | None) -> str:
+    """A `Paylab-Effect` header as a failure reason's suffix, without the varying latency
+    figures (`jitter:latency=33.54ms` -> `jitter:latency`), so Locust groups failures of
+    one kind together."""
+    return f" [scenario: {re.sub(r'=[0-9.]+ms', '', effect)}]" if effect else ""
+
+
 # -- checks (a Locust user fails the request with the reason) -----------------------------------
 def has_form(part: str) -> TextCheck:
     """A page whose first form posts to a URL containing `part`."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
+import gevent
 from locust import FastHttpUser, constant, events, task
 from locust.runners import MasterRunner
 from paylab.load.common import formpost as fp
@@ -53,13 +54,27 @@ class FormPostUser(FastHttpUser):
     def on_start(self) -> None:
         """Register this user's own merchant (the keys come back once, in the answer)."""
         self.merchant: fp.Merchant | None = None
+        self.register()
+
+    def ready(self) -> fp.Merchant | None:
+        """The user's merchant; registered again if that failed (after a pause, so a user
+        without one does not spin)."""
+        if self.merchant is None:
+            gevent.sleep(1)
+            self.register()
+        return self.merchant
+
+    def register(self) -> None:
+        """POST /_sim/merchants for a merchant of the user's gateway."""
         with self.client.post("/_sim/merchants", json={"gateway": self.gateway},
                               headers=settings.control_headers(), name="/_sim/merchants",
                               catch_response=True) as resp:
-            if resp.status_code != 201:
+            try:
+                self.merchant = fp.Merchant.of(resp.json()) if resp.status_code == 201 else None
+            except (ValueError, KeyError, TypeError):
+                self.merchant = None
+            if self.merchant is None:
                 resp.failure(f"HTTP {resp.status_code} registering a {self.gateway} merchant")
-                return
-            self.merchant = fp.Merchant.of(resp.json())
 
     def notice_url(self, path: str) -> str:
         """Where the gateway posts its notices: the receiver inside Locust."""
@@ -83,8 +98,7 @@ class FormPostUser(FastHttpUser):
             elif check is not None:
                 problem = check(text)
             if problem:
-                effect = resp.headers.get("Paylab-Effect")
-                resp.failure(problem + (f" [scenario: {effect}]" if effect else ""))
+                resp.failure(problem + fp.scenario_note(resp.headers.get("Paylab-Effect")))
                 return None
             resp.success()
             return resp
@@ -94,7 +108,10 @@ class FormPostUser(FastHttpUser):
         with self.client.post(f"/_sim/payments/{order_id}/simulate", json={"outcome": "paid"},
                               headers=settings.control_headers(), catch_response=True,
                               name="/_sim/payments/[id]/simulate (paid)") as resp:
-            status = resp.json().get("status") if resp.status_code == 200 else None
+            try:
+                status = resp.json().get("status") if resp.status_code == 200 else None
+            except (ValueError, AttributeError):
+                status = "(not JSON)"
             if status != "paid":
                 resp.failure(f"HTTP {resp.status_code}, status {status!r}, expected paid")
                 return False
@@ -111,7 +128,7 @@ class EcpayCreditUser(FormPostUser):
 
     @task
     def pay_by_card(self) -> None:
-        merchant = self.merchant
+        merchant = self.ready()
         if merchant is None:
             return
         number, amount = fp.trade_no("LC"), random.randrange(100, 20_000)
@@ -147,7 +164,7 @@ class EcpayCvsUser(FormPostUser):
 
     @task
     def code_then_paid(self) -> None:
-        merchant = self.merchant
+        merchant = self.ready()
         if merchant is None:
             return
         number, amount = fp.trade_no("LS"), random.randrange(100, 6_000)
@@ -186,7 +203,7 @@ class NewebPayCreditUser(FormPostUser):
 
     @task
     def pay_by_card(self) -> None:
-        merchant = self.merchant
+        merchant = self.ready()
         if merchant is None:
             return
         number, amount = fp.trade_no("LN"), random.randrange(100, 20_000)

@@ -122,6 +122,13 @@ def test_page_checks_say_what_is_missing() -> None:
     assert fp.has_testid("payment-no")(page) == "no payment-no in the page"
 
 
+def test_failure_reasons_name_the_scenario_without_varying_figures() -> None:
+    assert fp.scenario_note(None) == ""
+    assert fp.scenario_note("truncated-body:network=truncate; jitter:latency=115.33ms") == (
+        " [scenario: truncated-body:network=truncate; jitter:latency]")
+    assert fp.scenario_note("outage:error=503") == " [scenario: outage:error=503]"
+
+
 def test_trade_numbers_fit_both_gateways_and_never_repeat() -> None:
     numbers = {fp.trade_no("LC") for _ in range(2000)}
     assert len(numbers) == 2000
