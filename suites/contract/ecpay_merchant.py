@@ -21,6 +21,9 @@ from paylab.testing.sink import Received, WebhookSink
 
 AIO = "/ecpay/Cashier/AioCheckOut/V5"
 STAGE_CARD = "4311952222222222"  # gateways.md 1.2
+#: A CustomField the notices echo: a space and every character the encodings disagree on
+#: (`~` and `'` are %7e and %27 in ECPay's table, `!*()` stay literal: gateways.md 1.4).
+ECHO = "echo 2 ~'(!*)"
 #: PHP urlencode keeps these as they are (gateways.md 1.4, step 5); the rest is %XX.
 _PHP_SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
 #: .NET HttpUtility.UrlEncode compatibility (step 7), applied after lower-casing.
@@ -112,7 +115,7 @@ class EcpayMerchant:
             "MerchantTradeDate": trade_date(), "PaymentType": "aio", "TotalAmount": 500,
             "TradeDesc": "paylab contract", "ItemName": "Tea#Cake",
             "ReturnURL": "http://127.0.0.1:9/ecpay/return", "ChoosePayment": "ALL",
-            "EncryptType": 1, "CustomField1": "", "CustomField2": "echo 2",
+            "EncryptType": 1, "CustomField1": "", "CustomField2": ECHO,
         }
         form.update(fields)
         return {k: v for k, v in form.items() if v is not None}

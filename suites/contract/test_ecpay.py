@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from paylab.simulator.contracts import contract_id
 from paylab.suites.contract.ecpay_merchant import (
+    ECHO,
     Acknowledger,
     EcpayMerchant,
     check_mac_value,
@@ -86,7 +87,7 @@ def test_aio_checkout_answers_the_cashier_page_and_stores_the_order(
     conforms(wire_contracts, "ecpay/query_trade_info_response", trade)
     assert ecpay.genuine(trade), answer.text
     assert (trade["TradeStatus"], trade["TradeAmt"], trade["ItemName"], trade["PaymentDate"],
-            trade["CustomField2"]) == ("0", "880", "Tea 茶#Cake", "", "echo 2")
+            trade["CustomField2"]) == ("0", "880", "Tea 茶#Cake", "", ECHO)
     assert " " in answer.text and "%" not in answer.text, "values are raw, as ECPay sends"
 
 
@@ -154,7 +155,7 @@ def test_a_card_payment_sends_one_return_url_notice_acknowledged_by_1_ok(
             notice["RtnMsg"], notice["TradeNo"], notice["TradeAmt"], notice["PaymentType"],
             notice["SimulatePaid"], notice["CustomField2"], notice["CustomField4"]) == (
         ecpay.merchant_id, no, "1", "交易成功", trade["TradeNo"], "500", "Credit_CreditCard",
-        "0", "echo 2", "四")
+        "0", ECHO, "四")
     assert DATE.match(notice["PaymentDate"]) and DATE.match(notice["TradeDate"])
     assert {k: v for k, v in client_post.items() if k not in ("RtnMsg", "CheckMacValue")} == {
         k: v for k, v in notice.items() if k not in ("RtnMsg", "CheckMacValue")}, (
@@ -166,13 +167,16 @@ def test_a_card_payment_sends_one_return_url_notice_acknowledged_by_1_ok(
 
 def test_anything_but_1_ok_is_resent_with_rtn_msg_paid(
         ecpay: EcpayMerchant, ecpay_shop: Acknowledger, control: Control) -> None:
+    """With NeedExtraPaidInfo=Y: its lower-case fields (card4no, gwsr...) sort among the
+    others case-insensitively, so every copy's CheckMacValue checks that sort too."""
     ecpay_shop.plan = [(200, "OK"), (500, "1|OK"), (200, "0|CheckMacValue Error")]
     sink = ecpay_shop.sink
-    ecpay.pay_card(ecpay.choose(ecpay.checkout(ReturnURL=f"{sink.url}/r"), "Credit"))
+    ecpay.pay_card(ecpay.choose(ecpay.checkout(ReturnURL=f"{sink.url}/r",
+                                               NeedExtraPaidInfo="Y"), "Credit"))
     received, rows = sink.when_quiet(deliveries(control, ecpay.tenant))
     notices = [form_of(r) for r in received]
     assert [n["RtnMsg"] for n in notices] == ["交易成功", "paid", "paid", "paid"]
-    assert all(ecpay.genuine(n) for n in notices)
+    assert all(ecpay.genuine(n) and n["card4no"] == "2222" for n in notices)
     assert len({n["TradeNo"] for n in notices}) == 1, "every resend is the same payment"
     assert [(r["status"], r["attempt_count"]) for r in rows] == [("delivered", 4)]
 
