@@ -40,6 +40,8 @@ async def stats(ctx: ControlContext, request: web.Request, params: Mapping) -> d
     filters = {**params, "tenant": ctx.tenant(params.get("tenant"))}
     journal = view.tail(domain, filters)
     counted_at, figures = ctx.metrics.figures(domain.store)
+    # the page shows this, not its own clock minus `at`: a browser's clock may be off
+    age = round(max(0.0, time.time() - counted_at), 1)
     webhooks = domain.outbox.listing(limit=8)
     out = {
         **ctx.metrics.snapshot(window),
@@ -55,8 +57,7 @@ async def stats(ctx: ControlContext, request: web.Request, params: Mapping) -> d
         "gateways": sorted(g.name for g in ctx.gateways),
         "gateway_methods": figures,
         "gateway_methods_at": round(counted_at, 3),
-        # the page shows this, not its own clock minus `at`: a browser's clock may be off
-        "gateway_methods_age": round(max(0.0, time.time() - counted_at), 1),
+        "gateway_methods_age": age,
         "scenario_windows": windows(ctx.engine.state(None), domain.clock.now(),
                                     domain.clock.time_scale),
     }
