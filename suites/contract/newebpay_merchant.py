@@ -47,10 +47,15 @@ def encrypt(plaintext: str, key: str, iv: str) -> str:
     return (encryptor.update(data) + encryptor.finalize()).hex()
 
 
-def decrypt(hex_text: str, key: str, iv: str) -> str:
-    """The official `strippadding`: drop N bytes where N is the last one (1-32)."""
+def decrypt(hex_text: str, key: str, iv: str, *, strict: bool = True) -> str:
+    """AES-256-CBC decryption. Strict (the default): PKCS7 with 16-byte blocks, what
+    NewebPay emits (2.2) and what a merchant's standard unpadding expects. Not strict: the
+    official `strippadding`, dropping N bytes where N (1-32) is the last one."""
     decryptor = _aes(key, iv).decryptor()
     padded = decryptor.update(bytes.fromhex(hex_text)) + decryptor.finalize()
+    if strict:
+        unpadder = padding.PKCS7(128).unpadder()
+        return (unpadder.update(padded) + unpadder.finalize()).decode("utf-8")
     pad = padded[-1]
     assert 1 <= pad <= 32 and padded.endswith(bytes([pad]) * pad), "bad padding"
     return padded[:-pad].decode("utf-8")
