@@ -45,7 +45,8 @@ class TaiwanMoney:
         self.control = control
         self.tenant = tenant
         self.refused = refused
-        self.trades: dict[str, dict[str, str]] = {}
+        #: order id -> its MerchantTradeNo / MerchantOrderNo, TradeNo and page (a Response)
+        self.trades: dict[str, dict[str, Any]] = {}
 
     def row(self, payment: str) -> dict[str, Any]:
         """The simulator's ledger row of one order."""
@@ -100,15 +101,14 @@ class EcpayMoney(TaiwanMoney):
                                ecpay_shown(page.text, "error-message") or page.text[-300:])
         found = re.search(r"/Cashier/Order/([A-Za-z0-9_]+)/", form_actions(page.text)[0])
         assert found, page.text[-300:]
-        self.trades[found.group(1)] = {"no": ecpay_shown(page.text, "merchant-trade-no") or "",
-                                       "page": page.url, "html": page.text}
+        self.trades[found.group(1)] = {"no": ecpay_shown(page.text, "merchant-trade-no"),
+                                       "page": page}
         return found.group(1)
 
     def authorize(self, amount: int, currency: str) -> str:
         payment = self.create(amount, currency)
         trade = self.trades[payment]
-        cashier = _Page(trade["page"], trade["html"])
-        result = self.merchant.pay_card(self.merchant.choose(cashier, "Credit"))  # type: ignore[arg-type]
+        result = self.merchant.pay_card(self.merchant.choose(trade["page"], "Credit"))
         assert 'data-testid="ecpay-result"' in result.text, result.text[-500:]
         trade["trade_no"] = self.merchant.query(trade["no"])[1]["TradeNo"]
         return payment
@@ -137,13 +137,6 @@ class EcpayMoney(TaiwanMoney):
         return amount
 
 
-class _Page:
-    """A page as `EcpayMerchant.choose` reads one (its URL and HTML)."""
-
-    def __init__(self, url: str, text: str) -> None:
-        self.url, self.text = url, text
-
-
 class NewebPayMoney(TaiwanMoney):
     """NewebPay MPG: the MPG form + the page's card form, CreditCard/Close."""
 
@@ -163,14 +156,13 @@ class NewebPayMoney(TaiwanMoney):
                                newebpay_shown(page.text, "error-message") or "")
         found = re.search(r"/MPG/pay/([A-Za-z0-9_]+)", page.url)
         assert found, page.url
-        self.trades[found.group(1)] = {"no": newebpay_shown(page.text, "mpg-order") or "",
-                                       "page": page.url, "amount": str(amount)}
+        self.trades[found.group(1)] = {"no": newebpay_shown(page.text, "mpg-order"),
+                                       "page": page}
         return found.group(1)
 
     def authorize(self, amount: int, currency: str) -> str:
         payment = self.create(amount, currency)
-        page = _Page(self.trades[payment]["page"], "")
-        result = self.merchant.pay(page)  # type: ignore[arg-type]
+        result = self.merchant.pay(self.trades[payment]["page"])
         assert newebpay_shown(result.text, "mpg-status") == "SUCCESS", result.text[-500:]
         return payment
 
