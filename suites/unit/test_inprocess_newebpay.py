@@ -151,6 +151,8 @@ async def test_a_merchant_id_inside_trade_info_unlike_the_forms_is_mpg03007(
     ({"BankType": "BOT;HNCB"}, "MPG01025"), ({"BankType": "BOT,CTBC"}, "MPG01026"),
     ({"LgsType": "XYZ"}, "MPG05006"), ({"CREDIT": "2"}, "MPG03009"),
     ({"OrderDetail": "not json"}, "MPG01028"),
+    ({"OrderDetail": '[{"ItemName":"a","ItemAmt":100,"ItemType":1,"ItemOrderNo":"1"},'
+                     '{"ItemName":"b","ItemAmt":0,"ItemType":1,"ItemOrderNo":"2"}]'}, "MPG01028"),
     ({"OrderDetail": '[{"ItemName":"a","ItemAmt":60,"ItemType":1,"ItemOrderNo":"1"}]'},
      "MPG01029"),
     ({"OrderDetail": '[{"ItemName":"a","ItemAmt":50,"ItemType":1,"ItemOrderNo":"1"},'

@@ -1,5 +1,6 @@
 """The hosted MPG page's own rules in process: TradeLimit closes it, BankType limits the
-banks offered, WebATM on the stage goes through Hua Nan Bank only."""
+banks offered, WebATM on the stage goes through Hua Nan Bank only, ExpireTime is for store
+codes, a card issued abroad is FOREIGN; and a voided authorisation cannot be captured."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import re
 
 import pytest
 from paylab.suites.unit.inprocess import ClientFactory, Sim, start
-from paylab.suites.unit.newebpay_client import NewebPay, shown
+from paylab.suites.unit.newebpay_client import NewebPay, posted_forms, shown
 
 
 @pytest.fixture
@@ -48,3 +49,28 @@ async def test_bank_type_limits_the_banks_offered(nwp: NewebPay) -> None:
     location = await nwp.start(VACC=1, BankType="KGI")
     page = await nwp.sim.page("GET", location + "&method=VACC")
     assert re.findall(r'<option value="([A-Z]+)">', page.text) == ["KGI"]
+
+
+async def test_expire_time_applies_to_store_codes_only(nwp: NewebPay) -> None:
+    location = await nwp.start(VACC=1, ExpireTime="180000")
+    await nwp.sim.page("POST", location, {"method": "VACC"})
+    page = await nwp.sim.page("GET", location)
+    assert (shown(page.text, "expire-date") or "").endswith(" 23:59:59")
+
+
+async def test_a_card_issued_abroad_is_foreign(nwp: NewebPay) -> None:
+    location = await nwp.start(ReturnURL="http://127.0.0.1:9/r")
+    answer = await nwp.sim.page("POST", location, {"method": "CREDIT",
+                                                   "cardnumber": "4242424242424242",
+                                                   "expiry": "12/30", "cvc": "123"})
+    page = await nwp.sim.page("GET", answer.headers["Location"])
+    _, _, result = nwp.open(posted_forms(page.text)["return-post"][1])
+    assert (result["PaymentMethod"], result["Card6No"]) == ("FOREIGN", "424242")
+
+
+async def test_capture_of_a_voided_authorisation_is_tra10026(nwp: NewebPay) -> None:
+    location = await nwp.start(MerchantOrderNo="V1", Amt=300)
+    await nwp.sim.page("POST", location, {"method": "CREDIT", "cardnumber": "4000221111111111",
+                                          "expiry": "12/30", "cvc": "123"})
+    assert (await nwp.cancel("V1", 300)).body["Status"] == "SUCCESS"
+    assert (await nwp.close("V1", 300, 1)).body["Status"] == "TRA10026"

@@ -273,3 +273,14 @@ async def test_simulate_expired_and_failed(nwp: NewebPay, receiver: Receiver) ->
     status, _, result = await notified(nwp, receiver)  # a failed payment is notified
     assert (status, result["MerchantOrderNo"]) == ("MPG03009", "A2")
     assert len(receiver.received) == 1
+
+
+async def test_a_store_code_paid_in_string_form(nwp: NewebPay, receiver: Receiver) -> None:
+    location = await nwp.start(CVS=1, RespondType="String", NotifyURL=receiver.url)
+    code = shown(await pay(nwp, location, "CVS"), "payment-no")
+    order_id = location.split("/")[-1].split("?")[0]
+    await nwp.sim.control("POST", f"/payments/{order_id}/simulate", {"outcome": "paid"})
+    status, _, result = await notified(nwp, receiver)
+    assert (status, result["Amt"], result["CodeNo"], result["StoreType"]) == (
+        "SUCCESS", "100", code, "1")
+    assert re.fullmatch(r"\d{6}", result["StoreID"])

@@ -101,3 +101,11 @@ def test_a_guard_refusal_is_newebpays_error_page() -> None:
     assert shown(response.text, "error-message") == "Host not served"
     limited = newebpay.GATEWAY.refusal(429, "rate_limited", "slow down")
     assert shown(limited.text, "error-code") == "MPG03003"
+
+
+async def test_card_rules_reach_the_card_apis_but_not_the_query(nwp: NewebPay) -> None:
+    await scenario(nwp.sim, {"gateway": "newebpay", "payment_method": "card",
+                             "path": "/API/*"}, {"error": {"status": 503}})
+    close = await nwp.close("Order_1", 100, 1)
+    assert close.status == 503 and close.body["Status"] == "NOR1001"
+    assert (await nwp.query("Order_1", 100)).status == 200

@@ -1,9 +1,6 @@
 """What scenario rules can match on, read from a NewebPay request (without changing it):
 the merchant (tenant), the amount (from the decrypted TradeInfo or PostData_, or the order
 a hosted page shows), the payment method, the card typed on the MPG page, and the client.
-
-It also notes whether the request is a server API call, so an injected fault (whose
-renderer is not handed the request) answers in that API's JSON rather than on the page.
 """
 
 from __future__ import annotations
