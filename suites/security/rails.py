@@ -105,17 +105,31 @@ class Ecpay:
         assert answer.status_code == 200, answer.text[-500:]
         return no, answer.text
 
-    def code_order(self, choose: str = "CVS") -> str:
+    def code_order(self, choose: str = "CVS", **fields: Any) -> str:
         """An order whose ATM, CVS or BARCODE code was taken on the cashier."""
-        no, cashier = self.open_order(ChoosePayment=choose)
+        return self.code_pages(choose, **fields)[0]
+
+    def code_pages(self, choose: str = "CVS", **fields: Any) -> tuple[str, list[str]]:
+        """A new order whose code was taken: its MerchantTradeNo, and the cashier and
+        code pages."""
+        no, cashier = self.open_order(ChoosePayment=choose, **fields)
         action = html.unescape(_ACTION.findall(cashier)[0])
         taken = requests.post(self.base_url + action, data={"payment": choose},
                               timeout=TIMEOUT, allow_redirects=False)
         assert taken.status_code == 303, taken.text[-500:]
-        return no
+        code = requests.get(self.base_url + taken.headers["Location"], timeout=TIMEOUT)
+        return no, [cashier, code.text]
 
     def pay_card(self, no: str | None = None, **fields: Any) -> tuple[str, str]:
         """An order authorised by the stage card: (MerchantTradeNo, TradeNo)."""
+        no, _ = self.card_pages(no, **fields)
+        info = self.query(no)
+        assert info.get("TradeStatus") == "1", info
+        return no, info["TradeNo"]
+
+    def card_pages(self, no: str | None = None, **fields: Any) -> tuple[str, list[str]]:
+        """Pay a new order by card: its MerchantTradeNo and every page the shopper saw
+        (the cashier, the card form, the result)."""
         no, cashier = self.open_order(no, **fields)
         choose = html.unescape(_ACTION.findall(cashier)[0])
         card_page = requests.post(self.base_url + choose, data={"payment": "Credit"},
@@ -124,9 +138,8 @@ class Ecpay:
         paid = requests.post(self.base_url + card_url, timeout=TIMEOUT, allow_redirects=False,
                              data={"cardnumber": STAGE_CARD, "expiry": "12/30", "cvc": "222"})
         assert paid.status_code == 303, paid.text[-500:]
-        info = self.query(no)
-        assert info.get("TradeStatus") == "1", info
-        return no, info["TradeNo"]
+        result = requests.get(self.base_url + paid.headers["Location"], timeout=TIMEOUT)
+        return no, [cashier, card_page.text, result.text]
 
     def query(self, no: str, *, stamp: int | None = None, merchant_id: str | None = None,
               **sign_with: Any) -> dict[str, str]:
@@ -193,12 +206,22 @@ class NewebPay:
 
     def pay_card(self, no: str | None = None, **fields: Any) -> str:
         """An order authorised by card on the hosted page; its MerchantOrderNo."""
+        return self.pages(no, "CREDIT", **fields)[0]
+
+    def pages(self, no: str | None = None, method: str = "CREDIT", **fields: Any
+              ) -> tuple[str, list[str]]:
+        """A new order paid by card (`CREDIT`) or given a code (`CVS`, `VACC`,
+        `BARCODE`) on the hosted page: its MerchantOrderNo, the page before and after."""
         no, location = self.start(no, **fields)
-        paid = requests.post(self.base_url + location, timeout=TIMEOUT, allow_redirects=False,
-                             data={"method": "CREDIT", "cardnumber": "4000221111111111",
-                                   "expiry": "12/30", "cvc": "123"})
-        assert paid.status_code == 303, paid.text[-500:]
-        return no
+        before = requests.get(self.base_url + location, timeout=TIMEOUT)
+        form = {"method": method}
+        if method == "CREDIT":
+            form.update(cardnumber="4000221111111111", expiry="12/30", cvc="123")
+        done = requests.post(self.base_url + location, timeout=TIMEOUT, allow_redirects=False,
+                             data=form)
+        assert done.status_code == 303, done.text[-500:]
+        after = requests.get(self.base_url + done.headers["Location"], timeout=TIMEOUT)
+        return no, [before.text, after.text]
 
     def query(self, no: str, amount: int = 500, *, stamp: int | None = None,
               merchant_id: str | None = None, key: str | None = None,

@@ -158,6 +158,16 @@ def test_the_cashier_escapes_every_echoed_field(merchant: Ecpay, field: str) -> 
         assert "&lt;script&gt;alert(" in page
 
 
+@pytest.mark.parametrize("kind", ["card", "CVS", "ATM", "BARCODE"])
+def test_every_cashier_page_escapes_the_order_it_shows(merchant: Ecpay, kind: str) -> None:
+    fields = {"ItemName": XSS, "TradeDesc": XSS, "Remark": XSS}
+    _, pages = (merchant.card_pages(**fields) if kind == "card"
+                else merchant.code_pages(kind, **fields))
+    for page in pages:
+        assert "<script" not in page.lower().replace('<script src="', "")
+    assert "&lt;script&gt;" in pages[-1]  # the last page shows the order, escaped
+
+
 @pytest.mark.parametrize("where", ["field name", "MerchantID", "MerchantTradeNo"])
 def test_the_error_page_escapes_what_it_echoes(merchant: Ecpay, where: str) -> None:
     form = merchant.order_form(trade_no())

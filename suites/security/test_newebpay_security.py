@@ -139,10 +139,11 @@ def test_a_merchant_cannot_query_or_cancel_another_merchants_trade(merchant: New
     victim = other.pay_card()
     assert merchant.query(victim)["Status"] == NO_SUCH_TRADE
     assert merchant.cancel(victim)["Status"] == "TRA20002"
-    closed = merchant.post_data("/API/CreditCard/Close", {
-        "Version": "1.1", "Amt": 500, "MerchantOrderNo": victim, "IndexType": 1,
-        "CloseType": 1})
-    assert closed["Status"] == "TRA20002", closed
+    for close_type in (1, 2):  # capture, refund
+        closed = merchant.post_data("/API/CreditCard/Close", {
+            "Version": "1.1", "Amt": 500, "MerchantOrderNo": victim, "IndexType": 1,
+            "CloseType": close_type})
+        assert closed["Status"] == "TRA20002", closed
     # the victim's MerchantID with the intruder's keys: the check fails first
     answer = merchant.query(victim, merchant_id=other.merchant_id)
     assert answer["Status"] == "TRA10054", answer
@@ -160,6 +161,16 @@ def test_the_mpg_page_escapes_every_echoed_field(merchant: NewebPay, field: str)
             if started.status_code == 303 else started)
     assert XSS not in page.text
     assert "<script>" not in page.text
+
+
+@pytest.mark.parametrize("method", ["CREDIT", "CVS", "VACC", "BARCODE"])
+def test_every_hosted_page_escapes_the_order_it_shows(merchant: NewebPay,
+                                                      method: str) -> None:
+    _, pages = merchant.pages(None, method, ItemDesc=XSS, OrderComment=XSS, CVS=1, VACC=1,
+                              BARCODE=1)
+    for page in pages:
+        assert XSS not in page and "<script>" not in page
+    assert "&lt;script&gt;" in pages[0]  # the hosted page shows the order, escaped
 
 
 @pytest.mark.parametrize("where", ["outer MerchantID", "Version", "inner field name"])
