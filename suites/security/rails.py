@@ -120,6 +120,15 @@ class Ecpay:
         code = requests.get(self.base_url + taken.headers["Location"], timeout=TIMEOUT)
         return no, [cashier, code.text]
 
+    def card_form(self) -> str:
+        """A new order's card form, opened on the cashier: the path it posts to."""
+        _, cashier = self.open_order()
+        choose = html.unescape(_ACTION.findall(cashier)[0])
+        card_page = requests.post(self.base_url + choose, data={"payment": "Credit"},
+                                  timeout=TIMEOUT)
+        assert card_page.status_code == 200, card_page.text[-500:]
+        return html.unescape(_ACTION.findall(card_page.text)[0])
+
     def pay_card(self, no: str | None = None, **fields: Any) -> tuple[str, str]:
         """An order authorised by the stage card: (MerchantTradeNo, TradeNo)."""
         no, _ = self.card_pages(no, **fields)

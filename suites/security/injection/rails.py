@@ -66,6 +66,17 @@ async def ecpay_card_trade(base_url: str, merchant: dict[str, Any]) -> dict[str,
     return {"MerchantTradeNo": no, "TradeNo": trade, "TotalAmount": 500}
 
 
+async def ecpay_card_form(base_url: str, merchant: dict[str, Any]) -> dict[str, Any]:
+    """A new order's card form on ECPay's cashier (`action`: where it posts)."""
+    return {"action": await asyncio.to_thread(_ecpay(base_url, merchant).card_form)}
+
+
+async def newebpay_hosted(base_url: str, merchant: dict[str, Any]) -> dict[str, Any]:
+    """A new order's hosted MPG page (`location`: where it is shown and posts)."""
+    no, location = await asyncio.to_thread(_newebpay(base_url, merchant).start)
+    return {"MerchantOrderNo": no, "location": location}
+
+
 async def newebpay_order(base_url: str, merchant: dict[str, Any]) -> dict[str, Any]:
     """An open NewebPay order (MerchantOrderNo, Amt)."""
     no, _ = await asyncio.to_thread(_newebpay(base_url, merchant).start)
