@@ -45,6 +45,7 @@ SPELLING = {
     "ecpay": "ECPay", "newebpay": "NewebPay", "linepay": "LINE Pay", "jkopay": "JKOPay",
     "paypal": "PayPal", "locust": "Locust", "allure": "Allure", "oom": "OOM", "rss": "RSS",
     "sigterm": "SIGTERM", "sigkill": "SIGKILL", "dns": "DNS", "tcp": "TCP", "pm": "pm",
+    "atm": "ATM", "webatm": "WebATM", "cvs": "CVS", "mpg": "MPG",
 }
 #: Runs of words written otherwise.
 PHRASES = {"three d secure": "3-D Secure", "3d secure": "3-D Secure"}
