@@ -15,6 +15,7 @@ from typing import Any
 from aiohttp import web
 from paylab.simulator.contracts import Contracts, contract_id
 from paylab.simulator.webhooks.signing import ecpay_check_mac_value, verify_ecpay
+from paylab.suites.contract.ecpay_merchant import clear_of_the_daily_close
 from paylab.suites.plugins.contracts import WireContracts
 from paylab.suites.plugins.evidence import EvidenceSession
 from paylab.suites.plugins.simulator import Control
@@ -112,8 +113,9 @@ def test_every_ecpay_message_and_notice_conforms(
 
 
 def test_do_action_answers_conform(simulator: LiveSimulator, http: EvidenceSession,
-                                   wire_contracts: WireContracts) -> None:
+                                   wire_contracts: WireContracts, control: Control) -> None:
     contracts, base = wire_contracts.contracts, f"{simulator.url}/ecpay"
+    clear_of_the_daily_close(control)  # DoAction is refused while the close runs
     no = "D" + secrets.token_hex(8)
     cashier = http.post(f"{base}/Cashier/AioCheckOut/V5", data=_signed({
         "MerchantID": MERCHANT, "MerchantTradeNo": no, "PaymentType": "aio",
