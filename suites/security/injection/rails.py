@@ -31,7 +31,6 @@ from paylab.suites.security.injection.verdict import Refusal
 from paylab.suites.security.injection.wire import Answer
 
 _FIELD = re.compile(r"^[A-Za-z_][\w\[\]-]*$")
-_DETAIL = re.compile(r"\(([^()]*)\)\s*$")
 
 
 # -- objects ----------------------------------------------------------------------------
@@ -75,6 +74,12 @@ async def newebpay_hosted(base_url: str, merchant: dict[str, Any]) -> dict[str, 
     """A new order's hosted MPG page (`location`: where it is shown and posts)."""
     no, location = await asyncio.to_thread(_newebpay(base_url, merchant).start)
     return {"MerchantOrderNo": no, "location": location}
+
+
+async def newebpay_mpg_form(base_url: str, merchant: dict[str, Any]) -> dict[str, Any]:
+    """A new order's MPG form, sealed but not posted (MerchantID, TradeInfo, TradeSha)."""
+    client = _newebpay(base_url, merchant)
+    return client.seal(client.trade_info(rails.trade_no("N")))
 
 
 async def newebpay_order(base_url: str, merchant: dict[str, Any]) -> dict[str, Any]:
@@ -139,6 +144,18 @@ async def newebpay_seal_post_data(bench: Bench, field: Field, pairs: Pairs,
     return [("MerchantID_", keys["merchant_id"].encode()), ("PostData_", sealed.encode())]
 
 
+async def newebpay_outer_trade_sha(bench: Bench, field: Field, pairs: Pairs,
+                                   hostile: bool) -> Pairs:
+    """The MPG form's outer fields: a probed TradeInfo gets its own TradeSha (so it is
+    decrypted, and refused as what it is); every other field goes as it is."""
+    if not (hostile and field.name == "TradeInfo"):
+        return pairs
+    keys = await bench.resolve("$newebpay_merchant", {})
+    info = next((_text(v) for k, v in pairs if k == "TradeInfo"), "")
+    sha = crypto.trade_sha(info, keys["hash_key"], keys["hash_iv"])
+    return [(k, v) for k, v in pairs if k != "TradeSha"] + [("TradeSha", sha.encode())]
+
+
 async def newebpay_check_value(bench: Bench, field: Field, pairs: Pairs,
                                hostile: bool) -> Pairs:
     """QueryTradeInfo's CheckValue over Amt, MerchantID and MerchantOrderNo."""
@@ -187,6 +204,7 @@ NEWEBPAY_CODES: dict[str, str] = {
     **{code: "|".join(f for f, c in API_FIELD_CODES.items() if c == code)
        for code in set(API_FIELD_CODES.values())},
     "MPG02002": "MerchantID", "MPG03008": "MerchantOrderNo", "TRA10054": "CheckValue",
+    "MPG01023": "TradeInfo", "MPG01024": "TradeSha", "MPG03007": "MerchantID",
     "TRA10008": "PostData_", "TRA10001": "MerchantID", "TRA10009": "MerchantID",
     "TRA20002": "MerchantOrderNo|TradeNo",
     "TRA10021": "MerchantOrderNo|TradeNo"}
@@ -211,10 +229,11 @@ def newebpay_refusal(answer: Answer) -> Refusal | None:
         return None
     if code == "SUCCESS":
         return None
-    # the field: by its code where NewebPay has one per field, else the message's
-    # `(detail)`, which names the field (or, for some codes, repeats the refused value)
-    detail = _DETAIL.search(message)
-    named = detail.group(1) if detail and _FIELD.match(detail.group(1)) else None
+    # the field: by its code where NewebPay has one per field, else the first word of the
+    # message's `(detail)`, which names the field (for some codes it repeats the value)
+    start, end = message.find("("), message.rfind(")")
+    words = message[start + 1:end].split() if 0 <= start < end else []
+    named = words[0] if words and _FIELD.match(words[0]) else None
     validation = code.startswith(("MPG01", "MEM4")) or code in API_FIELD_CODES.values()
     return Refusal(code, NEWEBPAY_CODES.get(code) or named, message, validation)
 
