@@ -60,9 +60,10 @@ async def _burst(url: str, rails: dict[str, Rails], notice: str, acked: Acked,
     async def step(session: aiohttp.ClientSession, path: str, data: dict, status: int
                    ) -> aiohttp.ClientResponse | None:
         async with session.post(f"{url}{path}", data=data, allow_redirects=False) as resp:
-            await resp.read()
+            body = await resp.read()
             if resp.status != status:
-                acked.errors.append(f"{path.split('?')[0]} -> {resp.status}")
+                acked.errors.append(f"{path.split('?')[0]} -> {resp.status}: "
+                                    f"{body[:200].decode(errors='replace')}")
                 return None
             return resp
 
@@ -100,7 +101,7 @@ async def _burst(url: str, rails: dict[str, Rails], notice: str, acked: Acked,
             if resp.status == 200:
                 acked.level[key] = "paid"
             else:
-                acked.errors.append(f"simulate -> {resp.status}")
+                acked.errors.append(f"simulate -> {resp.status}: {(await resp.text())[:200]}")
 
     async def worker(session: aiohttp.ClientSession, index: int) -> None:
         n = index

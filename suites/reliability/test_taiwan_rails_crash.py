@@ -99,9 +99,14 @@ def test_code_payments_and_owed_notices_survive_kill_9(tmp_path: Path,
                 r, "delivered") == e)
             assert attempts(rows, "delivered") == expected, rows
 
-        assert ecpay.ecpay_status(expiring)["TradeStatus"] == "10200095"  # expired
+        # expiries fire on the scheduler just after an advance (not within the call): poll
+        expired = wait_for(lambda: ecpay.ecpay_status(expiring)["TradeStatus"],
+                           lambda s: s == "10200095")
+        assert expired == "10200095"
         assert [ecpay.ecpay_status(o)["TradeStatus"] for o in (payable, paid)] == ["1", "1"]
-        assert newebpay.newebpay_status(n_expiring)["TradeStatus"] == "2"  # expired
+        expired = wait_for(lambda: newebpay.newebpay_status(n_expiring)["TradeStatus"],
+                           lambda s: s == "2")
+        assert expired == "2"  # NewebPay's TradeStatus for an expired code
         assert newebpay.newebpay_status(n_payable)["TradeStatus"] == "1"
         for rails, order in ((ecpay, expiring), (newebpay, n_expiring)):
             assert rails.simulate(order).status_code == 409, "an expired code cannot be paid"
