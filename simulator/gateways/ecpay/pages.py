@@ -68,9 +68,11 @@ def message_page(heading: str, message: str, testid: str,
 
 
 def summary(order: Order) -> Markup:
-    """The order: merchant, MerchantTradeNo, items, amount."""
+    """The order: merchant, MerchantTradeNo, items (one a line: ItemName separates them with
+    `#`, gateways.md 1.3), amount."""
+    items = Markup("<br>".join(escape(item) for item in order["description"].split("#")))
     return fragment("summary.html", merchant=order["extra"]["MerchantID"],
-                    trade_no=order["merchant_order_no"], items=order["description"],
+                    trade_no=order["merchant_order_no"], items=items,
                     amount=f"{order['amount']:,}")
 
 
