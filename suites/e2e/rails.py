@@ -28,6 +28,8 @@ MPG = "/newebpay/MPG/mpg_gateway"
 #: ECPay's stage card (CVC 222), NewebPay's stage card; Stripe's decline and 3-D Secure cards.
 ECPAY_CARD, NEWEBPAY_CARD = "4311 9522 2222 2222", "4000 2211 1111 1111"
 THREE_DS = "4000 0000 0000 3220"
+#: The items of the ECPay orders: ItemName joins them with `#`, the cashier shows one a line.
+ECPAY_ITEMS = ("阿里山烏龍茶 Alishan oolong x 1", "凍頂烏龍 Dongding oolong x 2")
 #: A phone's viewport, for the pages' narrowest layout.
 PHONE = {"width": 375, "height": 740}
 #: What a hostile merchant form might carry (47 characters: NewebPay's ItemDesc takes 50).
@@ -63,7 +65,7 @@ def ecpay_form(return_url: str, **fields: Any) -> dict[str, str]:
         "MerchantID": merchant, "MerchantTradeNo": trade_no("E2E"),
         "MerchantTradeDate": datetime.now(ecpay.TAIPEI).strftime("%Y/%m/%d %H:%M:%S"),
         "PaymentType": "aio", "TotalAmount": 880, "TradeDesc": "paylab e2e 瀏覽器測試",
-        "ItemName": "阿里山烏龍茶 Alishan oolong x 1", "ReturnURL": return_url,
+        "ItemName": "#".join(ECPAY_ITEMS), "ReturnURL": return_url,
         "ChoosePayment": "ALL", "EncryptType": 1}
     form.update(fields)
     text = {k: str(v) for k, v in form.items() if v is not None}

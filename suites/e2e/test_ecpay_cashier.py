@@ -15,6 +15,7 @@ from paylab.suites.e2e.flows import fresh_page, module_context, snapshot
 from paylab.suites.e2e.rails import (
     AIO,
     ECPAY_CARD,
+    ECPAY_ITEMS,
     HOSTILE,
     PHONE,
     THREE_DS,
@@ -78,6 +79,7 @@ def test_credit_card_pays_and_posts_the_result_to_order_result_url(
     form = open_cashier(page, simulator, merchant,
                         OrderResultURL=f"{merchant.url}/result")
     expect(page.get_by_test_id("total-amount")).to_have_text("NT$ 880")
+    assert page.get_by_test_id("item-name").inner_text() == "\n".join(ECPAY_ITEMS)
     for name in ("Credit card", "ATM transfer", "Convenience store code", "Barcode", "WebATM"):
         expect(page.get_by_role("button", name=name, exact=True)).to_be_visible()
     snapshot(page, "ECPay cashier: choose a payment method")
