@@ -209,7 +209,8 @@ def _reach(op: Operation, field: Field, payload: Any, answer: Answer, document: 
 @dataclass(frozen=True)
 class Refusal:
     """A refusal in a gateway's own shape, whatever its HTTP status: its code, the field
-    it names (None: none), its message, and whether it is the field's validation."""
+    it names (None: none; `A|B`: any of them, for a code shared by several fields), its
+    message, and whether it is the field's validation."""
 
     code: str
     field: str | None
