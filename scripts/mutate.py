@@ -96,9 +96,19 @@ PACKAGES = (
     Package("simulator/core", ("simulator/core/",), 85.0),
     Package("signing", ("simulator/webhooks/signing.py",), 85.0),
     Package("stripe wire+notify", ("simulator/gateways/stripe/wire.py",
-                                   "simulator/gateways/stripe/notify.py"), 80.0),
+                                   "simulator/gateways/stripe/notify.py",
+                                   "simulator/gateways/stripe/vocabulary.py"), 80.0),
+    Package("ecpay+newebpay wire", ("simulator/gateways/ecpay/checkmac.py",
+                                    "simulator/gateways/ecpay/wire.py",
+                                    "simulator/gateways/ecpay/notify.py",
+                                    "simulator/gateways/ecpay/render.py",
+                                    "simulator/gateways/newebpay/crypto.py",
+                                    "simulator/gateways/newebpay/wire.py",
+                                    "simulator/gateways/newebpay/notify.py",
+                                    "simulator/gateways/newebpay/render.py"), 80.0),
     Package("simulator/scenarios", ("simulator/scenarios/",), 80.0),
-    Package("shop/webhooks", ("shop/webhooks.py",), 80.0),
+    Package("shop/webhooks", ("shop/webhooks.py", "shop/notify.py", "shop/ecpay.py",
+                              "shop/newebpay.py"), 80.0),
 )
 
 
