@@ -82,14 +82,12 @@ class FormPostUser(FastHttpUser):
         return f"{_receiver.url}{path}"
 
     def send(self, method: str, path: str, *, name: str, data: dict[str, Any] | None = None,
-             expect: int = 200, check: TextCheck | None = None, control: bool = False
-             ) -> Any:
+             expect: int = 200, check: TextCheck | None = None) -> Any:
         """One request as a browser or the merchant's server sends it (no redirects
         followed); the response when its status and `check` are right, else None (and the
         request is failed with the reason)."""
-        headers = {**FORM, **(settings.control_headers() if control else {})}
         with self.client.request(method, path, data=form(data) if data else None,
-                                 headers=headers, name=name, allow_redirects=False,
+                                 headers=FORM if data else None, name=name, allow_redirects=False,
                                  catch_response=True) as resp:
             text = resp.text or ""
             problem = None
