@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Protocol
 
 from aiohttp import web
 from paylab.simulator.contracts import Contracts, Problem, contract_id
@@ -91,11 +91,8 @@ class WireFormat(Protocol):
         ...
 
 
-ContextT = TypeVar("ContextT")
-
-
 @dataclass(frozen=True)
-class Call(Generic[ContextT]):
+class Call:
     """A validated request as a handler sees it: whose, what, and where it came from."""
 
     tenant: str

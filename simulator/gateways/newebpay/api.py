@@ -53,7 +53,7 @@ def _apply(operation: str, run: Callable[[], Doc]) -> Doc:
         raise error(translate(exc, operation)[0]) from exc
 
 
-def find(ctx: NewebPayContext, call: Call[Any]) -> Doc:
+def find(ctx: NewebPayContext, call: Call) -> Doc:
     """The card order IndexType names: 1 by MerchantOrderNo, 2 by TradeNo."""
     params, orders = call.params, ctx.domain.orders
     if params["IndexType"] == 1:
@@ -88,7 +88,7 @@ def _check_code(order: Doc, merchant: Any) -> str:
                               "TradeNo": trade_no(order)}, merchant.hash_key, merchant.hash_iv)
 
 
-def close(ctx: NewebPayContext, call: Call[Any]) -> ApiAnswer:
+def close(ctx: NewebPayContext, call: Call) -> ApiAnswer:
     """Capture (CloseType 1), refund (2), or cancel either (Cancel=1)."""
     check_time(ctx, call.params["TimeStamp"])
     order, merchant = find(ctx, call), ctx.merchant(call.tenant)
@@ -125,7 +125,7 @@ def _check_refund(ctx: NewebPayContext, order: Doc, amount: int) -> None:
         raise error("TRA10039")  # more than what is left: the core refuses (TRA20028)
 
 
-def cancel(ctx: NewebPayContext, call: Call[Any]) -> ApiAnswer:
+def cancel(ctx: NewebPayContext, call: Call) -> ApiAnswer:
     """Void an authorisation (Amt must be the authorised amount)."""
     check_time(ctx, call.params["TimeStamp"])
     order, merchant = find(ctx, call), ctx.merchant(call.tenant)
@@ -140,7 +140,7 @@ def cancel(ctx: NewebPayContext, call: Call[Any]) -> ApiAnswer:
                                               "CheckCode": _check_code(order, merchant)})
 
 
-def query(ctx: NewebPayContext, call: Call[Any]) -> ApiAnswer:
+def query(ctx: NewebPayContext, call: Call) -> ApiAnswer:
     """One trade's status, signed with CheckCode."""
     params, merchant = call.params, ctx.merchant(call.tenant)
     if params["Version"] not in QUERY_VERSIONS:

@@ -150,7 +150,7 @@ def check_order_detail(params: dict[str, Any]) -> None:
         raise error("MPG01030", "OrderDetail")
 
 
-def create(ctx: NewebPayContext, call: Call[Any]) -> str:
+def create(ctx: NewebPayContext, call: Call) -> str:
     """Check a decrypted TradeInfo, store the order (and its NotifyURL callback), and
     return the hosted MPG page's address."""
     params = call.params

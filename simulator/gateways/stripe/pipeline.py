@@ -38,13 +38,13 @@ class StripeContext:
     contracts: Contracts
     renderer: Renderer
 
-    def out(self, kind: str, doc: dict[str, Any], call: Call[Any]) -> dict[str, Any]:
+    def out(self, kind: str, doc: dict[str, Any], call: Call) -> dict[str, Any]:
         """Render one object with the call's `expand` paths."""
         check_expand(kind, call.expand)
         return self.renderer.render(kind, doc, call.tenant, call.expand)
 
     def listing(self, kind: str, page: tuple[list[dict[str, Any]], bool], url: str,
-                call: Call[Any]) -> dict[str, Any]:
+                call: Call) -> dict[str, Any]:
         """Render a page of objects; `data.` expand paths apply to each item."""
         check_expand("list", [p for p in call.expand if not p.startswith("data.")])
         expand = [p.removeprefix("data.") for p in call.expand]
