@@ -42,7 +42,13 @@ async def facts(request: web.Request, domain: Domain) -> Facts:
             tenant, order = found
             amount = order["amount"]
             chosen = wire.METHODS.get(fields.get("payment", ""))
-            method = chosen or ("card" if path.endswith(("/card", "/3ds")) else order["method"])
+            if chosen == "card":
+                # choosing Credit only shows the card form: no attempt yet, so a rule on
+                # card payments (`first: 1` decline) is left for the card's own submit
+                method = None
+            else:
+                method = chosen or ("card" if path.endswith(("/card", "/3ds"))
+                                    else order["method"])
     card = re.sub(r"[\s-]", "", fields.get("cardnumber", "")) or None
     return Facts(
         gateway="ecpay", method=request.method, path=path, tenant=tenant, amount=amount,
