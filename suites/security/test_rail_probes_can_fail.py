@@ -1,5 +1,6 @@
 """The ECPay and NewebPay injection probes can fail: without their signing hook every probe
-stops at the signature check (so the hook is what gets them to the fields), and the
+stops at the signature check, the gateway's or the shop's receiver's (so the hook is what
+gets them to the fields), and the
 gateways' HTTP-200 refusals are read as refusals: one naming another field, or the
 signature, or no field at all fails the probe, as does a refused control request and an
 error page echoing the payload unescaped. Same engine and verdicts as
@@ -13,6 +14,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from aiohttp import web
+from paylab.suites.plugins.shop import Shop
 from paylab.suites.plugins.simulator import LiveSimulator
 from paylab.suites.plugins.webhook_sink import WebhookSink
 from paylab.suites.security.injection.engine import probe_operation
@@ -40,6 +42,16 @@ def test_the_sealed_mpg_form_without_its_hook_reaches_no_field(
     op = dataclasses.replace(surface("newebpay").operation("MpgGateway"), sign=None)
     probes = probe_operation(simulator.url, op, "xss")
     assert probes and not any(p.verdict.ok for p in probes if p.answer is not None)
+
+
+@pytest.mark.parametrize(("form", "signature"), [("NotifyEcpay", "CheckMacValue"),
+                                                 ("NotifyNewebPay", "TradeSha")])
+def test_unsigned_notices_to_the_shop_stop_at_its_signature_check(
+        shop: Shop, form: str, signature: str) -> None:
+    op = dataclasses.replace(surface("shop_rails").operation(form), sign=None)
+    probes = [p for p in probe_operation(shop.url, op, "sql") if p.field.name != signature]
+    assert probes and all(f"refused {signature!r}" in p.verdict.text for p in probes), \
+        [p.verdict.text for p in probes][:3]
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ import re
 import urllib.parse
 from typing import Any
 
+from paylab.shop.settings import ShopSettings
 from paylab.simulator.gateways.newebpay import crypto
 from paylab.simulator.gateways.newebpay.wire import API_FIELD_CODES, MPG_FIELD_CODES
 from paylab.simulator.webhooks.signing import ecpay_check_mac_value
@@ -250,3 +251,75 @@ async def code_payment(base_url: str) -> dict[str, Any]:
         return next(p for p in ledger["payments"] if p["merchant_order_no"] == no)
 
     return await asyncio.to_thread(place)
+
+
+# -- the shop's receivers ------------------------------------------------------------------
+#: The keys the reference shop signs and checks with (its defaults: the stage merchants).
+SHOP = ShopSettings()
+
+
+async def shop_trade(base_url: str, gateway: str) -> dict[str, Any]:
+    """A pending order at the shop on a form-post rail: its trade number and amount, read
+    from the signed form the shop hands the browser (nothing is posted to the gateway)."""
+
+    def start() -> dict[str, Any]:
+        _, order, _, form = rails.shop_checkout(base_url, f"{gateway}-credit"
+                                                if gateway == "ecpay" else gateway)
+        if gateway == "ecpay":
+            return {"order": order, "trade_no": form["MerchantTradeNo"],
+                    "amount": form["TotalAmount"]}
+        info = dict(urllib.parse.parse_qsl(crypto.decrypt(
+            form["TradeInfo"], SHOP.newebpay_hash_key, SHOP.newebpay_hash_iv)))
+        return {"order": order, "trade_no": info["MerchantOrderNo"], "amount": info["Amt"]}
+
+    return await asyncio.to_thread(start)
+
+
+async def shop_ecpay_notice(bench: Bench, field: Field, pairs: Pairs, hostile: bool) -> Pairs:
+    """A ReturnURL notice signed with the shop's own keys (CheckMacValue itself probed:
+    as it is)."""
+    if hostile and field.name == "CheckMacValue":
+        return pairs
+    rest = [(k, v) for k, v in pairs if k != "CheckMacValue"]
+    mac = ecpay_check_mac_value({k: _text(v) for k, v in rest}, SHOP.ecpay_hash_key,
+                                SHOP.ecpay_hash_iv, 1)
+    return [*rest, ("CheckMacValue", mac.encode())]
+
+
+#: The NotifyURL fields outside the encrypted Result.
+_OUTER = ("Status", "Message")
+
+
+async def shop_newebpay_notice(bench: Bench, field: Field, pairs: Pairs,
+                               hostile: bool) -> Pairs:
+    """A NotifyURL post sealed with the shop's own keys: Status and Message around a
+    Result of every other probed field, in JSON (RespondType=JSON)."""
+    fields = [(k, _text(v)) for k, v in pairs]
+    result = {k: v for k, v in fields if k not in _OUTER}
+    document = {**{k: v for k, v in fields if k in _OUTER}, "Result": result}
+    key, iv = SHOP.newebpay_hash_key, SHOP.newebpay_hash_iv
+    sealed = crypto.encrypt(json.dumps(document, ensure_ascii=False), key, iv)
+    return [("Status", b"SUCCESS"), ("MerchantID", SHOP.newebpay_merchant_id.encode()),
+            ("Version", b"2.0"), ("TradeInfo", sealed.encode()),
+            ("TradeSha", crypto.trade_sha(sealed, key, iv).encode())]
+
+
+#: The shop's refusal reasons (`0|<reason>`, `{"error": <reason>}`) -> the fields they are
+#: about (notify.py words them; an amount or trade refused is the trade's own field).
+SHOP_REASONS = {"CheckMacValue Error": "CheckMacValue", "TradeSha Error": "TradeSha",
+                "MerchantID Error": "MerchantID", "Amount Error": "TradeAmt|Amt",
+                "Unknown trade": "MerchantTradeNo|MerchantOrderNo",
+                "TradeInfo Error": "TradeInfo"}
+
+
+def shop_notice_refusal(answer: Answer) -> Refusal | None:
+    """The shop's receivers: `0|reason` (ECPay) or `{"error": reason}` (NewebPay)."""
+    if answer.status < 400:
+        return None
+    reason = answer.text[2:] if answer.text.startswith("0|") else ""
+    if answer.media_type == "application/json":
+        try:
+            reason = str(json.loads(answer.body).get("error", ""))
+        except (ValueError, AttributeError):
+            reason = ""
+    return Refusal(str(answer.status), SHOP_REASONS.get(reason), reason, validation=True)

@@ -58,6 +58,9 @@ def judge(op: Operation, field: Field, payload: Any, answer: Answer, control: An
         if op.answers == "html":
             page = Page.parse(answer.text)
             problems += _html(answer, page, payload)
+        elif op.answers == "text":  # ECPay's `1|OK` protocol: plain text, never markup
+            if answer.media_type not in ("text/plain", ""):
+                problems.append(f"served as {answer.media_type}, not text/plain")
         else:
             document, found = _json(answer, op.errors, payload)
             problems += found
