@@ -1,10 +1,9 @@
 """The ECPay and NewebPay injection probes can fail: without their signing hook every probe
 stops at the signature check, the gateway's or the shop's receiver's (so the hook is what
-gets them to the fields), and the
-gateways' HTTP-200 refusals are read as refusals: one naming another field, or the
-signature, or no field at all fails the probe, as does a refused control request and an
-error page echoing the payload unescaped. Same engine and verdicts as
-`test_injection.py`; only the app or the hook differs."""
+gets them to the fields), and the gateways' HTTP-200 refusals are read as refusals: one
+naming another field, or the signature, or no field at all fails the probe, as does a
+refused control request and an error page echoing the payload unescaped. Same engine and
+verdicts as `test_injection.py`; only the app or the hook differs."""
 
 from __future__ import annotations
 
