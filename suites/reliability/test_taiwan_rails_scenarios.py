@@ -167,8 +167,8 @@ def test_a_forced_decline_on_the_ecpay_cashier_then_the_card_pays(
     declined = ecpay.post(card_form, fp.ECPAY_CARD)
     assert declined.status_code == 402 and fp.shown(declined.text, "form-error"), \
         declined.text[:500]
-    # unpaid: the simulator reports a failed attempt as 10200095 (gateways.md 1.7)
-    assert ecpay.ecpay_status(opened)["TradeStatus"] == "10200095"
+    # still unpaid and payable: a failed attempt is not the end of the trade
+    assert ecpay.ecpay_status(opened)["TradeStatus"] == "0"
     paid = ecpay.post(fp.form_action(declined.text) or card_form, fp.ECPAY_CARD)
     assert paid.status_code == 303, paid.text[:500]
     fields = fp.ecpay_fields(ecpay.post(fp.ECPAY_QUERY, fp.ecpay_query(

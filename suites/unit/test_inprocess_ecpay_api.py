@@ -240,3 +240,20 @@ async def _until(sim: Sim, order: dict[str, Any], wanted: str) -> None:
         return status(sim, order) == wanted
 
     await eventually(check)
+
+
+async def test_a_declined_card_leaves_the_trade_unpaid_and_payable(sim: Sim) -> None:
+    """A decline is not the end of the trade: QueryTradeInfo says 0 (unpaid), another card
+    pays it, and only an expired trade says 10200095."""
+    card_page = await choose(sim, await checkout(sim, "T0009"), "Credit")
+    declined = await pay_card(sim, card_page, "4000000000000002")
+    assert declined.status == 402
+    assert (await query(sim, "T0009"))[1]["TradeStatus"] == "0"
+    await pay_card(sim, card_page)
+    assert (await query(sim, "T0009"))[1]["TradeStatus"] == "1"
+    await choose(sim, await checkout(sim, "T0010", ChoosePayment="CVS"), "CVS")
+    code = sim.domain.orders.find_by_merchant_order(TENANT, "T0010")
+    expired = await sim.control("POST", f"/payments/{code['id']}/simulate",
+                                {"outcome": "expired"})
+    assert expired.status == 200, expired.body
+    assert (await query(sim, "T0010"))[1]["TradeStatus"] == "10200095"

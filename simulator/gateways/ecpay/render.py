@@ -100,10 +100,12 @@ def code_fields(order: Order) -> dict[str, str]:
     return _sorted({**fields, **_custom(order)})
 
 
-#: QueryTradeInfo's TradeStatus per neutral status.
+#: QueryTradeInfo's TradeStatus per neutral status. A failed attempt leaves the trade
+#: unpaid (`0`): the cashier still takes another card until the trade expires, and a
+#: merchant polling for 10200095 would give up on a payable order.
 TRADE_STATUS = {"created": "0", "needs_action": "0", "awaiting_payment": "0",
                 "authorized": "1", "paid": "1", "canceled": "1",
-                "failed": "10200095", "expired": "10200095"}
+                "failed": "0", "expired": "10200095"}
 
 
 def trade_info(order: Order) -> dict[str, str]:
