@@ -96,8 +96,12 @@ def paid(shop: Shop, simulator: LiveSimulator, gateway: str) -> tuple[Order, int
     while order.status()["status"] != "paid":
         assert time.monotonic() < deadline, f"the {gateway} order was never paid"
         time.sleep(0.1)
-    new = [d for d in deliveries(simulator, tenant)
-           if d["id"] not in before and d["status"] == "delivered"]
+    while True:  # the shop answered: the simulator records the attempt a moment later
+        new = [d for d in deliveries(simulator, tenant) if d["id"] not in before]
+        if new and all(d["status"] == "delivered" for d in new):
+            break
+        assert time.monotonic() < deadline, f"the {gateway} notice was never recorded: {new}"
+        time.sleep(0.1)
     assert len(new) == 1, f"expected one delivered notice, found {new}"
     return order, new[0]["id"]
 
