@@ -12,7 +12,7 @@ from paylab.simulator.core.credentials import new_credential
 from paylab.simulator.core.errors import InvalidRequest, InvalidState
 from paylab.simulator.core.events import Events
 from paylab.simulator.core.objects import Doc, Objects
-from paylab.simulator.core.origin import Origin
+from paylab.simulator.core.origin import NOWHERE, Origin
 from paylab.simulator.core.rand import Rand
 from paylab.simulator.core.risk import RiskAssessor
 from paylab.simulator.core.timers import Timers
@@ -170,7 +170,8 @@ class OrdersBase:
 
     def _emit(self, tenant: str, doc: Doc, kind: str, previous: Doc | None,
               origin: Origin | None) -> None:
-        self.events.emit(tenant, doc["gateway"], kind, KIND, doc, previous)
+        self.events.emit(tenant, doc["gateway"], kind, KIND, doc, previous,
+                         origin=origin or NOWHERE)
 
     def _reference(self, now: float) -> str:
         """The gateway's own 16-digit trade number: the virtual date, then seeded digits."""
