@@ -34,7 +34,7 @@ from paylab.simulator.openapi import build_openapi
 from paylab.simulator.scenarios.engine import ScenarioEngine
 from paylab.simulator.scenarios.http import scenario_middleware
 from paylab.simulator.scenarios.loader import load_named
-from paylab.simulator.scheduler import Scheduler
+from paylab.simulator.scheduler import SCHEDULER, Scheduler
 from paylab.simulator.settings import Settings
 from paylab.simulator.unrouted import unrouted_middleware
 from paylab.simulator.webhooks.dispatcher import Dispatcher
@@ -46,7 +46,6 @@ SETTINGS = web.AppKey("settings", Settings)
 DOMAIN = web.AppKey("domain", Domain)
 DISPATCHER = web.AppKey("dispatcher", Dispatcher)
 ENGINE = web.AppKey("engine", ScenarioEngine)
-SCHEDULER = web.AppKey("scheduler", Scheduler)
 #: The connection cap `paylab serve` listens through (see simulator.connections).
 CONNECTIONS = web.AppKey("connections", ConnectionGuard)
 

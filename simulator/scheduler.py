@@ -12,6 +12,7 @@ import contextlib
 import logging
 import sqlite3
 
+from aiohttp import web
 from paylab.simulator.core.domain import Domain
 from paylab.simulator.core.errors import StorageUnavailable
 
@@ -21,7 +22,8 @@ IDLE_POLL_SECONDS = 1.0
 
 
 class Scheduler:
-    """Runs due timers, one batch per wake-up."""
+    """Runs due timers, one batch per wake-up (and at once when the clock is advanced
+    through the control API, so its answer already shows what fell due)."""
 
     def __init__(self, domain: Domain) -> None:
         self.domain = domain
@@ -63,3 +65,7 @@ class Scheduler:
             self.domain.timers.done(timer.id)
             fired += 1
         return fired
+
+
+#: Where the app keeps its scheduler (the control API fires due timers through it).
+SCHEDULER = web.AppKey("scheduler", Scheduler)

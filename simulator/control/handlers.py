@@ -20,6 +20,7 @@ from paylab.simulator.gateways.spec import Gateway, Operation
 from paylab.simulator.guards.auth import ACCESS
 from paylab.simulator.metrics import Metrics
 from paylab.simulator.scenarios.engine import ScenarioEngine
+from paylab.simulator.scheduler import SCHEDULER
 
 log = logging.getLogger("paylab.control")
 
@@ -225,6 +226,10 @@ async def redeliver(ctx: ControlContext, request: web.Request, params: Mapping) 
 async def advance_clock(ctx: ControlContext, request: web.Request, params: Mapping) -> dict:
     """POST /_sim/clock/advance"""
     now = ctx.domain.advance_clock(float(params["seconds"]))
+    scheduler = request.config_dict.get(SCHEDULER)
+    if scheduler is not None:  # what fell due (code expiries, settlements) has happened
+        scheduler.fire_due()
+        await ctx.domain.store.durable()
     return {"now": now, "offset": ctx.domain.clock.offset}
 
 

@@ -4,6 +4,7 @@ window), QueryPaymentInfo, CreditDetail/DoAction's state rules and the daily clo
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -257,3 +258,20 @@ async def test_a_declined_card_leaves_the_trade_unpaid_and_payable(sim: Sim) -> 
                                 {"outcome": "expired"})
     assert expired.status == 200, expired.body
     assert (await query(sim, "T0010"))[1]["TradeStatus"] == "10200095"
+
+
+async def test_advancing_the_clock_answers_after_what_fell_due_has_happened(sim: Sim) -> None:
+    """The control API's clock advance fires due timers before it answers: a code past its
+    expiry is expired in its answer, not whenever the background scheduler next runs
+    (stopped here, so only the advance itself can have fired the timer)."""
+    await choose(sim, await checkout(sim, "T0011", ChoosePayment="CVS"), "CVS")
+    code = sim.domain.orders.find_by_merchant_order(TENANT, "T0011")
+    for task in asyncio.all_tasks():
+        if task.get_name() == "timer-scheduler":
+            task.cancel()
+    await asyncio.sleep(0)
+    seconds = code["expires_at"] - sim.domain.clock.now() + 1
+    advanced = await sim.control("POST", "/clock/advance", {"seconds": seconds})
+    assert advanced.status == 200
+    assert sim.domain.orders.get(TENANT, code["id"])["status"] == "expired"
+    assert (await query(sim, "T0011"))[1]["TradeStatus"] == "10200095"
