@@ -97,10 +97,10 @@ def _operation(bundler: _Bundler, gateway: str, op: Operation, error_ref: str | 
                                                                 "maxLength": 255}}
         for p in _PARAM.findall(op.path)
     ] + _query_parameters(bundler, op)
-    success: dict[str, Any] = {"description": "OK"}
+    success: dict[str, Any] = {"description": "Created" if op.success == 201 else "OK"}
     if op.response:
         success["content"] = {"application/json": {"schema": bundler.ref(op.response)}}
-    responses: dict[str, Any] = {"200": success}
+    responses: dict[str, Any] = {str(op.success): success}
     statuses = set(op.errors) | ({401} if secured else set())
     if op.method == "POST":
         statuses |= {413}

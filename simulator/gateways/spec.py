@@ -32,6 +32,8 @@ class Operation:
     request_body: str | None = None
     errors: tuple[int, ...] = (400, 401, 404)
     content_type: str = "application/x-www-form-urlencoded"
+    #: The status of a successful answer (201 for an operation that creates something).
+    success: int = 200
 
 
 @dataclass(frozen=True)
