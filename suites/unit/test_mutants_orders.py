@@ -4,151 +4,118 @@ step, beside the behaviour suites/unit/test_orders.py covers."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from paylab.simulator.core.domain import Domain
-from paylab.simulator.core.errors import CoreError, InvalidRequest, InvalidState, NotFound
+from paylab.simulator.core.errors import InvalidRequest, InvalidState, NotFound
 from paylab.simulator.core.orders import Orders
-from paylab.simulator.core.origin import Origin
 from paylab.suites.unit.conftest import TENANT
-
-ALL = ["card", "atm", "cvs", "barcode", "webatm"]
-#: The request an operation comes from; every event it causes records it.
-REQ = Origin(request_id="req_mut", idempotency_key="ik_mut")
-ASKED = {"id": "req_mut", "idempotency_key": "ik_mut"}
-UNASKED = {"id": None, "idempotency_key": None}
-
-
-def _order(domain: Domain, no: str = "T1", amount: int = 500, **kw: Any) -> dict[str, Any]:
-    return domain.orders.create(TENANT, "g", merchant_order_no=no, amount=amount,
-                                currency="TWD", methods=kw.pop("methods", ALL), **kw)
-
-
-def _events(domain: Domain) -> list[tuple[str, Any, dict[str, Any]]]:
-    """(type, previous attributes, request) of every event, oldest first."""
-    return [(e["type"], e["previous_attributes"], e["request"])
-            for e in reversed(domain.events.page(TENANT, limit=100)[0])]
-
-
-def _last(domain: Domain) -> tuple[str, Any, dict[str, Any]]:
-    return _events(domain)[-1]
-
-
-def _refused(error: type[CoreError], code: str, message: str, call: Any, *args: Any,
-             **kwargs: Any) -> CoreError:
-    """Run `call`, which must raise `error` with exactly this code and message."""
-    with pytest.raises(error) as err:
-        call(*args, **kwargs)
-    assert (err.value.code, err.value.message) == (code, message)
-    return err.value
-
-
-def _authorized(domain: Domain, no: str = "T1", amount: int = 500) -> str:
-    oid = _order(domain, no, amount)["id"]
-    domain.orders.pay_by_card(TENANT, oid, "4311952222222222", capture=False)
-    return oid
-
-
-def _paid_by_webatm(domain: Domain, no: str = "W1") -> str:
-    oid = _order(domain, no)["id"]
-    domain.orders.pay_direct(TENANT, oid, "webatm")
-    return oid
+from paylab.suites.unit.orders_kit import (
+    ASKED,
+    REQ,
+    UNASKED,
+    authorized,
+    east_of_utc,
+    events,
+    last,
+    order,
+    paid_by_webatm,
+    refused,
+)
 
 
 # -- events carry the request -------------------------------------------------------------
 def test_order_events_record_the_request_they_came_from(domain: Domain) -> None:
-    _order(domain, origin=REQ)
-    _order(domain, "T2")
-    assert [e[2] for e in _events(domain)] == [ASKED, UNASKED]
+    order(domain, origin=REQ)
+    order(domain, "T2")
+    assert [e[2] for e in events(domain)] == [ASKED, UNASKED]
 
 
 # -- settlement ---------------------------------------------------------------------------
 def test_capture_stamps_the_time_and_emits_captured_with_the_request(domain: Domain) -> None:
-    oid = _authorized(domain)
+    oid = authorized(domain)
     domain.advance_clock(100)
     doc = domain.orders.capture(TENANT, oid, origin=REQ)
     assert doc["paid_at"] == int(domain.clock.now())
     assert domain.orders.get(TENANT, oid)["paid_at"] == int(domain.clock.now())
-    assert _last(domain) == ("order.captured", {"status": "authorized"}, ASKED)
-    _refused(InvalidState, "order_not_authorized",
+    assert last(domain) == ("order.captured", {"status": "authorized"}, ASKED)
+    refused(InvalidState, "order_not_authorized",
              "The order is paid; only authorised orders can be captured.",
              domain.orders.capture, TENANT, oid)
 
 
 def test_cancel_capture_clears_the_capture(domain: Domain) -> None:
-    oid = _authorized(domain)
+    oid = authorized(domain)
     domain.orders.capture(TENANT, oid, 300)
     doc = domain.orders.cancel_capture(TENANT, oid, origin=REQ)
     stored = domain.orders.get(TENANT, oid)
     for d in (doc, stored):
         assert (d["status"], d["captured_amount"], d["paid_at"]) == ("authorized", 0, None)
-    assert _last(domain) == ("order.capture_canceled", {"status": "paid"}, ASKED)
-    _refused(InvalidState, "order_not_capture_pending",
+    assert last(domain) == ("order.capture_canceled", {"status": "paid"}, ASKED)
+    refused(InvalidState, "order_not_capture_pending",
              "Only a capture that is not closed yet can be cancelled.",
              domain.orders.cancel_capture, TENANT, oid)
 
 
 def test_void_emits_voided_with_the_request(domain: Domain) -> None:
-    oid = _authorized(domain)
+    oid = authorized(domain)
     doc = domain.orders.void(TENANT, oid, origin=REQ)
     assert doc["status"] == "canceled"
-    assert _last(domain) == ("order.voided", {"status": "authorized"}, ASKED)
-    _refused(InvalidState, "order_not_authorized",
+    assert last(domain) == ("order.voided", {"status": "authorized"}, ASKED)
+    refused(InvalidState, "order_not_authorized",
              "The order is canceled; only authorised orders can be voided.",
              domain.orders.void, TENANT, oid)
 
 
 def test_refund_rules_and_records(domain: Domain) -> None:
-    _refused(InvalidState, "order_not_paid",
+    refused(InvalidState, "order_not_paid",
              "The order is created; only paid orders can be refunded.",
-             domain.orders.refund, TENANT, _order(domain, "T9")["id"])
-    oid = _authorized(domain)
+             domain.orders.refund, TENANT, order(domain, "T9")["id"])
+    oid = authorized(domain)
     domain.orders.capture(TENANT, oid, 400)
     with pytest.raises(InvalidRequest):  # only what was captured can come back
         domain.orders.refund(TENANT, oid, 401)
     domain.advance_clock(50)
     doc = domain.orders.refund(TENANT, oid, 399, origin=REQ)
     assert doc["refunds"] == [{"amount": 399, "created": int(domain.clock.now())}]
-    assert _last(domain) == ("order.refunded", {"refunded_amount": 0}, ASKED)
+    assert last(domain) == ("order.refunded", {"refunded_amount": 0}, ASKED)
     doc = domain.orders.refund(TENANT, oid)  # the last unit
     assert doc["refunded_amount"] == 400
-    assert _last(domain) == ("order.refunded", {"refunded_amount": 399}, UNASKED)
+    assert last(domain) == ("order.refunded", {"refunded_amount": 399}, UNASKED)
     assert domain.orders.get(TENANT, oid)["refunds"][1]["amount"] == 1
-    _refused(InvalidState, "order_fully_refunded", "The order is already refunded.",
+    refused(InvalidState, "order_fully_refunded", "The order is already refunded.",
              domain.orders.refund, TENANT, oid)
 
 
 def test_an_order_paid_by_code_refunds_its_amount(domain: Domain) -> None:
-    oid = _paid_by_webatm(domain)
+    oid = paid_by_webatm(domain)
     assert domain.orders.refund(TENANT, oid)["refunded_amount"] == 500
 
 
 def test_close_leaves_other_orders_alone(domain: Domain) -> None:
     assert domain.orders.close(TENANT, "ord_missing") is None
-    oid = _paid_by_webatm(domain)
+    oid = paid_by_webatm(domain)
     doc = domain.orders.close(TENANT, oid)
     assert (doc["status"], doc["closed"]) == ("paid", False)
     assert domain.orders.get(TENANT, oid)["closed"] is False
 
 
 def test_close_captures_an_authorisation_with_the_request(domain: Domain) -> None:
-    oid = _authorized(domain)
+    oid = authorized(domain)
     domain.advance_clock(30)
     doc = domain.orders.close(TENANT, oid, origin=REQ)
     assert (doc["paid_at"], doc["closed"]) == (int(domain.clock.now()), True)
-    assert _last(domain) == ("order.captured", {"status": "authorized"}, ASKED)
+    assert last(domain) == ("order.captured", {"status": "authorized"}, ASKED)
     assert domain.orders.close(TENANT, oid) == domain.orders.get(TENANT, oid)
 
 
 def test_close_of_a_capture_emits_closed_with_the_request(domain: Domain) -> None:
-    oid = _authorized(domain)
+    oid = authorized(domain)
     domain.orders.capture(TENANT, oid)
     doc = domain.orders.close(TENANT, oid, origin=REQ)
     assert doc["closed"] is True
-    assert _last(domain) == ("order.closed", {"closed": False}, ASKED)
+    assert last(domain) == ("order.closed", {"closed": False}, ASKED)
 
 
 # -- creation and reads -------------------------------------------------------------------
@@ -167,8 +134,8 @@ def test_a_new_order_is_stored_field_by_field(domain: Domain) -> None:
         "expires_at": None, "refunds": []}
 
 
-def test_the_created_event_carries_the_order(domain: Domain) -> None:
-    doc = _order(domain, origin=REQ)
+def test_the_created_event_carries_theorder(domain: Domain) -> None:
+    doc = order(domain, origin=REQ)
     event = domain.events.page(TENANT)[0][0]
     assert (event["type"], event["gateway"], event["object_kind"]) == ("order.created", "g",
                                                                        "order")
@@ -187,15 +154,15 @@ def test_the_created_event_carries_the_order(domain: Domain) -> None:
 def test_creation_errors_are_exact(domain: Domain, kw: dict[str, Any], code: str,
                                    message: str, param: str) -> None:
     args = {"merchant_order_no": "N", "amount": 5, "currency": "TWD", "methods": ["card"], **kw}
-    err = _refused(InvalidRequest, code, message, domain.orders.create, TENANT, "g", **args)
+    err = refused(InvalidRequest, code, message, domain.orders.create, TENANT, "g", **args)
     assert err.param == param
     assert domain.orders.page(TENANT) == ([], False)
 
 
 def test_a_duplicate_order_number_is_an_exact_error(domain: Domain) -> None:
-    _order(domain, "N7")
-    err = _refused(InvalidRequest, "duplicate_order", "Order number N7 is already used.",
-                   _order, domain, "N7")
+    order(domain, "N7")
+    err = refused(InvalidRequest, "duplicate_order", "Order number N7 is already used.",
+                  order, domain, "N7")
     assert err.param == "merchant_order_no"
 
 
@@ -206,7 +173,7 @@ def test_an_unknown_order_names_the_order_parameter(domain: Domain) -> None:
 
 
 def test_page_lists_this_tenants_orders_newest_first(domain: Domain) -> None:
-    first, second = _order(domain, "A"), _order(domain, "B")
+    first, second = order(domain, "A"), order(domain, "B")
     domain.orders.create("other", "g", merchant_order_no="C", amount=1, currency="twd",
                          methods=["card"])
     assert domain.orders.page(TENANT) == ([second, first], False)
@@ -226,38 +193,28 @@ def test_switching_off_a_close_never_set_is_fine(domain: Domain) -> None:
 
 
 def test_only_card_orders_take_capture_and_void(domain: Domain) -> None:
-    oid = _paid_by_webatm(domain)
+    oid = paid_by_webatm(domain)
     for step in (domain.orders.capture, domain.orders.void, domain.orders.cancel_capture):
-        _refused(InvalidState, "order_not_card", "Only card orders can be captured or voided.",
+        refused(InvalidState, "order_not_card", "Only card orders can be captured or voided.",
                  step, TENANT, oid)
 
 
 @pytest.mark.parametrize("amount", [True, 0, 501])
 def test_capture_amounts_outside_the_authorisation_are_exact_errors(domain: Domain,
                                                                     amount: Any) -> None:
-    oid = _authorized(domain)
-    err = _refused(InvalidRequest, "amount_invalid", "The amount must be between 1 and 500.",
+    oid = authorized(domain)
+    err = refused(InvalidRequest, "amount_invalid", "The amount must be between 1 and 500.",
                    domain.orders.capture, TENANT, oid, amount)
     assert err.param == "amount"
     assert domain.orders.get(TENANT, oid)["status"] == "authorized"
 
 
 def test_a_capture_of_one_unit_is_allowed(domain: Domain) -> None:
-    assert domain.orders.capture(TENANT, _authorized(domain), 1)["captured_amount"] == 1
-
-
-@pytest.fixture
-def east_of_utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The machine's local zone eight hours east of UTC (where the rails' gateways are)."""
-    monkeypatch.setenv("TZ", "XST-8")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
+    assert domain.orders.capture(TENANT, authorized(domain), 1)["captured_amount"] == 1
 
 
 def test_references_and_barcodes_use_utc_and_seeded_digits(
-        domain: Domain, east_of_utc: None, monkeypatch: pytest.MonkeyPatch) -> None:
+        domain: Domain, monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[tuple[int, int]] = []
 
     def randint(low: int, high: int) -> int:
@@ -265,11 +222,12 @@ def test_references_and_barcodes_use_utc_and_seeded_digits(
         return high
 
     monkeypatch.setattr(domain.rand, "randint", randint)
-    doc = _order(domain, amount=1234)  # 2023-11-14 22:13:20 UTC, the 15th at UTC+8
-    assert doc["reference"] == "2311142213209999"
-    assert calls == [(0, 9999)]
-    calls.clear()
-    code = domain.orders.issue_code(TENANT, doc["id"], "barcode",
-                                    expires_at=domain.clock.now() + 3600)["code"]
+    with east_of_utc():
+        doc = order(domain, amount=1234)  # 2023-11-14 22:13:20 UTC, the 15th at UTC+8
+        assert doc["reference"] == "2311142213209999"
+        assert calls == [(0, 9999)]
+        calls.clear()
+        code = domain.orders.issue_code(TENANT, doc["id"], "barcode",
+                                        expires_at=domain.clock.now() + 3600)["code"]
     assert calls == [(0, 9)] * 16
     assert code == {"barcodes": ["231114699", "9" * 16, "111400000001234"]}
