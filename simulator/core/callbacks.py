@@ -12,11 +12,13 @@ from __future__ import annotations
 import urllib.parse
 
 from paylab.simulator.core.clock import Clock
+from paylab.simulator.core.endpoints import check_target
 from paylab.simulator.core.errors import InvalidRequest
 from paylab.simulator.core.events import event_matches
 from paylab.simulator.core.objects import Doc, Objects
 from paylab.simulator.core.rand import Rand
 from paylab.simulator.core.self_address import SelfAddress
+from paylab.simulator.core.vocabulary import INVALID_URL, MISSING_PARAMETER
 
 KIND = "callback"
 PREFIX = "cb"
@@ -41,14 +43,12 @@ class Callbacks:
         the target its notifier renders against. InvalidRequest on a refused URL."""
         parts = urllib.parse.urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise InvalidRequest("url_invalid", f"Invalid callback URL {url!r}: it must be an "
+            raise InvalidRequest(INVALID_URL, f"Invalid callback URL {url!r}: it must be an "
                                  "absolute http or https URL.", param="url")
-        refusal = self.self_address.refusal(url) if self.self_address else None
-        if refusal is not None:
-            raise InvalidRequest("url_invalid", refusal, param="url")
+        check_target(self.self_address, url)
         if not kinds:
-            raise InvalidRequest("parameter_missing", "A callback needs at least one event "
-                                 "kind (or '*').", param="kinds")
+            raise InvalidRequest(MISSING_PARAMETER, "A callback needs at least one event "
+                                 "kind (or '*').", param="kinds", names=("kinds",))
         doc = {
             "id": self.rand.new_id(PREFIX),
             "object": KIND,

@@ -110,9 +110,14 @@ class Endpoints:
         self._cache.clear()
 
     def _check_url(self, url: str) -> None:
-        refusal = self.self_address.refusal(url) if self.self_address else None
-        if refusal is not None:
-            raise InvalidRequest(INVALID_URL, refusal, param="url")
+        check_target(self.self_address, url)
+
+
+def check_target(here: SelfAddress | None, url: str) -> None:
+    """Refuse a notification URL that reaches this simulator's own control API."""
+    refusal = here.refusal(url) if here is not None else None
+    if refusal is not None:
+        raise InvalidRequest(INVALID_URL, refusal, param="url")
 
 
 def _check_events(enabled: list[str]) -> None:

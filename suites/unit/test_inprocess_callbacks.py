@@ -184,10 +184,10 @@ async def test_urls_reaching_the_control_api_and_empty_kinds_are_refused(sim: Si
     with pytest.raises(InvalidRequest) as refused:
         sim.domain.callbacks.register(TENANT, GATEWAY, "ord_1",
                                       "http://127.0.0.1:8080/_sim/reset", ["*"])
-    assert refused.value.code == "url_invalid" and refused.value.param == "url"
+    assert refused.value.code == "invalid_url" and refused.value.param == "url"
     with pytest.raises(InvalidRequest) as empty:
         sim.domain.callbacks.register(TENANT, GATEWAY, "ord_1", "http://shop.example/n", [])
-    assert empty.value.code == "parameter_missing" and empty.value.param == "kinds"
+    assert empty.value.code == "missing_parameter" and empty.value.param == "kinds"
     for bad in ("/notify", "ftp://shop.example/n", "http:///n", "shop.example/n"):
         with pytest.raises(InvalidRequest) as malformed:
             sim.domain.callbacks.register(TENANT, GATEWAY, "ord_1", bad, ["*"])
