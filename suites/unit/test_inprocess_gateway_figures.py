@@ -216,7 +216,7 @@ async def test_webhook_rows_name_the_callback_target_and_what_happened(sim: Sim)
     labels = body["webhook_labels"]
     shown = {(d["gateway"], labels[str(d["id"])]["target"], labels[str(d["id"])]["event_kind"],
               labels[str(d["id"])]["event_type"]) for d in body["webhooks"]}
-    assert ("newebpay", "NotifyURL", "order.authorized", "order.authorized") in shown
+    assert ("newebpay", "NotifyURL", "order.authorized", "NotifyURL") in shown
     assert ("ecpay", "ReturnURL", "order.authorized", "ReturnURL") in shown
     assert ("stripe", "endpoint", "payment.created", "payment_intent.created") in shown
     urls = {labels[str(d["id"])]["endpoint_url"] for d in body["webhooks"]}

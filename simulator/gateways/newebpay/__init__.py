@@ -16,6 +16,7 @@ from paylab.simulator.core.errors import StorageUnavailable
 from paylab.simulator.core.orders import daily_close
 from paylab.simulator.gateways.newebpay import hosted, pages
 from paylab.simulator.gateways.newebpay.facts import facts
+from paylab.simulator.gateways.newebpay.mpg import NOTIFY_KINDS
 from paylab.simulator.gateways.newebpay.notify import NewebPayNotifier
 from paylab.simulator.gateways.newebpay.pipeline import (
     GATEWAY as NAME,
@@ -116,4 +117,7 @@ GATEWAY = Gateway(
     fault=fault,
     refusal=lambda status, code, message: error_response(
         status, _STATUS_CODES.get(status, "MPG03009"), message),
+    # only the payment results reach the merchant's server (NotifyURL); the code-issued
+    # result goes to CustomerURL through the browser
+    event_name=lambda kind: "NotifyURL" if kind in NOTIFY_KINDS else kind,
 )
