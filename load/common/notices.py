@@ -9,29 +9,20 @@ import logging
 from collections import Counter
 from typing import Any
 
-from gevent.pywsgi import WSGIServer
+from paylab.load.common.loopback import LoopbackServer
 
 log = logging.getLogger("paylab.load.notices")
 #: ECPay's acknowledgement; NewebPay counts any HTTP 200.
 ACK = b"1|OK"
 
 
-class NoticeReceiver:
-    """A tiny WSGI server on 127.0.0.1 that answers `1|OK` to every post."""
+class NoticeReceiver(LoopbackServer):
+    """Answers `1|OK` to every post; users append `/ecpay/return`, `/newebpay/notify`...
+    to its `url`."""
 
     def __init__(self) -> None:
         self.received: Counter[str] = Counter()
-        self._server = WSGIServer(("127.0.0.1", 0), self._app, log=None, error_log=log)
-        self._server.start()
-
-    @property
-    def url(self) -> str:
-        """Base URL of the receiver; users append `/ecpay/return`, `/newebpay/notify`..."""
-        return f"http://127.0.0.1:{self._server.server_port}"
-
-    def stop(self) -> None:
-        """Stop listening."""
-        self._server.stop(timeout=1)
+        super().__init__(log)
 
     def _app(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
         length = int(environ.get("CONTENT_LENGTH") or 0)

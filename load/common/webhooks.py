@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gevent.event import AsyncResult
-from gevent.pywsgi import WSGIServer
+from paylab.load.common.loopback import LoopbackServer
 from stripe import SignatureVerificationError, WebhookSignature
 
 log = logging.getLogger("paylab.load.webhooks")
@@ -34,22 +34,12 @@ class Mailbox:
     arrived: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
-class Receiver:
-    """A tiny WSGI server on 127.0.0.1 that hands verified events to waiting users."""
+class Receiver(LoopbackServer):
+    """Hands verified events to waiting users; they append `/hook/<token>` to its `url`."""
 
     def __init__(self) -> None:
         self.boxes: dict[str, Mailbox] = {}
-        self._server = WSGIServer(("127.0.0.1", 0), self._app, log=None, error_log=log)
-        self._server.start()
-
-    @property
-    def url(self) -> str:
-        """Base URL of the receiver; users append `/hook/<token>`."""
-        return f"http://127.0.0.1:{self._server.server_port}"
-
-    def stop(self) -> None:
-        """Stop listening."""
-        self._server.stop(timeout=1)
+        super().__init__(log)
 
     def open(self, token: str, secret: str) -> None:
         """Accept deliveries at `/hook/<token>`, signed with `secret`."""
