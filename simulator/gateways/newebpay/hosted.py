@@ -96,6 +96,17 @@ class Cashier:
             return None
         return found
 
+    async def _posted(self, request: web.Request) -> tuple[str, Doc, dict[str, str]] | None:
+        """The order a page posts to, with the posted fields (none when unreadable)."""
+        found = self.lookup(request)
+        if found is None:
+            return None
+        try:
+            fields = dict(await read_pairs(request))
+        except CoreError:
+            fields = {}
+        return found[0], found[1], fields
+
     def _redirect(self, order: Doc, *, fresh: bool = False) -> web.HTTPSeeOther:
         """Back to the page; `fresh`: a result that just happened, which the page posts to
         the merchant at once (a later visit shows it with the post's button only)."""
@@ -157,14 +168,10 @@ class Cashier:
 
     async def submit(self, request: web.Request) -> web.StreamResponse:
         """Pay by card or WebATM, or take a code; then back to GET."""
-        found = self.lookup(request)
-        if found is None:
+        posted = await self._posted(request)
+        if posted is None:
             return _missing()
-        tenant, order = found
-        try:
-            fields = dict(await read_pairs(request))
-        except CoreError:
-            fields = {}
+        tenant, order, fields = posted
         method = fields.get("method", "")
         if order["status"] != "created" or method not in [render.PAYMENT_TYPES[m]
                                                           for m in order["methods"]]:
@@ -230,14 +237,10 @@ class Cashier:
 
     async def authenticate(self, request: web.Request) -> web.StreamResponse:
         """The shopper passed, failed or abandoned 3-D Secure."""
-        found = self.lookup(request)
-        if found is None:
+        posted = await self._posted(request)
+        if posted is None:
             return _missing()
-        tenant, order = found
-        try:
-            fields = dict(await read_pairs(request))
-        except CoreError:
-            fields = {}
+        tenant, order, fields = posted
         if order["status"] == "needs_action":
             # a decline after authentication raises once stored: the page shows the failure
             with contextlib.suppress(CoreError):
