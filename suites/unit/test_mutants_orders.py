@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from paylab.simulator.core.domain import Domain
 from paylab.simulator.core.errors import InvalidRequest, InvalidState, NotFound
-from paylab.simulator.core.orders import Orders
+from paylab.simulator.core.orders import DailyClose, Orders, daily_close
 from paylab.suites.unit.conftest import TENANT
 from paylab.suites.unit.orders_kit import (
     ASKED,
@@ -231,3 +231,8 @@ def test_references_and_barcodes_use_utc_and_seeded_digits(
                                         expires_at=domain.clock.now() + 3600)["code"]
     assert calls == [(0, 9)] * 16
     assert code == {"barcodes": ["231114699", "9" * 16, "111400000001234"]}
+
+
+def test_a_daily_close_is_in_utc_unless_told() -> None:
+    assert daily_close("01:30") == DailyClose(5400, 0.0)
+    assert daily_close("01:30").next_after(0) == 5400
