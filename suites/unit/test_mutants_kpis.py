@@ -1,6 +1,7 @@
-"""Mutation-testing kills for the figures per gateway and method (simulator/core/kpis.py),
-on the domain alone: orders in every state, grouped by the method chosen (or the only one
-offered), their amounts, refunds, declines and success rate, per tenant or all."""
+"""Mutation-testing kills for the figures per gateway and method (simulator/core/kpis.py)
+and the ledger's order rows (simulator/core/ledger.py), on the domain alone: orders in every
+state, grouped by the method chosen (or the only one offered), their amounts, refunds,
+declines and success rate, per tenant or all; what the ledger books for each."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 from paylab.simulator.core.domain import Domain
 from paylab.simulator.core.errors import CardDeclined
 from paylab.simulator.core.kpis import gateway_methods
+from paylab.simulator.core.ledger import ledger
 from paylab.suites.unit.conftest import TENANT
 from paylab.suites.unit.orders_kit import ALL
 
@@ -102,3 +104,30 @@ def test_a_failure_counts_under_the_method_it_failed_with(domain: Domain) -> Non
 @pytest.mark.parametrize("tenant", [TENANT, None])
 def test_an_empty_store_has_no_rows(domain: Domain, tenant: str | None) -> None:
     assert gateway_methods(domain.store, tenant) == []
+
+
+# -- the ledger's orders ----------------------------------------------------------------------
+def test_the_ledger_books_each_order_by_its_state(domain: Domain) -> None:
+    _orders_in_every_state(domain)
+    card = domain.payments.create(TENANT, "stripe", {
+        "amount": 2000, "currency": "usd", "payment_method": "pm_card_visa", "confirm": True})
+    book = ledger(domain.objects, TENANT)
+    rows = [r for r in book["payments"] if r["id"] != card["id"]]
+    ids = {doc["merchant_order_no"]: doc["id"] for doc in domain.orders.page(TENANT,
+                                                                              limit=20)[0]}
+    booked = [  # number, status, method, authorised, captured, refunded, refunds
+        ("A", "paid", "card", 400, 400, 100, 1), ("B", "failed", "card", 0, 0, 0, 0),
+        ("C", "authorized", "card", 500, 0, 0, 0), ("D", "canceled", "card", 0, 0, 0, 0),
+        ("E", "needs_action", "card", 0, 0, 0, 0), ("F", "awaiting_payment", "cvs", 0, 0, 0, 0),
+        ("G", "paid", "cvs", 500, 500, 0, 0), ("H", "expired", "atm", 0, 0, 0, 0),
+        ("I", "expired", None, 0, 0, 0, 0), ("J", "created", None, 0, 0, 0, 0),
+        ("K", "paid", "webatm", 500, 500, 500, 1)]
+    assert rows == [{"id": ids[no], "tenant": TENANT, "gateway": "g", "status": status,
+                     "currency": "twd", "amount": 500, "authorized": authorised,
+                     "captured": captured, "refunded": refunded, "refund_count": count,
+                     "method": method, "merchant_order_no": no}
+                    for no, status, method, authorised, captured, refunded, count in booked]
+    orders = {"authorized": 1900, "captured": 1400, "refunded": 600}
+    stripe = {"authorized": 2000, "captured": 2000, "refunded": 0}
+    assert book["totals"] == {"twd": orders, "usd": stripe}
+    assert book["gateway_totals"] == {"g": {"twd": orders}, "stripe": {"usd": stripe}}
