@@ -1,5 +1,6 @@
 """Mutation-testing kills for callback targets (simulator/core/callbacks.py): the stored
-target field by field, every refusal exactly, and which events reach which target."""
+target field by field, every refusal exactly, and which events reach which target; and the
+outbox's side of them (finding a target, counting and recording attempts)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ import pytest
 from paylab.simulator.core.callbacks import Callbacks, is_callback_id
 from paylab.simulator.core.domain import Domain
 from paylab.simulator.core.errors import InvalidRequest
+from paylab.simulator.core.outbox import Outbox
 from paylab.simulator.core.self_address import SelfAddress
 from paylab.simulator.core.vocabulary import INVALID_URL, MISSING_PARAMETER
-from paylab.suites.unit.conftest import TENANT
+from paylab.suites.unit.conftest import TENANT, FakeWall
 
 URL = "https://merchant.example/notify"
 
@@ -110,3 +112,33 @@ def test_events_without_an_object_id_reach_no_target(domain: Domain, obj: Any) -
     ("CB_1", False), ("xcb_1", False)])
 def test_a_callback_id_is_told_from_an_endpoint_id(target: str, is_callback: bool) -> None:
     assert is_callback_id(target) is is_callback
+
+
+# -- the outbox's side of callbacks -----------------------------------------------------------
+def test_an_outbox_without_callbacks_finds_no_callback_target(domain: Domain) -> None:
+    callback = domain.callbacks.register(TENANT, "gw", "ord_1", URL, ["*"])
+    bare = Outbox(domain.store, domain.endpoints, domain.clock)
+    assert bare.target(TENANT, callback["id"]) is None
+    assert domain.outbox.target(TENANT, callback["id"]) == callback
+
+
+def test_attempts_are_counted_per_event_and_target_and_recorded_in_full(
+        domain: Domain, wall: FakeWall) -> None:
+    callback = domain.callbacks.register(TENANT, "gw", "ord_1", URL, ["*"])
+    event = domain.events.emit(TENANT, "gw", "order.paid", "order", {"id": "ord_1"})
+    outbox = domain.outbox
+    assert outbox.attempts_for(event["id"], callback["id"]) == 0
+    (delivery,) = outbox.claim_due(10)
+    outbox.record_attempt(delivery, started=wall.now, duration_ms=2.5, status_code=500,
+                          response="no", error="server error", signed_at=1234)
+    assert outbox.attempts_for(event["id"], callback["id"]) == 1
+    assert outbox.attempts_for(event["id"], "cb_other") == 0
+    assert outbox.last_signed_at(delivery.id) == 1234
+    assert outbox.listing()[0]["attempts"] == [
+        {"n": 1, "started": wall.now, "duration_ms": 2.5, "status_code": 500,
+         "response": "no", "error": "server error"}]
+    wall.now += 5
+    (again,) = outbox.claim_due(10)
+    outbox.record_attempt(again, started=wall.now, duration_ms=1, status_code=None,
+                          response=None, error="refused")
+    assert outbox.attempts_for(event["id"], callback["id"]) == 2
