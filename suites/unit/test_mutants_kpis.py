@@ -131,3 +131,55 @@ def test_the_ledger_books_each_order_by_its_state(domain: Domain) -> None:
     stripe = {"authorized": 2000, "captured": 2000, "refunded": 0}
     assert book["totals"] == {"twd": orders, "usd": stripe}
     assert book["gateway_totals"] == {"g": {"twd": orders}, "stripe": {"usd": stripe}}
+
+
+def test_the_groups_of_one_row_add_up(domain: Domain) -> None:
+    orders = domain.orders
+    coded = _new(domain, "Q1")
+    _code(domain, coded, "atm")
+    orders.settle(TENANT, coded)
+    orders.refund(TENANT, coded, 100)  # paid by its code
+    direct = _new(domain, "Q2")
+    orders.pay_direct(TENANT, direct, "atm")
+    orders.refund(TENANT, direct, 200)  # paid at once, no code
+    lapsed = _new(domain, "Q3")
+    _code(domain, lapsed, "atm")
+    orders.expire(TENANT, lapsed)
+    orders.expire(TENANT, _new(domain, "Q4", ["atm"]))
+    assert gateway_methods(domain.store, TENANT) == [
+        _row("atm", 0.5, volume=4, paid=2, expired=2, expired_codes=1, amount=1000,
+             refunds=2, refunded_amount=300)]
+
+
+def _payment(domain: Domain, amount: int, currency: str = "usd", **params: Any) -> str:
+    try:
+        return domain.payments.create(TENANT, "stripe", {"amount": amount,
+                                                         "currency": currency, **params})["id"]
+    except CardDeclined as declined:
+        return str(declined.context["payment"])
+
+
+def test_card_api_payments_count_in_their_currencys_units(domain: Domain) -> None:
+    visa = {"payment_method": "pm_card_visa", "confirm": True}
+    first, second = _payment(domain, 2000, **visa), _payment(domain, 1000, **visa)
+    for payment, amount in ((first, 500), (second, 100), (second, 200)):
+        domain.refunds.create(TENANT, {"payment": payment, "amount": amount})
+    _payment(domain, 3000, payment_method="pm_card_chargeDeclined", confirm=True)
+    _payment(domain, 1500, capture_method="manual", **visa)  # held
+    _payment(domain, 900)  # no method yet: open
+    _payment(domain, 950, payment_method="pm_card_visa")  # not confirmed yet: open too
+    domain.payments.cancel(TENANT, _payment(domain, 800))
+    _payment(domain, 500, "jpy", **visa)
+    # an order on the same gateway, method and currency shares the row
+    order = domain.orders.create(TENANT, "stripe", merchant_order_no="S1", amount=700,
+                                 currency="USD", methods=["card"])["id"]
+    _card(domain, order)
+    domain.orders.refund(TENANT, order, 300)
+    base = {"gateway": "stripe", "method": "card", **ZERO}
+    assert gateway_methods(domain.store, TENANT) == [
+        {**base, "currency": "jpy", "decimals": 0, "volume": 1, "paid": 1, "amount": 500,
+         "success_rate": 1.0},
+        {**base, "currency": "usd", "decimals": 2, "volume": 8, "paid": 3, "authorized": 1,
+         "open": 2, "failed": 1, "canceled": 1, "declines": 1, "amount": 3700, "refunds": 4,
+         "refunded_amount": 1100, "success_rate": 0.8},
+    ]
