@@ -34,8 +34,16 @@ def locust_ui(simulator: LiveSimulator, shop: Shop, browser_evidence: None) -> I
         except requests.RequestException:
             return False
 
+    def extended() -> bool:
+        # Locust serves its page before its init listeners have run; the Paylab tab is in
+        # the page only once ours has, so a page loaded earlier would lack it
+        try:
+            return "Paylab simulator" in requests.get(url, timeout=1).text
+        except requests.RequestException:
+            return False
+
     try:
-        assert wait_for(answering, bool, 30), "the Locust web UI never came up"
+        assert wait_for(extended, bool, 30), "the Locust web UI never came up with its tab"
         yield url
     finally:
         process.terminate()
