@@ -68,3 +68,14 @@ def test_an_id_taken_meanwhile_is_refused_with_the_message(
         domain.merchants.register("ecpay", "5550001")
     assert (err.value.code, err.value.message, err.value.param) == (
         "merchant_exists", "The ecpay merchant 5550001 already exists.", "merchant_id")
+
+
+def test_seeding_counts_what_it_added_and_unknown_tenants_are_no_merchants(
+        domain: Domain) -> None:
+    specs = [{"merchant_id": f"990000{i}", "hash_key": "k" * 16, "hash_iv": "v" * 16}
+             for i in range(3)]
+    assert domain.merchants.ensure_stage("ecpay", specs) == 3
+    assert domain.merchants.ensure_stage("ecpay", specs) == 0
+    assert domain.merchants.for_tenant("ecpay-9900001") == domain.merchants.get("ecpay",
+                                                                                 "9900001")
+    assert domain.merchants.for_tenant("acct_nobody") is None
