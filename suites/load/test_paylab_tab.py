@@ -6,7 +6,10 @@ from __future__ import annotations
 import re
 
 import requests
-from paylab.suites.load.test_web_ui import locust_ui  # noqa: F401 - the shared fixture
+from paylab.suites.load.test_web_ui import (  # noqa: F401 - the shared fixture
+    locust_ui,
+    open_paylab_tab,
+)
 from paylab.suites.plugins.evidence import attach_screenshot
 from paylab.suites.plugins.simulator import LiveSimulator, wait_for
 from playwright.sync_api import Page, expect
@@ -24,7 +27,7 @@ def test_the_tab_charts_the_simulator_describes_presets_and_counts_down(
     page.get_by_role("button", name="Start").click()
     wait_for(lambda: _stats(locust_ui), lambda s: s["total_rps"] > 2, 20)
 
-    page.get_by_role("tab", name="Paylab simulator").click()
+    open_paylab_tab(page)
     expect(page.get_by_test_id("paylab-chart").locator("polyline")).to_have_count(4)
     expect(page.get_by_test_id("paylab-legend").locator("li")).to_have_text(
         ["calls", "failed", "injected faults", "slowed only"])
