@@ -8,12 +8,14 @@ import html
 import json
 import re
 import urllib.parse
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 from aiohttp import web
+from aiohttp.test_utils import TestServer
 from paylab.simulator.gateways.newebpay import crypto
 from paylab.suites.unit.inprocess import Answer, Sim
 
@@ -162,3 +164,14 @@ class Receiver:
         self.raw.append(body)
         self.received.append(dict(urllib.parse.parse_qsl(body.decode())))
         return web.Response(status=self.statuses.pop(0) if self.statuses else 200, text="OK")
+
+
+async def serve_receiver(aiohttp_server: Callable[[web.Application], Awaitable[TestServer]]
+                         ) -> Receiver:
+    """A `Receiver` listening at `/notify` on a test server of its own."""
+    hook = Receiver()
+    app = web.Application()
+    app.router.add_post("/notify", hook.handle)
+    server = await aiohttp_server(app)
+    hook.url = str(server.make_url("/notify"))
+    return hook

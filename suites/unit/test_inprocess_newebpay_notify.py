@@ -17,7 +17,7 @@ from paylab.simulator.core.outbox import DEFAULT_RETRY_SCHEDULE
 from paylab.simulator.gateways.newebpay import crypto
 from paylab.simulator.gateways.newebpay.notify import RETRY_SCHEDULE, NewebPayNotifier
 from paylab.suites.unit.inprocess import ClientFactory, Sim, eventually, start
-from paylab.suites.unit.newebpay_client import NewebPay, Receiver
+from paylab.suites.unit.newebpay_client import NewebPay, Receiver, serve_receiver
 
 ServerFactory = Callable[[web.Application], Awaitable[TestServer]]
 CARD = "4000221111111111"
@@ -36,12 +36,7 @@ def nwp(sim: Sim) -> NewebPay:
 
 @pytest.fixture
 async def receiver(aiohttp_server: ServerFactory) -> Receiver:
-    hook = Receiver()
-    app = web.Application()
-    app.router.add_post("/notify", hook.handle)
-    server = await aiohttp_server(app)
-    hook.url = str(server.make_url("/notify"))
-    return hook
+    return await serve_receiver(aiohttp_server)
 
 
 async def rows(nwp: NewebPay) -> list[dict[str, Any]]:

@@ -16,7 +16,13 @@ from aiohttp.test_utils import TestServer
 from paylab.simulator.contracts import contract_id
 from paylab.simulator.gateways.newebpay.render import TAIPEI
 from paylab.suites.unit.inprocess import ClientFactory, Sim, contracts, eventually, start
-from paylab.suites.unit.newebpay_client import NewebPay, Receiver, posted_forms, shown
+from paylab.suites.unit.newebpay_client import (
+    NewebPay,
+    Receiver,
+    posted_forms,
+    serve_receiver,
+    shown,
+)
 
 ServerFactory = Callable[[web.Application], Awaitable[TestServer]]
 CARD = "4000 2211 1111 1111"  # NewebPay's stage card (gateways.md 2.5)
@@ -34,12 +40,7 @@ def nwp(sim: Sim) -> NewebPay:
 
 @pytest.fixture
 async def receiver(aiohttp_server: ServerFactory) -> Receiver:
-    hook = Receiver()
-    app = web.Application()
-    app.router.add_post("/notify", hook.handle)
-    server = await aiohttp_server(app)
-    hook.url = str(server.make_url("/notify"))
-    return hook
+    return await serve_receiver(aiohttp_server)
 
 
 def valid(name: str, instance: Any) -> None:
