@@ -34,7 +34,8 @@ class Scheduler:
                          "expire_checkout": domain.sessions.expire_due,
                          "expire_order": domain.orders.expire_due,
                          "close_order": domain.orders.close_due,
-                         "pay_order": domain.orders.pay_due}
+                         "pay_order": domain.orders.pay_due,
+                         "approve_order": domain.orders.approve_due}
 
     async def run(self) -> None:
         """Fire timers until cancelled."""

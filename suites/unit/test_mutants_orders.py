@@ -131,7 +131,7 @@ def test_a_new_order_is_stored_field_by_field(domain: Domain) -> None:
         "code": None, "authentication": None, "failure": None, "authorized_amount": 0,
         "captured_amount": 0, "refunded_amount": 0, "closed": False, "simulated": False,
         "created": int(domain.clock.now()), "authorized_at": None, "paid_at": None,
-        "expires_at": None, "refunds": []}
+        "expires_at": None, "refunds": [], "capture": True, "confirm": True}
 
 
 def test_the_created_event_carries_theorder(domain: Domain) -> None:

@@ -7,14 +7,19 @@ or never (the code expires on the virtual clock). Card orders are authorised, th
 (a gateway may close every authorised order automatically at a time of day), voided before
 capture or refunded after it. Every change happens in one `store.atomic()` with its event.
 
+A wallet order waits for the shopper's approval on the wallet's page, then (on wallets that
+ask for it) for the merchant's confirmation; see `wallets`.
+
 Statuses: `created` (at the cashier), `needs_action` (3-D Secure), `awaiting_payment` (code
-issued), `authorized`, `paid`, `failed`, `expired`, `canceled`. The refunded amount is kept
+issued), `approved` (a wallet approval waiting for the merchant's confirmation),
+`authorized`, `paid`, `failed`, `expired`, `canceled`. The refunded amount is kept
 beside the status. Adapters map all of this to their gateway's words.
 """
 
 from __future__ import annotations
 
 from paylab.simulator.core.orders.base import (
+    CAPTURABLE,
     CLOSE_TIMER,
     CODE_METHODS,
     EVENT_KINDS,
@@ -30,11 +35,13 @@ from paylab.simulator.core.orders.base import (
 from paylab.simulator.core.orders.codes import CodePayments
 from paylab.simulator.core.orders.paying import CardPayments
 from paylab.simulator.core.orders.settlement import Settlement
+from paylab.simulator.core.orders.wallets import APPROVE_LATE_TIMER, WalletPayments
 
 
-class Orders(CardPayments, CodePayments, Settlement):
-    """Create orders, pay them by card or code, and move them through their states."""
+class Orders(CardPayments, CodePayments, WalletPayments, Settlement):
+    """Create orders, pay them by card, code or wallet, and move them through their states."""
 
 
-__all__ = ["CLOSE_TIMER", "CODE_METHODS", "EVENT_KINDS", "EXPIRE_TIMER", "KIND", "METHODS",
-           "PAY_LATE_TIMER", "PENDING", "STATUSES", "DailyClose", "Orders", "daily_close"]
+__all__ = ["APPROVE_LATE_TIMER", "CAPTURABLE", "CLOSE_TIMER", "CODE_METHODS", "EVENT_KINDS",
+           "EXPIRE_TIMER", "KIND", "METHODS", "PAY_LATE_TIMER", "PENDING", "STATUSES",
+           "DailyClose", "Orders", "daily_close"]

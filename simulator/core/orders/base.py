@@ -20,17 +20,25 @@ from paylab.simulator.core.timers import Timers
 KIND = "order"
 PREFIX = "ord"
 
-STATUSES = ("created", "needs_action", "awaiting_payment", "authorized", "paid", "failed",
-            "expired", "canceled")
-#: Payment methods an order can offer; `card` and `webatm` pay at once, the others by code.
-METHODS = ("card", "atm", "cvs", "barcode", "webatm")
+STATUSES = ("created", "needs_action", "awaiting_payment", "approved", "authorized", "paid",
+            "failed", "expired", "canceled")
+#: Payment methods an order can offer; `card` and `webatm` pay at once, the others by code;
+#: `apple_pay` and `google_pay` are cards from a device wallet's sheet; `wallet` is a wallet
+#: account the shopper approves on the wallet's own page.
+METHODS = ("card", "atm", "cvs", "barcode", "webatm", "apple_pay", "google_pay", "wallet")
 CODE_METHODS = ("atm", "cvs", "barcode")
-EVENT_KINDS = ("order.created", "order.code_issued", "order.needs_action", "order.authorized",
-               "order.paid", "order.failed", "order.expired", "order.captured",
-               "order.capture_canceled", "order.closed", "order.voided", "order.refunded")
+#: Methods whose money is authorised, then captured, voided or refunded.
+CAPTURABLE = ("card", "apple_pay", "google_pay", "wallet")
+EVENT_KINDS = ("order.created", "order.code_issued", "order.needs_action", "order.approved",
+               "order.authorized", "order.paid", "order.failed", "order.expired",
+               "order.canceled", "order.captured", "order.capture_canceled", "order.closed",
+               "order.voided", "order.refunded")
 
 #: Statuses a pending payment can be settled, expired or failed from.
 PENDING = ("created", "needs_action", "awaiting_payment")
+#: Statuses the expiry timer ends: a code unpaid, a wallet approval never given or a
+#: wallet payment approved but never confirmed by the merchant.
+EXPIRABLE = ("created", "awaiting_payment", "approved")
 EXPIRE_TIMER = "expire_order"
 CLOSE_TIMER = "close_order"
 #: A scenario's "pay late": a code is paid (or fails) a while after it was issued.
@@ -109,11 +117,17 @@ class OrdersBase:
     def create(self, tenant: str, gateway: str, *, merchant_order_no: str, amount: int,
                currency: str, methods: list[str] | tuple[str, ...], description: str = "",
                callbacks: dict[str, str] | None = None, expiry: dict[str, Any] | None = None,
-               extra: dict[str, Any] | None = None, origin: Origin | None = None) -> Doc:
+               extra: dict[str, Any] | None = None, expires_at: float | None = None,
+               capture: bool = True, confirm: bool = True,
+               origin: Origin | None = None) -> Doc:
         """A new order waiting at the cashier.
 
         `callbacks` maps the adapter's names to URLs; `expiry` holds the adapter's code
         lifetimes; `extra` keeps gateway fields to echo later (the core never reads them).
+        `expires_at` reserves the order until then (a wallet's approval window): a durable
+        timer expires it if it is still unpaid, unapproved or unconfirmed. For a wallet,
+        `capture` says whether approval (or confirmation) captures the money or only
+        authorises it, and `confirm` whether the merchant must confirm after the approval.
         """
         if not merchant_order_no:
             raise InvalidRequest("parameter_missing", "The merchant order number is required.",
@@ -143,17 +157,24 @@ class OrdersBase:
                 "closed": False, "simulated": False, "created": int(now),
                 "authorized_at": None, "paid_at": None, "expires_at": None, "refunds": [],
                 # a hosted cashier's URL carries this token: the seeded id alone opens nothing
-                "page_token": new_credential(32),
+                "page_token": new_credential(32), "capture": capture, "confirm": confirm,
             }
+            if expires_at is not None:
+                if expires_at <= now:
+                    raise InvalidRequest("expiry_invalid", "An order must expire in the future.",
+                                         param="expires_at")
+                doc["expires_at"] = int(expires_at)
             self.objects.insert(tenant, KIND, doc, tag=merchant_order_no)
             self._emit(tenant, doc, "order.created", None, origin)
+            if expires_at is not None:
+                self.timers.schedule(tenant, EXPIRE_TIMER, doc["id"], expires_at - now, {})
         return doc
 
 
     # -- internals ------------------------------------------------------------------------
     def _card_order(self, tenant: str, order_id: str) -> Doc:
         doc = self.get(tenant, order_id)
-        if doc["method"] != "card":
+        if doc["method"] not in CAPTURABLE:
             raise InvalidState("order_not_card", "Only card orders can be captured or voided.")
         return doc
 

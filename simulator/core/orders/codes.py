@@ -10,6 +10,7 @@ from paylab.simulator.core.errors import InvalidRequest, InvalidState
 from paylab.simulator.core.objects import Doc
 from paylab.simulator.core.orders.base import (
     CODE_METHODS,
+    EXPIRABLE,
     EXPIRE_TIMER,
     KIND,
     PAY_LATE_TIMER,
@@ -94,10 +95,11 @@ class CodePayments(OrdersBase):
         return doc
 
     def expire(self, tenant: str, order_id: str, *, origin: Origin | None = None) -> Doc:
-        """The order's time ran out (a code unpaid, a cashier abandoned)."""
+        """The order's time ran out (a code unpaid, a cashier abandoned, a wallet approval
+        never given or never confirmed)."""
         with self.objects.store.atomic():
             doc = self.get(tenant, order_id)
-            if doc["status"] not in PENDING:
+            if doc["status"] not in (*PENDING, "approved"):
                 raise InvalidState("order_not_pending",
                                    f"The order is {doc['status']} and cannot expire.")
             self._move(tenant, doc, "expired", "order.expired", origin)
@@ -129,8 +131,10 @@ class CodePayments(OrdersBase):
             self.settle(tenant, order_id)
 
     def expire_due(self, tenant: str, order_id: str, payload: dict[str, Any]) -> None:
-        """Timer handler: expire the order if its code is still unpaid."""
+        """Timer handler: expire the order if it is still unpaid (a code), unapproved or
+        unconfirmed (a wallet)."""
         doc = self.objects.find(tenant, KIND, order_id)
-        if doc is not None and doc["status"] == "awaiting_payment":
+        if doc is not None and doc["status"] in EXPIRABLE and (
+                doc["status"] == "awaiting_payment" or doc["method"] in (None, "wallet")):
             self.expire(tenant, order_id)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from paylab.simulator.core.errors import InvalidState
+from paylab.simulator.core.errors import InvalidRequest, InvalidState
 from paylab.simulator.core.objects import Doc
 from paylab.simulator.core.orders.base import KIND, OrdersBase, check_amount
 from paylab.simulator.core.origin import Origin
@@ -54,10 +54,23 @@ class Settlement(OrdersBase):
         return doc
 
     def refund(self, tenant: str, order_id: str, amount: int | None = None, *,
-               origin: Origin | None = None) -> Doc:
-        """Refund a paid order, partly or wholly (the total never exceeds what was paid)."""
+               reference: str | None = None, origin: Origin | None = None) -> Doc:
+        """Refund a paid order, partly or wholly (the total never exceeds what was paid).
+
+        `reference` names the refund (the merchant's refund number or the gateway's refund
+        id; kept on the refund): a repeat with the same reference and amount changes nothing
+        and returns the order, one with another amount is refused.
+        """
         with self.objects.store.atomic():
             doc = self.get(tenant, order_id)
+            earlier = next((r for r in doc["refunds"]
+                            if reference is not None and r.get("reference") == reference), None)
+            if earlier is not None:
+                if amount is not None and amount != earlier["amount"]:
+                    raise InvalidRequest("refund_reference_reused",
+                                         f"Refund {reference} was for {earlier['amount']}, not "
+                                         f"{amount}.", param="reference")
+                return doc
             if doc["status"] != "paid":
                 raise InvalidState("order_not_paid",
                                    f"The order is {doc['status']}; only paid orders can be "
@@ -69,7 +82,10 @@ class Settlement(OrdersBase):
                 raise InvalidState("order_fully_refunded", "The order is already refunded.")
             check_amount(amount, left)
             doc["refunded_amount"] += amount
-            doc["refunds"].append({"amount": amount, "created": int(self.clock.now())})
+            refund = {"amount": amount, "created": int(self.clock.now())}
+            if reference is not None:
+                refund["reference"] = reference
+            doc["refunds"].append(refund)
             self._emit(tenant, doc, "order.refunded", {"refunded_amount":
                                                        doc["refunded_amount"] - amount}, origin)
             self.objects.update(tenant, KIND, doc)
