@@ -38,11 +38,12 @@ async def listing(ctx: ControlContext, request: web.Request, params: Mapping) ->
 
 OPERATIONS: tuple[Op, ...] = (
     Op("POST", "/merchants", "RegisterMerchant", register,
-       "Register a merchant of ECPay or NewebPay (missing id and keys generated)",
+       "Register a merchant of a keyed gateway (ECPay, NewebPay, LINE Pay, JKOPay, "
+       "PayPal; missing id and keys generated)",
        request=_C, response=f"{_C}#/$defs/merchant", errors=(400,), content_type=_J,
        success=201),
     Op("GET", "/merchants", "Merchants", listing,
-       "The merchants of ECPay and NewebPay (keys masked but for published ones)",
+       "The merchants of the keyed gateways (keys masked but for published ones)",
        query=f"{_C}#/$defs/query", response=f"{_C}#/$defs/listing", errors=(400,),
        content_type=_J),
 )

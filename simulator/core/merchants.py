@@ -1,10 +1,12 @@
-"""Merchants of the gateways that sign with per-merchant keys (HashKey and HashIV).
+"""Merchants of the gateways that sign or authenticate with per-merchant keys.
 
 A merchant is `(gateway, merchant_id)` with its two keys, and a tenant of its own
 (`f"{gateway}-{merchant_id}"`, recorded in the tenants table so the control API can name
 it). The gateways' published stage merchants come from `data/stage_merchants.yaml` and
-are seeded at start; more are registered on the control API. Keys are credentials: new
-ones come from the CSPRNG (core.credentials), never the seed, and never reach a log.
+are seeded at start; more are registered on the control API. The catalog's `names` say what
+each gateway calls the neutral fields; a gateway with one key has a second of length 0.
+Keys are credentials: new ones come from the CSPRNG (core.credentials), never the seed,
+and never reach a log.
 """
 
 from __future__ import annotations
@@ -23,8 +25,8 @@ from paylab.simulator.core.rand import Rand
 from paylab.simulator.core.store import Store
 from paylab.simulator.core.tenants import Tenants
 
-_KEY_TEXT = re.compile(r"[A-Za-z0-9]+")
-_ID_TEXT = re.compile(r"[A-Za-z0-9]+")
+_KEY_TEXT = r"[A-Za-z0-9]+"
+_ID_TEXT = r"[A-Za-z0-9]+"
 _COLUMNS = "gateway, merchant_id, tenant, hash_key, hash_iv, published, created"
 
 
@@ -45,10 +47,14 @@ class Merchant:
         """As the control API shows it: keys masked but for their last 4 characters,
         unless `reveal` (the answer to its registration) or published."""
         full = reveal or self.published
-        return {"gateway": self.gateway, "merchant_id": self.merchant_id,
-                "tenant": self.tenant, "published": self.published, "created": self.created,
-                "hash_key": self.hash_key if full else mask(self.hash_key),
-                "hash_iv": self.hash_iv if full else mask(self.hash_iv)}
+        shown = {"gateway": self.gateway, "merchant_id": self.merchant_id,
+                 "tenant": self.tenant, "published": self.published, "created": self.created,
+                 "hash_key": self.hash_key if full else mask(self.hash_key),
+                 "hash_iv": self.hash_iv if full else mask(self.hash_iv)}
+        names = (catalog().get(self.gateway) or {}).get("names")
+        if names:  # the same values under the gateway's own names
+            shown["credentials"] = {name: shown[field_] for field_, name in names.items()}
+        return shown
 
 
 def tenant_of(gateway: str, merchant_id: str) -> str:
@@ -112,21 +118,23 @@ class Merchants:
             raise InvalidRequest("gateway_unknown", f"No gateway {gateway!r} keeps merchants; "
                                  f"one of: {', '.join(catalog())}.", param="gateway")
         lengths = rules["key_lengths"]
+        key_text = rules.get("key_text", _KEY_TEXT)
         for name, value in (("hash_key", hash_key), ("hash_iv", hash_iv)):
             if value is not None and (len(value) != lengths[name]
-                                      or not _KEY_TEXT.fullmatch(value)):
+                                      or not re.fullmatch(key_text, value)):
                 raise InvalidRequest("key_invalid", f"A {gateway} {name} is {lengths[name]} "
-                                     "letters and digits.", param=name)
+                                     f"{_spelled(key_text)}.", param=name)
         if merchant_id is None:
             merchant_id = self._new_id(gateway, rules["merchant_id"])
         else:
-            _check_id(gateway, merchant_id, rules["merchant_id"]["max_length"])
+            _check_id(gateway, merchant_id, rules["merchant_id"])
             if self.get(gateway, merchant_id) is not None:
                 raise InvalidRequest("merchant_exists", f"The {gateway} merchant "
                                      f"{merchant_id} already exists.", param="merchant_id")
         merchant = Merchant(gateway, merchant_id, tenant_of(gateway, merchant_id),
                             hash_key or new_credential(lengths["hash_key"]),
-                            hash_iv or new_credential(lengths["hash_iv"]), self.clock.wall())
+                            hash_iv if hash_iv is not None else new_credential(lengths["hash_iv"]),
+                            self.clock.wall())
         if not self._insert(merchant):  # another process registered it a moment ago
             raise InvalidRequest("merchant_exists", f"The {gateway} merchant "
                                  f"{merchant_id} already exists.", param="merchant_id")
@@ -176,10 +184,16 @@ class Merchants:
                 return candidate
 
 
-def _check_id(gateway: str, merchant_id: str, max_length: int) -> None:
-    if not 1 <= len(merchant_id) <= max_length or not _ID_TEXT.fullmatch(merchant_id):
+def _check_id(gateway: str, merchant_id: str, rule: dict[str, Any]) -> None:
+    max_length, text = rule["max_length"], rule.get("text", _ID_TEXT)
+    if not 1 <= len(merchant_id) <= max_length or not re.fullmatch(text, merchant_id):
         raise InvalidRequest("merchant_id_invalid", f"A {gateway} merchant id is 1 to "
-                             f"{max_length} letters and digits.", param="merchant_id")
+                             f"{max_length} {_spelled(text)}.", param="merchant_id")
+
+
+def _spelled(pattern: str) -> str:
+    """How an error names the characters a pattern allows."""
+    return "letters and digits" if pattern == _ID_TEXT else f"characters matching {pattern}"
 
 
 def _merchant(row: tuple) -> Merchant:
