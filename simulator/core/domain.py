@@ -19,6 +19,7 @@ from paylab.simulator.core.idempotency import Idempotency
 from paylab.simulator.core.journal import Journal
 from paylab.simulator.core.merchants import Merchants
 from paylab.simulator.core.methods import Methods
+from paylab.simulator.core.nonces import Nonces
 from paylab.simulator.core.objects import Objects
 from paylab.simulator.core.orders import Orders
 from paylab.simulator.core.outbox import DEFAULT_RETRY_SCHEDULE, Outbox
@@ -75,6 +76,7 @@ class Domain:
         self.tenants = Tenants(store, clock)
         self.merchants = Merchants(store, self.tenants, clock, self.rand)
         self.merchants.seed_published()
+        self.nonces = Nonces(store, clock)
         self.recovered_deliveries = self.outbox.recover()
         self.idempotency.recover()
         self.revoked: set[str] = set(orjson.loads(store.get_meta("revoked", "[]") or "[]"))

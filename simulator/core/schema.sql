@@ -135,3 +135,14 @@ CREATE TABLE IF NOT EXISTS merchants (
     created     REAL    NOT NULL,
     PRIMARY KEY (gateway, merchant_id)
 ) WITHOUT ROWID;
+
+-- One-time values a gateway's clients must never repeat (request nonces), per tenant and
+-- scope, kept until `expires` so every process sharing the database refuses a replay.
+CREATE TABLE IF NOT EXISTS nonces (
+    tenant  TEXT NOT NULL,
+    scope   TEXT NOT NULL,
+    value   TEXT NOT NULL,
+    expires REAL NOT NULL,
+    PRIMARY KEY (tenant, scope, value)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS nonces_expiry ON nonces (expires);
