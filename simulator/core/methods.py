@@ -1,18 +1,55 @@
-"""Payment methods: raw cards and published test tokens become stored payment methods."""
+"""Payment methods: raw cards and published test tokens become stored payment methods.
+
+A card can come from a device wallet (Apple Pay, Google Pay): real wallets need a device,
+so the simulator stands in for the wallet's token. Wallet test tokens (`wallets:` in
+testcards.yaml) and the simulated wallet sheets of the hosted pages give a card whose
+stored form carries `wallet` (its type and the device account's `dynamic_last4`); a plain
+card has no `wallet` key at all, so its stored and rendered forms stay as they were.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from functools import cache
+from importlib import resources
 from typing import Any
 
+import yaml
 from paylab.simulator.core import cards
 from paylab.simulator.core.clock import Clock
-from paylab.simulator.core.errors import CardDeclined, NotFound
+from paylab.simulator.core.errors import CardDeclined, InvalidRequest, NotFound
 from paylab.simulator.core.objects import Doc, Objects
 from paylab.simulator.core.rand import Rand
-from paylab.simulator.core.vocabulary import NOT_FOUND
+from paylab.simulator.core.vocabulary import INVALID_VALUE, NOT_FOUND
 
 KIND = "payment_method"
+#: Device wallets a card can come from (neutral names; adapters render their own words).
+WALLETS = ("apple_pay", "google_pay")
+
+
+@cache
+def _wallet_data() -> dict[str, Any]:
+    text = resources.files("paylab.simulator.core").joinpath("testcards.yaml").read_text("utf-8")
+    data = yaml.safe_load(text)
+    return {"wallets": data.get("wallets") or {}, "sheets": data.get("sheets") or {}}
+
+
+def wallet_tokens() -> dict[str, dict[str, Any]]:
+    """Wallet test token -> {number, wallet, dynamic_last4} (testcards.yaml `wallets:`)."""
+    return _wallet_data()["wallets"]
+
+
+def sheet_cards(wallet: str) -> list[tuple[str, dict[str, Any]]]:
+    """The cards a simulated `wallet` sheet holds, as (token, entry); the first is the
+    default. KeyError for a wallet that is not one of WALLETS."""
+    if wallet not in WALLETS:
+        raise KeyError(wallet)
+    return [(token, wallet_tokens()[token]) for token in _wallet_data()["sheets"][wallet]]
+
+
+def wallet_doc(entry: dict[str, Any]) -> dict[str, str]:
+    """The stored `wallet` part of a card from a wallet token's entry."""
+    return {"type": entry["wallet"], "dynamic_last4": str(entry["dynamic_last4"])}
 
 
 class Methods:
@@ -39,7 +76,14 @@ class Methods:
         """Validate raw card fields (number, exp_month, exp_year, cvc) and store the method.
 
         `at` is where the card sits in the request, so errors name the full parameter path.
+        A `wallet` entry ({type, dynamic_last4}) marks a card from a device wallet's sheet;
+        only the hosted pages set it (the API's contract has no such card field).
         """
+        wallet = card.get("wallet")
+        if wallet is not None and (not isinstance(wallet, dict)
+                                   or wallet.get("type") not in WALLETS):
+            raise InvalidRequest(INVALID_VALUE, "Unknown device wallet.",
+                                 param=(*at, "wallet"))
         try:
             validated = cards.validate_card(
                 str(card.get("number", "")), card.get("exp_month"), card.get("exp_year"),
@@ -48,12 +92,19 @@ class Methods:
         except CardDeclined as exc:
             exc.param = (*at, exc.param)
             raise
-        return self._store(tenant, validated, billing_details, metadata)
+        return self._store(tenant, validated, billing_details, metadata,
+                           wallet=dict(wallet) if wallet else None)
 
     def resolve(self, tenant: str, reference: str, *, param: str = "payment_method") -> Doc:
-        """A stored method of this tenant, or a fresh one for a `pm_card_*` test token."""
+        """A stored method of this tenant, or a fresh one for a `pm_card_*` test token
+        (a wallet token's card carries its wallet)."""
         if reference in cards.catalog().by_token:
             return self._store(tenant, cards.card_for_token(reference, today=self.today()))
+        entry = wallet_tokens().get(reference)
+        if entry is not None:
+            today = self.today()
+            card = cards.validate_card(entry["number"], 12, today.year + 3, None, today=today)
+            return self._store(tenant, card, wallet=wallet_doc(entry))
         doc = self.objects.find(tenant, KIND, reference)
         if doc is None:
             raise NotFound(NOT_FOUND, f"No such payment method: '{reference}'", param=param,
@@ -70,12 +121,17 @@ class Methods:
         card: cards.Card,
         billing_details: dict[str, Any] | None = None,
         metadata: dict[str, str] | None = None,
+        *,
+        wallet: dict[str, str] | None = None,
     ) -> Doc:
         details = billing_details or {}
+        stored = card.as_doc()
+        if wallet is not None:  # a plain card keeps no `wallet` key: its bytes are unchanged
+            stored["wallet"] = wallet
         doc = {
             "id": self.rand.new_id("pm"),
             "type": "card",
-            "card": card.as_doc(),
+            "card": stored,
             "billing_details": {
                 "name": details.get("name"),
                 "email": details.get("email"),

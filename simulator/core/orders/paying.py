@@ -8,6 +8,7 @@ from typing import Any
 
 from paylab.simulator.core.cards import Behaviour, behaviour_doc, behaviour_from_doc, validate_card
 from paylab.simulator.core.errors import CardDeclined, InvalidRequest, InvalidState
+from paylab.simulator.core.methods import WALLETS
 from paylab.simulator.core.objects import Doc
 from paylab.simulator.core.orders.base import CLOSE_TIMER, OrdersBase
 from paylab.simulator.core.origin import NOWHERE, Origin
@@ -19,8 +20,12 @@ class CardPayments(OrdersBase):
 
     def pay_by_card(self, tenant: str, order_id: str, card_number: str, *, exp_month: Any = 12,
                     exp_year: Any = None, cvc: str | None = None, capture: bool = True,
-                    origin: Origin | None = None) -> Doc:
-        """Pay with a card from the cashier form.
+                    wallet: str | None = None, origin: Origin | None = None) -> Doc:
+        """Pay with a card from the cashier form, or from a device wallet's sheet.
+
+        `wallet` (`apple_pay`, `google_pay`) says the card came from that wallet: the order
+        must offer it (not merely cards), its method becomes the wallet's name and its card
+        records the wallet; everything else is a card payment's.
 
         The card's test behaviour (or the scenario's override, or a fraud rule) decides:
         3-D Secure leaves the order `needs_action`; a decline leaves it `failed` with a
@@ -28,6 +33,10 @@ class CardPayments(OrdersBase):
         `authorized` (capture=False) or `paid`. A failed order may be paid again.
         """
         origin = origin or NOWHERE
+        if wallet is not None and wallet not in WALLETS:
+            raise InvalidRequest("method_invalid", f"Unknown device wallet: {wallet}.",
+                                 param="wallet")
+        method = wallet or "card"
         today = dt.datetime.fromtimestamp(self.clock.now(), dt.UTC).date()
         card = validate_card(card_number, exp_month,
                              today.year + 3 if exp_year is None else exp_year, cvc, today=today)
@@ -36,12 +45,14 @@ class CardPayments(OrdersBase):
             if doc["status"] not in ("created", "failed") or (doc["code"] is not None):
                 raise InvalidState("order_not_payable",
                                    f"The order is {doc['status']} and cannot take a card.")
-            if "card" not in doc["methods"]:
-                raise InvalidRequest("method_not_offered", "Cards are not offered for this order.",
+            if method not in doc["methods"]:
+                what = "Cards are" if wallet is None else f"{wallet} is"
+                raise InvalidRequest("method_not_offered", f"{what} not offered for this order.",
                                      param="method")
-            doc.update(method="card", card={k: v for k, v in card.as_doc().items()
-                                            if k != "behaviour"},
-                       capture=capture, failure=None)
+            stored = {k: v for k, v in card.as_doc().items() if k != "behaviour"}
+            if wallet is not None:  # a plain card's record keeps no wallet key
+                stored["wallet"] = wallet
+            doc.update(method=method, card=stored, capture=capture, failure=None)
             behaviour = origin.override or card.behaviour
             if behaviour.outcome == "processing":  # cards settle at once: the planned end
                 behaviour = behaviour.then or Behaviour()

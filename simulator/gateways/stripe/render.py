@@ -259,8 +259,18 @@ def _card(card: Doc, three_d_secure: Doc | None) -> dict[str, Any]:
         "funding": card["funding"], "last4": card["last4"], "network": card["brand"],
         "networks": {"available": [card["brand"]], "preferred": None},
         "three_d_secure": three_d_secure,
-        "three_d_secure_usage": {"supported": True}, "wallet": None,
+        "three_d_secure_usage": {"supported": True}, "wallet": _wallet(card.get("wallet")),
     }
+
+
+def _wallet(wallet: Doc | None) -> dict[str, Any] | None:
+    """`card.wallet` as Stripe shapes it: the type, a sub-hash named after it (empty for
+    Apple Pay and Google Pay) and the device account's last four; None for a plain card."""
+    if not wallet:
+        return None
+    out: dict[str, Any] = {wallet["type"]: {}, "dynamic_last4": wallet["dynamic_last4"],
+                           "type": wallet["type"]}
+    return dict(sorted(out.items()))  # Stripe lists the wallet's keys alphabetically
 
 
 def _billing(b: Doc | None) -> dict[str, Any]:
