@@ -1,5 +1,8 @@
 """The hosted Checkout page at a session's `url`: order summary, card form with server-side
 validation, the 3-D Secure hand-off, and the redirects to `success_url` / `cancel_url`.
+Its **Apple Pay** and **Google Pay** buttons open the simulated wallet sheet
+(`simulator.ui.sheet`, at `.../wallet?wallet=<name>`): Approve pays the session with the
+sheet's card as a wallet card (`card.wallet` set), Cancel comes back with nothing changed.
 
 The page is reached without an API key, as on Stripe: its URL is the capability. The
 session id in it is seeded (predictable), so the URL also carries the session's page token
@@ -12,18 +15,20 @@ from __future__ import annotations
 import datetime as dt
 import re
 import secrets
+import urllib.parse
 
 from aiohttp import web
 from paylab.simulator.core import cards
 from paylab.simulator.core.credentials import same_credential
 from paylab.simulator.core.errors import CardDeclined, CoreError
+from paylab.simulator.core.methods import WALLETS
 from paylab.simulator.core.money import display_amount
 from paylab.simulator.gateways.kit.pipeline import origin_of
 from paylab.simulator.gateways.stripe import form
 from paylab.simulator.gateways.stripe import vocabulary as words
 from paylab.simulator.gateways.stripe.pipeline import StripeContext
 from paylab.simulator.gateways.stripe.render import hosted_path
-from paylab.simulator.ui import Markup, fragment, message_page, render
+from paylab.simulator.ui import Markup, fragment, message_page, render, sheet
 
 AUTH_FAILED = ("We are unable to authenticate your payment method. Please choose a different "
                "payment method and try again.")
@@ -108,6 +113,8 @@ def routes(ctx: StripeContext) -> list[web.RouteDef]:
             error_number=field_errors.get("number", ""),
             error_expiry=field_errors.get("expiry", ""),
             error_cvc=field_errors.get("cvc", ""), error_name=field_errors.get("name", ""),
+            wallets=sheet.buttons(f"/stripe/checkout/{session['id']}/wallet",
+                                  session.get("page_token", ""), WALLETS),
             scripts=SCRIPT,
         )
         return web.Response(status=status, text=html, content_type="text/html")
@@ -161,6 +168,10 @@ def routes(ctx: StripeContext) -> list[web.RouteDef]:
             return closed(sessions.get(tenant, session["id"])) or page(
                 session, 400, words.message(exc), fields)
         await ctx.domain.store.durable()
+        return settled(session, payment)
+
+    def settled(session: dict, payment: dict) -> web.StreamResponse:
+        """Where a paid attempt goes: the success URL, 3-D Secure, or a processing note."""
         if session["status"] == "complete":
             raise web.HTTPSeeOther(success_url(session))
         action = ctx.renderer.payment_intent(payment)["next_action"]
@@ -181,5 +192,64 @@ def routes(ctx: StripeContext) -> list[web.RouteDef]:
             raise web.HTTPSeeOther(success_url(session))
         return closed(session) or page(session, 402, AUTH_FAILED, typed(session))
 
+    def wallet_of(request: web.Request) -> str | None:
+        wallet = request.query.get("wallet", "")
+        return wallet if wallet in WALLETS else None
+
+    def sheet_page(session: dict, wallet: str, status: int = 200,
+                   error: str | None = None) -> web.Response:
+        path = f"/stripe/checkout/{session['id']}"
+        query = urllib.parse.urlencode({"token": session.get("page_token", ""),
+                                        "wallet": wallet})
+        html = sheet.page(wallet, merchant=session["metadata"].get("merchant_name",
+                                                                   "Test merchant"),
+                          amount=display_amount(session["amount_total"], session["currency"]),
+                          approve_action=f"{path}/wallet?{query}", cancel_action=path,
+                          token=session.get("page_token", ""), error=error)
+        return web.Response(status=status, text=html, content_type="text/html")
+
+    async def wallet_sheet(request: web.Request) -> web.Response:
+        found, wallet = lookup(request), wallet_of(request)
+        if found is None or wallet is None:
+            return _message(404, "Checkout not found", "This checkout link is not valid.",
+                            "checkout-missing")
+        return closed(found[1]) or sheet_page(found[1], wallet)
+
+    async def wallet_approve(request: web.Request) -> web.StreamResponse:
+        """Approve on the sheet: pay the session with the chosen wallet card."""
+        found, wallet = lookup(request), wallet_of(request)
+        if found is None or wallet is None:
+            return _message(404, "Checkout not found", "This checkout link is not valid.",
+                            "checkout-missing")
+        tenant, session = found
+        try:
+            fields = dict(form.parse_pairs(await request.read()))
+        except CoreError:
+            fields = {}
+        if session["status"] == "complete":  # a second approve lands where the first did
+            raise web.HTTPSeeOther(success_url(session))
+        if session["status"] != "open":
+            return closed(session) or page(session)
+        chosen = sheet.choice(wallet, fields.get("card"))
+        if chosen is None:
+            return sheet_page(session, wallet, 400, "Choose one of the wallet's cards.")
+        card = sheet.wallet_card(chosen[1], ctx.domain.methods.today().year + 3)
+        try:
+            session, payment = sessions.pay(
+                tenant, session["id"], card, name=None, email=None,
+                return_url=ctx.renderer.checkout_url(session, "/return"),
+                origin=origin_of(request))
+        except CardDeclined as declined:
+            await ctx.domain.store.durable()
+            return page(sessions.get(tenant, session["id"]), 402, declined.message)
+        except CoreError as exc:
+            await ctx.domain.store.durable()
+            return closed(sessions.get(tenant, session["id"])) or page(
+                session, 400, words.message(exc))
+        await ctx.domain.store.durable()
+        return settled(session, payment)
+
     return [web.get("/checkout/{session}", show), web.post("/checkout/{session}", submit),
-            web.get("/checkout/{session}/return", returned)]
+            web.get("/checkout/{session}/return", returned),
+            web.get("/checkout/{session}/wallet", wallet_sheet),
+            web.post("/checkout/{session}/wallet", wallet_approve)]
