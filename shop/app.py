@@ -1,4 +1,5 @@
-"""The shop application: pages, the webhook receiver, static files."""
+"""The shop application: pages, the webhook and notice receivers, the wallets' returns,
+static files."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from paylab.shop.formpost import Rails
 from paylab.shop.gateway import Gateway
 from paylab.shop.settings import ShopSettings
 from paylab.shop.ui import page
+from paylab.shop.wallets import flows, receivers, returns
 
 log = logging.getLogger("paylab.shop")
 STATIC = Path(__file__).parent / "static"
@@ -59,7 +61,10 @@ def create_app(settings: ShopSettings) -> web.Application:
     db = ShopDB(settings.db)
     settings = dataclasses.replace(settings, api_key=settings.api_key or db.api_key())
     gateway = Gateway(settings, db)
-    shop = views.Shop(db, catalog.load(settings.products), gateway, Rails(settings, db))
+    wallets = flows.Wallets(db, settings,
+                            lambda request: sum(q for _, q in db.cart(views.cart_id(request))))
+    shop = views.Shop(db, catalog.load(settings.products), gateway, Rails(settings, db),
+                      wallets)
     secret: asyncio.Future[str] | None = None
 
     async def secret_of() -> str:
@@ -75,6 +80,7 @@ def create_app(settings: ShopSettings) -> web.Application:
             log.warning("could not register the webhook endpoint yet: %s", exc)
         yield
         await gateway.close()
+        await wallets.http.close()
 
     app = web.Application(middlewares=[_page_headers, _not_found])
     app[SETTINGS] = settings
@@ -87,6 +93,9 @@ def create_app(settings: ShopSettings) -> web.Application:
     app.router.add_post("/notify/newebpay", notify.newebpay_receiver(db, settings))
     app.router.add_post("/return/{gateway:ecpay|newebpay}/{order}",
                         notify.browser_return(db, settings))
+    # the wallets (LINE Pay, JKOPay, PayPal): the browser's returns, then their callbacks
+    app.add_routes(returns.routes(wallets))
+    app.add_routes(receivers.routes(wallets))
     app.router.add_static("/static/", STATIC)
     app.cleanup_ctx.append(register)
     return app

@@ -1,6 +1,7 @@
 """The shop's own SQLite: carts, orders, fulfilments, which webhook events it has seen, the
-trades that pay orders on the form-post rails (ECPay, NewebPay), and its settings (its
-generated API key, its webhook endpoint and secret)."""
+trades that pay orders on the form-post rails (ECPay, NewebPay), the wallet payments
+(LINE Pay, JKOPay, PayPal), and its settings (its generated API key, its webhook endpoint
+and secret)."""
 
 from __future__ import annotations
 
@@ -27,7 +28,13 @@ CREATE TABLE IF NOT EXISTS config (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS trades (trade_no TEXT PRIMARY KEY, order_id TEXT NOT NULL UNIQUE,
     gateway TEXT NOT NULL, method TEXT NOT NULL, amount INTEGER NOT NULL, payment_type TEXT,
     code_kind TEXT, code TEXT, code_expires TEXT, created REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS wallet_payments (order_id TEXT PRIMARY KEY, gateway TEXT NOT NULL,
+    reference TEXT NOT NULL UNIQUE, value TEXT NOT NULL, currency TEXT NOT NULL,
+    transaction_id TEXT, cancel_key TEXT NOT NULL, created REAL NOT NULL);
 """
+#: A wallet payment's columns, in order.
+_WALLET = ("order_id", "gateway", "reference", "value", "currency", "transaction_id",
+           "cancel_key")
 
 
 class ShopDB:
@@ -164,6 +171,45 @@ class ShopDB:
         """How the gateway says the shopper paid (`Credit_CreditCard`, `CVS_CVS`, `VACC`)."""
         self.conn.execute("UPDATE trades SET payment_type = ? WHERE trade_no = ?",
                           (payment_type, trade_no))
+
+    # -- wallet payments (LINE Pay, JKOPay, PayPal) ---------------------------------------
+    def create_wallet_payment(self, order_id: str, gateway: str, value: str,
+                              currency: str) -> dict[str, Any]:
+        """The payment of `order_id` through a wallet: `reference` is the shop's number
+        for it there (LINE Pay orderId, JKOPay platform_order_id, PayPal invoice_id),
+        `value` the decimal amount the wallet charges, `cancel_key` the secret part of
+        its cancel URL (so only the wallet's redirect cancels the order)."""
+        reference = "PL" + secrets.token_hex(8).upper()
+        self.conn.execute(
+            "INSERT INTO wallet_payments (order_id, gateway, reference, value, currency, "
+            "cancel_key, created) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (order_id, gateway, reference, value, currency, secrets.token_urlsafe(16),
+             time.time()))
+        found = self.wallet_payment(order_id)
+        assert found is not None
+        return found
+
+    def _wallet(self, where: str, *args: str) -> dict[str, Any] | None:
+        row = self.conn.execute(f"SELECT {', '.join(_WALLET)} FROM wallet_payments "  # noqa: S608
+                                f"WHERE {where}", args).fetchone()
+        return dict(zip(_WALLET, row, strict=True)) if row else None
+
+    def wallet_payment(self, order_id: str) -> dict[str, Any] | None:
+        """The wallet payment of an order, or None."""
+        return self._wallet("order_id = ?", order_id)
+
+    def wallet_payment_by(self, gateway: str, *, reference: str | None = None,
+                          transaction_id: str | None = None) -> dict[str, Any] | None:
+        """A wallet payment by the shop's reference or by the wallet's own id, or None."""
+        if reference is not None:
+            return self._wallet("gateway = ? AND reference = ?", gateway, reference)
+        return self._wallet("gateway = ? AND transaction_id = ?", gateway,
+                            transaction_id or "")
+
+    def set_wallet_transaction(self, order_id: str, transaction_id: str) -> None:
+        """The wallet's own id for a payment (LINE Pay transactionId, PayPal order id)."""
+        self.conn.execute("UPDATE wallet_payments SET transaction_id = ? WHERE order_id = ?",
+                          (transaction_id, order_id))
 
     # -- webhook bookkeeping --------------------------------------------------------------
     def seen(self, event_id: str) -> bool:

@@ -12,6 +12,17 @@ which the simulator knows out of the box; a real stage merchant of your own goes
   real stage hosts are `https://payment-stage.ecpay.com.tw` and `https://ccore.newebpay.com`);
 - `SHOP_TWD_RATE`: New Taiwan dollars per unit of the catalogue's currency (default 32; the
   catalogue is priced in USD, and both rails charge whole TWD).
+
+The wallets (LINE Pay, JKOPay, PayPal) default to the simulator's stage merchants
+(simulator/core/data/stage_merchants.yaml); LINE Pay and JKOPay charge whole TWD too,
+PayPal the catalogue's own currency:
+
+- `SHOP_LINEPAY_CHANNEL_ID`, `SHOP_LINEPAY_CHANNEL_SECRET`, `SHOP_LINEPAY_URL` (default
+  `{gateway}/linepay`; the real sandbox is `https://sandbox-api-pay.line.me`);
+- `SHOP_JKOPAY_STORE_ID`, `SHOP_JKOPAY_SECRET_KEY`, `SHOP_JKOPAY_API_KEY`, `SHOP_JKOPAY_URL`
+  (default `{gateway}/jkopay`; JKOPay hands its stage host to each merchant);
+- `SHOP_PAYPAL_CLIENT_ID`, `SHOP_PAYPAL_CLIENT_SECRET`, `SHOP_PAYPAL_URL` (default
+  `{gateway}/paypal`; the real sandbox is `https://api-m.sandbox.paypal.com`).
 """
 
 from __future__ import annotations
@@ -50,6 +61,24 @@ class ShopSettings:
     newebpay_url: str | None = None
     #: TWD per unit of the catalogue's currency (ignored for a catalogue priced in TWD).
     twd_rate: float = 32.0
+    #: LINE Pay channel of the simulator's stage merchants (paylab's own, public).
+    linepay_channel_id: str = "1650000001"
+    linepay_channel_secret: str = "8d3c1f5a0b7e4c2d9f6a1b3c5d7e9f02"  # noqa: S105 - public
+    #: None: `{gateway_url}/linepay`.
+    linepay_url: str | None = None
+    #: JKOPay store of JKOPay's own signing example, with paylab's API key for it.
+    jkopay_store_id: str = "35f12dff-1581-11e9-a054-00505684fd45"
+    jkopay_secret_key: str = ("r0odDC1e9LHXDmxuvmOv9bgaWLf2CXB2c4gMheoFucVKNMi1K0Id9zwRHJF1r"  # noqa: S105
+                              "-kdtAKriKgb11VDlo7Kb8R-FQ")
+    jkopay_api_key: str = "6f1c8e2a9b4d7f3e5a0c1b2d3e4f5a6b"
+    #: None: `{gateway_url}/jkopay`.
+    jkopay_url: str | None = None
+    #: PayPal sandbox app of the simulator's stage merchants (paylab's own, public).
+    paypal_client_id: str = "paylab-sandbox-client-0001"
+    paypal_client_secret: str = ("EPaylabSandboxSecretForTheOutOfTheBoxClient0000000000000000"  # noqa: S105
+                                 "000000000000000000001")
+    #: None: `{gateway_url}/paypal`.
+    paypal_url: str | None = None
 
     @property
     def base_url(self) -> str:
@@ -65,6 +94,13 @@ class ShopSettings:
     def newebpay_base(self) -> str:
         """Where NewebPay's paths (`/MPG/mpg_gateway`) live."""
         return (self.newebpay_url or f"{self.gateway_url.rstrip('/')}/newebpay").rstrip("/")
+
+    def wallet_base(self, gateway: str) -> str:
+        """Where a wallet's API paths (`/v3/payments/request`, `/platform/entry`,
+        `/v2/checkout/orders`) live: its URL setting, else the simulator's mount."""
+        own = {"linepay": self.linepay_url, "jkopay": self.jkopay_url,
+               "paypal": self.paypal_url}[gateway]
+        return (own or f"{self.gateway_url.rstrip('/')}/{gateway}").rstrip("/")
 
     @classmethod
     def from_env(cls, **overrides: object) -> ShopSettings:
@@ -83,6 +119,15 @@ class ShopSettings:
             ("SHOP_NEWEBPAY_HASH_KEY", "newebpay_hash_key", str),
             ("SHOP_NEWEBPAY_HASH_IV", "newebpay_hash_iv", str),
             ("SHOP_NEWEBPAY_URL", "newebpay_url", str), ("SHOP_TWD_RATE", "twd_rate", float),
+            ("SHOP_LINEPAY_CHANNEL_ID", "linepay_channel_id", str),
+            ("SHOP_LINEPAY_CHANNEL_SECRET", "linepay_channel_secret", str),
+            ("SHOP_LINEPAY_URL", "linepay_url", str),
+            ("SHOP_JKOPAY_STORE_ID", "jkopay_store_id", str),
+            ("SHOP_JKOPAY_SECRET_KEY", "jkopay_secret_key", str),
+            ("SHOP_JKOPAY_API_KEY", "jkopay_api_key", str), ("SHOP_JKOPAY_URL", "jkopay_url", str),
+            ("SHOP_PAYPAL_CLIENT_ID", "paypal_client_id", str),
+            ("SHOP_PAYPAL_CLIENT_SECRET", "paypal_client_secret", str),
+            ("SHOP_PAYPAL_URL", "paypal_url", str),
         ):
             if env.get(var):
                 values[name] = convert(env[var])

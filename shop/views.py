@@ -15,6 +15,7 @@ from paylab.shop.db import ShopDB
 from paylab.shop.formpost import CHOICES, Rails, describe
 from paylab.shop.gateway import Gateway
 from paylab.shop.ui import Safe, page, part
+from paylab.shop.wallets import flows
 
 log = logging.getLogger("paylab.shop")
 CART_COOKIE = "paylab_cart"
@@ -34,6 +35,7 @@ class Shop:
     catalog: Catalog
     gateway: Gateway
     rails: Rails
+    wallets: flows.Wallets
 
 
 def picture(color: str) -> str:
@@ -124,13 +126,16 @@ def routes(shop: Shop) -> list[web.RouteDef]:
             raise web.HTTPSeeOther("/cart")
         # `pay_with` is the cart's radio group; without it (a bare POST) the card checkout
         pay_with = str((await request.post()).get("pay_with") or "card")
-        if pay_with != "card" and pay_with not in CHOICES:
+        if pay_with != "card" and pay_with not in CHOICES and pay_with not in flows.CHOICES:
             return page("message.html", title="Unknown payment method", http_status=400,
                         cart_count=count(request), heading="Unknown payment method",
                         text="Choose one of the payment methods on the cart page.")
         order_id = db.create_order(cart_id(request), items, total, catalog.currency)
         if pay_with in CHOICES:
             return shop.rails.checkout(db.order(order_id) or {}, pay_with, count(request))
+        if pay_with in flows.CHOICES:
+            return await shop.wallets.checkout(db.order(order_id) or {}, pay_with,
+                                               count(request))
         try:
             url = await shop.gateway.checkout(db.order(order_id) or {}, catalog)
         except stripe.StripeError as exc:
@@ -151,7 +156,8 @@ def routes(shop: Shop) -> list[web.RouteDef]:
         rows = Safe("".join(part("order_line.html", name=i["name"], quantity=i["quantity"],
                                  price=price_text(i["price"] * i["quantity"], found["currency"]))
                             for i in found["items"]))
-        payment = describe(db.trade_of(found["id"]), found)
+        payment = describe(db.trade_of(found["id"]), found) or \
+            flows.describe(db.wallet_payment(found["id"]))
         paid = found["status"] == "paid"
         # The gateway sends the shopper here (success_url, with the session id) only after
         # a payment went through: a decline noted from an earlier attempt on the same

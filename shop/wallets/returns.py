@@ -1,0 +1,173 @@
+"""The shopper's browser back from a wallet's approval page: LINE Pay's confirmUrl, PayPal's
+return_url and JKOPay's result_display_url (see flows.py for the rules they keep)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from aiohttp import web
+from paylab.shop.wallets import jkopay, linepay, paypal
+from paylab.shop.wallets.flows import Wallets
+from paylab.shop.wallets.http import Unavailable
+from paylab.shop.wallets.settle import fulfil, same_money
+
+log = logging.getLogger("paylab.shop.wallets")
+
+
+def routes(wallets: Wallets) -> list[web.RouteDef]:
+    """The return URLs the shop gives the wallets."""
+
+    async def linepay_return(request: web.Request) -> web.StreamResponse:
+        return await confirm_linepay(wallets, request)
+
+    async def paypal_return(request: web.Request) -> web.StreamResponse:
+        return await capture_paypal(wallets, request)
+
+    async def jkopay_return(request: web.Request) -> web.StreamResponse:
+        return await show_jkopay(wallets, request)
+
+    return [web.get("/return/linepay/{order}", linepay_return),
+            web.get("/return/paypal/{order}", paypal_return),
+            web.get("/return/jkopay/{order}", jkopay_return),
+            web.get("/return/{gateway:linepay|paypal}/{order}/cancel/{key}", wallets.canceled)]
+
+
+def _mismatch(wallets: Wallets, request: web.Request, order: dict[str, Any],
+              gateway: str, what: str) -> web.Response:
+    """A return naming another payment than the order's: refused, nothing changes."""
+    log.warning("%s return for %s refused: %s", gateway, order["id"], what)
+    return wallets.failure(order["id"], gateway, wallets.count(request), http_status=400,
+                           text="This return does not belong to this order's payment.")
+
+
+async def confirm_linepay(wallets: Wallets, request: web.Request) -> web.StreamResponse:
+    """GET /return/linepay/{order}?transactionId=…&orderId=…: Confirm, then the order page."""
+    found = wallets.payment_of(request, "linepay")
+    if found is None:
+        return wallets.not_found(request)
+    order, payment = found
+    transaction = request.query.get("transactionId", "")
+    if not payment["transaction_id"] or transaction != payment["transaction_id"]:
+        return _mismatch(wallets, request, order, "linepay", f"transactionId {transaction!r}")
+    async with wallets.one_at_a_time(order["id"]):
+        order = wallets.db.order(order["id"]) or order
+        if order["status"] == "paid":  # a reload: confirmed already
+            raise wallets.to_order(order["id"])
+        if order["status"] != "pending":
+            return wallets.failure(order["id"], "linepay", wallets.count(request),
+                                   text=f"This order is {order['status']}.")
+        amount = int(payment["value"])
+        try:
+            answer = await wallets.linepay.confirm(transaction, amount, "TWD")
+            code = answer["returnCode"]
+            if code == "1172":  # confirmed before (an earlier answer lost on the way)?
+                details = await wallets.linepay.details(transaction)
+                if linepay.paid_in_details(details, transaction, payment["reference"],
+                                           amount, "TWD"):
+                    code = linepay.SUCCESS
+        except Unavailable as exc:
+            log.warning("LINE Pay confirm of %s: %s", order["id"], exc)
+            return wallets.failure(
+                order["id"], "linepay", wallets.count(request), http_status=503,
+                text="We could not reach LINE Pay to confirm the payment. Reload this page "
+                     "in a moment to try again.")
+        if code != linepay.SUCCESS:
+            text = linepay.REFUSALS.get(code, str(answer.get("returnMessage", "")))
+            wallets.db.note_failure(order["id"], f"LINE Pay {code}: {text}")
+            return wallets.failure(order["id"], "linepay", wallets.count(request),
+                                   text=f"LINE Pay refused the payment ({code}): {text}")
+        log.info("LINE Pay confirm: %s", fulfil(wallets.db, payment,
+                                                f"linepay:{transaction}:confirmed",
+                                                transaction))
+    raise wallets.to_order(order["id"])
+
+
+async def capture_paypal(wallets: Wallets, request: web.Request) -> web.StreamResponse:
+    """GET /return/paypal/{order}?token=…&PayerID=…: capture, then the order page."""
+    found = wallets.payment_of(request, "paypal")
+    if found is None:
+        return wallets.not_found(request)
+    order, payment = found
+    token = request.query.get("token", "")
+    if not payment["transaction_id"] or token != payment["transaction_id"]:
+        return _mismatch(wallets, request, order, "paypal", f"token {token!r}")
+    async with wallets.one_at_a_time(order["id"]):
+        order = wallets.db.order(order["id"]) or order
+        if order["status"] != "pending":
+            raise wallets.to_order(order["id"])
+        try:
+            answer = await wallets.paypal.capture(token, f"{order['id']}-capture")
+            if "ORDER_ALREADY_CAPTURED" in paypal.issues(answer):
+                answer = await wallets.paypal.order(token)
+        except Unavailable as exc:
+            log.warning("PayPal capture of %s: %s", order["id"], exc)
+            return wallets.failure(
+                order["id"], "paypal", wallets.count(request), http_status=503,
+                text="We could not reach PayPal to complete the payment. Reload this page "
+                     "in a moment to try again.")
+        data = answer.data if isinstance(answer.data, dict) else {}
+        if answer.status not in (200, 201):
+            text = f"{data.get('name', answer.status)}: {data.get('message', '')}"
+            if paypal.issues(answer):
+                text += f" ({', '.join(sorted(paypal.issues(answer)))})"
+            wallets.db.note_failure(order["id"], f"PayPal {text}")
+            return wallets.failure(order["id"], "paypal", wallets.count(request),
+                                   text=f"PayPal did not complete the payment: {text}")
+        outcome = paypal_capture(wallets, payment, data)
+        log.info("PayPal return for %s: %s", order["id"], outcome)
+    raise wallets.to_order(order["id"])
+
+
+def paypal_capture(wallets: Wallets, payment: dict[str, Any], data: dict[str, Any]) -> str:
+    """Fulfil from a captured order's answer when a capture of it is COMPLETED for the
+    payment's amount and currency (PENDING: PayPal's webhook will say)."""
+    if data.get("id") != payment["transaction_id"]:
+        return "ignored: the answer is about another order"
+    for capture in paypal.captures(data):
+        amount = capture.get("amount") or {}
+        if capture.get("status") != "COMPLETED":
+            return f"capture {capture.get('id')} is {capture.get('status')}"
+        if not same_money(payment, amount.get("value"), amount.get("currency_code")):
+            return f"refused: capture {capture.get('id')} is not for the order's amount"
+        return fulfil(wallets.db, payment, f"paypal:capture:{capture.get('id')}",
+                      str(capture.get("id")))
+    return "no capture in the answer"
+
+
+async def show_jkopay(wallets: Wallets, request: web.Request) -> web.StreamResponse:
+    """GET /return/jkopay/{order}: the order page; while the order waits for the
+    result_url callback, the inquiry API may already say it is paid."""
+    found = wallets.payment_of(request, "jkopay")
+    if found is None:
+        return wallets.not_found(request)
+    order, payment = found
+    if order["status"] == "pending":
+        try:
+            transaction = await wallets.jkopay.inquiry(payment["reference"])
+        except Unavailable as exc:
+            log.warning("JKOPay inquiry of %s: %s", order["id"], exc)
+            transaction = None
+        if transaction is not None:
+            log.info("JKOPay inquiry for %s: %s", order["id"],
+                     jkopay_outcome(wallets, payment, transaction))
+    raise wallets.to_order(order["id"])
+
+
+def jkopay_outcome(wallets: Wallets, payment: dict[str, Any],
+                   transaction: dict[str, Any]) -> str:
+    """Apply what JKOPay says of the payment (callback or inquiry): status 0 with the
+    payment's amount fulfils. Raises ValueError on an amount that is not the order's."""
+    status = str(transaction.get("status", ""))
+    if status == jkopay.PAID:
+        if not same_money(payment, jkopay.amount_of(transaction.get("final_price")),
+                          transaction.get("currency", "TWD")):
+            raise ValueError(f"final_price {transaction.get('final_price')!r} "
+                             f"{transaction.get('currency')!r} is not the order's")
+        return fulfil(wallets.db, payment, f"jkopay:{payment['reference']}:paid",
+                      str(transaction.get("tradeNo") or payment["reference"]))
+    if status == jkopay.PROCESSING:
+        return "still processing"
+    wallets.db.note_failure(payment["order_id"], f"JKOPay: the payment was not made "
+                                                 f"(status {status})")
+    return f"not paid (status {status})"
