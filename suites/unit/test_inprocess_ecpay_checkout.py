@@ -75,7 +75,8 @@ async def test_the_cashier_offers_what_the_form_chose(sim: Sim, choice: str, ign
      "Parameter Error. MerchantTradeDate has an invalid format"),
     ({"PaymentType": "abc"}, "10100050", "Parameter Error. PaymentType must be one of aio"),
     ({"ChoosePayment": "Cash"}, "10100050",
-     "Parameter Error. ChoosePayment must be one of Credit, WebATM, ATM, CVS, BARCODE, ALL"),
+     "Parameter Error. ChoosePayment must be one of "
+     "Credit, WebATM, ATM, CVS, BARCODE, ApplePay, ALL"),
     ({"TradeDesc": "x" * 201}, "10100050",
      "Parameter Error. TradeDesc is longer than 200 characters"),
     ({"ReturnURL": "ftp://x"}, "10100050", "Parameter Error. ReturnURL has an invalid format"),
@@ -88,7 +89,7 @@ async def test_the_cashier_offers_what_the_form_chose(sim: Sim, choice: str, ign
     ({"OrderResultURL": "http://127.0.0.1:9/ecpay/return"}, "10100050",
      "Parameter Error. OrderResultURL must not be the same as ReturnURL"),
     ({"ChoosePayment": "ATM", "ChooseSubPayment": "FAMILY"}, "10100050", None),
-    ({"IgnorePayment": "Credit#WebATM#ATM#CVS#BARCODE"}, "10100050",
+    ({"IgnorePayment": "Credit#WebATM#ATM#CVS#BARCODE#ApplePay"}, "10100050",
      "Parameter Error. IgnorePayment leaves no payment method"),
 ])
 async def test_bad_fields_get_ecpays_error_page_and_no_order(

@@ -111,7 +111,7 @@ def do_action(domain: Domain, tenant: str, order: dict[str, Any], action: str, a
               origin: Origin) -> dict[str, Any]:
     """CreditDetail/DoAction: C closes (captures), R refunds, E cancels a pending close, N
     abandons (voids) an authorisation; the core refuses what its state does not allow."""
-    if order["method"] != "card":
+    if order["method"] not in wire.CARD_PAYMENT_TYPES:  # cards, Apple Pay's included
         raise EcpayError(wire.REFUSED, "DoAction applies to credit card trades only.")
     if _closing(domain, order):
         raise EcpayError(wire.REFUSED, "關帳作業中: the daily close runs 20:15-20:30; "

@@ -42,10 +42,13 @@ async def facts(request: web.Request, domain: Domain) -> Facts:
             tenant, order = found
             amount = order["amount"]
             chosen = wire.METHODS.get(fields.get("payment", ""))
-            if chosen == "card":
-                # choosing Credit only shows the card form: no attempt yet, so a rule on
-                # card payments (`first: 1` decline) is left for the card's own submit
+            if chosen in ("card", "apple_pay"):
+                # choosing Credit (or Apple Pay) only shows the card form (or the wallet's
+                # sheet): no attempt yet, so a rule on card payments (`first: 1` decline) is
+                # left for the card's own submit (or the sheet's Approve)
                 method = None
+            elif path.endswith("/wallet"):
+                method = request.query.get("wallet") if request.method == "POST" else None
             else:
                 method = chosen or ("card" if path.endswith(("/card", "/3ds"))
                                     else order["method"])

@@ -1,6 +1,8 @@
-"""The cashier after AioCheckOut: choose a payment type, pay by card (3-D Secure included)
-or take an ATM, CVS or BARCODE code, pay by WebATM; then the result, posted back to
-OrderResultURL (or linked to ClientBackURL), or the code, posted on to ClientRedirectURL.
+"""The cashier after AioCheckOut: choose a payment type, pay by card (3-D Secure included),
+by Apple Pay (a simulated wallet sheet: Approve pays by card with wallet=apple_pay, Cancel
+comes back with nothing changed), or take an ATM, CVS or BARCODE code, pay by WebATM; then
+the result, posted back to OrderResultURL (or linked to ClientBackURL), or the code, posted
+on to ClientRedirectURL.
 
 Pages are reached without credentials, as on ECPay: the URL is the capability. The order
 id in it is seeded, so the URL also carries the order's page token (from the CSPRNG) and a
@@ -15,9 +17,11 @@ from typing import Any
 from aiohttp import web
 from paylab.simulator.core.credentials import same_credential
 from paylab.simulator.core.errors import CardDeclined, CoreError
+from paylab.simulator.core.methods import WALLETS
 from paylab.simulator.gateways.ecpay import checkmac, checkout, pages, render, wire
 from paylab.simulator.gateways.ecpay.pipeline import EcpayContext
 from paylab.simulator.gateways.kit.pipeline import origin_of
+from paylab.simulator.ui import sheet
 
 _EXPIRY = re.compile(r"^\s*(\d{1,2})\s*/\s*(\d{2}|\d{4})\s*$|^\s*(\d{2})(\d{2})\s*$")
 PREFIX = "/Cashier/Order/{order}"
@@ -72,7 +76,7 @@ def routes(ctx: EcpayContext) -> list[web.RouteDef]:
     def result(order: dict[str, Any]) -> web.Response:
         merchant = ctx.merchant_of(order)
         url, back = order["callbacks"].get("order_result"), order["callbacks"].get("client_back")
-        if order["method"] == "card" and url:
+        if order["method"] in wire.CARD_PAYMENT_TYPES and url:
             fields = checkmac.signed(render.result_fields(order, render.BROWSER_RESULT),
                                      merchant, int(order["extra"].get("EncryptType", "1")))
             redirect = pages.post_back(url, fields, BACK, "order-result")
@@ -128,6 +132,8 @@ def routes(ctx: EcpayContext) -> list[web.RouteDef]:
             return state(order, f"{choice} is not offered for this order.", 400)
         if method == "card":
             return _html(pages.card_form(order, ctx.cashier_url(order, "/card")))
+        if method in WALLETS:  # the device's sheet opens; nothing is paid until Approve
+            raise web.HTTPSeeOther(ctx.cashier_url(order, "/wallet") + f"&wallet={method}")
         try:
             if method == "webatm":
                 order = orders.pay_direct(tenant, order["id"], method, origin=origin(request))
@@ -199,10 +205,60 @@ def routes(ctx: EcpayContext) -> list[web.RouteDef]:
         await ctx.domain.store.durable()
         raise web.HTTPSeeOther(ctx.cashier_url(order))
 
+    def wallet_of(request: web.Request, order: dict[str, Any]) -> str | None:
+        wallet = request.query.get("wallet", "")
+        return wallet if wallet in WALLETS and wallet in order["methods"] else None
+
+    def sheet_page(order: dict[str, Any], wallet: str, status: int = 200,
+                   error: str | None = None) -> web.Response:
+        return _html(sheet.page(
+            wallet, merchant=order["extra"]["MerchantID"], amount=f"NT${order['amount']:,}",
+            approve_action=ctx.cashier_url(order, "/wallet") + f"&wallet={wallet}",
+            cancel_action=f"/ecpay/Cashier/Order/{order['id']}", token=order["page_token"],
+            error=error), status)
+
+    async def wallet_sheet(request: web.Request) -> web.StreamResponse:
+        found = lookup(request)
+        if found is None:
+            return _missing()
+        order = found[1]
+        wallet = wallet_of(request, order)
+        if order["status"] not in ("created", "failed") or order["code"] or wallet is None:
+            raise web.HTTPSeeOther(ctx.cashier_url(order))
+        return sheet_page(order, wallet)
+
+    async def wallet_approve(request: web.Request) -> web.StreamResponse:
+        """Approve on the sheet: pay by the chosen card as an Apple Pay card (authorised,
+        closed later like any card)."""
+        found = lookup(request)
+        if found is None:
+            return _missing()
+        tenant, order = found
+        wallet = wallet_of(request, order)
+        if order["status"] not in ("created", "failed") or order["code"] or wallet is None:
+            raise web.HTTPSeeOther(ctx.cashier_url(order))  # a second approve lands as the first
+        chosen = sheet.choice(wallet, (await form(request)).get("card"))
+        if chosen is None:
+            return sheet_page(order, wallet, 400, "Choose one of the wallet's cards.")
+        number = chosen[1]["number"]
+        try:
+            order = orders.pay_by_card(tenant, order["id"], number, capture=False,
+                                       wallet=wallet, origin=origin(request))
+        except CardDeclined as declined:
+            await ctx.domain.store.durable()
+            return state(orders.get(tenant, order["id"]), declined.message, 402)
+        except CoreError as exc:
+            await ctx.domain.store.durable()
+            return state(orders.get(tenant, order["id"]), exc.message, 400)
+        await ctx.domain.store.durable()
+        step = "/3ds" if order["status"] == "needs_action" else ""
+        raise web.HTTPSeeOther(ctx.cashier_url(order, step))
+
     async def script(request: web.Request) -> web.Response:
         return web.Response(text=pages.script(), content_type="text/javascript")
 
     return [web.get(PREFIX, show), web.post(PREFIX + "/choose", choose),
             web.post(PREFIX + "/card", pay), web.get(PREFIX + "/3ds", challenge),
             web.post(PREFIX + "/3ds", authenticated),
+            web.get(PREFIX + "/wallet", wallet_sheet), web.post(PREFIX + "/wallet", wallet_approve),
             web.get("/Cashier/static/autosubmit.js", script)]

@@ -20,7 +20,7 @@ Order = dict[str, Any]
 #: Button names (exactly these, for tests driving the page by role) and their Chinese.
 BUTTONS = {"Credit": ("Credit card", "信用卡"), "ATM": ("ATM transfer", "ATM 轉帳"),
            "CVS": ("Convenience store code", "超商代碼"), "BARCODE": ("Barcode", "超商條碼"),
-           "WebATM": ("WebATM", "網路 ATM")}
+           "WebATM": ("WebATM", "網路 ATM"), "ApplePay": ("Apple Pay", "")}
 
 
 @cache

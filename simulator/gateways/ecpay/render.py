@@ -66,7 +66,7 @@ def result_fields(order: Order, message: str, *, simulated: bool | None = None
 def extra_paid_info(order: Order) -> dict[str, str]:
     """NeedExtraPaidInfo=Y: the payment type's extra fields (a subset of doc p=5675)."""
     method, code = order["method"], order["code"] or {}
-    if method == "card":
+    if method in ("card", "apple_pay"):  # an Apple Pay payment is a card's
         card = order["card"] or {}
         return {"gwsr": order["reference"][-8:], "process_date": taiwan_time(_paid_at(order)),
                 "auth_code": order["reference"][-6:], "amount": str(order["amount"]),

@@ -29,9 +29,11 @@ REFUSED = "0"
 
 TAIWAN = dt.timezone(dt.timedelta(hours=8))
 
-#: ChoosePayment / IgnorePayment names -> the core's payment methods.
+#: ChoosePayment / IgnorePayment names -> the core's payment methods. `ApplePay` is a card
+#: from the shopper's Apple Pay sheet (simulated); it is among ALL's choices, and
+#: IgnorePayment=ApplePay leaves it out, as ECPay's SDK samples name it.
 METHODS = {"Credit": "card", "WebATM": "webatm", "ATM": "atm", "CVS": "cvs",
-           "BARCODE": "barcode"}
+           "BARCODE": "barcode", "ApplePay": "apple_pay"}
 CHOICES = {method: name for name, method in METHODS.items()}
 #: ChooseSubPayment per payment type; the first is the default. ATM banks with the
 #: bank code a virtual account shows (best reading for the codes).
@@ -45,7 +47,11 @@ SUB_PAYMENTS = {
     "WebATM": ("TAISHIN", "ESUN", "BOT", "FUBON", "CHINATRUST", "FIRST", "CATHAY", "MEGA",
                "LAND", "TACHONG", "SINOPAC"),
     "Credit": (),
+    "ApplePay": (),
 }
+#: PaymentType of a payment by card and by Apple Pay (the latter is our reading of ECPay's
+#: payment-type table: `ApplePay`, with no sub-type; see the README).
+CARD_PAYMENT_TYPES = {"card": "Credit_CreditCard", "apple_pay": "ApplePay"}
 
 
 class EcpayError(CoreError):
@@ -150,8 +156,8 @@ def payment_type(order: dict[str, Any]) -> str:
     method = order["method"]
     if method is None:
         return ""
-    if method == "card":
-        return "Credit_CreditCard"
+    if method in CARD_PAYMENT_TYPES:
+        return CARD_PAYMENT_TYPES[method]
     name = CHOICES[method]
     subs = SUB_PAYMENTS[name]
     chosen = order["extra"].get("sub_payment")
