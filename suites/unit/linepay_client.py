@@ -3,6 +3,9 @@ by default), a request body that adds up, and the approval page driven over HTTP
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 import urllib.parse
 import uuid
@@ -44,10 +47,20 @@ async def call(sim: Sim, method: str, path: str, payload: Any = None, *, query: 
     signed = data if method == "POST" else query.encode()
     sent = {"Content-Type": "application/json", "X-LINE-ChannelId": channel,
             "X-LINE-Authorization-Nonce": nonce,
-            "X-LINE-Authorization": linepay_signature(secret, path, signed.decode(), nonce),
+            "X-LINE-Authorization": _sign(secret, path, signed, nonce),
             **(headers or {})}
     url = f"/linepay{path}" + (f"?{query}" if query else "")
     return await sim._send(method, url, headers=sent, data=data if method == "POST" else None)
+
+
+def _sign(secret: str, path: str, payload: bytes, nonce: str) -> str:
+    """The shared signing helper for text; raw HMAC for bytes that are no UTF-8."""
+    try:
+        return linepay_signature(secret, path, payload.decode(), nonce)
+    except UnicodeDecodeError:
+        message = secret.encode() + path.encode() + payload + nonce.encode()
+        return base64.b64encode(hmac.new(secret.encode(), message, hashlib.sha256).digest()
+                                ).decode()
 
 
 async def reserve(sim: Sim, order_id: str = "LP-1", amount: Any = 1000, **extra: Any
