@@ -22,6 +22,7 @@ from paylab.simulator.gateways.newebpay import crypto
 from paylab.simulator.gateways.newebpay.mpg import TIMESTAMP_WINDOW
 from paylab.simulator.gateways.newebpay.pipeline import GATEWAY, ApiAnswer, NewebPayContext
 from paylab.simulator.gateways.newebpay.render import (
+    CARD_METHODS,
     PAYMENT_TYPES,
     TAIPEI,
     local_time,
@@ -72,7 +73,7 @@ def find(ctx: NewebPayContext, call: Call) -> Doc:
                       if o["reference"] == reference), None)
     if order is None or order["gateway"] != GATEWAY:
         raise error("TRA20002")
-    if order["method"] != "card":
+    if order["method"] not in CARD_METHODS:  # cards, device wallets' included
         raise error("TRA10021")
     return order
 
@@ -176,11 +177,11 @@ def trade_status(order: Doc, merchant: Any, version: str) -> dict[str, Any]:
         # best reading: the payout date is the store's own schedule; the pay date stands in
         "FundTime": local_time(paid_at)[:10] if paid else "0000-00-00",
     }
-    if order["method"] == "card":
+    if order["method"] in CARD_METHODS:
         out.update(_card_status(order, merchant))
     elif order["method"] in ("atm", "cvs", "barcode") and order.get("code"):
         out.update(_code_status(order))
-    if version == "1.3" and order["method"] != "card":
+    if version == "1.3" and order["method"] not in CARD_METHODS:
         out["OrderStatus"] = status
     return out
 

@@ -17,7 +17,7 @@ from paylab.simulator.gateways.newebpay.wire import first, read_pairs
 from paylab.simulator.headers import lenient_header
 from paylab.simulator.scenarios.facts import Facts
 
-_PAGE = re.compile(r"^/MPG/(?:pay|3ds)/([A-Za-z0-9_]+)$")
+_PAGE = re.compile(r"^/MPG/(?:pay|3ds|wallet)/([A-Za-z0-9_]+)$")
 #: Where each form names its merchant, and which field carries the encrypted fields.
 _FORMS = {"/MPG/mpg_gateway": ("MerchantID", "TradeInfo"),
           "/API/QueryTradeInfo": ("MerchantID", None),
@@ -69,6 +69,8 @@ async def facts(request: web.Request, domain: Domain) -> Facts:
         method = METHODS.get(first(pairs, "method") or "") or method
         if path.startswith("/MPG/3ds/"):
             method = "card"
+        elif path.startswith("/MPG/wallet/"):  # a wallet sheet's Approve
+            method = request.query.get("wallet") or method
         card = re.sub(r"[\s-]", "", first(pairs, "cardnumber") or "") or None
     return Facts(
         gateway=GATEWAY, method=request.method, path=path, tenant=tenant, amount=amount,

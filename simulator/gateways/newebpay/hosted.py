@@ -1,4 +1,5 @@
-"""The hosted MPG page an order's shopper pays on, and its 3-D Secure step.
+"""The hosted MPG page an order's shopper pays on, its 3-D Secure step, and the Apple Pay /
+Google Pay sheet's Approve (wallet_sheet.py).
 
 GET shows the order as it stands: the method buttons and the chosen method's form while it
 waits; the issued code (and the CustomerURL post) once a code is taken; the result (and the
@@ -21,11 +22,11 @@ from paylab.simulator.core.credentials import same_credential
 from paylab.simulator.core.errors import CardDeclined, CoreError, InvalidRequest
 from paylab.simulator.core.objects import Doc
 from paylab.simulator.gateways.kit.pipeline import origin_of
-from paylab.simulator.gateways.newebpay import pages, render
+from paylab.simulator.gateways.newebpay import pages, render, wallet_sheet
 from paylab.simulator.gateways.newebpay.mpg import page_path
 from paylab.simulator.gateways.newebpay.pipeline import NewebPayContext
 from paylab.simulator.gateways.newebpay.wire import error, read_pairs
-from paylab.simulator.ui import message_page
+from paylab.simulator.ui import message_page, sheet
 from paylab.simulator.ui import render as render_page
 
 _EXPIRY = re.compile(r"^\s*(\d{1,2})\s*/?\s*(\d{2}|\d{4})\s*$")
@@ -126,6 +127,9 @@ class Cashier:
             return _html(pages.error_page("MPG02004", error("MPG02004").message))
         if order["status"] == "needs_action":
             raise web.HTTPSeeOther(self._challenge_path(order))
+        wallet = wallet_sheet.offered_wallet(order, request.query.get("method"))
+        if wallet is not None:  # the wallet's button opens its (simulated) sheet
+            return wallet_sheet.sheet_response(order, wallet)
         if order["status"] == "created":
             return self.choose(order, request.query.get("method"))
         return self.outcome(tenant, order, fresh=request.query.get(FRESH) == "1")
@@ -160,7 +164,7 @@ class Cashier:
         status, message = render.status_and_message(order)
         url = order["callbacks"].get("return")
         post = None
-        if url and order["method"] in ("card", "webatm"):
+        if url and order["method"] in (*render.CARD_METHODS, "webatm"):
             result = render.payment_result(order, merchant.merchant_id)
             post = pages.post_form(url, render.result_form(order, merchant, status, message,
                                                            result), "return-post", auto=fresh)
@@ -176,6 +180,9 @@ class Cashier:
         if order["status"] != "created" or method not in [render.PAYMENT_TYPES[m]
                                                           for m in order["methods"]]:
             raise self._redirect(order)  # a second submit lands where the first did
+        if method in wallet_sheet.WALLETS:  # a wallet pays from its sheet's Approve only
+            raise web.HTTPSeeOther(page_path(order["id"], order["page_token"])
+                                   + f"&method={method}")
         if method == "CREDIT":
             errors = check_card(fields, self.ctx.domain.methods.today())
             if errors:
@@ -193,6 +200,33 @@ class Cashier:
             await self.ctx.domain.store.durable()
             return self.choose(order, method, 400, exc.message)
         await self.ctx.domain.store.durable()
+        raise self._redirect(order, fresh=True)
+
+    async def approve(self, request: web.Request) -> web.StreamResponse:
+        """Approve on a wallet's sheet: pay by its chosen card as that wallet's card."""
+        posted = await self._posted(request)
+        if posted is None:
+            return _missing()
+        tenant, order, fields = posted
+        wallet = request.query.get("wallet", "")
+        if wallet not in wallet_sheet.WALLETS.values() or wallet not in order["methods"] \
+                or order["status"] != "created":
+            raise self._redirect(order)  # a second approve lands where the first did
+        chosen = sheet.choice(wallet, fields.get("card"))
+        if chosen is None:
+            return wallet_sheet.sheet_response(order, wallet, 400,
+                                               "Choose one of the wallet's cards.")
+        domain = self.ctx.domain
+        try:
+            domain.orders.pay_by_card(
+                tenant, order["id"], chosen[1]["number"], capture=False, wallet=wallet,
+                origin=origin_of(request, request.get("paylab.request_id") or "", None))
+        except CardDeclined:
+            pass  # stored as the order's failure: the result page shows it
+        except CoreError as exc:
+            await domain.store.durable()
+            return wallet_sheet.sheet_response(order, wallet, 400, exc.message)
+        await domain.store.durable()
         raise self._redirect(order, fresh=True)
 
     def _pay(self, tenant: str, order: Doc, method: str, fields: dict[str, str],
@@ -273,4 +307,5 @@ def routes(ctx: NewebPayContext) -> list[web.RouteDef]:
     return [web.get("/MPG/pay/{order}", cashier.show), web.post("/MPG/pay/{order}", cashier.submit),
             web.get("/MPG/3ds/{order}", cashier.challenge),
             web.post("/MPG/3ds/{order}", cashier.authenticate),
+            web.post("/MPG/wallet/{order}", cashier.approve),
             web.get("/MPG/autopost.js", script)]

@@ -30,11 +30,15 @@ from paylab.simulator.gateways.newebpay.wire import error, translate
 TIMESTAMP_WINDOW = 120
 #: Emulated methods and the amounts (TWD) each may be offered for (gateways.md 2.3).
 WINDOWS = {"CREDIT": (1, 9_999_999_999), "VACC": (1, 49_999), "WEBATM": (1, 49_999),
-           "CVS": (30, 20_000), "BARCODE": (20, 40_000)}
+           "CVS": (30, 20_000), "BARCODE": (20, 40_000), "APPLEPAY": (1, 9_999_999_999),
+           "ANDROIDPAY": (1, 9_999_999_999)}
+#: Device wallets (Apple Pay, Google Pay): offered only when toggled on (APPLEPAY=1,
+#: ANDROIDPAY=1), never by default, as a store enables them separately.
+WALLET_TOGGLES = ("APPLEPAY", "ANDROIDPAY")
 #: Toggles that ask for a card payment of some kind (one-off, instalments, bonus, AmEx...).
 CARD_TOGGLES = ("CREDIT", "CreditRed", "UNIONPAY", "CREDITAE")
 #: Toggles of methods the simulator does not emulate (wallets, logistics).
-OTHER_TOGGLES = ("APPLEPAY", "ANDROIDPAY", "SAMSUNGPAY", "LINEPAY", "ESUNWALLET", "TAIWANPAY",
+OTHER_TOGGLES = ("SAMSUNGPAY", "LINEPAY", "ESUNWALLET", "TAIWANPAY",
                  "BITOPAY", "TWQR", "EZPWECHAT", "EZPALIPAY", "CVSCOM")
 BANKS = ("BOT", "HNCB", "KGI")
 MAX_EXPIRE_DAYS = 180
@@ -89,7 +93,7 @@ def offered_methods(params: dict[str, Any]) -> list[str]:
     asked = {m for m in WINDOWS if params.get(m) == 1} | ({"CREDIT"} if card else set())
     others = [t for t in OTHER_TOGGLES if params.get(t) not in (None, 0)]
     if not asked and not others:
-        asked = set(WINDOWS)
+        asked = set(WINDOWS) - set(WALLET_TOGGLES)
     offered = [m for m in WINDOWS if m in asked and WINDOWS[m][0] <= amount <= WINDOWS[m][1]]
     if not offered:
         detail = f"{', '.join(others)} not emulated" if others and not asked else \

@@ -35,6 +35,8 @@ METHOD_BUTTONS = {
     "CVS": ("Convenience store code", "超商代碼繳費", "cvs"),
     "BARCODE": ("Barcode", "超商條碼繳費", "barcode"),
     "WEBATM": ("WebATM", "網路ATM", "webatm"),
+    "APPLEPAY": ("Apple Pay", "", "applepay"),
+    "ANDROIDPAY": ("Google Pay", "", "googlepay"),
 }
 #: BankType -> what the bank list shows (gateways.md 2.3).
 BANKS = {"HNCB": "華南銀行 Hua Nan Bank (008)", "BOT": "臺灣銀行 Bank of Taiwan (004)",
@@ -106,7 +108,7 @@ def mpg_page(order: Doc, *, merchant: str, token: str, action: str, post_action:
         panel = fragment("card.html", action=post_action, total=total,
                          error_number=errors.get("number", ""),
                          error_expiry=errors.get("expiry", ""), error_cvc=errors.get("cvc", ""))
-    elif method in METHOD_BUTTONS:
+    elif method in METHOD_BUTTONS and method not in ("APPLEPAY", "ANDROIDPAY"):
         panel = _transfer(method, post_action, total, banks or list(BANKS))
     comment = order["extra"].get("OrderComment")
     return render(

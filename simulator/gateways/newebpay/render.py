@@ -20,8 +20,13 @@ from paylab.simulator.gateways.newebpay.wire import MESSAGES, to_string, to_stur
 TAIPEI = dt.timezone(dt.timedelta(hours=8))
 #: Neutral method -> NewebPay PaymentType, and back.
 PAYMENT_TYPES = {"card": "CREDIT", "atm": "VACC", "cvs": "CVS", "barcode": "BARCODE",
-                 "webatm": "WEBATM"}
+                 "webatm": "WEBATM", "apple_pay": "APPLEPAY", "google_pay": "ANDROIDPAY"}
 METHODS = {v: k for k, v in PAYMENT_TYPES.items()}
+#: PaymentTypes that are card payments (a device wallet's card is one): their notices carry
+#: the card fields, and their PaymentMethod names the wallet (gateways.md 2.4).
+CARD_TYPES = {"CREDIT": None, "APPLEPAY": "APPLEPAY", "ANDROIDPAY": "GOOGLEPAY"}
+#: Neutral methods paid by card, wallets included (capturable, refundable, queried as cards).
+CARD_METHODS = tuple(METHODS[t] for t in CARD_TYPES)
 #: The result form's Version (NewebPay answers with the version it was asked with).
 DEFAULT_VERSION = "2.0"
 ESCROW_BANK = "HNCB"
@@ -69,10 +74,10 @@ def status_and_message(order: Doc) -> tuple[str, str]:
     if order["status"] in ("failed", "expired", "canceled"):
         failure = order.get("failure") or {}
         code, message = DECLINES.get(failure.get("decline_code") or "",
-                                     ("MPG03009", "授權失敗" if payment_type == "CREDIT"
+                                     ("MPG03009", "授權失敗" if payment_type in CARD_TYPES
                                       else MESSAGES["MPG03009"]))
         return code, message
-    return "SUCCESS", "授權成功" if payment_type == "CREDIT" else "付款成功"
+    return "SUCCESS", "授權成功" if payment_type in CARD_TYPES else "付款成功"
 
 
 def _common(order: Doc, merchant_id: str) -> dict[str, Any]:
@@ -88,7 +93,7 @@ def payment_result(order: Doc, merchant_id: str) -> dict[str, Any]:
     ok = order["status"] in ("authorized", "paid")
     out = {**_common(order, merchant_id), "RespondType": extra.get("RespondType", "JSON"),
            "IP": extra.get("IP", ""), "EscrowBank": ESCROW_BANK, "PaymentType": payment_type}
-    if payment_type == "CREDIT":
+    if payment_type in CARD_TYPES:
         passed = (order.get("authentication") or {}).get("status") == "passed"
         eci = {"visa": "5", "mastercard": "2", "jcb": "5"}.get(card.get("brand", ""), "")
         out.update(RespondCode="00" if ok else "05", Auth=_digits(order, "auth", 6) if ok else "",
@@ -107,8 +112,9 @@ def payment_result(order: Doc, merchant_id: str) -> dict[str, Any]:
         out.update({f"Barcode_{i + 1}": b for i, b in enumerate(barcodes)},
                    RepayTimes="1", PayStore="SEVEN")
     out["PayTime"] = local_time(order.get("authorized_at") or order.get("paid_at")) if ok else ""
-    if payment_type == "CREDIT":
-        out["PaymentMethod"] = "CREDIT" if card.get("country") == "TW" else "FOREIGN"
+    if payment_type in CARD_TYPES:
+        out["PaymentMethod"] = CARD_TYPES[payment_type] or (
+            "CREDIT" if card.get("country") == "TW" else "FOREIGN")
     return out
 
 
