@@ -1,79 +1,25 @@
-"""JKOPay OnlinePay against the live simulator, driven by a client written here from
-gateways.md 4 (it signs with its own HMAC, parses only JSON): entry -> the shopper approves
-on the page -> the signed result_url callback -> refund (and its idempotent repeat) ->
-inquiry in the GET and the POST forms, and cancel and expiry. Every answer is checked
-against contracts/jkopay by the layer's autouse check; the callback is checked here."""
+"""JKOPay OnlinePay against the live simulator, driven by a client written from
+gateways.md 4 (suites/unit/jkopay_store.py: it signs with its own HMAC and parses only
+JSON): entry -> the shopper approves on the page -> the signed result_url callback ->
+refund (and its idempotent repeat) -> inquiry in the GET and the POST forms; cancel and
+expiry. Every answer is checked against contracts/jkopay by the layer's autouse check;
+the callback is checked here."""
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import json
-import urllib.parse
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
-import requests
 from paylab.simulator.gateways.jkopay.routes import OPERATIONS
 from paylab.suites.plugins.contracts import WireContracts
 from paylab.suites.plugins.evidence import EvidenceSession
 from paylab.suites.plugins.simulator import Control, LiveSimulator
 from paylab.suites.plugins.webhook_sink import WebhookSink
+from paylab.suites.unit.jkopay_store import JkoStore, digest
 
 VECTORS = Path(__file__).parents[1] / "unit" / "data" / "vectors.json"
-
-
-def digest(secret: str, payload: bytes) -> str:
-    """hex HMAC-SHA256(secret_key, raw bytes), lower case (gateways.md 4)."""
-    return hmac.new(secret.encode("utf-8"), payload, hashlib.sha256).hexdigest()
-
-
-@dataclass
-class JkoStore:
-    """A merchant's JKOPay client: store_id, secret_key and api_key, and a base URL."""
-
-    base: str
-    http: EvidenceSession
-    store_id: str
-    secret_key: str
-    api_key: str
-
-    def post(self, path: str, body: dict[str, Any]) -> requests.Response:
-        raw = json.dumps(body, ensure_ascii=False).encode("utf-8")
-        return self.http.post(f"{self.base}/jkopay{path}", data=raw, timeout=10, headers={
-            "Content-Type": "application/json", "api-key": self.api_key,
-            "digest": digest(self.secret_key, raw)})
-
-    def entry(self, platform_order_id: str, price: int, **extra: Any) -> dict[str, Any]:
-        return self.post("/platform/entry", {
-            "platform_order_id": platform_order_id, "store_id": self.store_id,
-            "currency": "TWD", "total_price": price, "final_price": price, "unredeem": 0,
-            **extra}).json()
-
-    def refund(self, platform_order_id: str, refund_order_id: str, amount: int
-               ) -> dict[str, Any]:
-        return self.post("/platform/refund", {
-            "store_id": self.store_id, "platform_order_id": platform_order_id,
-            "refund_order_id": refund_order_id, "refund_amount": amount,
-            "currency": "TWD"}).json()
-
-    def inquiry_get(self, *ids: str) -> dict[str, Any]:
-        query = "platform_order_ids=" + ",".join(ids)
-        return self.http.get(f"{self.base}/jkopay/platform/inquiry?{query}", timeout=10,
-                             headers={"api-key": self.api_key,
-                                      "digest": digest(self.secret_key, query.encode())}
-                             ).json()
-
-    def inquiry_post(self, platform_order_id: str) -> dict[str, Any]:
-        return self.post("/platform/inquiry", {"store_id": self.store_id,
-                                               "platform_order_id": platform_order_id}).json()
-
-    def press(self, payment_url: str, button: str) -> requests.Response:
-        parts = urllib.parse.urlsplit(payment_url)
-        return self.http.post(f"{self.base}{parts.path}/{button}?{parts.query}", timeout=10,
-                              allow_redirects=False)
 
 
 @pytest.fixture
