@@ -30,7 +30,7 @@ from paylab.shop.formpost import twd_amount
 from paylab.shop.settings import ShopSettings
 from paylab.shop.ui import Safe, page, part
 from paylab.shop.wallets import jkopay, linepay, paypal
-from paylab.shop.wallets.http import Http, Unavailable
+from paylab.shop.wallets.http import MALFORMED, Http, Unavailable
 from paylab.shop.wallets.settle import NAMES, cancel
 
 log = logging.getLogger("paylab.shop.wallets")
@@ -117,10 +117,10 @@ class Wallets:
         start = {"linepay": self._linepay, "jkopay": self._jkopay, "paypal": self._paypal}
         try:
             url = await start[choice](order)
-        except (Unavailable, Refused) as exc:
+        except (Unavailable, Refused, *MALFORMED) as exc:
             log.warning("%s checkout of %s failed: %s", choice, order["id"], exc)
             self.db.mark(order["id"], "canceled")
-            unreachable = isinstance(exc, Unavailable)
+            unreachable = not isinstance(exc, Refused)
             return self.failure(
                 order["id"], choice, cart_count, http_status=503 if unreachable else 502,
                 text=f"We could not reach {NAMES[choice]}. Your cart is saved; please try "

@@ -13,6 +13,9 @@ from typing import Any
 
 import aiohttp
 
+#: What reading a wallet's answer of an unexpected shape raises (a list for an object, text
+#: for a number): the shop answers with a page or a refusal, never a 500.
+MALFORMED = (LookupError, AttributeError, TypeError, ValueError)
 #: LINE Pay's SDKs wait 20 s for a request and 40 s for a confirm; the shop's pages wait
 #: this long at most.
 TIMEOUT = 20.0

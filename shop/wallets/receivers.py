@@ -17,16 +17,19 @@ from __future__ import annotations
 
 import hmac
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
 from paylab.shop.wallets import jkopay, paypal
 from paylab.shop.wallets.flows import Wallets
-from paylab.shop.wallets.http import Unavailable, loads
+from paylab.shop.wallets.http import MALFORMED, Unavailable, loads
 from paylab.shop.wallets.returns import jkopay_outcome
 from paylab.shop.wallets.settle import cancel, fulfil, same_money
 
 log = logging.getLogger("paylab.shop.wallets")
+#: A receiver.
+Received = Callable[[Wallets, web.Request], Awaitable[web.Response]]
 
 
 def _refuse(gateway: str, reason: str, detail: str = "") -> web.Response:
@@ -37,14 +40,16 @@ def _refuse(gateway: str, reason: str, detail: str = "") -> web.Response:
 def routes(wallets: Wallets) -> list[web.RouteDef]:
     """POST /notify/jkopay and /notify/paypal."""
 
-    async def jkopay_callback(request: web.Request) -> web.Response:
-        return await jkopay_receiver(wallets, request)
+    def guarded(gateway: str, receive: Received) -> web.Handler:
+        async def run(request: web.Request) -> web.Response:
+            try:
+                return await receive(wallets, request)
+            except MALFORMED as exc:  # a verified body of a shape the API never sends
+                return _refuse(gateway, "unreadable", f"{exc.__class__.__name__}: {exc}")
+        return run
 
-    async def paypal_webhook(request: web.Request) -> web.Response:
-        return await paypal_receiver(wallets, request)
-
-    return [web.post("/notify/jkopay", jkopay_callback),
-            web.post("/notify/paypal", paypal_webhook)]
+    return [web.post("/notify/jkopay", guarded("JKOPay", jkopay_receiver)),
+            web.post("/notify/paypal", guarded("PayPal", paypal_receiver))]
 
 
 async def jkopay_receiver(wallets: Wallets, request: web.Request) -> web.Response:

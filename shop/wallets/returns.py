@@ -4,32 +4,39 @@ return_url and JKOPay's result_display_url (see flows.py for the rules they keep
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
 from paylab.shop.wallets import jkopay, linepay, paypal
 from paylab.shop.wallets.flows import Wallets
-from paylab.shop.wallets.http import Unavailable
+from paylab.shop.wallets.http import MALFORMED, Unavailable
 from paylab.shop.wallets.settle import fulfil, same_money
 
 log = logging.getLogger("paylab.shop.wallets")
+#: A return handler.
+Returned = Callable[[Wallets, web.Request], Awaitable[web.StreamResponse]]
 
 
 def routes(wallets: Wallets) -> list[web.RouteDef]:
     """The return URLs the shop gives the wallets."""
 
-    async def linepay_return(request: web.Request) -> web.StreamResponse:
-        return await confirm_linepay(wallets, request)
+    def guarded(gateway: str, handle: Returned) -> web.Handler:
+        async def run(request: web.Request) -> web.StreamResponse:
+            try:
+                return await handle(wallets, request)
+            except MALFORMED as exc:  # a wallet answer in a shape its API never gives
+                log.exception("%s return: unreadable wallet answer", gateway)
+                return wallets.failure(
+                    request.match_info["order"], gateway, wallets.count(request),
+                    http_status=502, text=f"The wallet answered something the shop cannot "
+                                          f"read ({exc.__class__.__name__}). Nothing was "
+                                          "fulfilled; please try again.")
+        return run
 
-    async def paypal_return(request: web.Request) -> web.StreamResponse:
-        return await capture_paypal(wallets, request)
-
-    async def jkopay_return(request: web.Request) -> web.StreamResponse:
-        return await show_jkopay(wallets, request)
-
-    return [web.get("/return/linepay/{order}", linepay_return),
-            web.get("/return/paypal/{order}", paypal_return),
-            web.get("/return/jkopay/{order}", jkopay_return),
+    return [web.get("/return/linepay/{order}", guarded("linepay", confirm_linepay)),
+            web.get("/return/paypal/{order}", guarded("paypal", capture_paypal)),
+            web.get("/return/jkopay/{order}", guarded("jkopay", show_jkopay)),
             web.get("/return/{gateway:linepay|paypal}/{order}/cancel/{key}", wallets.canceled)]
 
 
@@ -148,9 +155,12 @@ async def show_jkopay(wallets: Wallets, request: web.Request) -> web.StreamRespo
         except Unavailable as exc:
             log.warning("JKOPay inquiry of %s: %s", order["id"], exc)
             transaction = None
-        if transaction is not None:
-            log.info("JKOPay inquiry for %s: %s", order["id"],
-                     jkopay_outcome(wallets, payment, transaction))
+        try:
+            if transaction is not None:
+                log.info("JKOPay inquiry for %s: %s", order["id"],
+                         jkopay_outcome(wallets, payment, transaction))
+        except ValueError as exc:  # the order page shows it waiting; the log says why
+            log.warning("JKOPay inquiry for %s not used: %s", order["id"], exc)
     raise wallets.to_order(order["id"])
 
 

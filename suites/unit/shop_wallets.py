@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
+from multidict import CIMultiDict
 from paylab.shop.app import DB, create_app
 from paylab.shop.db import ShopDB
 from paylab.shop.gateway import Gateway
@@ -28,15 +29,15 @@ SHOP = "http://shop.test"
 class Seen:
     """What a fake wallet received: (method, path, headers, raw body) per call."""
 
-    calls: list[tuple[str, str, dict[str, str], bytes]] = field(default_factory=list)
+    calls: list[tuple[str, str, CIMultiDict[str], bytes]] = field(default_factory=list)
 
     async def record(self, request: web.Request) -> bytes:
         """Keep one request; its raw body."""
         body = await request.read()
-        self.calls.append((request.method, request.path_qs, dict(request.headers), body))
+        self.calls.append((request.method, request.path_qs, CIMultiDict(request.headers), body))
         return body
 
-    def to(self, path: str) -> list[tuple[str, str, dict[str, str], bytes]]:
+    def to(self, path: str) -> list[tuple[str, str, CIMultiDict[str], bytes]]:
         """The calls whose path (with query) starts with `path`."""
         return [c for c in self.calls if c[1].startswith(path)]
 
