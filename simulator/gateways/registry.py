@@ -19,6 +19,7 @@ BUILT_IN: dict[str, str] = {
     "stripe": "paylab.simulator.gateways.stripe",
     "ecpay": "paylab.simulator.gateways.ecpay",
     "newebpay": "paylab.simulator.gateways.newebpay",
+    "paypal": "paylab.simulator.gateways.paypal",
     "linepay": "paylab.simulator.gateways.linepay",
     "jkopay": "paylab.simulator.gateways.jkopay",
 }
