@@ -11,7 +11,7 @@ import base64
 import json
 import time
 from collections.abc import Callable, Iterator, Mapping
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from paylab.shop.wallets.http import Answer, Http, Unavailable, dumps
@@ -34,12 +34,13 @@ MARGIN = 60.0
 
 def value_of(amount: int, currency: str) -> str:
     """PayPal's decimal `value` for `amount` minor units (cents) of `currency`; a
-    zero-decimal currency is rounded to whole units (JPY has no minor unit at all)."""
+    zero-decimal currency is rounded half up to whole units (JPY has no minor unit)."""
     code = currency.upper()
     if code == "JPY":
         return str(amount)
     units = Decimal(amount) / 100
-    return str(int(units.to_integral_value())) if code in WHOLE else f"{units:.2f}"
+    whole = units.to_integral_value(rounding=ROUND_HALF_UP)
+    return str(int(whole)) if code in WHOLE else f"{units:.2f}"
 
 
 def order_body(*, reference: str, order_id: str, currency: str,

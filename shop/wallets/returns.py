@@ -123,6 +123,11 @@ async def capture_paypal(wallets: Wallets, request: web.Request) -> web.StreamRe
                                    text=f"PayPal did not complete the payment: {text}")
         outcome = paypal_capture(wallets, payment, data)
         log.info("PayPal return for %s: %s", order["id"], outcome)
+        if outcome.startswith("refused"):
+            wallets.db.note_failure(order["id"], "PayPal captured another amount.")
+            return wallets.failure(order["id"], "paypal", wallets.count(request),
+                                   text="PayPal captured another amount than this order's; "
+                                        "the order was not fulfilled. Please contact us.")
     raise wallets.to_order(order["id"])
 
 

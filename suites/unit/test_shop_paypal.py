@@ -1,0 +1,322 @@
+"""The reference shop on PayPal: one OAuth token while it lives, the order it creates
+(intent CAPTURE, the cart's items, return and cancel URLs, PayPal-Request-Id), the
+return that captures once (reloads and overlapping returns included) and checks the
+captured amount, and the webhook receiver, which asks PayPal to verify each event and
+fulfils on PAYMENT.CAPTURE.COMPLETED only if the return did not."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+from paylab.shop.wallets import paypal
+from paylab.shop.wallets.http import Http
+from paylab.suites.unit.shop_wallets import (
+    SHOP,
+    Seen,
+    answer,
+    check_out,
+    db_of,
+    status,
+    wallet_shop,
+)
+
+CLIENT_ID, SECRET = "paylab-sandbox-client-0001", "EPaylabSandboxSecretForTheOutOfTheBox" \
+    "Client0000000000000000000000000000000000001"
+APPROVE = "http://wallet.test/paypal/checkoutnow?token="
+
+
+def test_values_are_paypals_decimal_strings() -> None:
+    assert paypal.value_of(1850, "usd") == "18.50" and paypal.value_of(5, "EUR") == "0.05"
+    assert paypal.value_of(1850, "TWD") == "19" and paypal.value_of(500, "JPY") == "500"
+
+
+class FakePayPal:
+    """PayPal's token, orders, capture, webhooks and webhook verification under /paypal,
+    Bearer and PayPal-Request-Id checked, answers kept per request id."""
+
+    def __init__(self) -> None:
+        self.seen, self.tokens, self.by_request = Seen(), 0, dict[str, tuple[int, Any]]()
+        self.orders: dict[str, dict[str, Any]] = {}
+        self.capture: dict[str, Any] = {"status": "COMPLETED"}
+        self.capture_error: tuple[int, Any] | None = None
+        self.webhooks: list[dict[str, Any]] = []
+        self.signed: dict[str, bytes] = {}
+        self.verify_status, self.lifetime = 200, 32400
+
+    def authorised(self, request: web.Request) -> bool:
+        return request.headers.get("Authorization") == f"Bearer A21.token-{self.tokens}"
+
+    def app(self) -> web.Application:
+        async def token(request: web.Request) -> web.Response:
+            body = await self.seen.record(request)
+            basic = paypal.PayPal(Http(), "", CLIENT_ID, SECRET)._basic
+            if request.headers.get("Authorization") != basic or \
+                    body != b"grant_type=client_credentials":
+                return answer({"error": "invalid_client"}, 401)
+            self.tokens += 1
+            return answer({"access_token": f"A21.token-{self.tokens}", "token_type": "Bearer",
+                           "expires_in": self.lifetime})
+
+        async def create(request: web.Request) -> web.Response:
+            body = json.loads(await self.seen.record(request))
+            if not self.authorised(request):
+                return answer({"name": "AUTHENTICATION_FAILURE"}, 401)
+            key = request.headers["PayPal-Request-Id"]
+            if key not in self.by_request:
+                order_id = f"5O19{len(self.orders):04d}TN364715T"
+                self.orders[order_id] = {"id": order_id, "status": "PAYER_ACTION_REQUIRED",
+                                         "purchase_units": body["purchase_units"], "links": [
+                                             {"rel": "self", "href": f"/v2/{order_id}"},
+                                             {"rel": "payer-action",
+                                              "href": APPROVE + order_id}]}
+                self.by_request[key] = (201, self.orders[order_id])
+            return answer(self.by_request[key][1], self.by_request[key][0])
+
+        async def capture(request: web.Request) -> web.Response:
+            await self.seen.record(request)
+            key, order_id = request.headers["PayPal-Request-Id"], request.match_info["id"]
+            if not self.authorised(request):
+                return answer({"name": "AUTHENTICATION_FAILURE"}, 401)
+            await asyncio.sleep(0.01)  # returns may overlap
+            if key not in self.by_request:
+                self.by_request[key] = self.capture_error or (201, self.captured(order_id))
+            return answer(self.by_request[key][1], self.by_request[key][0])
+
+        async def show(request: web.Request) -> web.Response:
+            await self.seen.record(request)
+            if not self.authorised(request):
+                return answer({"name": "AUTHENTICATION_FAILURE"}, 401)
+            if request.match_info["id"] not in self.orders:
+                return answer({"name": "RESOURCE_NOT_FOUND"}, 404)
+            return answer(self.captured(request.match_info["id"]))
+
+        async def webhooks(request: web.Request) -> web.Response:
+            body = await self.seen.record(request)
+            if request.method == "GET":
+                return answer({"webhooks": self.webhooks})
+            self.webhooks.append({"id": f"WH-{len(self.webhooks)}", **json.loads(body)})
+            return answer(self.webhooks[-1], 201)
+
+        async def verify(request: web.Request) -> web.Response:
+            body = await self.seen.record(request)
+            sent = json.loads(body)
+            genuine = self.authorised(request) and self.webhooks and \
+                sent["webhook_id"] == self.webhooks[0]["id"] and \
+                body.endswith(b',"webhook_event":' + self.signed.get(
+                    sent["transmission_id"], b"-") + b"}") and \
+                sent["transmission_sig"] == f"sig-{sent['transmission_id']}"
+            return answer({"verification_status": "SUCCESS" if genuine else "FAILURE"},
+                          self.verify_status)
+
+        app = web.Application()
+        app.add_routes([web.post("/paypal/v1/oauth2/token", token),
+                        web.post("/paypal/v2/checkout/orders", create),
+                        web.post("/paypal/v2/checkout/orders/{id}/capture", capture),
+                        web.get("/paypal/v2/checkout/orders/{id}", show),
+                        web.get("/paypal/v1/notifications/webhooks", webhooks),
+                        web.post("/paypal/v1/notifications/webhooks", webhooks),
+                        web.post("/paypal/v1/notifications/verify-webhook-signature", verify)])
+        return app
+
+    def captured(self, order_id: str) -> dict[str, Any]:
+        unit = self.orders[order_id]["purchase_units"][0]
+        capture = {"id": f"CAP-{order_id}", "amount": unit["amount"], **self.capture}
+        return {"id": order_id, "status": "COMPLETED", "purchase_units": [
+            {**unit, "payments": {"captures": [capture]}}]}
+
+    def event(self, order_id: str, kind: str = "PAYMENT.CAPTURE.COMPLETED",
+              related: str | None = None, **capture: Any) -> tuple[bytes, dict[str, str]]:
+        """A webhook delivery about the capture of `order_id` (said to be of `related`):
+        body and headers."""
+        resource = {**self.captured(order_id)["purchase_units"][0]["payments"]["captures"][0],
+                    "supplementary_data": {"related_ids": {"order_id": related or order_id}},
+                    **capture}
+        transmission = f"tx-{len(self.signed)}"
+        body = json.dumps({"id": f"WH-EV-{transmission}", "event_type": kind,
+                           "resource_type": "capture", "resource": resource}).encode()
+        self.signed[transmission] = body
+        return body, {"PAYPAL-TRANSMISSION-ID": transmission,
+                      "PAYPAL-TRANSMISSION-TIME": "2026-12-02T16:30:00Z",
+                      "PAYPAL-TRANSMISSION-SIG": f"sig-{transmission}",
+                      "PAYPAL-CERT-URL": "http://wallet.test/cert", "PAYPAL-AUTH-ALGO":
+                      "SHA256withRSA", "Content-Type": "application/json"}
+
+
+@pytest.fixture
+def fake() -> FakePayPal:
+    return FakePayPal()
+
+
+@pytest.fixture
+async def client(aiohttp_client: Callable[..., Awaitable[TestClient]],
+                 aiohttp_server: Callable[..., Awaitable[TestServer]],
+                 monkeypatch: pytest.MonkeyPatch, fake: FakePayPal) -> TestClient:
+    return await wallet_shop(aiohttp_client, aiohttp_server, monkeypatch, fake.app())
+
+
+async def test_checkout_creates_the_order_and_sends_the_browser_to_approve_it(
+        client: TestClient, fake: FakePayPal) -> None:
+    order, response = await check_out(client, "paypal", (("gaiwan", 2), ("alishan-oolong", 1)))
+    paypal_order = db_of(client).wallet_payment(order)["transaction_id"]
+    assert (response.status, response.headers["Location"]) == (303, APPROVE + paypal_order)
+    (_, _, headers, body), = fake.seen.to("/paypal/v2/checkout/orders")
+    assert headers["PayPal-Request-Id"] == f"{order}-create"
+    sent, payment = json.loads(body), db_of(client).wallet_payment(order)
+    unit, = sent["purchase_units"]
+    assert sent["intent"] == "CAPTURE" and (payment["value"], payment["currency"]) == (
+        "76.50", "USD")
+    assert unit["amount"] == {"currency_code": "USD", "value": "76.50", "breakdown": {
+        "item_total": {"currency_code": "USD", "value": "76.50"}}}
+    assert [(i["name"], i["quantity"], i["unit_amount"]["value"]) for i in unit["items"]] == [
+        ("Porcelain Gaiwan", "2", "29.00"), ("Alishan High-Mountain Oolong", "1", "18.50")]
+    assert (unit["invoice_id"], unit["custom_id"]) == (payment["reference"], order)
+    context = sent["payment_source"]["paypal"]["experience_context"]
+    back = f"{SHOP}/return/paypal/{order}"
+    assert (context["return_url"], context["cancel_url"]) == (
+        back, f"{back}/cancel/{payment['cancel_key']}")
+    assert fake.webhooks == [{"id": "WH-0", "url": f"{SHOP}/notify/paypal", "event_types": [
+        {"name": "PAYMENT.CAPTURE.COMPLETED"}, {"name": "PAYMENT.CAPTURE.DENIED"}]}]
+    await check_out(client, "paypal")
+    assert fake.tokens == 1 and len(fake.webhooks) == 1  # the token and webhook kept
+
+
+async def test_a_token_is_kept_until_it_is_about_to_expire_and_renewed_on_401(
+        aiohttp_server: Callable[..., Awaitable[TestServer]], fake: FakePayPal) -> None:
+    server, now = await aiohttp_server(fake.app()), [0.0]
+    http = Http()
+    client = paypal.PayPal(http, str(server.make_url("/paypal")), CLIENT_ID, SECRET,
+                           clock=lambda: now[0])
+    try:
+        fake.lifetime = 3600
+        assert await client.token() == await client.token() == "A21.token-1"
+        now[0] = 3600 - 61
+        assert await client.token() == "A21.token-1"
+        now[0] = 3600 - 59  # inside the last minute: a new one
+        assert await client.token() == "A21.token-2"
+        fake.tokens += 1  # PayPal revoked it: 401, then the call again with a new one
+        assert (await client.order("none")).status == 404
+        assert fake.tokens == 4  # token-3 (revoked) and token-4 asked for by the retry
+    finally:
+        await http.close()
+
+
+async def back_from_paypal(client: TestClient, order: str, token: str | None = None
+                           ) -> tuple[int, str, str]:
+    token = token or db_of(client).wallet_payment(order)["transaction_id"]
+    got = await client.get(f"/return/paypal/{order}", params={"token": token,
+                                                             "PayerID": "PAYER7"},
+                           allow_redirects=False)
+    return got.status, got.headers.get("Location", ""), await got.text()
+
+
+async def test_the_return_captures_once_and_fulfils_once(client: TestClient,
+                                                         fake: FakePayPal) -> None:
+    order, _ = await check_out(client, "paypal")
+    both = await asyncio.gather(back_from_paypal(client, order), back_from_paypal(client, order))
+    assert [b[:2] for b in both] == [(303, f"/orders/{order}")] * 2
+    assert (await back_from_paypal(client, order))[:2] == (303, f"/orders/{order}")  # reload
+    assert await status(client, order) == ("paid", 1)
+    captures = fake.seen.to("/paypal/v2/checkout/orders/5O19")
+    assert [(c[1].rsplit("/", 1)[1], c[2]["PayPal-Request-Id"]) for c in captures] == [
+        ("capture", f"{order}-capture")]
+    db = db_of(client)
+    assert db.order(order)["payment_intent"] == f"CAP-{db.wallet_payment(order)['transaction_id']}"
+    body, headers = fake.event(db.wallet_payment(order)["transaction_id"])
+    got = await client.post("/notify/paypal", data=body, headers=headers)
+    assert got.status == 200 and await status(client, order) == ("paid", 1)
+
+
+async def test_another_orders_token_captures_nothing(client: TestClient, fake: FakePayPal) -> None:
+    order, _ = await check_out(client, "paypal")
+    other, _ = await check_out(client, "paypal")
+    got, _, page = await back_from_paypal(
+        client, order, db_of(client).wallet_payment(other)["transaction_id"])
+    assert got == 400 and "does not belong to this order" in page
+    assert not fake.seen.to("/paypal/v2/checkout/orders/5O19")
+    assert await status(client, order) == ("pending", 0)
+
+
+@pytest.mark.parametrize(("capture", "error", "words"), [
+    ({"amount": {"currency_code": "USD", "value": "1.00"}}, None, "another amount"),
+    ({"amount": {"currency_code": "TWD", "value": "18.50"}}, None, "another amount"),
+    ({}, (422, {"name": "UNPROCESSABLE_ENTITY", "message": "<b>declined</b>", "details": [
+        {"issue": "INSTRUMENT_DECLINED"}]}), "&lt;b&gt;declined&lt;/b&gt; (INSTRUMENT_DECLINED)"),
+], ids=["another amount", "another currency", "declined"])
+async def test_a_capture_that_is_not_the_orders_payment_fulfils_nothing(
+        client: TestClient, fake: FakePayPal, capture: dict[str, Any],
+        error: tuple[int, Any] | None, words: str) -> None:
+    fake.capture.update(capture)
+    fake.capture_error = error
+    order, _ = await check_out(client, "paypal")
+    got, _, page = await back_from_paypal(client, order)
+    assert got == 200 and 'data-testid="payment-failed"' in page and words in page
+    assert await status(client, order) == ("pending", 0)
+
+
+async def test_an_order_captured_already_is_read_back(client: TestClient,
+                                                      fake: FakePayPal) -> None:
+    fake.capture_error = (422, {"name": "UNPROCESSABLE_ENTITY", "details": [
+        {"issue": "ORDER_ALREADY_CAPTURED"}]})
+    order, _ = await check_out(client, "paypal")
+    assert (await back_from_paypal(client, order))[:2] == (303, f"/orders/{order}")
+    assert await status(client, order) == ("paid", 1)
+
+
+async def test_a_pending_capture_is_fulfilled_by_the_verified_webhook_once(
+        client: TestClient, fake: FakePayPal) -> None:
+    fake.capture["status"] = "PENDING"
+    order, _ = await check_out(client, "paypal")
+    assert (await back_from_paypal(client, order))[:2] == (303, f"/orders/{order}")
+    assert await status(client, order) == ("pending", 0)
+    paypal_order = db_of(client).wallet_payment(order)["transaction_id"]
+    body, headers = fake.event(paypal_order, status="COMPLETED")
+    for _ in range(2):  # PayPal redelivers
+        got = await client.post("/notify/paypal", data=body, headers=headers)
+        assert (got.status, await got.json()) == (200, {"received": True})
+    assert await status(client, order) == ("paid", 1)
+    assert json.loads(fake.seen.to("/paypal/v1/notifications/verify")[0][3])["webhook_id"] == \
+        "WH-0"
+
+
+@pytest.mark.parametrize(("change", "code"), [
+    ("signature", 400), ("body", 400), ("amount", 400), ("not json", 400),
+    ("unverifiable", 503), ("another order", 200), ("denied", 200)])
+async def test_a_webhook_that_is_not_this_orders_payment_pays_nothing(
+        client: TestClient, fake: FakePayPal, change: str, code: int) -> None:
+    order, _ = await check_out(client, "paypal")
+    paypal_order = db_of(client).wallet_payment(order)["transaction_id"]
+    body, headers = fake.event(
+        paypal_order, related="5O199999TN364715T" if change == "another order" else None,
+        **({"amount": {"currency_code": "USD", "value": "0.01"}} if change == "amount" else {}),
+        **({"kind": "PAYMENT.CAPTURE.DENIED"} if change == "denied" else {}))
+    if change == "signature":
+        headers["PAYPAL-TRANSMISSION-SIG"] = "forged"
+    if change == "body":
+        body = body.replace(b'"COMPLETED"', b'"COMPLETED" ')
+    if change == "not json":
+        body = b"{"
+    if change == "unverifiable":
+        fake.verify_status = 500
+    got = await client.post("/notify/paypal", data=body, headers=headers)
+    assert got.status == code
+    assert await status(client, order) == ("pending", 0)
+    if change == "denied":
+        assert db_of(client).order(order)["last_error"] == "PayPal denied the payment."
+
+
+async def test_only_the_payments_own_cancel_url_cancels_it(client: TestClient,
+                                                           fake: FakePayPal) -> None:
+    order, _ = await check_out(client, "paypal")
+    key = db_of(client).wallet_payment(order)["cancel_key"]
+    assert (await client.get(f"/return/paypal/{order}/cancel/nope")).status == 404
+    gone = await client.get(f"/return/paypal/{order}/cancel/{key}", allow_redirects=False)
+    assert (gone.status, gone.headers["Location"]) == (303, f"/orders/{order}")
+    assert await status(client, order) == ("canceled", 0)
+    assert (await back_from_paypal(client, order))[:2] == (303, f"/orders/{order}")
+    assert not fake.seen.to("/paypal/v2/checkout/orders/5O19")  # nothing captured
