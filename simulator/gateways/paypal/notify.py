@@ -35,7 +35,7 @@ SUMMARIES = {
 
 def event_id(core_event_id: str) -> str:
     """A stable `WH-` id for a core event (the same on every retry)."""
-    digest = hashlib.sha256(core_event_id.encode()).digest()
+    digest = hashlib.sha512(core_event_id.encode()).digest()
     alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
     chars = "".join(alphabet[b % 36] for b in digest[:34])
     return f"WH-{chars[:17]}-{chars[17:]}"
