@@ -28,7 +28,7 @@ def start_checkout(page: Page, shop_url: str, product: str = "alishan-oolong") -
         page.wait_for_url("**/cart**")
         page.get_by_test_id("checkout").click()
         page.wait_for_url(re.compile(r".*/checkout/cs_test_\w+\?token=\w+$"))
-        expect(page.get_by_role("button", name="Pay")).to_be_visible()
+        expect(page.get_by_role("button", name="Pay", exact=True)).to_be_visible()
 
 
 def fill_card(page: Page, number: str = VISA, expiry: str = "12/34", cvc: str = "123",
@@ -46,7 +46,7 @@ def pay(page: Page, number: str = VISA) -> None:
     """Fill the form and press Pay."""
     fill_card(page, number)
     with allure.step("press Pay"):
-        page.get_by_role("button", name="Pay").click()
+        page.get_by_role("button", name="Pay", exact=True).click()
         page.wait_for_load_state()
 
 

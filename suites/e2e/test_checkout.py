@@ -78,7 +78,7 @@ def test_each_decline_card_shows_its_message(page: Page, shop: Shop, card: str,
     start_checkout(page, shop.url)
     pay(page, card)
     expect(page.get_by_test_id("card-error")).to_have_text(message)
-    expect(page.get_by_role("button", name="Pay")).to_be_enabled()
+    expect(page.get_by_role("button", name="Pay", exact=True)).to_be_enabled()
 
 
 def test_a_declined_shopper_can_pay_with_another_card(page: Page, shop: Shop,
@@ -94,7 +94,7 @@ def test_client_side_validation_explains_bad_input(page: Page, shop: Shop) -> No
     start_checkout(page, shop.url)
     url = page.url
     fill_card(page, number="4242 4242 4242 4241", expiry="01/20", cvc="1", name="")
-    page.get_by_role("button", name="Pay").click()
+    page.get_by_role("button", name="Pay", exact=True).click()
     expect(page.locator("#cardnumber-error")).to_have_text("Your card number is invalid.")
     expect(page.locator("#expiry-error")).to_have_text(
         "Your card's expiration year is in the past.")
@@ -141,7 +141,7 @@ def test_double_click_on_pay_charges_once(page: Page, shop: Shop,
     before = payments_of(simulator, shop)
     start_checkout(page, shop.url)
     fill_card(page)
-    page.get_by_role("button", name="Pay").dblclick()
+    page.get_by_role("button", name="Pay", exact=True).dblclick()
     expect_paid(page)
     charged_once(simulator, shop, before)
 

@@ -55,7 +55,7 @@ def test_hosted_checkout_page(page: Page, simulator: LiveSimulator, dialogs: lis
     page.get_by_label("Expiry (MM/YY)").fill("12/34")
     page.get_by_label("CVC").fill("123")
     page.get_by_label("Name on card").fill(payload)
-    page.get_by_role("button", name="Pay").click()
+    page.get_by_role("button", name="Pay", exact=True).click()
     expect(page.get_by_test_id("card-error")).to_be_visible()
     assert_inert(page, dialogs)
 
@@ -103,7 +103,7 @@ def test_shop_pages_render_hostile_product_names_as_text(page: Page, shop: Shop,
     page.get_by_label("Expiry (MM/YY)").fill("12/34")
     page.get_by_label("CVC").fill("123")
     page.get_by_label("Name on card").fill(product["name"])
-    page.get_by_role("button", name="Pay").click()
+    page.get_by_role("button", name="Pay", exact=True).click()
     page.wait_for_url("**/orders/**")
     expect(page.get_by_test_id("order")).to_contain_text(product["name"])
     assert_inert(page, dialogs)
