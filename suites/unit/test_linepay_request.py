@@ -160,3 +160,10 @@ async def test_an_injected_fault_is_9000_with_its_status_and_changes_nothing(sim
     assert answer.status == 503 and answer.body["returnCode"] == "9000"
     contracts().check(contract_id("linepay/error"), answer.body)
     assert orders(sim) == 0
+
+
+async def test_a_body_nested_past_the_parsers_depth_is_2101_not_a_crash(sim: Sim) -> None:
+    deep = b'{"amount": ' + b"[" * 200_000 + b"]" * 200_000 + b"}"
+    answer = await lp.call(sim, "POST", REQUEST, raw=deep)
+    assert (answer.status, answer.body["returnCode"]) == (200, "2101"), answer.text[:200]
+    assert orders(sim) == 0

@@ -37,7 +37,7 @@ async def _body(request: web.Request) -> dict[str, Any]:
         return {}
     try:
         parsed = parse_json(await request.read())
-    except (ValueError, UnicodeDecodeError, web.HTTPException):
+    except (ValueError, RecursionError, web.HTTPException):
         return {}
     return parsed if isinstance(parsed, dict) else {}
 

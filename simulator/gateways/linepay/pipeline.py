@@ -117,7 +117,7 @@ class ApiWire:
             return {k: ",".join(v) for k, v in joined.items()}
         try:
             params = wire.parse_json(self.raw) if self.raw.strip() else {}
-        except (ValueError, UnicodeDecodeError) as exc:
+        except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
             raise LinePayError("2101", "the body is not valid JSON", param="body") from exc
         if not isinstance(params, dict):
             raise LinePayError("2101", "the body must be a JSON object", param="body")
