@@ -5,6 +5,7 @@ buttons, sheet, Approve and Cancel."""
 from __future__ import annotations
 
 import html
+import json
 import re
 import urllib.parse
 
@@ -135,3 +136,19 @@ async def test_a_card_that_is_not_on_the_sheet_is_refused_without_a_payment(sim:
                             {"card": "pm_card_visa_googlepay<script>"})
     assert answer.status == 400 and "<script>" not in answer.text
     assert (await session_now(sim, session))["payment_intent"] is None
+
+
+async def test_a_scenario_rule_matches_a_wallet_payment_by_method_and_card(sim: Sim) -> None:
+    """`match: {payment_method: apple_pay}` hits Apple Pay tokens only; the token's card
+    number is matched as `card`."""
+    for match in ({"payment_method": "apple_pay"}, {"card": "5555555555554444"}):
+        await sim.control("PUT", "/scenario", raw=json.dumps({
+            "name": "w", "rules": [{"name": "r", "match": {"path": "/v1/payment_intents",
+                                                           **match},
+                                    "effects": [{"error": {"status": 503}}]}]}))
+        hit = await sim.pay(card="pm_card_mastercard_applepay")
+        assert hit.status == 503
+        missed = await sim.pay(card="pm_card_visa_googlepay" if "card" in match
+                               else "pm_card_visa")
+        assert missed.status == 200
+    await sim.control("DELETE", "/scenario")

@@ -88,3 +88,21 @@ def test_the_figures_count_wallet_orders_under_their_names(domain: Domain) -> No
     rows = {r["method"]: r for r in kpis.gateway_methods(domain.store, TENANT)}
     assert {"apple_pay", "google_pay"} <= set(rows)
     assert rows["apple_pay"]["gateway"] == rows["google_pay"]["gateway"] == "g"
+
+
+@pytest.mark.parametrize("wallet", [{"type": "samsung_pay"}, "apple_pay", {"dynamic_last4": "1"}])
+def test_a_card_with_an_unknown_wallet_is_refused_and_nothing_stored(
+        domain: Domain, wallet: object) -> None:
+    before = domain.objects.page(TENANT, "payment_method")[0]
+    with pytest.raises(InvalidRequest) as err:
+        domain.methods.create_card(TENANT, {"number": VISA, "exp_month": 12,
+                                            "exp_year": 2040, "wallet": wallet})
+    assert err.value.param == ("card", "wallet")
+    assert domain.objects.page(TENANT, "payment_method")[0] == before
+
+
+def test_a_wallet_token_stores_its_wallet_and_a_plain_token_none(domain: Domain) -> None:
+    wallet = domain.methods.resolve(TENANT, "pm_card_visa_googlepay")
+    assert wallet["card"]["wallet"] == {"type": "google_pay", "dynamic_last4": "1881"}
+    assert wallet["card"]["last4"] == "4242"
+    assert "wallet" not in domain.methods.resolve(TENANT, "pm_card_visa")["card"]

@@ -8,6 +8,7 @@ from aiohttp import web
 from paylab.simulator.core.cards import catalog
 from paylab.simulator.core.domain import Domain
 from paylab.simulator.core.errors import CoreError
+from paylab.simulator.core.methods import wallet_tokens
 from paylab.simulator.core.vocabulary import PAYMENT
 from paylab.simulator.gateways.stripe import form, wire
 from paylab.simulator.headers import lenient_header
@@ -57,8 +58,11 @@ async def facts(request: web.Request, domain: Domain) -> Facts:
                                                            dict) else {}
         email = email or _text(billing.get("email"))
     token = _text(params.get("payment_method"))
+    wallet = wallet_tokens().get(token or "")
     if card is None and token:
-        card = catalog().by_token.get(token)
+        card = catalog().by_token.get(token) or (wallet or {}).get("number")
+    if path.endswith("/wallet") and request.method == "POST":  # a wallet sheet's Approve
+        wallet = {"wallet": request.query.get("wallet")}
     match = _INTENT_PATH.match(path)
     if match and tenant:
         intent = domain.objects.find(tenant, PAYMENT, match.group(1))
@@ -72,6 +76,7 @@ async def facts(request: web.Request, domain: Domain) -> Facts:
         country=client_country(request),
         device=lenient_header(request.headers, "X-Paylab-Device"),
         run=lenient_header(request.headers, "X-Paylab-Run"),
+        payment_method=(wallet or {}).get("wallet"),
     )
 
 
