@@ -22,6 +22,7 @@ import logging
 import urllib.parse
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from decimal import Decimal
 from typing import Any
 
 from aiohttp import web
@@ -51,7 +52,15 @@ def describe(payment: dict[str, Any] | None) -> Safe:
     if payment is None:
         return Safe("")
     return part("order_payment.html", gateway=NAMES.get(payment["gateway"], ""),
-                method="Wallet", amount=f"{payment['currency']} {payment['value']}")
+                method="Wallet", amount=money_text(payment["value"], payment["currency"]))
+
+
+def money_text(value: str, currency: str) -> str:
+    """`NT$2,448` (as the form-post rails show TWD), `US$18.50`, else `12.00 EUR`."""
+    number = Decimal(value)
+    if currency == "TWD":
+        return f"NT${number:,}"
+    return f"US${number:,}" if currency == "USD" else f"{number:,} {currency}"
 
 
 def _web_url(url: Any) -> str:
@@ -183,7 +192,7 @@ class Wallets:
         """The page of a payment that did not go through."""
         return page("wallet_failed.html", title="Payment not completed",
                     http_status=http_status, cart_count=cart_count, order=order_id,
-                    gateway=NAMES.get(gateway, gateway), text=text)
+                    gateway=NAMES.get(gateway, gateway), wallet=gateway, text=text)
 
     def not_found(self, request: web.Request) -> web.Response:
         """The page of a return that names no wallet payment of this shop."""

@@ -172,7 +172,7 @@ async def test_confirm_fulfils_once_and_reloads_confirm_nothing_more(
     db = db_of(client)
     assert db.cart(db.order(order)["cart"]) == [] and db.order(order)["payment_intent"] == str(TX)
     page = await (await client.get(f"/orders/{order}")).text()
-    assert "LINE Pay</strong>" in page and "TWD 592" in page
+    assert "LINE Pay</strong>" in page and "NT$592" in page
 
 
 @pytest.mark.parametrize(("code", "words"), [
