@@ -152,3 +152,10 @@ async def test_a_scenario_rule_matches_a_wallet_payment_by_method_and_card(sim: 
                                else "pm_card_visa")
         assert missed.status == 200
     await sim.control("DELETE", "/scenario")
+
+
+async def test_the_sheet_escapes_what_it_echoes(sim: Sim) -> None:
+    hostile = "<img src=x onerror=alert(1)>"
+    session = await open_session(sim, metadata={"merchant_name": hostile})
+    sheet = await _open_sheet(sim, session, "google_pay")
+    assert hostile not in sheet and html.escape(hostile) in sheet
