@@ -167,3 +167,4 @@ async def test_a_body_nested_past_the_parsers_depth_is_2101_not_a_crash(sim: Sim
     answer = await lp.call(sim, "POST", REQUEST, raw=deep)
     assert (answer.status, answer.body["returnCode"]) == (200, "2101"), answer.text[:200]
     assert orders(sim) == 0
+

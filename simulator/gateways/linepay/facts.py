@@ -11,7 +11,7 @@ from typing import Any
 from aiohttp import web
 from paylab.simulator.core.domain import Domain
 from paylab.simulator.gateways.linepay import transactions
-from paylab.simulator.gateways.linepay.pipeline import GATEWAY, PREFIX
+from paylab.simulator.gateways.linepay.pipeline import CHANNEL, GATEWAY, PREFIX
 from paylab.simulator.gateways.linepay.wire import DECIMALS, parse_json
 from paylab.simulator.gateways.stripe.facts import client_country, client_ip
 from paylab.simulator.headers import lenient_header
@@ -45,8 +45,8 @@ async def _body(request: web.Request) -> dict[str, Any]:
 async def facts(request: web.Request, domain: Domain) -> Facts:
     """Tenant, amount, currency and client of a LINE Pay request."""
     path = request.path.removeprefix(PREFIX)
-    merchant = domain.merchants.get(GATEWAY, lenient_header(request.headers,
-                                                            "X-LINE-ChannelId") or "")
+    channel = lenient_header(request.headers, "X-LINE-ChannelId") or ""
+    merchant = domain.merchants.get(GATEWAY, channel) if CHANNEL.fullmatch(channel) else None
     tenant = merchant.tenant if merchant else None
     body = await _body(request)
     currency = body.get("currency") if isinstance(body.get("currency"), str) else None

@@ -9,6 +9,7 @@ checked over the bytes received and the body parsed once.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +32,10 @@ PREFIX = "/linepay"
 NONCE_LIFETIME = 86400.0
 HEADERS = ("X-LINE-ChannelId", "X-LINE-Authorization-Nonce", "X-LINE-Authorization")
 JSON = "application/json"
+#: What the headers may hold (anything else is refused before it is looked up or signed:
+#: a header's undecodable bytes reach the server as surrogates, which no store takes).
+CHANNEL = re.compile(r"[0-9A-Za-z_-]{1,80}")
+_NONCE = re.compile(r"[\x21-\x7e]{1,128}")
 
 
 @dataclass
@@ -82,7 +87,11 @@ class ApiWire:
             missing = next(h for h, v in zip(HEADERS, (channel, nonce, given), strict=True)
                            if not v)
             raise LinePayError("1106", f"{missing} is missing")
-        merchant = domain.merchants.get(GATEWAY, channel)
+        if not _NONCE.fullmatch(nonce):
+            raise LinePayError("1106", "X-LINE-Authorization-Nonce must be 1-128 printable "
+                               "ASCII characters")
+        merchant = domain.merchants.get(GATEWAY, channel) if CHANNEL.fullmatch(channel) \
+            else None
         if merchant is None:
             raise LinePayError("1106", "X-LINE-ChannelId is not a known channel")
         self.raw = await request.read() if request.method == "POST" else b""
@@ -118,9 +127,9 @@ class ApiWire:
         try:
             params = wire.parse_json(self.raw) if self.raw.strip() else {}
         except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
-            raise LinePayError("2101", "the body is not valid JSON", param="body") from exc
+            raise LinePayError("2101", "body is not valid JSON (UTF-8)", param="body") from exc
         if not isinstance(params, dict):
-            raise LinePayError("2101", "the body must be a JSON object", param="body")
+            raise LinePayError("2101", "body must be a JSON object", param="body")
         if self.op.request_body:
             problem = self.ctx.contracts.problem(contract_id(self.op.request_body),
                                                  wire.plain(params))
