@@ -20,6 +20,7 @@ from paylab.load.users.cards import (  # noqa: F401
     ManualCaptureRefundUser,
     ThreeDSecureUser,
 )
+from paylab.load.users.jkopay import JkoPayUser  # noqa: F401
 from paylab.load.users.shop import ShopCheckoutUser, ShopperUser  # noqa: F401
 from paylab.load.users.taiwan import (  # noqa: F401
     EcpayCreditUser,
