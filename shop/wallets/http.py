@@ -27,8 +27,12 @@ class Unavailable(Exception):
 
 
 def loads(text: str | bytes) -> Any:
-    """JSON with integers exact and decimals as Decimal; ValueError when it is not JSON."""
-    return json.loads(text, parse_float=Decimal)
+    """JSON with integers exact and decimals as Decimal; ValueError when it is not JSON
+    (or not UTF-8, or nested deeper than the parser goes: someone else's bytes)."""
+    try:
+        return json.loads(text, parse_float=Decimal)
+    except RecursionError as exc:
+        raise ValueError("JSON nested too deep") from exc
 
 
 def dumps(value: Any) -> str:
@@ -67,7 +71,7 @@ class Http:
             return Answer(status, None)
         try:
             return Answer(status, loads(raw))
-        except (ValueError, UnicodeDecodeError) as exc:
+        except ValueError as exc:  # UnicodeDecodeError is one
             raise Unavailable(f"{method} {url}: HTTP {status}, not JSON") from exc
 
     async def close(self) -> None:

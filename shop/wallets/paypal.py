@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import json
 import time
 from collections.abc import Callable, Iterator, Mapping
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from paylab.shop.wallets.http import Answer, Http, Unavailable, dumps
+from paylab.shop.wallets.http import Answer, Http, Unavailable, dumps, loads
 
 ORDERS = "/v2/checkout/orders"
 WEBHOOKS = "/v1/notifications/webhooks"
@@ -191,7 +190,7 @@ class PayPal:
 def event_of(body: bytes) -> dict[str, Any] | None:
     """A webhook body as an event object, or None when it is not one."""
     try:
-        event = json.loads(body, parse_float=Decimal)
-    except (ValueError, UnicodeDecodeError):
+        event = loads(body)
+    except ValueError:  # not JSON, not UTF-8, or nested past the parser's depth
         return None
     return event if isinstance(event, dict) else None

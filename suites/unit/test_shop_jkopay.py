@@ -10,24 +10,17 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
-from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from paylab.shop.wallets import jkopay
 from paylab.simulator.webhooks.signing import jkopay_digest
+from paylab.suites.unit.shop_wallet_fakes import API_KEY, JKOPAY_URL, SECRET_KEY, STORE, FakeJKOPay
 from paylab.suites.unit.shop_wallets import (
     SHOP,
-    Seen,
-    answer,
     check_out,
     db_of,
     status,
     wallet_shop,
 )
-
-STORE = "35f12dff-1581-11e9-a054-00505684fd45"
-SECRET = "r0odDC1e9LHXDmxuvmOv9bgaWLf2CXB2c4gMheoFucVKNMi1K0Id9zwRHJF1r-kdtAKriKgb11VDlo7Kb8R-FQ"
-API_KEY = "6f1c8e2a9b4d7f3e5a0c1b2d3e4f5a6b"
-PAY_URL = "http://wallet.test/jkopay/pay/1?token=t0k"
 
 
 def test_the_digest_matches_the_published_vector(vectors: dict[str, Any]) -> None:
@@ -40,39 +33,6 @@ def test_the_digest_matches_the_published_vector(vectors: dict[str, Any]) -> Non
     assert not jkopay.verify(case["secret"], body, case["expected"].upper())
     assert not jkopay.verify(case["secret"][:-1], body, case["expected"])
     assert not jkopay.verify(case["secret"], body, None)
-
-
-class FakeJKOPay:
-    """JKOPay's entry and inquiry under /jkopay, checking api-key and digest with the
-    simulator's own function."""
-
-    def __init__(self) -> None:
-        self.seen = Seen()
-        self.inquiry: dict[str, Any] | None = None
-
-    def signed(self, request: web.Request, payload: bytes) -> bool:
-        return request.headers.get("api-key") == API_KEY and \
-            request.headers.get("digest") == jkopay_digest(SECRET, payload)
-
-    def app(self) -> web.Application:
-        async def entry(request: web.Request) -> web.Response:
-            body = await self.seen.record(request)
-            if not self.signed(request, body):
-                return answer({"result": "201", "message": "digest"})
-            return answer({"result": "000", "message": "成功", "result_object": {
-                "payment_url": PAY_URL, "qr_img": f"{PAY_URL}&qr=1", "qr_timeout": 1}})
-
-        async def inquiry(request: web.Request) -> web.Response:
-            await self.seen.record(request)
-            if self.inquiry is None or not self.signed(request, request.query_string.encode()):
-                return web.Response(status=503, text="down")
-            return answer({"result": "000", "message": "成功",
-                           "result_object": {"transactions": [self.inquiry]}})
-
-        app = web.Application()
-        app.add_routes([web.post("/jkopay/platform/entry", entry),
-                        web.get("/jkopay/platform/inquiry", inquiry)])
-        return app
 
 
 @pytest.fixture
@@ -97,7 +57,7 @@ def transaction(reference: str, **fields: Any) -> dict[str, Any]:
             "debit_amount": 592, "channel_type": "account", **fields}
 
 
-async def callback(client: TestClient, body: bytes, secret: str = SECRET,
+async def callback(client: TestClient, body: bytes, secret: str = SECRET_KEY,
                    **headers: str) -> tuple[int, Any]:
     sent = {"Content-Type": "application/json", "digest": jkopay_digest(secret, body),
             **headers}
@@ -112,9 +72,9 @@ def paid(reference: str, **fields: Any) -> bytes:
 async def test_checkout_enters_the_order_and_sends_the_browser_to_jkopay(
         client: TestClient, fake: FakeJKOPay) -> None:
     order, response = await check_out(client, "jkopay", (("gaiwan", 2), ("alishan-oolong", 1)))
-    assert (response.status, response.headers["Location"]) == (303, PAY_URL)
+    assert (response.status, response.headers["Location"]) == (303, JKOPAY_URL)
     (_, _, headers, body), = fake.seen.to("/jkopay/platform/entry")
-    assert headers["digest"] == jkopay_digest(SECRET, body) and headers["api-key"] == API_KEY
+    assert headers["digest"] == jkopay_digest(SECRET_KEY, body) and headers["api-key"] == API_KEY
     sent, payment = json.loads(body), db_of(client).wallet_payment(order)
     assert sent["platform_order_id"] == payment["reference"] and sent["store_id"] == STORE
     assert (sent["currency"], sent["total_price"], sent["final_price"], sent["unredeem"]) == (
@@ -140,7 +100,7 @@ async def test_a_genuine_callback_fulfils_once_and_a_replay_changes_nothing(
 
 
 @pytest.mark.parametrize(("change", "why"), [
-    ({"secret": SECRET[::-1]}, "invalid digest"),
+    ({"secret": SECRET_KEY[::-1]}, "invalid digest"),
     ({"api-key": "0" * 32}, "invalid digest"),
     ({"fields": {"final_price": 1}}, "amount mismatch"),
     ({"fields": {"final_price": "592.5"}}, "amount mismatch"),
@@ -155,7 +115,7 @@ async def test_a_callback_the_shop_cannot_trust_is_refused_and_changes_nothing(
     reference = change.get("reference") or db_of(client).wallet_payment(order)["reference"]
     body = paid(reference, **change.get("fields", {}))
     headers = {"api-key": change["api-key"]} if "api-key" in change else {}
-    got = await callback(client, body, change.get("secret", SECRET), **headers)
+    got = await callback(client, body, change.get("secret", SECRET_KEY), **headers)
     assert got == (400, {"error": why})
     assert await status(client, order) == ("pending", 0)
 
@@ -199,7 +159,7 @@ async def test_the_display_return_asks_the_inquiry_while_the_callback_is_late(
     _, path, headers, _ = fake.seen.to("/jkopay/platform/inquiry")[0]
     query = path.split("?", 1)[1]
     assert query == f"platform_order_ids={reference}"
-    assert headers["digest"] == jkopay_digest(SECRET, query.encode())
+    assert headers["digest"] == jkopay_digest(SECRET_KEY, query.encode())
 
 
 async def test_the_display_return_without_an_inquiry_answer_shows_the_order(

@@ -12,25 +12,23 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
-from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from paylab.shop.wallets import linepay
 from paylab.simulator.webhooks.signing import linepay_signature
+from paylab.suites.unit.shop_wallet_fakes import (
+    CHANNEL,
+    CHANNEL_SECRET,
+    LINEPAY_URL,
+    TX,
+    FakeLinePay,
+)
 from paylab.suites.unit.shop_wallets import (
     SHOP,
-    Seen,
-    answer,
     check_out,
     db_of,
-    raw_json,
     status,
     wallet_shop,
 )
-
-CHANNEL, SECRET = "1650000001", "8d3c1f5a0b7e4c2d9f6a1b3c5d7e9f02"
-#: Above 2**53: read as a double it would come back as ...848.
-TX = 2026120212345678901
-PAY_URL = "http://wallet.test/linepay/pay/1?token=t0k"
 
 
 def test_the_signature_matches_the_published_vectors(vectors: dict[str, Any]) -> None:
@@ -46,65 +44,13 @@ def test_the_signature_matches_the_published_vectors(vectors: dict[str, Any]) ->
 
 
 def test_every_call_has_a_fresh_nonce_and_signs_the_bare_path() -> None:
-    first = linepay.headers(CHANNEL, SECRET, "/v3/payments/request", "{}")
-    second = linepay.headers(CHANNEL, SECRET, "/v3/payments/request", "{}")
+    first = linepay.headers(CHANNEL, CHANNEL_SECRET, "/v3/payments/request", "{}")
+    second = linepay.headers(CHANNEL, CHANNEL_SECRET, "/v3/payments/request", "{}")
     assert first["X-LINE-Authorization-Nonce"] != second["X-LINE-Authorization-Nonce"]
     for made in (first, second):
         assert made["X-LINE-ChannelId"] == CHANNEL
         assert made["X-LINE-Authorization"] == linepay_signature(
-            SECRET, "/v3/payments/request", "{}", made["X-LINE-Authorization-Nonce"])
-
-
-class FakeLinePay:
-    """LINE Pay's request, confirm and details under /linepay, checking every signature
-    (over the path without the mount) and nonce with the simulator's own function."""
-
-    def __init__(self) -> None:
-        self.seen, self.nonces = Seen(), set[str]()
-        self.request_status, self.confirm_code, self.message = 200, "0000", "Success."
-        self.details: Any = None
-
-    def signed(self, request: web.Request, path: str, payload: str) -> bool:
-        nonce = request.headers.get("X-LINE-Authorization-Nonce", "")
-        fresh = nonce not in self.nonces
-        self.nonces.add(nonce)
-        return fresh and request.headers.get("X-LINE-ChannelId") == CHANNEL and \
-            request.headers.get("X-LINE-Authorization") == linepay_signature(
-                SECRET, path, payload, nonce)
-
-    def app(self) -> web.Application:
-        async def request_api(request: web.Request) -> web.Response:
-            body = await self.seen.record(request)
-            if self.request_status != 200:
-                return web.Response(status=self.request_status, text="down")
-            if not self.signed(request, "/v3/payments/request", body.decode()):
-                return answer({"returnCode": "1106", "returnMessage": "Header info error."})
-            return raw_json('{"returnCode":"0000","returnMessage":"Success.","info":{'
-                            f'"transactionId":{TX},"paymentAccessToken":"187568751124",'
-                            f'"paymentUrl":{{"web":"{PAY_URL}","app":"line://pay/payment/1"}}}}}}')
-
-        async def confirm(request: web.Request) -> web.Response:
-            body = await self.seen.record(request)
-            path = request.path.removeprefix("/linepay")
-            if not self.signed(request, path, body.decode()):
-                return answer({"returnCode": "1106", "returnMessage": "Header info error."})
-            await asyncio.sleep(0.01)  # a confirm takes a moment: returns may overlap
-            return raw_json(json.dumps({"returnCode": self.confirm_code,
-                                        "returnMessage": self.message, "info": {
-                                            "orderId": "x", "transactionId": 0}})
-                            .replace('"transactionId": 0', f'"transactionId": {TX}'))
-
-        async def details(request: web.Request) -> web.Response:
-            await self.seen.record(request)
-            if not self.signed(request, "/v3/payments", request.query_string):
-                return answer({"returnCode": "1106", "returnMessage": "Header info error."})
-            return answer(self.details)
-
-        app = web.Application()
-        app.add_routes([web.post("/linepay/v3/payments/request", request_api),
-                        web.post("/linepay/v3/payments/{tx}/confirm", confirm),
-                        web.get("/linepay/v3/payments", details)])
-        return app
+            CHANNEL_SECRET, "/v3/payments/request", "{}", made["X-LINE-Authorization-Nonce"])
 
 
 @pytest.fixture
@@ -131,7 +77,7 @@ async def test_the_cart_offers_the_three_wallets(client: TestClient) -> None:
 async def test_checkout_requests_the_cart_and_sends_the_browser_to_line_pay(
         client: TestClient, fake: FakeLinePay) -> None:
     order, response = await check_out(client, "linepay", (("gaiwan", 2), ("alishan-oolong", 1)))
-    assert (response.status, response.headers["Location"]) == (303, PAY_URL)
+    assert (response.status, response.headers["Location"]) == (303, LINEPAY_URL)
     (_, _, headers, body), = fake.seen.to("/linepay/v3/payments/request")
     sent = json.loads(body)
     payment = db_of(client).wallet_payment(order)

@@ -12,140 +12,22 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
-from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from paylab.shop.wallets import paypal
 from paylab.shop.wallets.http import Http
+from paylab.suites.unit.shop_wallet_fakes import APPROVE, CLIENT_ID, CLIENT_SECRET, FakePayPal
 from paylab.suites.unit.shop_wallets import (
     SHOP,
-    Seen,
-    answer,
     check_out,
     db_of,
     status,
     wallet_shop,
 )
 
-CLIENT_ID, SECRET = "paylab-sandbox-client-0001", "EPaylabSandboxSecretForTheOutOfTheBox" \
-    "Client0000000000000000000000000000000000001"
-APPROVE = "http://wallet.test/paypal/checkoutnow?token="
-
 
 def test_values_are_paypals_decimal_strings() -> None:
     assert paypal.value_of(1850, "usd") == "18.50" and paypal.value_of(5, "EUR") == "0.05"
     assert paypal.value_of(1850, "TWD") == "19" and paypal.value_of(500, "JPY") == "500"
-
-
-class FakePayPal:
-    """PayPal's token, orders, capture, webhooks and webhook verification under /paypal,
-    Bearer and PayPal-Request-Id checked, answers kept per request id."""
-
-    def __init__(self) -> None:
-        self.seen, self.tokens, self.by_request = Seen(), 0, dict[str, tuple[int, Any]]()
-        self.orders: dict[str, dict[str, Any]] = {}
-        self.capture: dict[str, Any] = {"status": "COMPLETED"}
-        self.capture_error: tuple[int, Any] | None = None
-        self.webhooks: list[dict[str, Any]] = []
-        self.signed: dict[str, bytes] = {}
-        self.verify_status, self.lifetime = 200, 32400
-
-    def authorised(self, request: web.Request) -> bool:
-        return request.headers.get("Authorization") == f"Bearer A21.token-{self.tokens}"
-
-    def app(self) -> web.Application:
-        async def token(request: web.Request) -> web.Response:
-            body = await self.seen.record(request)
-            basic = paypal.PayPal(Http(), "", CLIENT_ID, SECRET)._basic
-            if request.headers.get("Authorization") != basic or \
-                    body != b"grant_type=client_credentials":
-                return answer({"error": "invalid_client"}, 401)
-            self.tokens += 1
-            return answer({"access_token": f"A21.token-{self.tokens}", "token_type": "Bearer",
-                           "expires_in": self.lifetime})
-
-        async def create(request: web.Request) -> web.Response:
-            body = json.loads(await self.seen.record(request))
-            if not self.authorised(request):
-                return answer({"name": "AUTHENTICATION_FAILURE"}, 401)
-            key = request.headers["PayPal-Request-Id"]
-            if key not in self.by_request:
-                order_id = f"5O19{len(self.orders):04d}TN364715T"
-                self.orders[order_id] = {"id": order_id, "status": "PAYER_ACTION_REQUIRED",
-                                         "purchase_units": body["purchase_units"], "links": [
-                                             {"rel": "self", "href": f"/v2/{order_id}"},
-                                             {"rel": "payer-action",
-                                              "href": APPROVE + order_id}]}
-                self.by_request[key] = (201, self.orders[order_id])
-            return answer(self.by_request[key][1], self.by_request[key][0])
-
-        async def capture(request: web.Request) -> web.Response:
-            await self.seen.record(request)
-            key, order_id = request.headers["PayPal-Request-Id"], request.match_info["id"]
-            if not self.authorised(request):
-                return answer({"name": "AUTHENTICATION_FAILURE"}, 401)
-            await asyncio.sleep(0.01)  # returns may overlap
-            if key not in self.by_request:
-                self.by_request[key] = self.capture_error or (201, self.captured(order_id))
-            return answer(self.by_request[key][1], self.by_request[key][0])
-
-        async def show(request: web.Request) -> web.Response:
-            await self.seen.record(request)
-            if not self.authorised(request):
-                return answer({"name": "AUTHENTICATION_FAILURE"}, 401)
-            if request.match_info["id"] not in self.orders:
-                return answer({"name": "RESOURCE_NOT_FOUND"}, 404)
-            return answer(self.captured(request.match_info["id"]))
-
-        async def webhooks(request: web.Request) -> web.Response:
-            body = await self.seen.record(request)
-            if request.method == "GET":
-                return answer({"webhooks": self.webhooks})
-            self.webhooks.append({"id": f"WH-{len(self.webhooks)}", **json.loads(body)})
-            return answer(self.webhooks[-1], 201)
-
-        async def verify(request: web.Request) -> web.Response:
-            body = await self.seen.record(request)
-            sent = json.loads(body)
-            genuine = self.authorised(request) and self.webhooks and \
-                sent["webhook_id"] == self.webhooks[0]["id"] and \
-                body.endswith(b',"webhook_event":' + self.signed.get(
-                    sent["transmission_id"], b"-") + b"}") and \
-                sent["transmission_sig"] == f"sig-{sent['transmission_id']}"
-            return answer({"verification_status": "SUCCESS" if genuine else "FAILURE"},
-                          self.verify_status)
-
-        app = web.Application()
-        app.add_routes([web.post("/paypal/v1/oauth2/token", token),
-                        web.post("/paypal/v2/checkout/orders", create),
-                        web.post("/paypal/v2/checkout/orders/{id}/capture", capture),
-                        web.get("/paypal/v2/checkout/orders/{id}", show),
-                        web.get("/paypal/v1/notifications/webhooks", webhooks),
-                        web.post("/paypal/v1/notifications/webhooks", webhooks),
-                        web.post("/paypal/v1/notifications/verify-webhook-signature", verify)])
-        return app
-
-    def captured(self, order_id: str) -> dict[str, Any]:
-        unit = self.orders[order_id]["purchase_units"][0]
-        capture = {"id": f"CAP-{order_id}", "amount": unit["amount"], **self.capture}
-        return {"id": order_id, "status": "COMPLETED", "purchase_units": [
-            {**unit, "payments": {"captures": [capture]}}]}
-
-    def event(self, order_id: str, kind: str = "PAYMENT.CAPTURE.COMPLETED",
-              related: str | None = None, **capture: Any) -> tuple[bytes, dict[str, str]]:
-        """A webhook delivery about the capture of `order_id` (said to be of `related`):
-        body and headers."""
-        resource = {**self.captured(order_id)["purchase_units"][0]["payments"]["captures"][0],
-                    "supplementary_data": {"related_ids": {"order_id": related or order_id}},
-                    **capture}
-        transmission = f"tx-{len(self.signed)}"
-        body = json.dumps({"id": f"WH-EV-{transmission}", "event_type": kind,
-                           "resource_type": "capture", "resource": resource}).encode()
-        self.signed[transmission] = body
-        return body, {"PAYPAL-TRANSMISSION-ID": transmission,
-                      "PAYPAL-TRANSMISSION-TIME": "2026-12-02T16:30:00Z",
-                      "PAYPAL-TRANSMISSION-SIG": f"sig-{transmission}",
-                      "PAYPAL-CERT-URL": "http://wallet.test/cert", "PAYPAL-AUTH-ALGO":
-                      "SHA256withRSA", "Content-Type": "application/json"}
 
 
 @pytest.fixture
@@ -190,7 +72,7 @@ async def test_a_token_is_kept_until_it_is_about_to_expire_and_renewed_on_401(
         aiohttp_server: Callable[..., Awaitable[TestServer]], fake: FakePayPal) -> None:
     server, now = await aiohttp_server(fake.app()), [0.0]
     http = Http()
-    client = paypal.PayPal(http, str(server.make_url("/paypal")), CLIENT_ID, SECRET,
+    client = paypal.PayPal(http, str(server.make_url("/paypal")), CLIENT_ID, CLIENT_SECRET,
                            clock=lambda: now[0])
     try:
         fake.lifetime = 3600
@@ -320,3 +202,22 @@ async def test_only_the_payments_own_cancel_url_cancels_it(client: TestClient,
     assert await status(client, order) == ("canceled", 0)
     assert (await back_from_paypal(client, order))[:2] == (303, f"/orders/{order}")
     assert not fake.seen.to("/paypal/v2/checkout/orders/5O19")  # nothing captured
+
+
+@pytest.mark.parametrize(("method", "url", "body"), [
+    ("GET", "/return/paypal/<script>alert(1)</script>?token=<b>", None),
+    ("GET", "/return/linepay/ord_x?transactionId=" + "9" * 5000, None),
+    ("GET", "/return/jkopay/%00?platform_order_id=<script>", None),
+    ("GET", "/return/paypal/ord_x/cancel/%FF%FE", None),
+    ("POST", "/notify/paypal", b"\xff\xfe"),
+    ("POST", "/notify/paypal", b"[" * 100_000 + b"]" * 100_000),
+    ("POST", "/notify/jkopay", b"[" * 100_000 + b"]" * 100_000),
+], ids=["script order", "long transaction", "nul order", "bad key bytes", "not utf-8",
+        "nested event", "nested callback"])
+async def test_hostile_returns_and_callbacks_get_answers_not_500s(
+        client: TestClient, fake: FakePayPal, method: str, url: str, body: bytes | None) -> None:
+    got = await client.request(method, url, data=body, allow_redirects=False)
+    text = await got.text()
+    assert got.status in (400, 404), (got.status, text[:300])
+    assert "<script>" not in text and "<b>" not in text
+    assert not fake.seen.calls  # nothing was asked of PayPal
