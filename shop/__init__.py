@@ -8,4 +8,9 @@ It also pays through ECPay AIO (credit card, convenience-store code) and NewebPa
 checkout answers a signed form the shopper's browser posts to the gateway (formpost.py,
 ecpay.py, newebpay.py), and the gateways' server notices are verified, matched to the
 order's trade and applied exactly once (notify.py).
+
+And it pays through the wallets LINE Pay, JKOPay and PayPal (wallets/): server-to-server
+requests signed as each documents, the shopper's approval on the wallet's page, then
+LINE Pay Confirm / PayPal capture on the way back and the JKOPay result_url callback and
+PayPal webhook, each checked against the order's amount and applied once.
 """
