@@ -5,12 +5,13 @@ contract, and no refusal changes anything."""
 
 from __future__ import annotations
 
+import urllib.parse
 from typing import Any
 
 import pytest
 from paylab.simulator.contracts import contract_id
 from paylab.suites.unit.inprocess import ClientFactory, Sim, contracts, start
-from paylab.suites.unit.jkopay_client import JkoPay
+from paylab.suites.unit.jkopay_client import JkoPay, sign
 
 
 @pytest.fixture
@@ -192,3 +193,16 @@ async def test_unrouted_paths_answer_in_jkopays_envelope(jko: JkoPay) -> None:
     valid("jkopay/error", answer.body)
     wrong = await jko.sim._send("PUT", "/jkopay/platform/entry")
     assert wrong.status == 405 and wrong.body["result"] == "999"
+
+
+async def test_a_get_inquiry_may_sign_the_query_as_sent_or_as_written(jko: JkoPay) -> None:
+    await jko.entry("訂單-1,x", 300)  # a comma would split the list: found as two ids
+    await jko.entry("訂單-2", 300)
+    written = "platform_order_ids=訂單-2"
+    sent = "platform_order_ids=" + urllib.parse.quote("訂單-2")
+    for signed in (written, sent):
+        answer = await jko.inquiry_get(query=sent, digest=sign(jko.secret, signed.encode()))
+        assert answer.status == 200, answer.body
+        assert answer.body["result_object"]["transactions"][0]["status"] == 101
+    other = await jko.inquiry_get(query=sent, digest=sign(jko.secret, b"platform_order_ids=x"))
+    assert other.status == 403

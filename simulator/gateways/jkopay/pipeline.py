@@ -66,18 +66,20 @@ def store_of(domain: Domain, api_key: str | None) -> Merchant | None:
 
 
 def signed_bytes(request: web.Request, body: bytes) -> list[bytes]:
-    """What the digest may cover: the body of a POST; the raw query string of a GET (and,
-    for kurorido/jkopay-php-sdk, which requests `?=platform_order_ids=...` but signs
-    `platform_order_ids=...`, that string without its leading `=`)."""
+    """What the digest may cover: the body of a POST; the query string of a GET, as sent
+    (percent-encoded) or as the client wrote it before encoding (PHP clients sign the
+    plain `platform_order_ids=a,b`); and, for kurorido/jkopay-php-sdk, which requests
+    `?=platform_order_ids=...` but signs `platform_order_ids=...`, without its leading `=`."""
     if request.method != "GET":
         return [body]
-    query = request.query_string.encode("utf-8")
-    return [query, query[1:]] if query.startswith(b"=") else [query]
+    forms = dict.fromkeys([request.rel_url.raw_query_string, request.query_string])
+    texts = [t.encode("utf-8") for t in forms]
+    return texts + [t[1:] for t in texts if t.startswith(b"=")]
 
 
 def query_pairs(request: web.Request) -> list[tuple[str, Any]]:
     """A GET's parameters (a leading `=`, as kurorido's client sends, is forgiven)."""
-    text = request.query_string.removeprefix("=")
+    text = request.rel_url.raw_query_string.removeprefix("=")
     try:
         pairs = urllib.parse.parse_qsl(text, keep_blank_values=True, errors="strict")
     except (UnicodeDecodeError, ValueError) as exc:
