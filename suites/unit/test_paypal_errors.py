@@ -217,3 +217,14 @@ async def test_injected_faults_and_unknown_paths_speak_paypal(sim: Sim) -> None:
     limited = await pp.api(sim, access, "GET", "/v1/notifications/webhooks")
     assert limited.body["name"] == "RATE_LIMIT_REACHED"
     assert _orders(sim) == 0
+
+
+@pytest.mark.parametrize("value", ["訂" * 1000, "x" * 109], ids=["long-cjk", "109-chars"])
+async def test_a_bad_request_id_header_is_a_400(sim: Sim, value: str) -> None:
+    access = await pp.bearer(sim)
+    answer = await sim._send("POST", "/paypal/v2/checkout/orders", json=pp.order_body(),
+                             headers={"Authorization": f"Bearer {access}",
+                                      "PayPal-Request-Id": value})
+    assert answer.status == 400, answer.text[:300]
+    assert answer.body["details"][0]["location"] == "header"
+    assert _orders(sim) == 0

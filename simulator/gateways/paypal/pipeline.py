@@ -22,9 +22,11 @@ from paylab.simulator.gateways.paypal import oauth, wire
 from paylab.simulator.gateways.paypal.render import Renderer
 from paylab.simulator.gateways.paypal.wire import PaypalError
 from paylab.simulator.gateways.spec import Operation
-from paylab.simulator.headers import BadHeader, header
+from paylab.simulator.headers import BadHeader, header, lenient_header
 
 REQUEST_ID = "PayPal-Request-Id"
+#: PayPal's limit on a PayPal-Request-Id.
+REQUEST_ID_LIMIT = 108
 MOCK = "PayPal-Mock-Response"
 #: Headers read into the call's parameters (they shape the answer, not the resource).
 READ = {"prefer": "Prefer", "mock": MOCK}
@@ -88,6 +90,9 @@ class PaypalWire:
         """The raw JSON body and the headers that shape the answer, as pairs."""
         pairs = [(name, value) for name, key in READ.items()
                  if (value := _header(request, key)) is not None]
+        given = _header(request, REQUEST_ID)  # checked here: the kit reads it unguarded
+        if given is not None and not 1 <= len(given) <= REQUEST_ID_LIMIT:
+            raise PaypalError("INVALID_STRING_LENGTH", field=REQUEST_ID, location="header")
         if request.method in ("POST", "PATCH"):
             raw = await request.read()
             try:
@@ -97,8 +102,8 @@ class PaypalWire:
         return pairs + [("query." + k, v) for k, v in request.query.items()]
 
     def idempotency_key(self, request: web.Request) -> str | None:
-        """`PayPal-Request-Id`."""
-        return _header(request, REQUEST_ID) or None
+        """`PayPal-Request-Id` (`read` refused a bad one already)."""
+        return lenient_header(request.headers, REQUEST_ID) or None
 
     def decode(self, pairs: list[tuple[str, str]]) -> dict[str, Any]:
         """The parsed, validated body (`{}` when empty), the headers and the query."""
