@@ -186,6 +186,18 @@ async def test_only_the_payments_own_cancel_url_cancels_it(
     assert len(fake.seen.calls) == 1  # the request only: no confirm
 
 
+async def test_a_shop_signing_with_another_secret_is_refused_and_its_order_canceled(
+        aiohttp_client: Callable[..., Awaitable[TestClient]],
+        aiohttp_server: Callable[..., Awaitable[TestServer]],
+        monkeypatch: pytest.MonkeyPatch, fake: FakeLinePay) -> None:
+    client = await wallet_shop(aiohttp_client, aiohttp_server, monkeypatch, fake.app(),
+                               linepay_channel_secret=CHANNEL_SECRET[::-1])
+    order, response = await check_out(client, "linepay")
+    text = await response.text()
+    assert response.status == 502 and "LINE Pay refused the payment (1106" in text
+    assert await status(client, order) == ("canceled", 0)
+
+
 async def test_line_pay_out_of_reach_at_checkout_is_a_page_and_no_open_order(
         client: TestClient, fake: FakeLinePay) -> None:
     fake.request_status = 502
