@@ -83,7 +83,8 @@ def _broken(change: str) -> dict[str, Any]:
 
 @pytest.mark.parametrize(("change", "field"), [
     ("total", "amount"), ("package", "packages.0.amount"), ("missing", "redirectUrls"),
-    ("type", "amount"), ("currency", "currency"), ("product", "packages.0.products.0.quantity")])
+    ("type", "amount"), ("currency", "currency"),
+    ("product", "packages.0.products.0.quantity is too small")])
 async def test_bad_fields_are_2101_naming_the_field_and_create_nothing(sim: Sim, change: str,
                                                                        field: str) -> None:
     answer = await lp.call(sim, "POST", REQUEST, _broken(change))

@@ -149,7 +149,8 @@ def violation(problem: Problem) -> LinePayError:
                "type": "has the wrong type", "enum": "is not an allowed value",
                "maxLength": "is too long", "minLength": "is too short",
                "pattern": "has an invalid format", "minItems": "needs at least one item",
-               "maxItems": "has too many items", "format": "is not a valid URL"}
+               "maxItems": "has too many items", "minimum": "is too small",
+               "exclusiveMinimum": "is too small", "maximum": "is too large"}
     detail = details.get(problem.keyword, "is invalid")
     return LinePayError("2101", f"{field} {detail}", param=field)
 
