@@ -89,7 +89,7 @@ async def test_bad_fields_are_2101_naming_the_field_and_create_nothing(sim: Sim,
                                                                        field: str) -> None:
     answer = await lp.call(sim, "POST", REQUEST, _broken(change))
     assert (answer.status, answer.body["returnCode"]) == (200, "2101")
-    assert f"({field} " in answer.body["returnMessage"]
+    assert f"({field}" in answer.body["returnMessage"]
     contracts().check(contract_id("linepay/error"), answer.body)
     assert orders(sim) == 0
 
