@@ -94,7 +94,7 @@ class Wallets:
                                     s.jkopay_api_key)
         self.paypal = paypal.PayPal(self.http, s.wallet_base("paypal"), s.paypal_client_id,
                                     s.paypal_client_secret)
-        self._locks: dict[str, asyncio.Lock] = {}
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
 
     @property
     def webhook_url(self) -> str:
@@ -104,13 +104,17 @@ class Wallets:
     @asynccontextmanager
     async def one_at_a_time(self, order_id: str) -> AsyncIterator[None]:
         """Serialise the returns of one order (two reloads confirm once)."""
-        lock = self._locks.setdefault(order_id, asyncio.Lock())
+        lock, users = self._locks.get(order_id, (asyncio.Lock(), 0))
+        self._locks[order_id] = (lock, users + 1)
         try:
             async with lock:
                 yield
-        finally:
-            if not lock.locked():
-                self._locks.pop(order_id, None)
+        finally:  # the last one out forgets the lock (a waiter still counts as a user)
+            lock, users = self._locks[order_id]
+            if users == 1:
+                del self._locks[order_id]
+            else:
+                self._locks[order_id] = (lock, users - 1)
 
     # -- checkout ---------------------------------------------------------------------------
     def _lines(self, order: dict[str, Any], twd: bool) -> list[tuple[str, str, int, int]]:
