@@ -10,6 +10,8 @@ import pytest
 from paylab.simulator.core import kpis
 from paylab.simulator.core.domain import Domain
 from paylab.simulator.core.errors import CardDeclined, InvalidRequest
+from paylab.simulator.core.orders import DailyClose
+from paylab.simulator.scheduler import Scheduler
 from paylab.suites.unit.conftest import TENANT
 
 VISA = "4242424242424242"
@@ -106,3 +108,15 @@ def test_a_wallet_token_stores_its_wallet_and_a_plain_token_none(domain: Domain)
     assert wallet["card"]["wallet"] == {"type": "google_pay", "dynamic_last4": "1881"}
     assert wallet["card"]["last4"] == "4242"
     assert "wallet" not in domain.methods.resolve(TENANT, "pm_card_visa")["card"]
+
+
+@pytest.mark.parametrize("wallet", ["apple_pay", "google_pay"])
+def test_the_daily_close_captures_a_wallet_cards_authorisation(domain: Domain,
+                                                               wallet: str) -> None:
+    domain.orders.configure_close("g", DailyClose(int(domain.clock.now() % 86400) + 60))
+    oid = _order(domain, [wallet])["id"]
+    domain.orders.pay_by_card(TENANT, oid, VISA, wallet=wallet, capture=False)
+    domain.advance_clock(61)
+    Scheduler(domain).fire_due()
+    doc = domain.orders.get(TENANT, oid)
+    assert (doc["status"], doc["closed"], doc["captured_amount"]) == ("paid", True, 800)

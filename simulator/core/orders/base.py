@@ -27,8 +27,11 @@ STATUSES = ("created", "needs_action", "awaiting_payment", "approved", "authoriz
 #: account the shopper approves on the wallet's own page.
 METHODS = ("card", "atm", "cvs", "barcode", "webatm", "apple_pay", "google_pay", "wallet")
 CODE_METHODS = ("atm", "cvs", "barcode")
+#: Cards, typed on a form or taken from a device wallet's sheet: a gateway's daily close
+#: captures their authorisations.
+CARD_RAIL = ("card", "apple_pay", "google_pay")
 #: Methods whose money is authorised, then captured, voided or refunded.
-CAPTURABLE = ("card", "apple_pay", "google_pay", "wallet")
+CAPTURABLE = (*CARD_RAIL, "wallet")
 EVENT_KINDS = ("order.created", "order.code_issued", "order.needs_action", "order.approved",
                "order.authorized", "order.paid", "order.failed", "order.expired",
                "order.canceled", "order.captured", "order.capture_canceled", "order.closed",

@@ -7,7 +7,7 @@ from typing import Any
 
 from paylab.simulator.core.errors import InvalidRequest, InvalidState
 from paylab.simulator.core.objects import Doc
-from paylab.simulator.core.orders.base import KIND, OrdersBase, check_amount
+from paylab.simulator.core.orders.base import CARD_RAIL, KIND, OrdersBase, check_amount
 from paylab.simulator.core.origin import Origin
 
 
@@ -96,7 +96,7 @@ class Settlement(OrdersBase):
         (after which it can only be refunded). None if there is nothing to close."""
         with self.objects.store.atomic():
             doc = self.objects.find(tenant, KIND, order_id)
-            if doc is None or doc["method"] != "card" or doc["closed"]:
+            if doc is None or doc["method"] not in CARD_RAIL or doc["closed"]:
                 return doc
             if doc["status"] == "authorized":
                 doc.update(captured_amount=doc["authorized_amount"], paid_at=int(self.clock.now()),
