@@ -22,6 +22,7 @@ from paylab.load.users.cards import (  # noqa: F401
 )
 from paylab.load.users.jkopay import JkoPayUser  # noqa: F401
 from paylab.load.users.linepay import LinePayUser  # noqa: F401
+from paylab.load.users.paypal import PaypalUser  # noqa: F401
 from paylab.load.users.shop import ShopCheckoutUser, ShopperUser  # noqa: F401
 from paylab.load.users.taiwan import (  # noqa: F401
     EcpayCreditUser,
