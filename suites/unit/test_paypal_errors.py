@@ -228,3 +228,17 @@ async def test_a_bad_request_id_header_is_a_400(sim: Sim, value: str) -> None:
     assert answer.status == 400, answer.text[:300]
     assert answer.body["details"][0]["location"] == "header"
     assert _orders(sim) == 0
+
+
+async def test_rules_match_the_amount_of_a_new_order_and_of_the_order_in_the_path(
+        sim: Sim) -> None:
+    access = await pp.bearer(sim)
+    small = await pp.create(sim, access, value="10.00")
+    await scenario(sim, {"gateway": "paypal", "amount": {"min": 5000}}, {"error": {"status": 502}})
+    big = await pp.api(sim, access, "POST", "/v2/checkout/orders", pp.order_body("50.00"))
+    assert big.status == 502 and big.body["name"] == "INTERNAL_SERVER_ERROR"
+    assert (await pp.api(sim, access, "GET", f"/v2/checkout/orders/{small['id']}")).status == 200
+    await scenario(sim, {"gateway": "paypal", "amount": {"max": 1000}}, {"error": {"status": 502}})
+    blocked = await pp.api(sim, access, "GET", f"/v2/checkout/orders/{small['id']}")
+    assert blocked.status == 502
+    assert _orders(sim) == 1
