@@ -19,7 +19,8 @@ ORDERS = "/v2/checkout/orders"
 WEBHOOKS = "/v1/notifications/webhooks"
 VERIFY = "/v1/notifications/verify-webhook-signature"
 #: The events the shop's webhook asks for.
-EVENTS = ("PAYMENT.CAPTURE.COMPLETED", "PAYMENT.CAPTURE.DENIED")
+#: An approval lets the shop capture when the shopper's browser never comes back.
+EVENTS = ("CHECKOUT.ORDER.APPROVED", "PAYMENT.CAPTURE.COMPLETED", "PAYMENT.CAPTURE.DENIED")
 #: The transmission headers PayPal signs a webhook with (read case-insensitively).
 TRANSMISSION = {"auth_algo": "PAYPAL-AUTH-ALGO", "cert_url": "PAYPAL-CERT-URL",
                 "transmission_id": "PAYPAL-TRANSMISSION-ID",

@@ -2,10 +2,12 @@
 
 Rules (as the form-post receivers in notify.py keep them):
 - JKOPay: the `digest` header must sign the raw body with the store's secret key, and an
-  `api-key` header, if sent, be the store's (both compared in constant time); PayPal: PayPal must
-  say it sent the event (the shop asks /v1/notifications/verify-webhook-signature with the
-  transmission headers and the body byte for byte). Anything else is refused (HTTP 400)
-  and changes nothing;
+  `api-key` header, if sent, be the store's (both compared in constant time); PayPal:
+  PayPal must say it sent the event (the shop asks /v1/notifications/verify-webhook-
+  signature with the transmission headers and the body byte for byte). Anything else is
+  refused (HTTP 400) and changes nothing;
+- PayPal's CHECKOUT.ORDER.APPROVED captures an approved order whose shopper never came
+  back (the same capture, same PayPal-Request-Id, as the return's);
 - the callback must be about one of the shop's payments, of this store, for the payment's
   amount and currency; a mismatch is refused and logged, never fulfilled;
 - what it reports is applied once (`settle`), shared with the browser's return: a replay,
@@ -24,7 +26,7 @@ from aiohttp import web
 from paylab.shop.wallets import jkopay, paypal
 from paylab.shop.wallets.flows import Wallets
 from paylab.shop.wallets.http import MALFORMED, Unavailable, loads
-from paylab.shop.wallets.returns import jkopay_outcome
+from paylab.shop.wallets.returns import capture_and_settle, jkopay_outcome
 from paylab.shop.wallets.settle import cancel, fulfil, same_money
 
 log = logging.getLogger("paylab.shop.wallets")
@@ -100,18 +102,26 @@ async def paypal_receiver(wallets: Wallets, request: web.Request) -> web.Respons
         return web.json_response({"error": "verification unavailable"}, status=503)
     if not genuine:
         return _refuse("PayPal", "invalid signature", f"event {event.get('id')!r}")
-    outcome = paypal_event(wallets, event)
+    try:
+        outcome = await paypal_event(wallets, event)
+    except Unavailable as exc:  # the capture an approval calls for: PayPal will retry
+        log.warning("PayPal webhook %s: capture unavailable: %s", event.get("id"), exc)
+        return web.json_response({"error": "capture unavailable"}, status=503)
     if outcome.startswith("refused"):
         return _refuse("PayPal", "amount mismatch", outcome)
     log.info("PayPal webhook %s %s: %s", event.get("id"), event.get("event_type"), outcome)
     return web.json_response({"received": True})
 
 
-def paypal_event(wallets: Wallets, event: dict[str, Any]) -> str:
-    """Apply one verified event; returns what happened (`refused…` on a mismatch)."""
+async def paypal_event(wallets: Wallets, event: dict[str, Any]) -> str:
+    """Apply one verified event; returns what happened (`refused…` on a mismatch).
+    CHECKOUT.ORDER.APPROVED captures an order the shopper approved but whose return never
+    came (the browser closed): the same capture as the return's."""
     kind, capture = event.get("event_type"), event.get("resource")
     if kind not in paypal.EVENTS or not isinstance(capture, dict):
         return f"ignored: {kind}"
+    if kind == "CHECKOUT.ORDER.APPROVED":
+        return await paypal_approved(wallets, str(capture.get("id", "")))
     related = ((capture.get("supplementary_data") or {}).get("related_ids") or {})
     payment = wallets.db.wallet_payment_by("paypal", transaction_id=str(
         related.get("order_id", "")))
@@ -127,4 +137,17 @@ def paypal_event(wallets: Wallets, event: dict[str, Any]) -> str:
         return f"refused: capture {capture.get('id')} of {amount!r} is not the order's"
     return fulfil(wallets.db, payment, f"paypal:capture:{capture.get('id')}",
                   str(capture.get("id")))
+
+
+async def paypal_approved(wallets: Wallets, paypal_order: str) -> str:
+    """Capture an approved order of the shop's that is still waiting; raises Unavailable."""
+    payment = wallets.db.wallet_payment_by("paypal", transaction_id=paypal_order)
+    if payment is None:
+        return "ignored: not one of our orders"
+    async with wallets.one_at_a_time(payment["order_id"]):
+        order = wallets.db.order(payment["order_id"]) or {}
+        if order.get("status") != "pending":
+            return f"order {payment['order_id']} is {order.get('status')} already"
+        refusal, outcome = await capture_and_settle(wallets, payment)
+    return f"not captured: {refusal}" if refusal is not None else outcome
 

@@ -104,31 +104,46 @@ async def capture_paypal(wallets: Wallets, request: web.Request) -> web.StreamRe
         if order["status"] != "pending":
             raise wallets.to_order(order["id"])
         try:
-            answer = await wallets.paypal.capture(token, f"{order['id']}-capture")
-            if "ORDER_ALREADY_CAPTURED" in paypal.issues(answer):
-                answer = await wallets.paypal.order(token)
+            refusal, outcome = await capture_and_settle(wallets, payment)
         except Unavailable as exc:
             log.warning("PayPal capture of %s: %s", order["id"], exc)
             return wallets.failure(
                 order["id"], "paypal", wallets.count(request), http_status=503,
                 text="We could not reach PayPal to complete the payment. Reload this page "
                      "in a moment to try again.")
-        data = answer.data if isinstance(answer.data, dict) else {}
-        if answer.status not in (200, 201):
-            text = f"{data.get('name', answer.status)}: {data.get('message', '')}"
-            if paypal.issues(answer):
-                text += f" ({', '.join(sorted(paypal.issues(answer)))})"
-            wallets.db.note_failure(order["id"], f"PayPal {text}")
+        log.info("PayPal return for %s: %s", order["id"], refusal or outcome)
+        if refusal is not None:
             return wallets.failure(order["id"], "paypal", wallets.count(request),
-                                   text=f"PayPal did not complete the payment: {text}")
-        outcome = paypal_capture(wallets, payment, data)
-        log.info("PayPal return for %s: %s", order["id"], outcome)
+                                   text=f"PayPal did not complete the payment: {refusal}")
         if outcome.startswith("refused"):
-            wallets.db.note_failure(order["id"], "PayPal captured another amount.")
             return wallets.failure(order["id"], "paypal", wallets.count(request),
                                    text="PayPal captured another amount than this order's; "
                                         "the order was not fulfilled. Please contact us.")
     raise wallets.to_order(order["id"])
+
+
+async def capture_and_settle(wallets: Wallets, payment: dict[str, Any]
+                             ) -> tuple[str | None, str]:
+    """Capture the payment's PayPal order and fulfil from the answer; (PayPal's refusal
+    in words or None, what happened). One PayPal-Request-Id per order, so the browser's
+    return and the approval webhook, or a reload, are the same request to PayPal; an order
+    captured already is read back. Refusals are noted on the order. Raises Unavailable;
+    call it inside `one_at_a_time`."""
+    token, order_id = payment["transaction_id"], payment["order_id"]
+    answer = await wallets.paypal.capture(token, f"{order_id}-capture")
+    if "ORDER_ALREADY_CAPTURED" in paypal.issues(answer):
+        answer = await wallets.paypal.order(token)
+    data = answer.data if isinstance(answer.data, dict) else {}
+    if answer.status not in (200, 201):
+        refusal = f"{data.get('name', answer.status)}: {data.get('message', '')}"
+        if paypal.issues(answer):
+            refusal += f" ({', '.join(sorted(paypal.issues(answer)))})"
+        wallets.db.note_failure(order_id, f"PayPal {refusal}")
+        return refusal, "not captured"
+    outcome = paypal_capture(wallets, payment, data)
+    if outcome.startswith("refused"):
+        wallets.db.note_failure(order_id, "PayPal captured another amount.")
+    return None, outcome
 
 
 def paypal_capture(wallets: Wallets, payment: dict[str, Any], data: dict[str, Any]) -> str:

@@ -148,8 +148,10 @@ def test_approving_pays_the_order_exactly_once(
     assert ledger_rows(simulator, merchants[wallet], wallet, order) == [("paid", captured)]
     page.reload()  # the shopper reloads: nothing is confirmed or captured again
     expect(page.get_by_test_id("order-status")).to_have_text("Paid")
-    # JKOPay's callback and PayPal's webhook may land after the return paid the order
-    assert len(delivered(simulator, merchants[wallet])) == (wallet != "linepay")
+    # JKOPay's callback and PayPal's webhooks (approved, captured) may land after the
+    # return paid the order, or race it: each was answered, none paid it again
+    assert len(delivered(simulator, merchants[wallet])) == {
+        "linepay": 0, "jkopay": 1, "paypal": 2}[wallet]
     assert order_in_db(wallet_shop)["fulfilments"] == 1
     assert ledger_rows(simulator, merchants[wallet], wallet, order) == [("paid", captured)]
 

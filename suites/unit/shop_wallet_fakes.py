@@ -220,9 +220,21 @@ class FakePayPal:
         resource = {**self.captured(order_id)["purchase_units"][0]["payments"]["captures"][0],
                     "supplementary_data": {"related_ids": {"order_id": related or order_id}},
                     **capture}
+        return self.delivery(kind, "capture", resource)
+
+    def approval(self, order_id: str) -> tuple[bytes, dict[str, str]]:
+        """The CHECKOUT.ORDER.APPROVED delivery of an order: body and headers."""
+        order = self.orders[order_id]
+        return self.delivery("CHECKOUT.ORDER.APPROVED", "checkout-order", {
+            "id": order_id, "intent": "CAPTURE", "status": "APPROVED",
+            "purchase_units": order["purchase_units"]})
+
+    def delivery(self, kind: str, resource_type: str, resource: dict[str, Any]
+                 ) -> tuple[bytes, dict[str, str]]:
+        """A signed webhook delivery: body and transmission headers."""
         transmission = f"tx-{len(self.signed)}"
         body = json.dumps({"id": f"WH-EV-{transmission}", "event_type": kind,
-                           "resource_type": "capture", "resource": resource}).encode()
+                           "resource_type": resource_type, "resource": resource}).encode()
         self.signed[transmission] = body
         return body, {"PAYPAL-TRANSMISSION-ID": transmission,
                       "PAYPAL-TRANSMISSION-TIME": "2026-12-02T16:30:00Z",

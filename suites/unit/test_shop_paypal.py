@@ -63,7 +63,8 @@ async def test_checkout_creates_the_order_and_sends_the_browser_to_approve_it(
     assert (context["return_url"], context["cancel_url"]) == (
         back, f"{back}/cancel/{payment['cancel_key']}")
     assert fake.webhooks == [{"id": "WH-0", "url": f"{SHOP}/notify/paypal", "event_types": [
-        {"name": "PAYMENT.CAPTURE.COMPLETED"}, {"name": "PAYMENT.CAPTURE.DENIED"}]}]
+        {"name": "CHECKOUT.ORDER.APPROVED"}, {"name": "PAYMENT.CAPTURE.COMPLETED"},
+        {"name": "PAYMENT.CAPTURE.DENIED"}]}]
     await check_out(client, "paypal")
     assert fake.tokens == 1 and len(fake.webhooks) == 1  # the token and webhook kept
 
@@ -164,6 +165,32 @@ async def test_a_pending_capture_is_fulfilled_by_the_verified_webhook_once(
     assert await status(client, order) == ("paid", 1)
     assert json.loads(fake.seen.to("/paypal/v1/notifications/verify")[0][3])["webhook_id"] == \
         "WH-0"
+
+
+async def test_an_approval_whose_shopper_never_returns_is_captured_once(
+        client: TestClient, fake: FakePayPal) -> None:
+    order, _ = await check_out(client, "paypal")
+    paypal_order = db_of(client).wallet_payment(order)["transaction_id"]
+    body, headers = fake.approval(paypal_order)
+    answers = await asyncio.gather(  # PayPal's delivery, its retry, and the late return
+        client.post("/notify/paypal", data=body, headers=headers),
+        client.post("/notify/paypal", data=body, headers=headers),
+        client.get(f"/return/paypal/{order}", params={"token": paypal_order},
+                   allow_redirects=False))
+    assert [a.status for a in answers] == [200, 200, 303]
+    assert await status(client, order) == ("paid", 1)
+    captures = fake.seen.to("/paypal/v2/checkout/orders/5O19")
+    assert [c[2]["PayPal-Request-Id"] for c in captures] == [f"{order}-capture"]
+    other, _ = await check_out(client, "paypal")
+    fake.capture_error = (422, {"name": "UNPROCESSABLE_ENTITY", "details": [
+        {"issue": "INSTRUMENT_DECLINED"}]})
+    got = await client.post("/notify/paypal", headers=headers, data=fake.approval(
+        db_of(client).wallet_payment(other)["transaction_id"])[0])
+    assert got.status == 400  # the headers sign the first order's approval, not this one
+    body, headers = fake.approval(db_of(client).wallet_payment(other)["transaction_id"])
+    assert (await client.post("/notify/paypal", data=body, headers=headers)).status == 200
+    assert await status(client, other) == ("pending", 0)
+    assert "INSTRUMENT_DECLINED" in db_of(client).order(other)["last_error"]
 
 
 @pytest.mark.parametrize(("change", "code"), [
