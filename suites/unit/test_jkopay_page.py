@@ -7,7 +7,9 @@ acknowledgement, and faults answer in JKOPay's shapes."""
 
 from __future__ import annotations
 
+import base64
 import json
+import re
 import urllib.parse
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -17,6 +19,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from paylab.simulator.contracts import contract_id
 from paylab.simulator.core.outbox import DEFAULT_RETRY_SCHEDULE
+from paylab.simulator.gateways.jkopay import qr
 from paylab.simulator.gateways.jkopay.notify import RETRY_SCHEDULE, JkoPayNotifier
 from paylab.suites.unit.inprocess import ClientFactory, Sim, contracts, eventually, start
 from paylab.suites.unit.jkopay_client import JkoPay, Receiver, serve_receiver, shown, sign
@@ -76,9 +79,11 @@ async def test_the_page_shows_the_order_escaped_with_approve_and_cancel(
     assert shown(page.text, "jkopay-order") == "order-1"
     assert shown(page.text, "jkopay-approve") == "Approve"
     assert shown(page.text, "jkopay-cancel") == "Cancel"
-    assert 'src="data:image/svg+xml;base64,' in page.text and "QR placeholder" in page.text
-    qr = await jko.sim.page("GET", url.replace("?", "/qr.svg?"))
-    assert qr.status == 200 and qr.headers["Content-Type"].startswith("image/svg+xml")
+    image = re.search(r'src="data:image/svg\+xml;base64,([^"]+)"', page.text)
+    assert image is not None and base64.b64decode(image.group(1)).decode() == qr.svg(url)
+    served = await jko.sim.page("GET", url.replace("?", "/qr.svg?"))
+    assert served.status == 200 and served.headers["Content-Type"].startswith("image/svg+xml")
+    assert served.text == qr.svg(url)
 
 
 @pytest.mark.parametrize("token", ["", "token=wrong", "token="])

@@ -101,7 +101,8 @@ def routes(ctx: JkoContext) -> list[web.RouteDef]:
         found = lookup(request)
         if found is None:
             return _missing()
-        return web.Response(text=pages.qr_svg(found[1]), content_type="image/svg+xml",
+        return web.Response(text=pages.qr_svg(found[1], ctx.page_url(found[1])),
+                            content_type="image/svg+xml",
                             headers={"Cache-Control": "no-store"})
 
     async def approve(request: web.Request) -> web.StreamResponse:

@@ -1,6 +1,6 @@
-"""The approval page's HTML: the order (store, products, amount, expiry), the QR code (a
-labelled placeholder: the venv has no QR encoder, so none is drawn) and the Approve and
-Cancel buttons; and one-message pages for the outcomes.
+"""The approval page's HTML: the order (store, products, amount, expiry), the QR code of
+the payment URL (qr.py) and the Approve and Cancel buttons; and one-message pages for the
+outcomes.
 
 Templates live beside this module; every value is escaped (simulator.ui.escape) unless it
 is a fragment built here from escaped parts. Pages use the shared layout and stylesheet.
@@ -14,6 +14,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from paylab.simulator.gateways.jkopay import qr
 from paylab.simulator.gateways.jkopay.wire import taiwan_time
 from paylab.simulator.ui import Markup, escape, stylesheet
 
@@ -44,13 +45,18 @@ def page(name: str, title: str, /, **values: Any) -> str:
                                 css=stylesheet(), scripts="")
 
 
-def qr_svg(order: Order) -> str:
-    """The QR placeholder image (SVG), labelled with the amount."""
-    return str(fragment("qr.svg", label=f"NT$ {order['amount']:,}"))
+def qr_svg(order: Order, payment_url: str) -> str:
+    """The QR code of the payment URL (SVG); the labelled placeholder if the URL is too
+    long for a version 15 code (a public URL of several hundred characters)."""
+    try:
+        return qr.svg(payment_url)
+    except qr.TooLong:
+        return str(fragment("qr.svg", label=f"NT$ {order['amount']:,}"))
 
 
-def _qr_data_url(order: Order) -> str:
-    return "data:image/svg+xml;base64," + base64.b64encode(qr_svg(order).encode()).decode()
+def _qr_data_url(order: Order, payment_url: str) -> str:
+    return "data:image/svg+xml;base64," + base64.b64encode(
+        qr_svg(order, payment_url).encode()).decode()
 
 
 def _back(url: str | None) -> Markup:
@@ -68,7 +74,7 @@ def approval(order: Order, *, payment_url: str, approve: str, cancel: str,
     return page("approve.html", "JKOPay 街口支付", back=_back(back),
                 amount=f"{order['amount']:,}", store=order["extra"]["store_id"],
                 order_no=order["merchant_order_no"], expires=taiwan_time(order["expires_at"]),
-                products=rows, qr=_qr_data_url(order), payment_url=payment_url,
+                products=rows, qr=_qr_data_url(order, payment_url), payment_url=payment_url,
                 approve=approve, cancel=cancel,
                 error=fragment("error.html", message=error) if error else Markup(""))
 
