@@ -149,3 +149,15 @@ async def test_registration_list_show_delete_and_refusals(sim: Sim) -> None:
     missing = await pp.api(sim, access, "GET", f"/v1/notifications/webhooks/{made['id']}")
     assert missing.status == 404
     assert sim.domain.endpoints.active(pp.TENANT, "paypal") == []
+
+
+async def test_types_never_sent_register_and_stay_silent(sim: Sim,
+                                                         aiohttp_server: ServerFactory) -> None:
+    access = await pp.bearer(sim)
+    hook = await _hook(aiohttp_server)
+    made = await _register(sim, access, hook.url, "CHECKOUT.ORDER.COMPLETED")
+    assert [t["name"] for t in made["event_types"]] == ["CHECKOUT.ORDER.COMPLETED"]
+    await _paid_and_refunded(sim, access)
+    await sim.control("POST", "/clock/advance", {"seconds": 1})
+    rows = await sim.control("GET", "/webhooks", query={"tenant": pp.TENANT})
+    assert rows.body["deliveries"] == [] and hook.got == []
