@@ -155,3 +155,11 @@ async def test_details_by_order_id_and_fields(sim: Sim) -> None:
     assert (await details(sim, "transactionId=abc"))["returnCode"] == "2101"
     many = "&".join(f"orderId=O{i}" for i in range(101))
     assert (await details(sim, many))["returnCode"] == "1177"
+
+
+async def test_a_lapsed_request_checks_as_ended_before_its_timer_runs(sim: Sim) -> None:
+    info = await lp.reserve(sim)
+    sim.domain.clock.set_offset(sim.domain.clock.offset + RESERVATION + 1)  # no timers run
+    assert sim.domain.orders.find_by_merchant_order(lp.TENANT, "LP-1")["status"] == "created"
+    assert await check(sim, info["transactionId"]) == "0121"
+    assert (await lp.confirm(sim, info["transactionId"])).body["returnCode"] == "1159"

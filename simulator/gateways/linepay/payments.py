@@ -93,8 +93,7 @@ def confirm(domain: Domain, tenant: str, transaction_id: str, params: dict[str, 
     """The merchant confirms an approved payment for exactly its amount and currency."""
     order = transactions.order_of(domain, tenant, transaction_id)
     status = order["status"]
-    lapsed = order["expires_at"] is not None and order["expires_at"] <= domain.clock.now()
-    if status == "created" and lapsed:
+    if status == "created" and _lapsed(domain, order):
         raise LinePayError("1159", "the payment request expired")
     if status == "created":
         pending = (order.get("approval") or {}).get("status") == "pending"
@@ -110,6 +109,11 @@ def confirm(domain: Domain, tenant: str, transaction_id: str, params: dict[str, 
         raise LinePayError("1153", param="amount")
     return domain.orders.confirm(tenant, order["id"], amount=amount,
                                  currency=params["currency"], origin=origin)
+
+
+def _lapsed(domain: Domain, order: dict[str, Any]) -> bool:
+    """Whether the reservation's time is up (its expiry timer may not have run yet)."""
+    return order["expires_at"] is not None and order["expires_at"] <= domain.clock.now()
 
 
 def _failure_code(order: dict[str, Any]) -> str:
@@ -199,6 +203,8 @@ def check(domain: Domain, tenant: str, transaction_id: str) -> tuple[str, str]:
     """Check Request Status: where the shopper's approval stands."""
     order = transactions.order_of(domain, tenant, transaction_id)
     status = order["status"]
+    if status == "created" and _lapsed(domain, order):
+        return CHECK["ended"]  # its expiry timer has not run yet
     if status == "created":
         return CHECK["pending"]
     if status == "approved":
