@@ -242,3 +242,13 @@ async def test_rules_match_the_amount_of_a_new_order_and_of_the_order_in_the_pat
     blocked = await pp.api(sim, access, "GET", f"/v2/checkout/orders/{small['id']}")
     assert blocked.status == 502
     assert _orders(sim) == 1
+
+
+@pytest.mark.parametrize("value", ["9999999999999999999999999", "1000000.00"])
+async def test_an_amount_past_the_limit_is_refused_not_a_crash(sim: Sim, value: str) -> None:
+    access = await pp.bearer(sim)
+    answer = await pp.api(sim, access, "POST", "/v2/checkout/orders", pp.order_body(value))
+    assert _issue(answer, 422, "MAX_VALUE_EXCEEDED")["field"] == "/purchase_units/0/amount/value"
+    assert (await pp.api(sim, access, "POST", "/v2/checkout/orders",
+                         pp.order_body("999999.99"))).status == 201
+    assert _orders(sim) == 1

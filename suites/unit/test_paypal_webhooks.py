@@ -161,3 +161,11 @@ async def test_types_never_sent_register_and_stay_silent(sim: Sim,
     await sim.control("POST", "/clock/advance", {"seconds": 1})
     rows = await sim.control("GET", "/webhooks", query={"tenant": pp.TENANT})
     assert rows.body["deliveries"] == [] and hook.got == []
+
+
+async def test_a_url_reaching_the_control_api_is_refused(sim: Sim) -> None:
+    access = await pp.bearer(sim)
+    answer = await pp.api(sim, access, "POST", "/v1/notifications/webhooks", {
+        "url": "http://127.0.0.1:8080/_sim/reset", "event_types": [{"name": "*"}]})
+    assert answer.status == 400 and answer.body["details"][0]["field"] == "/url"
+    assert sim.domain.endpoints.active(pp.TENANT, "paypal") == []

@@ -19,6 +19,7 @@ import zlib
 from typing import Any
 
 import orjson
+from paylab.simulator.core.errors import CoreError
 from paylab.simulator.core.objects import Doc
 from paylab.simulator.gateways.paypal import state, wire
 from paylab.simulator.gateways.paypal.pipeline import PaypalContext
@@ -80,12 +81,9 @@ def create(ctx: PaypalContext, tenant: str, body: dict[str, Any]) -> dict[str, A
             endpoint = domain.endpoints.create(tenant, wire.GATEWAY, url=body["url"],
                                                enabled_events=["*"],
                                                metadata={"webhook_id": webhook_id})
-        except PaypalError:
-            raise
-        except Exception as exc:  # the core refused the URL (it reaches this simulator)
-            message = getattr(exc, "message", str(exc))
+        except CoreError as exc:  # the core refused the URL (it reaches this simulator)
             raise PaypalError("INVALID_PARAMETER_VALUE", field="/url", value=body["url"],
-                              description=message) from exc
+                              description=exc.message) from exc
         # PayPal's event types are the core's order kinds, which the core's endpoint
         # vocabulary (payment kinds) does not list: subscribe to them directly
         endpoint["enabled_events"] = kinds

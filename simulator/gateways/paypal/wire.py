@@ -73,6 +73,8 @@ ISSUES: dict[str, tuple[int, str]] = {
     "DECIMAL_PRECISION": (422, "If the currency supports decimals, only two decimal place "
                           "precision is supported."),
     "CANNOT_BE_ZERO_OR_NEGATIVE": (422, "Must be greater than zero."),
+    "MAX_VALUE_EXCEEDED": (422, "The value is larger than the simulator takes "
+                           "(99,999,999 in minor units)."),
     "AUTHORIZATION_ALREADY_CAPTURED": (422, "Authorization has previously been captured."),
     "AUTHORIZATION_VOIDED": (422, "A voided authorization cannot be captured or "
                              "reauthorized."),
@@ -114,6 +116,9 @@ CURRENCIES: dict[str, int] = dict.fromkeys((
     "PHP", "PLN", "GBP", "SGD", "SEK", "CHF", "THB", "USD"), 2) | {"HUF": 0, "JPY": 0, "TWD": 0}
 
 _ID_ALPHABET = string.ascii_uppercase + string.digits
+#: The largest amount the simulator takes, in minor units: PayPal's own limit is far
+#: higher (15 digits), the simulator's ledger stops at eight digits (see the README).
+MAX_MINOR = 99_999_999
 
 
 class PaypalError(CoreError):
@@ -229,7 +234,10 @@ def to_minor(value: str, currency: str, field: str) -> int:
         raise PaypalError("DECIMAL_PRECISION", field=field, value=value)
     if amount <= 0:
         raise PaypalError("CANNOT_BE_ZERO_OR_NEGATIVE", field=field, value=value)
-    return int(amount.scaleb(places))
+    minor = int(amount.scaleb(places))
+    if minor > MAX_MINOR:
+        raise PaypalError("MAX_VALUE_EXCEEDED", field=field, value=value)
+    return minor
 
 
 def to_value(amount: int, currency: str) -> str:
