@@ -38,9 +38,9 @@ def fragment(name: str, /, **values: Any) -> Markup:
 
 
 def page(name: str, title: str, /, **values: Any) -> str:
-    """A whole page in the shared layout."""
-    return _layout().substitute(title=escape(title), body=fragment(name, **values),
-                                css=stylesheet(), scripts="")
+    """A whole page in the shared layout, under LINE Pay's header."""
+    body = fragment(name, header=fragment("header.html"), **values)
+    return _layout().substitute(title=escape(title), body=body, css=stylesheet(), scripts="")
 
 
 def money(order: Order) -> str:
