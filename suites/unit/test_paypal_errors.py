@@ -252,3 +252,12 @@ async def test_an_amount_past_the_limit_is_refused_not_a_crash(sim: Sim, value: 
     assert (await pp.api(sim, access, "POST", "/v2/checkout/orders",
                          pp.order_body("999999.99"))).status == 201
     assert _orders(sim) == 1
+
+
+@pytest.mark.parametrize("header", ["Basic ünïcode", "Basic !!!", "Basic " + "QQ==" * 3,
+                                    "Bearer x"])
+async def test_a_garbled_basic_header_is_invalid_client(sim: Sim, header: str) -> None:
+    answer = await sim._send("POST", "/paypal/v1/oauth2/token",
+                             data="grant_type=client_credentials",
+                             headers={"Authorization": header})
+    assert (answer.status, answer.body["error"]) == (401, "invalid_client")

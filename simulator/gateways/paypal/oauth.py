@@ -8,7 +8,6 @@ app (client id) is a tenant; the client secret is compared in constant time.
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import urllib.parse
 
@@ -45,7 +44,7 @@ def basic_credentials(header: str | None) -> tuple[str, str] | None:
         return None
     try:
         decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
+    except ValueError:  # not base64 (binascii.Error), not ASCII, not UTF-8
         return None
     client_id, sep, secret = decoded.partition(":")
     return (client_id, secret) if sep else None
