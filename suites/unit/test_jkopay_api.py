@@ -86,6 +86,7 @@ async def test_a_paid_order_entered_again_is_101(jko: JkoPay) -> None:
 
 @pytest.mark.parametrize(("body", "code"), [
     ({"currency": "USD"}, "201"), ({"final_price": 0}, "201"), ({"final_price": "ten"}, "200"),
+    ({"final_price": 12.5}, "201"), ({"final_price": True}, "200"),
     ({"platform_order_id": "x" * 61}, "200"), ({"platform_order_id": ""}, "200"),
     ({"final_price": 1300}, "201"), ({"unredeem": 1300}, "201"), ({"nonsense": 1}, "200"),
     ({"result_url": "ftp://x"}, "201"), ({"payment_type": "regular"}, "201"),

@@ -116,10 +116,14 @@ _SHAPE = ("required", "type", "additionalProperties", "minLength", "maxLength", 
 
 
 def violation(problem: Problem) -> JkoError:
-    """A contract problem as JKOPay words it: 200 for a missing or mistyped field, 201 for
-    a value outside what is accepted (our reading of 參數錯誤 / 驗證錯誤)."""
+    """A contract problem as JKOPay words it: 200 for a missing, unknown or mistyped field,
+    201 for a value outside what is accepted, a fraction where a whole amount is due
+    included (our reading of 參數錯誤 / 驗證錯誤)."""
     where = ".".join(str(p) for p in problem.path) or "body"
     code = BAD_PARAMS if problem.keyword in _SHAPE else VALIDATION
+    if problem.keyword == "type" and isinstance(problem.value, int | float) and not isinstance(
+            problem.value, bool):
+        code = VALIDATION  # a number, but not one accepted there (12.5 for a whole amount)
     return JkoError(code, f"{where}: {problem.message}", param=where)
 
 
