@@ -159,3 +159,14 @@ async def test_another_channels_transaction_id_is_1150_and_nothing_leaks(sim: Si
             "returnMessage"]}, path
         assert "LP-1" not in answer.text
     assert sim.domain.orders.find_by_merchant_order(lp.TENANT, "LP-1")["refunded_amount"] == 0
+
+
+async def test_a_scenario_decline_at_confirm_is_linepays_code(sim: Sim) -> None:
+    info = await lp.reserve(sim)
+    await lp.approve(sim, info)
+    rules = {"name": "t", "rules": [{"name": "r", "match": {"gateway": "linepay",
+                                                             "path": "/v3/payments/*/confirm"},
+                                     "effects": [{"outcome": {"decline": "insufficient_funds"}}]}]}
+    assert (await sim.control("PUT", "/scenario", rules)).status == 200, rules
+    assert (await lp.confirm(sim, info["transactionId"])).body["returnCode"] == "1142"
+    assert status(sim) == "failed"

@@ -169,3 +169,15 @@ async def test_a_body_nested_past_the_parsers_depth_is_2101_not_a_crash(sim: Sim
     assert (answer.status, answer.body["returnCode"]) == (200, "2101"), answer.text[:200]
     assert orders(sim) == 0
 
+
+
+async def test_scenario_rules_match_the_channel_and_the_amount(sim: Sim) -> None:
+    rules = {"name": "t", "rules": [{"name": "big", "match": {
+        "gateway": "linepay", "tenant": lp.TENANT, "amount": {"min": 5000}},
+        "effects": [{"error": {"status": 502}}]}]}
+    assert (await sim.control("PUT", "/scenario", rules)).status == 200
+    big = await lp.call(sim, "POST", REQUEST, lp.body("Big", 6000))
+    assert (big.status, big.body["returnCode"]) == (502, "9000")
+    small = await lp.call(sim, "POST", REQUEST, lp.body("Small", 1000))
+    assert small.body["returnCode"] == "0000"
+    assert orders(sim) == 1
