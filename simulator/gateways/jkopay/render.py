@@ -57,7 +57,7 @@ def transaction(order: Order | None, platform_order_id: str, *,
         "platform_order_id": order["merchant_order_no"], "status": status_code(order),
         "tradeNo": order["reference"],
         "trans_time": wire.taiwan_time(order.get("paid_at") or order.get("authorized_at")
-                                       or order.get("updated") or order["created"]),
+                                       or order["created"]),
         "currency": "TWD", "final_price": order["amount"], "redeem_amount": 0,
         "redeem_detail": dict(NO_REDEEM), "debit_amount": order["amount"] if paid else 0,
         "invoice_vehicle": str(account.get("invoice_vehicle", "")) if paid else "",
