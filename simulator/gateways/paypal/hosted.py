@@ -23,6 +23,8 @@ from paylab.simulator.gateways.paypal.pipeline import PaypalContext
 from paylab.simulator.ui import message_page
 
 PATH = "/checkoutnow"
+#: (tenant, PayPal's order document, the core order) behind a page's link.
+Found = tuple[str, dict[str, Any], dict[str, Any]]
 #: States that show a message instead of the login (heading, text, HTTP status).
 ENDED = {
     "approved": ("Payment approved", "You approved this payment; the merchant completes it.",
@@ -56,7 +58,7 @@ def routes(ctx: PaypalContext) -> list[web.RouteDef]:
     """The login, review, approve and cancel steps."""
     domain = ctx.domain
 
-    def lookup(request: web.Request) -> tuple[str, dict[str, Any], dict[str, Any]] | None:
+    def lookup(request: web.Request) -> Found | None:
         found = domain.objects.find_any(state.ORDER_KIND, request.query.get("token", ""))
         if found is None:
             return None
@@ -98,13 +100,18 @@ def routes(ctx: PaypalContext) -> list[web.RouteDef]:
         return ended(doc, core) or _html(pages.login(doc, core, action=step(doc, core, "login"),
                                                      cancel=step(doc, core, "cancel")))
 
-    async def login(request: web.Request) -> web.StreamResponse:
+    def waiting(request: web.Request) -> Found | web.Response:
+        """The order behind the link if the buyer can still act on it, else the page."""
         found = lookup(request)
         if found is None:
             return _missing()
+        return ended(found[1], found[2]) or found
+
+    async def login(request: web.Request) -> web.StreamResponse:
+        found = waiting(request)
+        if isinstance(found, web.Response):
+            return found
         _, doc, core = found
-        if (page := ended(doc, core)) is not None:
-            return page
         fields = await form(request)
         email = fields.get("email", "").strip()
         if "@" not in email or not fields.get("password"):
@@ -115,12 +122,10 @@ def routes(ctx: PaypalContext) -> list[web.RouteDef]:
                                   cancel=step(doc, core, "cancel")))
 
     async def approve(request: web.Request) -> web.StreamResponse:
-        found = lookup(request)
-        if found is None:
-            return _missing()
+        found = waiting(request)
+        if isinstance(found, web.Response):
+            return found
         tenant, doc, core = found
-        if (page := ended(doc, core)) is not None:
-            return page
         email = (await form(request)).get("email", "").strip() or pages.SANDBOX_EMAIL
         account = {"id": wire.payer_id(email), "email": email, "country": "US",
                    "funding": "balance", "given_name": "Sandbox", "surname": "Buyer"}
@@ -145,12 +150,10 @@ def routes(ctx: PaypalContext) -> list[web.RouteDef]:
         raise web.HTTPSeeOther(with_query(url, token=doc["id"], PayerID=account["id"]))
 
     async def cancel(request: web.Request) -> web.StreamResponse:
-        found = lookup(request)
-        if found is None:
-            return _missing()
+        found = waiting(request)
+        if isinstance(found, web.Response):
+            return found
         tenant, doc, core = found
-        if (page := ended(doc, core)) is not None:
-            return page
         with contextlib.suppress(CoreError):  # it moved on meanwhile: the page says where
             domain.orders.abandon(tenant, core["id"],
                                   origin=origin_of(request, wire.debug_id(), None))
