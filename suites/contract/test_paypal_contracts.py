@@ -56,7 +56,12 @@ def test_every_paypal_operation_is_exercised(simulator: LiveSimulator, http: Evi
     voided = done["purchase_units"][0]["payments"]["authorizations"][0]["id"]
     assert app.call("POST", f"/v2/payments/authorizations/{voided}/void").status_code == 204
 
-    received = webhook_sink.wait_for(8)
+    def deliveries() -> list[dict]:
+        return http.get(f"{simulator.url}/_sim/webhooks", params={"tenant": app.tenant},
+                        timeout=10).json()["deliveries"]
+    # three approvals, two captures, a refund, two authorizations, a void: wait for all
+    received, rows = webhook_sink.when_quiet(deliveries)
+    assert len(rows) == len(received) == 9, rows
     (delivery,) = [r for r in received if b"PAYMENT.CAPTURE.COMPLETED" in r.body][:1]
     headers = {k.upper(): v for k, v in delivery.headers.items()}
     verified = app.call("POST", "/v1/notifications/verify-webhook-signature", {
