@@ -163,3 +163,12 @@ async def test_a_lapsed_request_checks_as_ended_before_its_timer_runs(sim: Sim) 
     assert sim.domain.orders.find_by_merchant_order(lp.TENANT, "LP-1")["status"] == "created"
     assert await check(sim, info["transactionId"]) == "0121"
     assert (await lp.confirm(sim, info["transactionId"])).body["returnCode"] == "1159"
+
+
+def test_a_race_lost_to_another_process_reads_as_linepay_does() -> None:
+    # processes sharing the database: the order changed between the read and the change
+    from paylab.simulator.core.errors import InvalidState
+    from paylab.simulator.gateways.linepay.wire import return_code
+
+    assert return_code(InvalidState("order_not_approved", "paid"))[0] == "1172"
+    assert return_code(InvalidState("order_not_authorized", "captured"))[0] == "1150"

@@ -66,6 +66,9 @@ NEUTRAL = {
     "resource_missing": "1150",
     "refund_reference_reused": "1172",
     "storage_unavailable": "9000",
+    # another process confirmed, captured or voided it between our read and the change
+    "order_not_approved": "1172",
+    "order_not_authorized": "1150",
 }
 #: Wallet declines (decline_code) -> LINE Pay's refusal at approval.
 DECLINES = {"insufficient_funds": "1142", "card_not_supported": "1110",
