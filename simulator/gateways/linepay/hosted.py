@@ -118,7 +118,10 @@ def routes(ctx: LinePayContext) -> list[web.RouteDef]:
         if action == "login":
             return _html(pages.sheet(order, request.path_qs))
         if action == "cancel":
-            orders.abandon(tenant, order["id"], origin=origin_of(request))
+            try:
+                orders.abandon(tenant, order["id"], origin=origin_of(request))
+            except CoreError:  # another process moved it meanwhile: show where it is
+                return state(orders.get(tenant, order["id"])) or missing()
             await ctx.domain.store.durable()
             raise web.HTTPSeeOther(back_url(order, "cancel"))
         if action != "approve" or form.get("funding") not in ACCOUNTS:
