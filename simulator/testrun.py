@@ -3,15 +3,21 @@
 It runs from a checkout (the suites under the repository, configured by pyproject.toml)
 and from an installed paylab (the suites inside the package, configured by the
 `suites/suites.ini` shipped next to them, results and report under the current directory).
+
+Where pytest-xdist is installed (the dev dependencies), the layers in PARALLEL_LAYERS run
+their test files in PAYLAB_TEST_WORKERS worker processes (2 by default, at most one per
+CPU): each worker starts its own simulator (and shop, browser), every test still runs
+once, and every result lands in the same Allure results directory.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +27,17 @@ LAYERS = ("unit", "contract", "reliability", "security", "e2e", "load")
 RESULTS = Path("reports") / "allure-results"
 #: The suites' pytest configuration shipped inside the package (see the file's comment).
 SUITES_INI = "suites.ini"
+#: How many pytest worker processes a parallel layer uses (0 or 1: one process, as before).
+WORKERS_ENV = "PAYLAB_TEST_WORKERS"
+DEFAULT_WORKERS = 2
+#: Layers whose test files may run in parallel workers. Every test there has its own tenant
+#: (or its own simulator, shop or receiver on a free port), so two workers never share
+#: state. Not load: Locust's gevent must never meet xdist (architecture.md section 4), and
+#: its SLO gate measures latency on a machine that runs nothing else.
+PARALLEL_LAYERS = ("unit", "contract", "reliability", "security", "e2e")
+#: pytest options by which the caller chose the workers (or turned xdist off) itself.
+_OWN_WORKER_OPTIONS = ("-n", "--numprocesses", "--dist", "-pno:xdist", "--max-worker-restart",
+                       "--loadscope-reorder", "--no-loadscope-reorder")
 
 
 @dataclass(frozen=True)
@@ -58,10 +75,47 @@ def locate(cwd: Path | None = None, package_root: Path = PACKAGE_ROOT) -> Layout
     return Layout(cwd, package_root / "suites", installed=True)
 
 
-def layer_command(layout: Layout, layer: str, results: Path, extra: list[str]) -> list[str]:
-    """The pytest command of one layer."""
+def layer_command(layout: Layout, layer: str, results: Path, extra: list[str],
+                  workers: int = 0) -> list[str]:
+    """The pytest command of one layer (with `workers` xdist workers if it may use them)."""
     return [sys.executable, "-m", "pytest", layout.target(layer), f"--alluredir={results}",
-            "-p", "no:cacheprovider", *layout.config_args(), *extra]
+            "-p", "no:cacheprovider", *layout.config_args(),
+            *worker_args(layer, workers, extra), *extra]
+
+
+def worker_count(environ: dict[str, str] | None = None) -> int:
+    """PAYLAB_TEST_WORKERS as a number of workers (`auto`: one per CPU; unset: 2, at most
+    one per CPU); 0 when pytest-xdist is not installed. ValueError for anything else."""
+    env = os.environ if environ is None else environ
+    raw = env.get(WORKERS_ENV, "").strip().lower()
+    cpus = os.cpu_count() or 1
+    if not raw:
+        wanted = min(DEFAULT_WORKERS, cpus)
+    elif raw == "auto":
+        wanted = cpus
+    elif raw.isdigit():
+        wanted = int(raw)
+    else:
+        raise ValueError(f"{WORKERS_ENV} must be a number of workers (0 or 1: none) or "
+                         f"'auto', not {raw!r}")
+    if wanted > 1 and importlib.util.find_spec("xdist") is None:
+        if raw:  # asked for by name: say why it has no effect
+            print(f"paylab: {WORKERS_ENV}={raw} needs pytest-xdist (pip install pytest-xdist); "
+                  "running each layer in one process", file=sys.stderr)
+        return 0
+    return wanted
+
+
+def worker_args(layer: str, workers: int, extra: Sequence[str] = ()) -> list[str]:
+    """xdist's options for a parallel layer: whole test files per worker (`loadfile`), so
+    a module's shared servers start once. None when the caller's `extra` chose already."""
+    if layer not in PARALLEL_LAYERS or workers < 2:
+        return []
+    if any(arg.startswith(_OWN_WORKER_OPTIONS) or arg == "no:xdist" for arg in extra):
+        return []
+    # in collection order, where suites/conftest.py puts the long files first (xdist's own
+    # reorder, by number of tests, would start a file of one long test last)
+    return ["-n", str(workers), "--dist", "loadfile", "--no-loadscope-reorder"]
 
 
 def layer_env(args: argparse.Namespace, environ: dict[str, str] | None = None
@@ -87,10 +141,16 @@ def run_tests(args: argparse.Namespace, report: Callable[[Path], int]) -> int:
     prepare_results(layout.root, results)
     env = layer_env(args)
     extra = [a for a in args.pytest_args if a != "--"]
+    try:
+        workers = worker_count(env)
+    except ValueError as exc:
+        print(f"paylab: {exc}", file=sys.stderr)
+        return 2
     outcomes: list[tuple[str, int]] = []
     for layer in layers:
-        print(f"\n=== layer: {layer} ===", flush=True)
-        cmd = layer_command(layout, layer, results, extra)
+        cmd = layer_command(layout, layer, results, extra, workers)
+        mode = f" ({workers} workers)" if worker_args(layer, workers, extra) else ""
+        print(f"\n=== layer: {layer}{mode} ===", flush=True)
         outcomes.append((layer, subprocess.call(cmd, cwd=layout.root, env=env)))  # noqa: S603
     print("\n=== summary ===")
     for layer, code in outcomes:

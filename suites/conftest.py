@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -48,12 +49,35 @@ def layer_of(path: Path) -> str | None:
     return first if first in LAYERS else None
 
 
+#: The test files that take longest in their layer (--durations on 2 cores, idle and busy),
+#: longest first. When xdist workers share a layer (`paylab test`, PAYLAB_TEST_WORKERS),
+#: these start first: a worker that picked one up last would run on alone while the others
+#: sat idle (xdist gives each worker whole files, in collection order).
+LONG_FILES = (
+    "security/test_injection.py",   # 75 s idle, 200 s busy: 700 probes
+    "security/test_fuzzing.py",     # 30 s idle, 130 s busy: schemathesis
+    "reliability/test_soak.py",     # 45 s of paced traffic (PAYLAB_SOAK_SECONDS)
+    "reliability/test_cli_up.py",   # 10 s idle, 80 s busy: a `paylab up` per test
+)
+
+
+_LONG_RANK = {(SUITES / name).resolve(): rank for rank, name in enumerate(LONG_FILES)}
+
+
+def _long_files_first(item: pytest.Item) -> int:
+    return _LONG_RANK.get(Path(item.fspath).resolve(), len(LONG_FILES))
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark every test with its layer, so `-m contract` works and strict markers hold."""
+    """Mark every test with its layer, so `-m contract` works and strict markers hold. In an
+    xdist worker, the long files go first (stable: each file keeps its own order, and every
+    worker collects the same order, as xdist requires); a run of one process keeps pytest's."""
     for item in items:
         layer = layer_of(Path(item.fspath))
         if layer is not None:
             item.add_marker(getattr(pytest.mark, layer))
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        items.sort(key=_long_files_first)
 
 
 #: Layers whose every HTTP response is checked against contracts/ after each test.

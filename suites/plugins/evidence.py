@@ -69,9 +69,9 @@ def preview(text: str, limit: int = PREVIEW_CHARS) -> str:
 
 
 class _Recorder:
-    """The running test's exchanges (pytest runs one test at a time per process; the
-    suites never use xdist): their full text, attached only if the test fails, and the
-    repeats of a polled GET, shown as one step instead of one each."""
+    """The running test's exchanges (pytest runs one test at a time per process, and each
+    xdist worker is a process of its own): their full text, attached only if the test
+    fails, and the repeats of a polled GET, shown as one step instead of one each."""
 
     def __init__(self) -> None:
         self.texts: list[str] = []
@@ -184,27 +184,50 @@ _FIGURES = pytest.StashKey[list[tuple[str, str]]]()
 _HIDER = pytest.StashKey[allure_tidy.AllureTidy]()
 
 
+#: The name under which a test's figures travel in its report's `user_properties`: the
+#: report is what reaches the process that prints the summary, also from xdist workers.
+FIGURES_PROPERTY = "paylab figures"
+
+
 class Figures:
     """Measured figures of one test: attached to its report and listed at the end of the run."""
 
-    def __init__(self, config: pytest.Config, test: str) -> None:
-        self._config, self._test = config, test
+    def __init__(self, item: pytest.Item) -> None:
+        self._item = item
 
     def __call__(self, summary: str, detail: str = "") -> None:
         """Record one line of figures, with optional detail (a table) for the report only."""
         allure.attach(f"{summary}\n\n{detail}".strip(), name="figures",
                       attachment_type=allure.attachment_type.TEXT)
-        self._config.stash.setdefault(_FIGURES, []).append((self._test, summary))
+        self._item.user_properties.append((FIGURES_PROPERTY, summary))
 
 
 @pytest.fixture
 def figures(request: pytest.FixtureRequest) -> Figures:
     """Report measured figures (RSS, counts, schedules) in Allure and in the run's summary."""
-    return Figures(request.config, request.node.nodeid)
+    return Figures(request.node)
+
+
+class _FigureCollector:
+    """Collects each test's figures from its last report (teardown): in a run of one
+    process, and in the controller of xdist workers, which is the one that prints."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when != "teardown":
+            return
+        recorded = self.config.stash.setdefault(_FIGURES, [])
+        recorded.extend((report.nodeid, value) for name, value in report.user_properties
+                        if name == FIGURES_PROPERTY)
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Titles, descriptions and the set-up list (see allure_tidy), once per session."""
+    """Titles, descriptions and the set-up list (see allure_tidy), once per session; the
+    figures collector."""
+    if not config.pluginmanager.has_plugin("paylab-figures"):
+        config.pluginmanager.register(_FigureCollector(config), "paylab-figures")
     if not config.pluginmanager.has_plugin("paylab-allure-tidy"):
         hider = allure_tidy.AllureTidy()
         config.pluginmanager.register(allure_tidy, "paylab-allure-tidy")

@@ -1,0 +1,93 @@
+"""`paylab test` runs a layer's test files in parallel xdist workers (PAYLAB_TEST_WORKERS):
+which layers, how many workers, the caller's own pytest flags winning, and the long files
+first in every worker's collection."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from paylab.simulator import testrun
+from paylab.simulator.testrun import (
+    LAYERS,
+    PARALLEL_LAYERS,
+    layer_command,
+    locate,
+    worker_args,
+    worker_count,
+)
+from paylab.suites import conftest as suites_conftest
+from paylab.suites.plugins.simulator import PROJECT
+
+XDIST = ["-n", "2", "--dist", "loadfile", "--no-loadscope-reorder"]
+
+
+@pytest.fixture(autouse=True)
+def _evidence() -> None:
+    """No browser here: replaces the layer's browser evidence for these tests."""
+
+
+def test_the_load_layer_never_gets_workers() -> None:
+    assert "load" not in PARALLEL_LAYERS and set(PARALLEL_LAYERS) < set(LAYERS)
+    assert worker_args("load", 4) == []
+    for layer in PARALLEL_LAYERS:
+        assert worker_args(layer, 2) == XDIST
+
+
+@pytest.mark.parametrize("workers", [0, 1])
+def test_one_worker_is_one_process(workers: int) -> None:
+    assert worker_args("unit", workers) == []
+
+
+@pytest.mark.parametrize("extra", [["-n", "4"], ["-n4"], ["--numprocesses=3"], ["-p", "no:xdist"],
+                                   ["-pno:xdist"], ["--dist", "load"]])
+def test_the_callers_own_xdist_flags_win(extra: list[str]) -> None:
+    assert worker_args("security", 2, extra) == []
+
+
+def test_the_command_keeps_its_shape_with_workers(tmp_path: Path) -> None:
+    layout = locate(cwd=tmp_path, package_root=PROJECT)
+    command = layer_command(layout, "contract", tmp_path / "results", ["-x"], workers=2)
+    assert command[3:5] == ["suites/contract", f"--alluredir={tmp_path / 'results'}"]
+    assert command[-1] == "-x" and command[-1 - len(XDIST):-1] == XDIST
+    assert "-n" not in layer_command(layout, "load", tmp_path / "results", [], workers=2)
+
+
+def test_the_worker_count_comes_from_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(testrun.os, "cpu_count", lambda: 8)
+    assert worker_count({}) == 2
+    assert worker_count({"PAYLAB_TEST_WORKERS": "auto"}) == 8
+    assert worker_count({"PAYLAB_TEST_WORKERS": " 3 "}) == 3
+    assert worker_count({"PAYLAB_TEST_WORKERS": "0"}) == 0
+    monkeypatch.setattr(testrun.os, "cpu_count", lambda: 1)
+    assert worker_count({}) == 1  # never more by default than the machine has CPUs
+
+
+@pytest.mark.parametrize("value", ["two", "-1", "2.5", "auto2"])
+def test_a_bad_worker_count_is_refused_by_name(value: str) -> None:
+    with pytest.raises(ValueError, match="PAYLAB_TEST_WORKERS"):
+        worker_count({"PAYLAB_TEST_WORKERS": value})
+
+
+def test_without_xdist_every_layer_runs_in_one_process(monkeypatch: pytest.MonkeyPatch,
+                                                       capsys: pytest.CaptureFixture[str]
+                                                       ) -> None:
+    monkeypatch.setattr(testrun.importlib.util, "find_spec", lambda name: None)
+    assert worker_count({}) == 0
+    assert capsys.readouterr().err == ""  # the default needs no word
+    assert worker_count({"PAYLAB_TEST_WORKERS": "4"}) == 0
+    assert "needs pytest-xdist" in capsys.readouterr().err
+
+
+def test_the_long_files_exist_and_go_first() -> None:
+    suites = Path(suites_conftest.__file__).parent
+    for name in suites_conftest.LONG_FILES:
+        assert (suites / name).is_file(), f"LONG_FILES names {name}, which is gone"
+
+    class Item:
+        def __init__(self, path: Path) -> None:
+            self.fspath = path
+
+    rank = suites_conftest._long_files_first  # the sort key itself
+    assert rank(Item(suites / suites_conftest.LONG_FILES[0])) == 0
+    assert rank(Item(suites / "unit" / "test_money.py")) == len(suites_conftest.LONG_FILES)
