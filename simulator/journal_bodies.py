@@ -23,12 +23,17 @@ MAX_ROWS = 20_000
 MASK = "••••"
 #: Keys whose whole value is a credential or card data, in forms and JSON alike.
 SECRET_KEYS = frozenset({"cvc", "cvv", "number", "cardnumber", "secret", "client_secret",
-                         "token", "api_key", "password", "control_token"})
+                         "token", "api_key", "password", "control_token", "access_token",
+                         "refresh_token", "secret_key", "hash_key", "hash_iv",
+                         "channel_secret"})
 _PATTERNS = (
     (re.compile(r"\b(sk|rk|pk)_(test|live)_[A-Za-z0-9_]+"), r"\1_\2_" + MASK),
     (re.compile(r"\bwhsec_[A-Za-z0-9+/=_-]+"), "whsec_" + MASK),
     (re.compile(r"\b((?:pi|seti|cs)_[A-Za-z0-9]+_secret_)[A-Za-z0-9]+"), r"\1" + MASK),
     (re.compile(r"([?&]token=)[^&\"'\s]+"), r"\1" + MASK),
+    # PayPal's approval link names the order in `token` and carries the page's own
+    # credential in `session`
+    (re.compile(r"([?&]session=)[^&\"'\s]+"), r"\1" + MASK),
 )
 # 12-19 digits, or groups of four split by spaces or dashes: a card number (ids, amounts
 # and timestamps are shorter or not all digits)

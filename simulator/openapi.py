@@ -148,7 +148,8 @@ def _link_creates(paths: dict[str, dict[str, Any]], gateway: Gateway) -> None:
                     "parameters": {f"path.{params[0]}": "$response.body#/id"},
                 }
         if links:
-            paths[gateway.prefix + create.path]["post"]["responses"]["200"]["links"] = links
+            responses = paths[gateway.prefix + create.path]["post"]["responses"]
+            responses[str(create.success)]["links"] = links
 
 
 #: The control token (only when the simulator runs with --control-token).

@@ -53,6 +53,19 @@ def test_openapi_document_is_self_contained(contracts: Contracts) -> None:
     assert "/_sim/health" in doc["paths"]
 
 
+def test_openapi_links_sit_on_the_status_a_create_answers(contracts: Contracts) -> None:
+    """Stateful fuzzers follow links from the answer a create really gives (201 on PayPal,
+    200 on Stripe); a link on another status is never followed."""
+    doc = build_openapi(contracts, all_gateways(), CONTROL)
+    for gateway in all_gateways():
+        for op in gateway.operations:
+            answers = doc["paths"][gateway.prefix + op.path][op.method.lower()]["responses"]
+            linked = [status for status, answer in answers.items() if "links" in answer]
+            assert linked in ([], [str(op.success)]), (op.operation_id, linked)
+    paypal = doc["paths"]["/paypal/v2/checkout/orders"]["post"]["responses"]
+    assert "OrdersGet" in paypal["201"]["links"]
+
+
 def test_coercion_follows_declared_types(contracts: Contracts) -> None:
     ref = contract_id("stripe/requests/payment_intent_create")
     got = contracts.coerce(ref, {"amount": "2000", "confirm": "true", "currency": "usd",
