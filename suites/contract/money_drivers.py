@@ -13,8 +13,11 @@ import stripe
 from paylab.suites.contract.ecpay_merchant import EcpayMerchant
 from paylab.suites.contract.money_taiwan import EcpayMoney, NewebPayMoney
 from paylab.suites.contract.newebpay_merchant import NewebPayMerchant
+from paylab.suites.contract.paypal_money import PaypalMoney
 from paylab.suites.plugins.evidence import EvidenceSession
 from paylab.suites.plugins.simulator import Control, LiveSimulator
+from paylab.suites.unit.jkopay_money import JkoPayMoney
+from paylab.suites.unit.linepay_money import LinePayMoney
 
 from paylab.testing.control import ControlClient
 
@@ -54,6 +57,8 @@ class MoneyRules:
     #: no amount, where their codes differ from too_large and invalid_amount.
     beyond_capture: str | None = None
     invalid_refund: str | None = None
+    #: A fraction of the amount's unit, where its code differs from invalid_amount.
+    fraction: str | None = None
     #: The currency amounts are tested in, and one without decimals (its amounts whole).
     currency: str = "usd"
     zero_decimal: str = "jpy"
@@ -63,6 +68,8 @@ class MoneyRules:
     amount_param: str | None = "amount"
     capture_param: str | None = "amount_to_capture"
     currency_param: str | None = "currency"
+    #: Whether a payment can be authorised and captured later (the capture tests apply).
+    captures: bool = True
 
 
 class MoneyDriver(Protocol):
@@ -186,6 +193,41 @@ NEWEBPAY_RULES = MoneyRules(
     capture_param=None, currency_param=None)
 
 
+# JKOPay pays at once (no capture); its Entry takes up to 12 digits of whole TWD; results
+# are its `result` codes (201 a bad field, 113 a refund it cannot make, 103 a bad refund).
+JKOPAY_RULES = MoneyRules(
+    minimum={"twd": 1}, maximum=999_999_999_999, too_small="201", too_large="113",
+    already_refunded="113", not_refundable="113", wrong_state="201", invalid_amount="201",
+    unknown_parameter="201", invalid_refund="103", currency="twd", zero_decimal="twd",
+    multi_currency=False, amount_param=None, capture_param=None, currency_param=None,
+    captures=False)
+# LINE Pay: whole TWD, its returnCodes (1124 an amount it cannot read as one).
+LINEPAY_RULES = MoneyRules(
+    minimum={"twd": 1}, maximum=None, shown_as={(500, "twd"): "500"}, too_small="2101",
+    too_large="1164", already_refunded="1165", not_refundable="1155", wrong_state="1150",
+    invalid_amount="2101", unknown_parameter="2101", currency="twd", zero_decimal="twd",
+    multi_currency=False, amount_param=None, capture_param=None, currency_param=None,
+    fraction="1124")
+# PayPal takes any positive amount (its only floor: CANNOT_BE_ZERO_OR_NEGATIVE, so the
+# minimum is one minor unit in every currency) and refuses a precision finer than the
+# currency's (DECIMAL_PRECISION). Its maximum here is the simulator's documented one
+# (99,999,999 minor units, MAX_VALUE_EXCEEDED; README), not PayPal's own. Its refusals name
+# the field (JSON pointer) and never write an amount in their text, so shown_as is empty.
+# It ignores fields it does not know in a refund (unknown_parameter None). PayPal does take
+# many currencies, but the currency tests need what it has not: a payment whose currency
+# changes (an order PATCH, not simulated), minimums that differ by currency and messages
+# that show the amount; so they do not apply (multi_currency False), and the minimum and
+# fraction tests still pay in USD, EUR, JPY and TWD.
+PAYPAL_RULES = MoneyRules(
+    minimum={"usd": 1, "eur": 1, "jpy": 1, "twd": 1}, maximum=99_999_999,
+    too_small="CANNOT_BE_ZERO_OR_NEGATIVE", too_large="REFUND_AMOUNT_EXCEEDED",
+    already_refunded="CAPTURE_FULLY_REFUNDED", not_refundable="INVALID_RESOURCE_ID",
+    wrong_state="AUTHORIZATION_ALREADY_CAPTURED", invalid_amount="CANNOT_BE_ZERO_OR_NEGATIVE",
+    unknown_parameter=None, fraction="DECIMAL_PRECISION", currency="usd", zero_decimal="jpy",
+    multi_currency=False, amount_param="/amount/value", capture_param="/amount/value",
+    currency_param=None)
+
+
 @dataclass
 class Setup:
     """What a driver factory may use: the layer's simulator and this test's key and
@@ -226,4 +268,10 @@ MONEY: dict[str, tuple[MoneyRules, DriverFactory]] = {
                                                          setup.http)),
     "ecpay": (ECPAY_RULES, ecpay_driver),
     "newebpay": (NEWEBPAY_RULES, newebpay_driver),
+    "linepay": (LINEPAY_RULES, lambda setup: LinePayMoney.register(
+        setup.simulator.url, setup.http, Refused, LINEPAY_RULES)),
+    "jkopay": (JKOPAY_RULES, lambda setup: JkoPayMoney.register(
+        setup.simulator.url, setup.http, Refused, JKOPAY_RULES)),
+    "paypal": (PAYPAL_RULES, lambda setup: PaypalMoney.register(
+        setup.simulator.url, setup.http, Refused, PAYPAL_RULES)),
 }
