@@ -48,6 +48,7 @@ SELECT gateway,
                      THEN json_extract(doc, '$.methods[0]') ELSE ? END),
        json_extract(doc, '$.currency'), json_extract(doc, '$.status'),
        json_extract(doc, '$.code') IS NOT NULL,
+       COALESCE(json_extract(doc, '$.decimals'), 0),
        COUNT(*),
        SUM(CASE WHEN json_extract(doc, '$.status') = 'paid'
                 THEN COALESCE(NULLIF(json_extract(doc, '$.captured_amount'), 0),
@@ -56,7 +57,7 @@ SELECT gateway,
        SUM(json_array_length(doc, '$.refunds'))
 FROM (SELECT json_extract(CAST(data AS TEXT), '$.gateway') AS gateway,
              CAST(data AS TEXT) AS doc FROM objects WHERE kind = ? {tenant})
-GROUP BY 1, 2, 3, 4, 5
+GROUP BY 1, 2, 3, 4, 5, 6
 """
 # Card-API refunds, under their payment's gateway, method and currency.
 _REFUNDS = """
@@ -111,9 +112,9 @@ def gateway_methods(store: Store, tenant: str | None = None) -> list[dict[str, A
         r["volume"] += n
         r[group] += n
         r["amount"] += received or 0
-    for gateway, method, currency, status, coded, n, amount, refunded, count in store.all(
-            _ORDERS.format(tenant=scope), (UNSELECTED, ORDER, *args)):
-        r = row(gateway, method, currency, 0)  # as the merchant posted it: whole units
+    for gateway, method, currency, status, coded, decimals, n, amount, refunded, count in (
+            store.all(_ORDERS.format(tenant=scope), (UNSELECTED, ORDER, *args))):
+        r = row(gateway, method, currency, decimals)  # as the adapter counts the amount
         group = _ORDER_GROUPS.get(status, "open")
         r["volume"] += n
         r[group] += n

@@ -168,3 +168,17 @@ def test_a_named_refund_is_applied_once(domain: Domain) -> None:
 def test_an_expiry_in_the_past_is_refused(domain: Domain) -> None:
     with pytest.raises(InvalidRequest):
         _wallet(domain, window=0)
+
+
+def test_the_figures_count_an_order_in_the_units_its_adapter_gave(domain: Domain) -> None:
+    from paylab.simulator.core import kpis
+
+    cents = domain.orders.create(TENANT, "usd-wallet", merchant_order_no="U1", amount=1250,
+                                 currency="USD", methods=["wallet"], confirm=False,
+                                 decimals=2)["id"]
+    domain.orders.approve(TENANT, cents, account=ACCOUNT)
+    whole = _wallet(domain, "T1", confirm=False)["id"]
+    domain.orders.approve(TENANT, whole, account=ACCOUNT)
+    rows = {r["gateway"]: r for r in kpis.gateway_methods(domain.store)}
+    assert (rows["usd-wallet"]["decimals"], rows["usd-wallet"]["amount"]) == (2, 1250)
+    assert (rows["w"]["decimals"], rows["w"]["amount"]) == (0, 500)

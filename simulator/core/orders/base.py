@@ -121,7 +121,7 @@ class OrdersBase:
                currency: str, methods: list[str] | tuple[str, ...], description: str = "",
                callbacks: dict[str, str] | None = None, expiry: dict[str, Any] | None = None,
                extra: dict[str, Any] | None = None, expires_at: float | None = None,
-               capture: bool = True, confirm: bool = True,
+               capture: bool = True, confirm: bool = True, decimals: int = 0,
                origin: Origin | None = None) -> Doc:
         """A new order waiting at the cashier.
 
@@ -131,6 +131,8 @@ class OrdersBase:
         timer expires it if it is still unpaid, unapproved or unconfirmed. For a wallet,
         `capture` says whether approval (or confirmation) captures the money or only
         authorises it, and `confirm` whether the merchant must confirm after the approval.
+        `decimals` says how the adapter counts `amount`: whole units of the currency (0, the
+        form-post rails' TWD) or its minor units (2 for cents), for the figures.
         """
         if not merchant_order_no:
             raise InvalidRequest("parameter_missing", "The merchant order number is required.",
@@ -162,6 +164,8 @@ class OrdersBase:
                 # a hosted cashier's URL carries this token: the seeded id alone opens nothing
                 "page_token": new_credential(32), "capture": capture, "confirm": confirm,
             }
+            if decimals:  # absent: whole units, as every order stored before this field
+                doc["decimals"] = decimals
             if expires_at is not None:
                 if expires_at <= now:
                     raise InvalidRequest("expiry_invalid", "An order must expire in the future.",

@@ -15,7 +15,14 @@ from typing import Any
 from paylab.simulator.core.domain import Domain
 from paylab.simulator.core.origin import Origin
 from paylab.simulator.gateways.linepay import render, transactions
-from paylab.simulator.gateways.linepay.wire import CHECK, DECLINES, LinePayError, minor, plain
+from paylab.simulator.gateways.linepay.wire import (
+    CHECK,
+    DECIMALS,
+    DECLINES,
+    LinePayError,
+    minor,
+    plain,
+)
 
 #: How long a payment request waits for the shopper and the merchant's confirm (virtual
 #: seconds). LINE Pay's documents say reservations lapse if unconfirmed; 20 minutes is
@@ -72,7 +79,8 @@ def request(domain: Domain, tenant: str, params: dict[str, Any], origin: Origin
                    "paymentAccessToken": "".join(secrets.choice("0123456789")
                                                  for _ in range(12))},
             expires_at=domain.clock.now() + RESERVATION,
-            capture=bool(payment.get("capture", True)), confirm=True, origin=origin)
+            capture=bool(payment.get("capture", True)), confirm=True,
+            decimals=DECIMALS[currency], origin=origin)
         transactions.record(domain, tenant, transaction_id, order["id"], transactions.PAYMENT)
     return order
 

@@ -100,7 +100,7 @@ def create(domain: Domain, tenant: str, body: dict[str, Any], origin: Origin) ->
             extra={"intent": body["intent"], "invoice_id": invoice,
                    "custom_id": unit.get("custom_id")},
             expires_at=now + state.APPROVAL_WINDOW, capture=body["intent"] == "CAPTURE",
-            confirm=True, origin=origin)
+            confirm=True, decimals=wire.CURRENCIES[currency], origin=origin)
         doc = {"id": order_id, "object": state.ORDER_KIND, "order": core["id"],
                "intent": body["intent"], "unit": {"reference_id": "default", **unit},
                "experience": context, "payer_action": payer_action, "payer": None,
