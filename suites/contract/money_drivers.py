@@ -62,8 +62,13 @@ class MoneyRules:
     #: The currency amounts are tested in, and one without decimals (its amounts whole).
     currency: str = "usd"
     zero_decimal: str = "jpy"
-    #: Whether payments name a currency that can change (the currency tests apply).
+    #: Whether payments name a currency of their own (the currency tests apply).
     multi_currency: bool = True
+    #: Whether a payment's currency can be changed before it is paid (the tests of a
+    #: currency change apply, where multi_currency).
+    currency_change: bool = True
+    #: The fields a checkout whose items are priced in another currency may be refused on.
+    checkout_params: tuple[str, ...] = ("currency", "line_items")
     #: The fields refusals name (None: the gateway's refusals name no field).
     amount_param: str | None = "amount"
     capture_param: str | None = "amount_to_capture"
@@ -193,15 +198,18 @@ NEWEBPAY_RULES = MoneyRules(
     capture_param=None, currency_param=None)
 
 
-# JKOPay pays at once (no capture); its Entry takes up to 12 digits of whole TWD; results
-# are its `result` codes (201 a bad field, 113 a refund it cannot make, 103 a bad refund).
+# JKOPay pays at once (no capture); amounts are whole TWD up to 999,999,999,999; refusals
+# are its `result` codes (201 validation, 113 a refund past what is left, 103 a bad refund
+# amount) and name no field.
 JKOPAY_RULES = MoneyRules(
     minimum={"twd": 1}, maximum=999_999_999_999, too_small="201", too_large="113",
     already_refunded="113", not_refundable="113", wrong_state="201", invalid_amount="201",
     unknown_parameter="201", invalid_refund="103", currency="twd", zero_decimal="twd",
     multi_currency=False, amount_param=None, capture_param=None, currency_param=None,
     captures=False)
-# LINE Pay: whole TWD, its returnCodes (1124 an amount it cannot read as one).
+# LINE Pay: whole TWD, no published maximum; refusals are its returnCodes (2101 parameter
+# error, 1124 an amount of the wrong scale, 1164/1165 past what is refundable / already
+# refunded, 1155 not refundable, 1150 no such transaction) and name no field.
 LINEPAY_RULES = MoneyRules(
     minimum={"twd": 1}, maximum=None, shown_as={(500, "twd"): "500"}, too_small="2101",
     too_large="1164", already_refunded="1165", not_refundable="1155", wrong_state="1150",
@@ -213,19 +221,18 @@ LINEPAY_RULES = MoneyRules(
 # currency's (DECIMAL_PRECISION). Its maximum here is the simulator's documented one
 # (99,999,999 minor units, MAX_VALUE_EXCEEDED; README), not PayPal's own. Its refusals name
 # the field (JSON pointer) and never write an amount in their text, so shown_as is empty.
-# It ignores fields it does not know in a refund (unknown_parameter None). PayPal does take
-# many currencies, but the currency tests need what it has not: a payment whose currency
-# changes (an order PATCH, not simulated), minimums that differ by currency and messages
-# that show the amount; so they do not apply (multi_currency False), and the minimum and
-# fraction tests still pay in USD, EUR, JPY and TWD.
+# A refund's body may carry fields it does not know (unknown_parameter None). PayPal takes
+# many currencies (HUF, JPY and TWD without decimals); an order's currency cannot change
+# here (PayPal's order PATCH is not simulated: currency_change False), and an order whose
+# item is priced in another currency is refused on that item's currency_code.
 PAYPAL_RULES = MoneyRules(
     minimum={"usd": 1, "eur": 1, "jpy": 1, "twd": 1}, maximum=99_999_999,
     too_small="CANNOT_BE_ZERO_OR_NEGATIVE", too_large="REFUND_AMOUNT_EXCEEDED",
     already_refunded="CAPTURE_FULLY_REFUNDED", not_refundable="INVALID_RESOURCE_ID",
     wrong_state="AUTHORIZATION_ALREADY_CAPTURED", invalid_amount="CANNOT_BE_ZERO_OR_NEGATIVE",
     unknown_parameter=None, fraction="DECIMAL_PRECISION", currency="usd", zero_decimal="jpy",
-    multi_currency=False, amount_param="/amount/value", capture_param="/amount/value",
-    currency_param=None)
+    currency_change=False, checkout_params=("/items/0/unit_amount/currency_code",),
+    amount_param="/amount/value", capture_param="/amount/value", currency_param=None)
 
 
 @dataclass

@@ -152,8 +152,22 @@ class PaypalMoney:
         return to_minor(made.amount.value, made.amount.currency_code)
 
     def change_currency(self, payment: str, currency: str) -> None:
+        """Not simulated (its rules say currency_change False)."""
         raise NotImplementedError("PayPal's order PATCH is not simulated: an order's "
                                   "currency cannot be changed")
 
     def checkout(self, amount: int, currency: str, item_currency: str) -> str:
-        raise NotImplementedError("no hosted checkout session apart from the order")
+        """PayPal's checkout is the order itself: one for `amount` in `currency` whose
+        breakdown and one item price it in `item_currency`; the order's currency."""
+        code, item = currency.upper(), item_currency.upper()
+        body = {"intent": "CAPTURE", "purchase_units": [{
+            "amount": {"currency_code": code, "value": to_value(amount, code),
+                       "breakdown": {"item_total": {"currency_code": code,
+                                                    "value": to_value(amount, code)}}},
+            "items": [{"name": "Tea", "quantity": "1", "unit_amount": {
+                "currency_code": item, "value": to_value(amount, item)}}]}],
+            "application_context": {"return_url": "https://shop.example/paypal/return",
+                                    "cancel_url": "https://shop.example/paypal/cancel"}}
+        order = self._call(lambda: self.sdk.orders.create_order({
+            "body": body, "prefer": "return=representation"})).body
+        return order.purchase_units[0].amount.currency_code.lower()
