@@ -135,17 +135,17 @@ def run_tests(args: argparse.Namespace, report: Callable[[Path], int]) -> int:
     """Run the chosen layers (all by default); 1 if any failed, else 0."""
     from paylab.simulator.reporting import prepare_results
 
-    layout = locate()
-    layers = args.layer or [name for name in LAYERS if (layout.suites / name).is_dir()]
-    results = layout.root / RESULTS
-    prepare_results(layout.root, results)
-    env = layer_env(args)
-    extra = [a for a in args.pytest_args if a != "--"]
-    try:
-        workers = worker_count(env)
+    try:  # before anything is touched: a bad value leaves the last run's results alone
+        workers = worker_count()
     except ValueError as exc:
         print(f"paylab: {exc}", file=sys.stderr)
         return 2
+    layout = locate()
+    layers = args.layer or [name for name in LAYERS if (layout.suites / name).is_dir()]
+    results = layout.root / RESULTS
+    prepare_results(layout.root, results)  # also fixes the run's PAYLAB_SEED, passed on in env
+    env = layer_env(args)
+    extra = [a for a in args.pytest_args if a != "--"]
     outcomes: list[tuple[str, int]] = []
     for layer in layers:
         cmd = layer_command(layout, layer, results, extra, workers)

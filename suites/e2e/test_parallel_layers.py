@@ -4,6 +4,7 @@ first in every worker's collection."""
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 import pytest
@@ -91,3 +92,19 @@ def test_the_long_files_exist_and_go_first() -> None:
     rank = suites_conftest._long_files_first  # the sort key itself
     assert rank(Item(suites / suites_conftest.LONG_FILES[0])) == 0
     assert rank(Item(suites / "unit" / "test_money.py")) == len(suites_conftest.LONG_FILES)
+
+
+def test_a_bad_worker_count_stops_the_run_before_it_touches_the_results(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    results = tmp_path / testrun.RESULTS
+    results.mkdir(parents=True)
+    (results / "last-run-result.json").write_text("{}")
+    monkeypatch.setattr(testrun, "locate",
+                        lambda: testrun.Layout(tmp_path, tmp_path / "suites", installed=True))
+    monkeypatch.setenv("PAYLAB_TEST_WORKERS", "many")
+    args = argparse.Namespace(layer=["unit"], gateway_url=None, merchant_url=None,
+                              pytest_args=[], no_report=True)
+    assert testrun.run_tests(args, report=lambda root: 0) == 2
+    assert "PAYLAB_TEST_WORKERS must be a number" in capsys.readouterr().err
+    assert (results / "last-run-result.json").exists()
