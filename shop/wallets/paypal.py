@@ -176,13 +176,22 @@ class PayPal:
     async def verify(self, headers: Mapping[str, str], body: bytes, webhook_id: str) -> bool:
         """Whether PayPal says it sent `body` with these transmission headers to the
         webhook `webhook_id`. The event goes back byte for byte (spliced into the request,
-        never re-serialised), so nothing it holds changes on the way."""
+        never re-serialised), so nothing it holds changes on the way.
+
+        False without asking when a transmission header is missing or empty (PayPal sends
+        all five), and when PayPal refuses to check the headers given (400: they are not
+        what it sends): a forgery is refused, never left for PayPal to retry as if PayPal
+        were down."""
         fields = {name: headers.get(header, "") for name, header in TRANSMISSION.items()}
+        if not all(fields.values()):
+            return False
         text = dumps({**fields, "webhook_id": webhook_id})
         raw = text[:-1].encode() + b',"webhook_event":' + body + b"}"
         answer = await self.call("POST", VERIFY, raw=raw)
         if answer.status == 404:
             self.forget_webhook()
+        if answer.status == 400:
+            return False
         if answer.status != 200 or not isinstance(answer.data, dict):
             raise Unavailable(f"PayPal webhook verification: HTTP {answer.status}")
         return answer.data.get("verification_status") == "SUCCESS"
