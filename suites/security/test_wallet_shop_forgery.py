@@ -31,9 +31,12 @@ from paylab.suites.security.wallet_shop import (
     check_out,
     delivered_to_shop,
     delivery_ids,
+    ledger_row,
     merchant,
+    paypal_order,
     probe,
     registered,
+    verify_calls,
 )
 from paylab.suites.security.webhook_probes import judge
 
@@ -75,8 +78,13 @@ def paid(shop: Shop, simulator: LiveSimulator) -> dict[str, tuple[WalletOrder, l
 def test_the_shop_refuses_forged_and_replayed_wallet_callbacks(
         simulator: LiveSimulator, paid: dict[str, tuple[WalletOrder, list[int]]],
         wallet: str, attack: str) -> None:
+    """Each real delivery sent again with the attack: refused (a replay: acknowledged) and
+    never fulfilled again. The shop refuses PayPal's forgeries because PayPal's verify call
+    said FAILURE (a changed body, another secret: the journal counts the shop's calls), or
+    without asking when there is no signature to ask about."""
     order, deliveries = paid[wallet]
     assert order.state() == ("paid", 1), "the paid order was not fulfilled exactly once"
+    asked = verify_calls(simulator, tenant(simulator, wallet))
     for delivery in deliveries:
         answer = probe(simulator, delivery, attack)
         assert answer.status_code == 200, answer.text
@@ -85,6 +93,10 @@ def test_the_shop_refuses_forged_and_replayed_wallet_callbacks(
         assert verdict.ok, f"{verdict.reason}: {result}"
         assert result["verdict"] in (("acknowledged", "safe") if attack == "replay"
                                      else ("safe",)), result
+        if wallet == "paypal" and attack != "replay":
+            assert "invalid signature" in result["response"], result
+    if wallet == "paypal" and attack in ("tampered", "wrong_secret"):
+        assert verify_calls(simulator, tenant(simulator, wallet)) == asked + len(deliveries)
     assert order.state() == ("paid", 1)
 
 
@@ -103,9 +115,10 @@ def test_a_probe_the_callback_cannot_carry_is_refused_not_judged(
 def test_a_paypal_copy_signed_at_another_time_fulfils_nothing_again(
         simulator: LiveSimulator, paid: dict[str, tuple[WalletOrder, list[int]]],
         attack: str) -> None:
-    """PayPal's verify call does not look at the transmission time (nor does the
-    simulator's), so the shop cannot tell an hour-old copy of a genuine event from the
-    event: it may acknowledge it, but it must answer cleanly and apply nothing again."""
+    """The simulator's verify-webhook-signature does not look at the transmission time
+    (our reading of PayPal's), and the shop trusts its answer, so it cannot tell an
+    hour-old copy of a genuine event from the event: it may acknowledge it, but it must
+    answer cleanly and apply nothing again."""
     order, deliveries = paid["paypal"]
     for delivery in deliveries:
         result = probe(simulator, delivery, attack).json()
@@ -114,7 +127,7 @@ def test_a_paypal_copy_signed_at_another_time_fulfils_nothing_again(
 
 
 # -- JKOPay, direct posts -------------------------------------------------------------------
-def jkopay_callback(reference: str, amount: Any = 592, **fields: Any) -> bytes:
+def jkopay_callback(reference: str, amount: Any, **fields: Any) -> bytes:
     """A result_url body of a paid order, as the simulator renders one."""
     transaction = {"platform_order_id": reference, "status": 0, "tradeNo": "JK2612020001",
                    "trans_time": "2026-12-02 10:00:00", "currency": "TWD",
@@ -137,42 +150,46 @@ def post_jkopay(shop: Shop, body: bytes, secret: str | None, **headers: str
 
 
 @pytest.fixture
-def jko(shop: Shop, simulator: LiveSimulator) -> tuple[WalletOrder, dict[str, Any]]:
-    """A pending JKOPay order, and the stage store's keys (the shop's)."""
-    return check_out(shop, simulator, "jkopay"), merchant(simulator, "jkopay")["credentials"]
+def jko(shop: Shop, simulator: LiveSimulator) -> tuple[WalletOrder, dict[str, Any], int]:
+    """A pending JKOPay order, the stage store's keys (the shop's) and the order's amount
+    (whole TWD, as JKOPay has it)."""
+    order = check_out(shop, simulator, "jkopay")
+    return (order, merchant(simulator, "jkopay")["credentials"],
+            ledger_row(simulator, order)["amount"])
 
 
 def test_a_correctly_signed_jkopay_callback_for_another_amount_is_refused(
-        shop: Shop, jko: tuple[WalletOrder, dict[str, Any]]) -> None:
-    order, keys = jko
-    amounts: list[Any] = [1, 0, 591, 593, 999999, 592.5, "592.5", -592, None, True]
-    for amount in amounts:
-        answer = post_jkopay(shop, jkopay_callback(order.reference, amount),
+        shop: Shop, jko: tuple[WalletOrder, dict[str, Any], int]) -> None:
+    order, keys, amount = jko
+    amounts: list[Any] = [1, 0, amount - 1, amount + 1, amount * 100, amount + 0.5,
+                          f"{amount}.5", -amount, None, True]
+    for other in amounts:
+        answer = post_jkopay(shop, jkopay_callback(order.reference, other),
                              keys["secret_key"])
-        assert answer.status_code == 400, (amount, answer.text)
-    answer = post_jkopay(shop, jkopay_callback(order.reference, currency="USD"),
+        assert answer.status_code == 400, (other, answer.text)
+    answer = post_jkopay(shop, jkopay_callback(order.reference, amount, currency="USD"),
                          keys["secret_key"])
     assert answer.status_code == 400, answer.text
     assert order.state() == ("pending", 0)
 
 
 def test_another_stores_or_an_unknown_orders_jkopay_callback_is_refused(
-        shop: Shop, simulator: LiveSimulator, jko: tuple[WalletOrder, dict[str, Any]]
+        shop: Shop, simulator: LiveSimulator, jko: tuple[WalletOrder, dict[str, Any], int]
         ) -> None:
-    order, keys = jko
+    order, keys, amount = jko
     other = registered(simulator, "jkopay")["credentials"]
-    body = jkopay_callback(order.reference)
+    body = jkopay_callback(order.reference, amount)
     forged = {
         "another store's digest": post_jkopay(shop, body, other["secret_key"]),
         "all the other store's": post_jkopay(
-            shop, jkopay_callback(order.reference, store_id=other["store_id"]),
+            shop, jkopay_callback(order.reference, amount, store_id=other["store_id"]),
             other["secret_key"], **{"api-key": other["api_key"]}),
         "the shop's digest, another store's id": post_jkopay(
-            shop, jkopay_callback(order.reference, store_id=other["store_id"]),
+            shop, jkopay_callback(order.reference, amount, store_id=other["store_id"]),
             keys["secret_key"]),
         "the shop's digest, another store's api-key": post_jkopay(
             shop, body, keys["secret_key"], **{"api-key": other["api_key"]}),
-        "an unknown order": post_jkopay(shop, jkopay_callback("PL" + uuid.uuid4().hex[:16]),
+        "an unknown order": post_jkopay(shop, jkopay_callback("PL" + uuid.uuid4().hex[:16], amount),
                                         keys["secret_key"]),
         "no digest": post_jkopay(shop, body, None),
         "the digest in upper case": requests.post(
@@ -187,37 +204,21 @@ def test_another_stores_or_an_unknown_orders_jkopay_callback_is_refused(
 
 
 def test_a_genuine_jkopay_callback_fulfils_once_and_101_does_not_unpay(
-        shop: Shop, jko: tuple[WalletOrder, dict[str, Any]]) -> None:
+        shop: Shop, jko: tuple[WalletOrder, dict[str, Any], int]) -> None:
     """The control of the direct posts: the same builder, the shop's keys and the order's
     own amount is accepted, so the refusals above are about what was changed."""
-    order, keys = jko
-    body = jkopay_callback(order.reference)
+    order, keys, amount = jko
+    body = jkopay_callback(order.reference, amount)
     answers = [post_jkopay(shop, body, keys["secret_key"]) for _ in range(3)]
     assert [a.status_code for a in answers] == [200, 200, 200], answers[0].text
     assert order.state() == ("paid", 1)
-    unpaid = post_jkopay(shop, jkopay_callback(order.reference, status=101, final_price=0,
+    unpaid = post_jkopay(shop, jkopay_callback(order.reference, 0, status=101,
                                                debit_amount=0), keys["secret_key"])
     assert 200 <= unpaid.status_code < 500, unpaid.text
     assert order.state() == ("paid", 1)
 
 
 # -- PayPal, direct posts -------------------------------------------------------------------
-def paypal_order(simulator: LiveSimulator, pending: WalletOrder) -> dict[str, Any]:
-    """The PayPal order behind a pending checkout, read with the stage app's keys; the
-    shop's order id is its custom_id, the shop's reference its invoice_id."""
-    keys = merchant(simulator, "paypal")["credentials"]
-    token = requests.post(f"{simulator.url}/paypal/v1/oauth2/token", timeout=TIMEOUT,
-                          auth=(keys["client_id"], keys["client_secret"]),
-                          data={"grant_type": "client_credentials"}).json()["access_token"]
-    pending.transaction = pending.approval.split("token=")[1].split("&")[0]
-    found = requests.get(f"{simulator.url}/paypal/v2/checkout/orders/{pending.transaction}",
-                         headers={"Authorization": f"Bearer {token}"}, timeout=TIMEOUT)
-    assert found.status_code == 200, found.text
-    unit = found.json()["purchase_units"][0]
-    pending.order_id, pending.reference = unit["custom_id"], unit["invoice_id"]
-    return {"token": token, **unit}
-
-
 def capture_event(paypal_order_id: str, amount: dict[str, str]) -> dict[str, Any]:
     """A PAYMENT.CAPTURE.COMPLETED event for `paypal_order_id`, as PayPal shapes one."""
     return {"id": f"WH-{uuid.uuid4().hex[:17].upper()}", "event_version": "1.0",

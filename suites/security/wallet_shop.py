@@ -41,6 +41,7 @@ class WalletOrder:
     reference: str = ""              # what the shop sent the wallet as its order number
     transaction: str = ""            # LINE Pay's transactionId, PayPal's order id
     back: str = ""                   # the shop's return URL the wallet sent the browser to
+    core: str = ""                   # the simulator's payment (ledger id; PayPal's order id)
     seen: dict[str, Any] = field(default_factory=dict)
 
     def status(self) -> dict[str, Any]:
@@ -73,7 +74,9 @@ def check_out(shop: Shop, simulator: LiveSimulator, wallet: str) -> WalletOrder:
     approval = answer.headers["Location"]
     if not approval.startswith(f"{simulator.url}/{wallet}/"):
         pytest.skip(f"the shop sends its {wallet} shopper to {approval}, not to this simulator")
-    order = WalletOrder(shop, wallet, session, approval)
+    query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(approval).query))
+    order = WalletOrder(shop, wallet, session, approval, core=query.get(
+        "transactionReserveId") or query.get("token", ""))
     if wallet == "jkopay":  # the page links back to the shop's result_display_url
         links = [html.unescape(u) for u in _LINKS.findall(
             requests.get(approval, timeout=TIMEOUT).text)]
@@ -82,6 +85,7 @@ def check_out(shop: Shop, simulator: LiveSimulator, wallet: str) -> WalletOrder:
         order.reference = urllib.parse.parse_qs(
             urllib.parse.urlsplit(back).query)["platform_order_id"][0]
         order.seen["approve"] = next(u for u in links if "/approve?" in u)
+        order.core = urllib.parse.urlsplit(approval).path.rsplit("/", 1)[1]
     return order
 
 
@@ -108,6 +112,7 @@ def approve(order: WalletOrder) -> WalletOrder:
     query = dict(urllib.parse.parse_qsl(parts.query))
     order.order_id = parts.path.split("/")[3]
     order.transaction = query.get("transactionId") or query.get("token") or ""
+    order.reference = order.reference or query.get("orderId", "")  # LINE Pay appends it
     return order
 
 
@@ -137,6 +142,31 @@ def merchant(simulator: LiveSimulator, wallet: str, merchant_id: str | None = No
     listed = requests.get(f"{simulator.url}/_sim/merchants", params={"gateway": wallet},
                           timeout=TIMEOUT).json()["merchants"]
     return next(m for m in listed if merchant_id in (None, m["merchant_id"]))
+
+
+def paypal_order(simulator: LiveSimulator, pending: WalletOrder) -> dict[str, Any]:
+    """The PayPal order behind a pending checkout, read with the stage app's keys; the
+    shop's order id is its custom_id, the shop's reference its invoice_id."""
+    keys = merchant(simulator, "paypal")["credentials"]
+    token = requests.post(f"{simulator.url}/paypal/v1/oauth2/token", timeout=TIMEOUT,
+                          auth=(keys["client_id"], keys["client_secret"]),
+                          data={"grant_type": "client_credentials"}).json()["access_token"]
+    pending.transaction = pending.core
+    found = requests.get(f"{simulator.url}/paypal/v2/checkout/orders/{pending.transaction}",
+                         headers={"Authorization": f"Bearer {token}"}, timeout=TIMEOUT)
+    assert found.status_code == 200, found.text
+    unit = found.json()["purchase_units"][0]
+    pending.order_id, pending.reference = unit["custom_id"], unit["invoice_id"]
+    return {"token": token, **unit}
+
+
+def ledger_row(simulator: LiveSimulator, order: WalletOrder) -> dict[str, Any]:
+    """The simulator's row of the order's payment (ground truth: status, amount in the
+    wallet's units, captured)."""
+    rows = requests.get(f"{simulator.url}/_sim/ledger", timeout=TIMEOUT, params={
+        "tenant": merchant(simulator, order.wallet)["tenant"]}).json()["payments"]
+    found, = (r for r in rows if order.core in (r["id"], r["merchant_order_no"]))
+    return found
 
 
 def registered(simulator: LiveSimulator, wallet: str) -> dict[str, Any]:
@@ -175,6 +205,15 @@ def delivered_to_shop(simulator: LiveSimulator, order: WalletOrder, tenant: str,
             return sorted(d["id"] for d in new)
         assert time.monotonic() < deadline, f"the shop's deliveries never arrived: {new}"
         time.sleep(0.05)
+
+
+def verify_calls(simulator: LiveSimulator, tenant: str) -> int:
+    """How often the tenant's app asked PayPal's verify-webhook-signature (answered 200)."""
+    return sum(1 for e in requests.get(
+        f"{simulator.url}/_sim/journal", params={"tenant": tenant, "limit": 5000},
+        timeout=TIMEOUT).json()["entries"]
+        if e["path"].endswith("/v1/notifications/verify-webhook-signature")
+        and e["status"] == 200)
 
 
 def probe(simulator: LiveSimulator, delivery: int, attack: str) -> requests.Response:
