@@ -42,6 +42,12 @@ def to_order_page(answer: requests.Response, order: WalletOrder) -> bool:
 
 
 @pytest.fixture
+def approved(shop: Shop, simulator: LiveSimulator) -> WalletOrder:
+    """A LINE Pay order the shopper approved; the browser has not come back yet."""
+    return approve(check_out(shop, simulator, "linepay"))
+
+
+@pytest.fixture
 def two_approved(shop: Shop, simulator: LiveSimulator) -> tuple[WalletOrder, WalletOrder]:
     """Two LINE Pay orders the shopper approved; neither browser has come back yet."""
     return (approve(check_out(shop, simulator, "linepay")),
@@ -96,47 +102,44 @@ def linepay_confirm(simulator: LiveSimulator, transaction: str, amount: int,
 
 
 def test_a_confirm_for_another_amount_is_refused_and_fulfils_nothing(
-        simulator: LiveSimulator, two_approved: tuple[WalletOrder, WalletOrder]) -> None:
+        simulator: LiveSimulator, approved: WalletOrder) -> None:
     """Someone with the channel's keys confirms the approved transaction for less, more,
     or in another currency: LINE Pay answers 1153 and confirms nothing; the shop's order
     waits, and its own confirm (its amount) then pays it once."""
-    a, _ = two_approved
-    amount = ledger_row(simulator, a)["amount"]
-    codes = [linepay_confirm(simulator, a.transaction, other)["returnCode"]
+    amount = ledger_row(simulator, approved)["amount"]
+    codes = [linepay_confirm(simulator, approved.transaction, other)["returnCode"]
              for other in (1, amount - 1, amount + 1, amount * 100)]
-    codes.append(linepay_confirm(simulator, a.transaction, amount, "JPY")["returnCode"])
+    codes.append(linepay_confirm(simulator, approved.transaction, amount, "JPY")["returnCode"])
     assert codes == ["1153"] * 5
-    assert ledger_row(simulator, a)["status"] == "approved"
-    assert a.state() == ("pending", 0)
-    assert to_order_page(come_back(a), a) and a.state() == ("paid", 1)
-    assert ledger_row(simulator, a)["captured"] == amount
+    assert ledger_row(simulator, approved)["status"] == "approved"
+    assert approved.state() == ("pending", 0)
+    assert to_order_page(come_back(approved), approved) and approved.state() == ("paid", 1)
+    assert ledger_row(simulator, approved)["captured"] == amount
 
 
 def test_the_shops_confirm_answered_1153_fulfils_nothing(
-        shop: Shop, simulator: LiveSimulator,
-        two_approved: tuple[WalletOrder, WalletOrder]) -> None:
+        shop: Shop, simulator: LiveSimulator, approved: WalletOrder) -> None:
     """The shop's own record of the amount disagrees with what LINE Pay reserved (a bug,
     or a tampered record): its confirm is answered 1153 and it must not fulfil; with the
     record right again, the shopper's reload pays the order once."""
     if shop.db is None:
         pytest.skip("needs the reference shop's database to change its amount")
-    a, _ = two_approved
-    amount = ledger_row(simulator, a)["amount"]
+    amount = ledger_row(simulator, approved)["amount"]
 
     def record(value: int) -> None:
         with sqlite3.connect(shop.db) as db:
             db.execute("UPDATE wallet_payments SET value = ? WHERE order_id = ?",
-                       (str(value), a.order_id))
+                       (str(value), approved.order_id))
 
     record(amount + 1)
     try:
-        refused = come_back(a)
+        refused = come_back(approved)
     finally:
         record(amount)
     assert refused.status_code < 500 and "1153" in refused.text, refused.text[-500:]
-    assert a.state() == ("pending", 0)
-    assert ledger_row(simulator, a)["status"] == "approved"
-    assert to_order_page(come_back(a), a) and a.state() == ("paid", 1)
+    assert approved.state() == ("pending", 0)
+    assert ledger_row(simulator, approved)["status"] == "approved"
+    assert to_order_page(come_back(approved), approved) and approved.state() == ("paid", 1)
 
 
 def test_a_paypal_return_naming_another_order_captures_nothing(
