@@ -180,8 +180,8 @@ class PayPal:
 
         False without asking when a transmission header is missing or empty (PayPal sends
         all five), and when PayPal refuses to check the headers given (400: they are not
-        what it sends): a forgery is refused, never left for PayPal to retry as if PayPal
-        were down."""
+        what it sends): the receiver then answers a forgery 400, not the 503 that means
+        "PayPal could not be asked, send it again"."""
         fields = {name: headers.get(header, "") for name, header in TRANSMISSION.items()}
         if not all(fields.values()):
             return False
