@@ -121,7 +121,7 @@ class Merchants:
         key_text = rules.get("key_text", _KEY_TEXT)
         for name, value in (("hash_key", hash_key), ("hash_iv", hash_iv)):
             if value is not None and (len(value) != lengths[name]
-                                      or not re.fullmatch(key_text, value)):
+                                      or (value and not re.fullmatch(key_text, value))):
                 raise InvalidRequest("key_invalid", f"A {gateway} {name} is {lengths[name]} "
                                      f"{_spelled(key_text)}.", param=name)
         if merchant_id is None:

@@ -76,3 +76,8 @@ def test_a_merchant_id_outside_the_gateways_alphabet_is_refused_with_the_pattern
 def test_a_merchant_id_in_the_gateways_own_alphabet_is_kept(domain: Domain) -> None:
     made = domain.merchants.register("paypal", "app_id-1")  # '_' and '-': PayPal's alphabet
     assert (made.merchant_id, made.tenant) == ("app_id-1", "paypal-app_id-1")
+
+
+def test_a_one_key_gateway_takes_an_empty_second_key_given_explicitly(domain: Domain) -> None:
+    merchant = domain.merchants.register("linepay", hash_key="a" * 32, hash_iv="")
+    assert (merchant.hash_key, merchant.hash_iv) == ("a" * 32, "")
