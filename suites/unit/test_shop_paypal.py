@@ -195,7 +195,8 @@ async def test_an_approval_whose_shopper_never_returns_is_captured_once(
 
 @pytest.mark.parametrize(("change", "code"), [
     ("signature", 400), ("body", 400), ("amount", 400), ("not json", 400),
-    ("unverifiable", 503), ("another order", 200), ("denied", 200)])
+    ("unverifiable", 503), ("another order", 200), ("denied", 200), ("no headers", 400),
+    ("verify 400", 400)])
 async def test_a_webhook_that_is_not_this_orders_payment_pays_nothing(
         client: TestClient, fake: FakePayPal, change: str, code: int) -> None:
     order, _ = await check_out(client, "paypal")
@@ -212,6 +213,10 @@ async def test_a_webhook_that_is_not_this_orders_payment_pays_nothing(
         body = b"{"
     if change == "unverifiable":
         fake.verify_status = 500
+    if change == "verify 400":  # PayPal refuses to verify what it did not send
+        fake.verify_status = 400
+    if change == "no headers":
+        headers = {}
     got = await client.post("/notify/paypal", data=body, headers=headers)
     assert got.status == code
     assert await status(client, order) == ("pending", 0)
