@@ -3,6 +3,7 @@ names contracts that exist, and the OpenAPI document is self-contained."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -86,3 +87,11 @@ def test_problems_name_the_offending_field(contracts: Contracts, body: dict, key
                                            path: tuple) -> None:
     problem = contracts.problem(contract_id("stripe/requests/payment_intent_create"), body)
     assert problem is not None and (problem.keyword, problem.path) == (keyword, path)
+
+
+def test_a_malformed_contract_stops_the_start_naming_its_file(tmp_path: Path) -> None:
+    bad = tmp_path / "demo" / "bad.schema.json"
+    bad.parent.mkdir()
+    bad.write_text('{"$id": "https://paylab.dev/contracts/demo/bad.schema.json", "type": 5}')
+    with pytest.raises(ValueError, match=r"bad\.schema\.json: not a valid JSON Schema"):
+        Contracts(tmp_path)
