@@ -177,6 +177,9 @@ class Bench:
                                                       for name, item in located["cookie"].items())))
         for name, item in located["header"].items():  # last, raw: see `wire.exchange`
             wire_headers.append((name, _raw(item)))
+        if op.seal:  # a signature over the raw request, made after the payload went in
+            wire_headers = await named(op.seal)(self, field, target, body, wire_headers,
+                                                payload is not None)
         return Wire(op.method, target, wire_headers, body)
 
     async def get(self, url: str) -> Answer:

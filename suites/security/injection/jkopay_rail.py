@@ -1,16 +1,17 @@
 """JKOPay as a probe surface: what suites/security/data/surfaces/jkopay.yaml names.
 
-JKOPay signs the raw JSON body into the `digest` header. The probe bench signs only form
-bodies (its `sign:` hook returns form pairs), so a hostile value in a JSON body field could
-not get past the digest check and would never reach its field's own handling. So:
+JKOPay signs the raw JSON body (or a GET's query string) into the `digest` header. The
+bench builds each request with the payload in place, then `seal` signs it as a JKOPay
+client would, with the probing store's secret, so a hostile value gets past the digest
+check and reaches its field's own handling (a probe of `digest` itself keeps its payload):
 
-- the generic bench probes the inquiry's GET form (a fixed, signed query) in its two
-  credential headers, `api-key` and `digest` (`PROBED`);
-- the POST operations are listed for the bench without their body contract (it has no
-  way to sign them), and suites/security/test_jkopay_security.py sends the same payload
-  catalogue into every body field of entry, refund and inquiry, each body signed, and
-  judges the answers by the same rules (no 5xx, JKOPay's JSON envelope, the refusal names
-  the probed field, nothing echoed as markup).
+- the inquiry, in both forms (`PROBED`): the GET query's `platform_order_ids`, the POST
+  body's fields, and the two credential headers, `api-key` and `digest`;
+- entry and refund are listed for the bench without their body contract (each needs an
+  order in a given state the bench cannot make per probe), and
+  suites/security/test_jkopay_security.py sends the payload catalogue into every body
+  field of them, each body signed, judged by the same rules (no 5xx, JKOPay's JSON
+  envelope, the refusal names the probed field, nothing echoed as markup).
 """
 
 from __future__ import annotations
@@ -22,17 +23,19 @@ from typing import Any
 
 from paylab.simulator.gateways.jkopay.routes import OPERATIONS
 from paylab.suites.security import rails
+from paylab.suites.security.injection.bench import Bench
+from paylab.suites.security.injection.shapes import Field
 from paylab.suites.security.injection.verdict import Refusal
 from paylab.suites.security.injection.wire import Answer
 from paylab.suites.unit.jkopay_store import digest
 
-#: The signed query the GET inquiry is probed with.
-QUERY = "platform_order_ids=probe-1"
+#: The operations the bench probes field by field; the rest it lists without inputs.
+SEALED = ("JkoPayInquiry", "JkoPayInquiryPost")
 
 
 def _probed(op: Any) -> Any:
-    if op.method == "GET":
-        return dataclasses.replace(op, path=f"{op.path}?{QUERY}", query=None)
+    if op.operation_id in SEALED:
+        return op
     return dataclasses.replace(op, request=None, request_body=None)
 
 
@@ -41,10 +44,25 @@ PROBED = tuple(_probed(op) for op in OPERATIONS)
 
 
 async def store(base_url: str) -> dict[str, Any]:
-    """A JKOPay store registered for the probing test, with the digest of `QUERY`."""
+    """A JKOPay store registered for the probing test, with its keys."""
     made = await asyncio.to_thread(rails.register, base_url, "jkopay")
     return {"store_id": made["merchant_id"], "api_key": made["hash_iv"],
-            "query_digest": digest(made["hash_key"], QUERY.encode())}
+            "secret_key": made["hash_key"]}
+
+
+async def seal(bench: Bench, field: Field, target: bytes, body: bytes | None,
+               headers: list[tuple[str, bytes]], hostile: bool) -> list[tuple[str, bytes]]:
+    """`headers` with the store's `api-key` (where the operation does not probe it) and
+    `digest` set to the store's signature of the raw body (POST) or of the query string as
+    sent (GET), unless a payload is probing `digest` itself."""
+    store = await bench.resolve("$jkopay_store", {})
+    if not any(k.lower() == "api-key" for k, _ in headers):  # an operation not probed in it
+        headers = [*headers, ("api-key", store["api_key"].encode())]
+    if hostile and field.name == "digest":
+        return headers
+    signed = body if body is not None else target.partition(b"?")[2]
+    kept = [(k, v) for k, v in headers if k.lower() != "digest"]
+    return [*kept, ("digest", digest(store["secret_key"], signed).encode())]
 
 
 def _field(detail: str) -> str | None:

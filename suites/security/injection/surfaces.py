@@ -58,6 +58,9 @@ class Operation:
     sign: str | None = None    # `module:function` re-signing (or sealing) the body's pairs
     refusals: str | None = None  # `module:function` reading a refusal in the gateway's shape
     payloads: int | None = None  # at most this many payloads of each category (None: all)
+    #: `module:function` signing the finished request into its headers (a digest of the
+    #: raw body or query, as JKOPay's): called after the payload went in
+    seal: str | None = None
 
     @property
     def id(self) -> str:
@@ -133,7 +136,7 @@ def _operation(surface: str, data: dict[str, Any], name: str, method: str, path:
         recipe.get("names_fields", True), recipe.get("control", True),
         data.get("base", "simulator"), _errors(data), recipe.get("page"),
         recipe.get("sign", data.get("sign")), data.get("refusals"),
-        recipe.get("payloads", data.get("payloads")))
+        recipe.get("payloads", data.get("payloads")), recipe.get("seal", data.get("seal")))
 
 
 def _errors(data: dict[str, Any]) -> Errors | None:
