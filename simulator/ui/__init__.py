@@ -35,6 +35,30 @@ def fragment(template: str, /, **values: Any) -> Markup:
     return Markup(_template(template).substitute({k: escape(v) for k, v in values.items()}))
 
 
+class PackageTemplates:
+    """A gateway package's own page templates (its `templates/` folder), filled with every
+    value escaped, and whole pages inside the shared layout."""
+
+    def __init__(self, package: str) -> None:
+        self.package = package
+
+    def fragment(self, name: str, /, **values: Any) -> Markup:
+        """A partial template of the package, every value escaped."""
+        return Markup(_package_template(self.package, name).substitute(
+            {k: escape(v) for k, v in values.items()}))
+
+    def page(self, body: Markup, title: str, scripts: str = "") -> str:
+        """`body` (built by `fragment`) inside the shared layout and stylesheet."""
+        return _template("base.html").substitute(title=escape(title), body=body,
+                                                 css=stylesheet(), scripts=escape(scripts))
+
+
+@cache
+def _package_template(package: str, name: str) -> string.Template:
+    return string.Template(resources.files(package).joinpath("templates", name)
+                           .read_text("utf-8"))
+
+
 def render(template: str, /, **values: Any) -> str:
     """Fill `template` inside the base layout; all values escaped."""
     body = _template(template).substitute({k: escape(v) for k, v in values.items()})

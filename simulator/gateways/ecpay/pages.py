@@ -7,13 +7,11 @@ is a fragment built here from escaped parts. Pages use the shared layout and sty
 
 from __future__ import annotations
 
-import string
-from functools import cache
 from importlib import resources
 from typing import Any
 
 from paylab.simulator.gateways.ecpay.wire import CHOICES, payment_type, taiwan_date, taiwan_time
-from paylab.simulator.ui import Markup, escape, stylesheet
+from paylab.simulator.ui import Markup, PackageTemplates, escape
 
 Order = dict[str, Any]
 
@@ -22,18 +20,12 @@ BUTTONS = {"Credit": ("Credit card", "信用卡"), "ATM": ("ATM transfer", "ATM 
            "CVS": ("Convenience store code", "超商代碼"), "BARCODE": ("Barcode", "超商條碼"),
            "WebATM": ("WebATM", "網路 ATM"), "ApplePay": ("Apple Pay", "")}
 
-
-@cache
-def _template(name: str) -> string.Template:
-    package = "paylab.simulator.gateways.ecpay"
-    return string.Template(resources.files(package).joinpath("templates", name)
-                           .read_text("utf-8"))
+#: This package's page templates.
+TEMPLATES = PackageTemplates("paylab.simulator.gateways.ecpay")
 
 
-@cache
-def _layout() -> string.Template:
-    return string.Template(resources.files("paylab.simulator.ui").joinpath(
-        "templates", "base.html").read_text("utf-8"))
+
+
 
 
 def script() -> str:
@@ -44,13 +36,12 @@ def script() -> str:
 
 def fragment(name: str, /, **values: Any) -> Markup:
     """A partial template, every value escaped."""
-    return Markup(_template(name).substitute({k: escape(v) for k, v in values.items()}))
+    return TEMPLATES.fragment(name, **values)
 
 
 def page(name: str, title: str, /, **values: Any) -> str:
     """A whole page in the shared layout."""
-    body = fragment(name, **values)
-    return _layout().substitute(title=escape(title), body=body, css=stylesheet(), scripts="")
+    return TEMPLATES.page(fragment(name, **values), title)
 
 
 def error_page(code: str, message: str) -> str:

@@ -9,40 +9,30 @@ is a fragment built here from escaped parts. Pages use the shared layout and sty
 from __future__ import annotations
 
 import base64
-import string
-from functools import cache
-from importlib import resources
 from typing import Any
 
 from paylab.simulator.gateways.jkopay import qr
 from paylab.simulator.gateways.jkopay.wire import taiwan_time
-from paylab.simulator.ui import Markup, escape, stylesheet
+from paylab.simulator.ui import Markup, PackageTemplates
 
 Order = dict[str, Any]
 PACKAGE = "paylab.simulator.gateways.jkopay"
+#: This package's page templates.
+TEMPLATES = PackageTemplates(PACKAGE)
 
 
-@cache
-def _template(name: str) -> string.Template:
-    return string.Template(resources.files(PACKAGE).joinpath("templates", name)
-                           .read_text("utf-8"))
 
 
-@cache
-def _layout() -> string.Template:
-    return string.Template(resources.files("paylab.simulator.ui").joinpath(
-        "templates", "base.html").read_text("utf-8"))
 
 
 def fragment(name: str, /, **values: Any) -> Markup:
     """A partial template, every value escaped."""
-    return Markup(_template(name).substitute({k: escape(v) for k, v in values.items()}))
+    return TEMPLATES.fragment(name, **values)
 
 
 def page(name: str, title: str, /, **values: Any) -> str:
     """A whole page in the shared layout."""
-    return _layout().substitute(title=escape(title), body=fragment(name, **values),
-                                css=stylesheet(), scripts="")
+    return TEMPLATES.page(fragment(name, **values), title)
 
 
 def qr_svg(order: Order, payment_url: str) -> str:

@@ -8,39 +8,30 @@ a fragment built here from escaped parts.
 
 from __future__ import annotations
 
-import string
-from functools import cache
-from importlib import resources
 from typing import Any
 
 from paylab.simulator.gateways.linepay.wire import DECIMALS
-from paylab.simulator.ui import Markup, escape, stylesheet
+from paylab.simulator.ui import Markup, PackageTemplates
 
 Order = dict[str, Any]
 SYMBOLS = {"TWD": "NT$", "JPY": "¥", "USD": "US$", "THB": "฿"}
 
-
-@cache
-def _template(name: str) -> string.Template:
-    return string.Template(resources.files("paylab.simulator.gateways.linepay").joinpath(
-        "templates", name).read_text("utf-8"))
+#: This package's page templates.
+TEMPLATES = PackageTemplates("paylab.simulator.gateways.linepay")
 
 
-@cache
-def _layout() -> string.Template:
-    return string.Template(resources.files("paylab.simulator.ui").joinpath(
-        "templates", "base.html").read_text("utf-8"))
+
+
 
 
 def fragment(name: str, /, **values: Any) -> Markup:
     """A partial template, every value escaped."""
-    return Markup(_template(name).substitute({k: escape(v) for k, v in values.items()}))
+    return TEMPLATES.fragment(name, **values)
 
 
 def page(name: str, title: str, /, **values: Any) -> str:
     """A whole page in the shared layout, under LINE Pay's header."""
-    body = fragment(name, header=fragment("header.html"), **values)
-    return _layout().substitute(title=escape(title), body=body, css=stylesheet(), scripts="")
+    return TEMPLATES.page(fragment(name, header=fragment("header.html"), **values), title)
 
 
 def money(order: Order) -> str:

@@ -11,7 +11,6 @@ Chinese beside them hidden from the accessible name so `get_by_role(name=...)` m
 from __future__ import annotations
 
 import datetime as dt
-import string
 import urllib.parse
 from collections.abc import Mapping
 from functools import cache
@@ -20,10 +19,12 @@ from typing import Any
 
 from paylab.simulator.core.objects import Doc
 from paylab.simulator.gateways.newebpay.wire import ENGLISH
-from paylab.simulator.ui import Markup, escape, stylesheet
+from paylab.simulator.ui import Markup, PackageTemplates
 from paylab.simulator.ui import fragment as shared_fragment
 
 PACKAGE = "paylab.simulator.gateways.newebpay"
+#: This package's page templates.
+TEMPLATES = PackageTemplates(PACKAGE)
 #: Served by the gateway's own route (the page's CSP allows scripts from its origin only).
 SCRIPT_PATH = "/newebpay/MPG/autopost.js"
 AUTOPOST = Markup(f'<script src="{SCRIPT_PATH}" defer></script>')
@@ -43,16 +44,8 @@ BANKS = {"HNCB": "華南銀行 Hua Nan Bank (008)", "BOT": "臺灣銀行 Bank of
          "KGI": "凱基銀行 KGI Bank (809)"}
 
 
-@cache
-def _template(name: str) -> string.Template:
-    return string.Template(resources.files(PACKAGE).joinpath("templates", name)
-                           .read_text("utf-8"))
 
 
-@cache
-def _layout() -> string.Template:
-    return string.Template(resources.files("paylab.simulator.ui").joinpath(
-        "templates", "base.html").read_text("utf-8"))
 
 
 @cache
@@ -63,14 +56,13 @@ def script() -> str:
 
 def fragment(name: str, /, **values: Any) -> Markup:
     """A partial template of this package, every value escaped."""
-    return Markup(_template(name).substitute({k: escape(v) for k, v in values.items()}))
+    return TEMPLATES.fragment(name, **values)
 
 
 def render(name: str, /, **values: Any) -> str:
     """A page of this package inside the shared layout (stylesheet, CSP), values escaped."""
-    body = _template(name).substitute({k: escape(v) for k, v in values.items()})
-    return _layout().substitute(title=escape(values.get("title", "NewebPay")), body=body,
-                                css=stylesheet(), scripts=escape(values.get("scripts", "")))
+    return TEMPLATES.page(fragment(name, **values), values.get("title", "NewebPay"),
+                          values.get("scripts", ""))
 
 
 def amount_text(amount: int) -> str:

@@ -6,43 +6,32 @@ is escaped unless it is a fragment built here from escaped parts.
 
 from __future__ import annotations
 
-import string
-from functools import cache
-from importlib import resources
 from typing import Any
 
 from paylab.simulator.core.objects import Doc
 from paylab.simulator.gateways.paypal import wire
-from paylab.simulator.ui import Markup, escape, stylesheet
+from paylab.simulator.ui import Markup, PackageTemplates
 
 PACKAGE = "paylab.simulator.gateways.paypal"
+#: This package's page templates.
+TEMPLATES = PackageTemplates(PACKAGE)
 #: The documented sandbox buyer the login page is filled in with (any login works).
 SANDBOX_EMAIL = "sb-paylab-buyer@personal.example.com"
 SANDBOX_PASSWORD = "paylab-sandbox"  # noqa: S105 - a published sandbox login
 
 
-@cache
-def _template(name: str) -> string.Template:
-    return string.Template(resources.files(PACKAGE).joinpath("templates", name)
-                           .read_text("utf-8"))
 
 
-@cache
-def _layout() -> string.Template:
-    return string.Template(resources.files("paylab.simulator.ui").joinpath(
-        "templates", "base.html").read_text("utf-8"))
 
 
 def fragment(name: str, /, **values: Any) -> Markup:
     """A partial template of this package, every value escaped."""
-    return Markup(_template(name).substitute({k: escape(v) for k, v in values.items()}))
+    return TEMPLATES.fragment(name, **values)
 
 
 def render(name: str, /, **values: Any) -> str:
     """A page of this package inside the shared layout, values escaped."""
-    body = _template(name).substitute({k: escape(v) for k, v in values.items()})
-    return _layout().substitute(title=escape(values.get("title", "PayPal")), body=body,
-                                css=stylesheet(), scripts="")
+    return TEMPLATES.page(fragment(name, **values), values.get("title", "PayPal"))
 
 
 def total(core: Doc) -> str:
