@@ -18,7 +18,7 @@ from paylab.simulator.gateways.ecpay import checkmac, render, wire
 from paylab.simulator.gateways.ecpay.pages import error_page
 from paylab.simulator.gateways.ecpay.wire import EcpayError
 from paylab.simulator.gateways.kit import pipeline as kit
-from paylab.simulator.gateways.kit.pipeline import Handler
+from paylab.simulator.gateways.kit.pipeline import Handler, PlainRefusals
 from paylab.simulator.gateways.spec import Operation
 
 GATEWAY = "ecpay"
@@ -81,7 +81,7 @@ async def authenticate_form(request: web.Request, domain: Domain, *,
     return merchant.tenant
 
 
-class ApiWire:
+class ApiWire(PlainRefusals):
     """Server APIs (QueryTradeInfo, QueryPaymentInfo, DoAction): form in, urlencoded out."""
 
     encrypt_type_field = False
@@ -134,13 +134,6 @@ class ApiWire:
         return web.Response(status=status, body=body, content_type=TEXT, charset="utf-8",
                             headers=dict(extra or {}))
 
-    def refused(self, error: CoreError, tenant: str | None, request_id: str) -> web.Response:
-        """The refusal, nothing changed."""
-        return self.respond(*self.failure(error, tenant), request_id)
-
-    def replayed(self, status: int, body: bytes, request_id: str, key: str) -> web.Response:
-        """Never: ECPay has no idempotency keys."""
-        return self.respond(status, body, request_id)
 
 
 class PageWire(ApiWire):

@@ -22,7 +22,7 @@ from paylab.simulator.core.merchants import Merchant
 from paylab.simulator.gateways.jkopay import wire
 from paylab.simulator.gateways.jkopay.wire import GATEWAY, JkoError
 from paylab.simulator.gateways.kit import pipeline as kit
-from paylab.simulator.gateways.kit.pipeline import Handler
+from paylab.simulator.gateways.kit.pipeline import Handler, PlainRefusals
 from paylab.simulator.gateways.spec import Operation
 
 MERCHANT = "jkopay.merchant"
@@ -90,7 +90,7 @@ def query_pairs(request: web.Request) -> list[tuple[str, Any]]:
     return pairs
 
 
-class JkoWire:
+class JkoWire(PlainRefusals):
     """JKOPay's server APIs: signed JSON (or a signed query) in, its envelope out."""
 
     def __init__(self, ctx: JkoContext) -> None:
@@ -159,13 +159,6 @@ class JkoWire:
         return web.Response(status=status, body=body, content_type=JSON, charset="utf-8",
                             headers=dict(extra or {}))
 
-    def refused(self, error: CoreError, tenant: str | None, request_id: str) -> web.Response:
-        """The refusal, nothing changed."""
-        return self.respond(*self.failure(error, tenant), request_id)
-
-    def replayed(self, status: int, body: bytes, request_id: str, key: str) -> web.Response:
-        """Never: JKOPay has no idempotency keys."""
-        return self.respond(status, body, request_id)
 
 
 def endpoint(op: Operation, ctx: JkoContext) -> Handler:

@@ -91,6 +91,27 @@ class WireFormat(Protocol):
         ...
 
 
+class PlainRefusals:
+    """`refused` and `replayed` for a wire format whose refusals are its failures as they
+    are and which has no idempotency keys (a saved answer is never replayed, but if it
+    were, it would be sent as it was). A gateway with more to say overrides them."""
+
+    def respond(self, status: int, body: bytes, request_id: str,
+                extra: Mapping[str, str] | None = None) -> web.Response:
+        raise NotImplementedError
+
+    def failure(self, error: CoreError, tenant: str | None) -> tuple[int, bytes]:
+        raise NotImplementedError
+
+    def refused(self, error: CoreError, tenant: str | None, request_id: str) -> web.Response:
+        """The refusal in the gateway's shape; nothing changed."""
+        return self.respond(*self.failure(error, tenant), request_id)
+
+    def replayed(self, status: int, body: bytes, request_id: str, key: str) -> web.Response:
+        """The saved answer, as it was."""
+        return self.respond(status, body, request_id)
+
+
 @dataclass(frozen=True)
 class Call:
     """A validated request as a handler sees it: whose, what, and where it came from."""

@@ -20,7 +20,7 @@ from paylab.simulator.core.domain import Domain
 from paylab.simulator.core.errors import CoreError
 from paylab.simulator.core.merchants import Merchant
 from paylab.simulator.gateways.kit import pipeline as kit
-from paylab.simulator.gateways.kit.pipeline import Handler
+from paylab.simulator.gateways.kit.pipeline import Handler, PlainRefusals
 from paylab.simulator.gateways.linepay import signature, wire
 from paylab.simulator.gateways.linepay.wire import LinePayError
 from paylab.simulator.gateways.spec import Operation
@@ -67,7 +67,7 @@ def signed_path(request: web.Request) -> str:
     return raw[len(PREFIX):] if raw.startswith(PREFIX + "/") else raw
 
 
-class ApiWire:
+class ApiWire(PlainRefusals):
     """One API request: signed headers in, JSON in and out."""
 
     def __init__(self, ctx: LinePayContext, op: Operation) -> None:
@@ -161,13 +161,6 @@ class ApiWire:
         return web.Response(status=status, body=body, content_type=JSON, charset="utf-8",
                             headers={"X-Request-Id": request_id})
 
-    def refused(self, error: CoreError, tenant: str | None, request_id: str) -> web.Response:
-        """The refusal; nothing changed."""
-        return self.respond(*self.failure(error, tenant), request_id)
-
-    def replayed(self, status: int, body: bytes, request_id: str, key: str) -> web.Response:
-        """Never happens (no idempotency keys)."""
-        return self.respond(status, body, request_id)
 
 
 def endpoint(op: Operation, ctx: LinePayContext) -> Handler:

@@ -24,7 +24,7 @@ from paylab.simulator.core.domain import Domain
 from paylab.simulator.core.errors import CoreError
 from paylab.simulator.core.merchants import Merchant
 from paylab.simulator.gateways.kit import pipeline as kit
-from paylab.simulator.gateways.kit.pipeline import Handler
+from paylab.simulator.gateways.kit.pipeline import Handler, PlainRefusals
 from paylab.simulator.gateways.newebpay import crypto, pages
 from paylab.simulator.gateways.newebpay.wire import (
     answer,
@@ -97,7 +97,7 @@ def check_version(version: str | None) -> None:
         raise error("MPG02010", version)
 
 
-class MpgWire:
+class MpgWire(PlainRefusals):
     """The browser's form post to /MPG/mpg_gateway."""
 
     def __init__(self, ctx: NewebPayContext) -> None:
@@ -177,16 +177,9 @@ class MpgWire:
         return web.Response(status=status, body=body, content_type="text/html",
                             charset="utf-8", headers=headers)
 
-    def refused(self, error_: CoreError, tenant: str | None, request_id: str) -> web.Response:
-        """The error page; nothing was created."""
-        return self.respond(*self.failure(error_, tenant), request_id)
-
-    def replayed(self, status: int, body: bytes, request_id: str, key: str) -> web.Response:
-        """Never happens (no idempotency keys)."""
-        return self.respond(status, body, request_id)
 
 
-class ApiWire:
+class ApiWire(PlainRefusals):
     """QueryTradeInfo (in the clear), or CreditCard/Close and /Cancel (`post_data`: the
     contract of the decrypted PostData_, validated here since the outer form is what the
     operation documents)."""
@@ -279,13 +272,6 @@ class ApiWire:
                             content_type=getattr(self, "content_type", "application/json"),
                             headers={"X-Request-Id": request_id})
 
-    def refused(self, error_: CoreError, tenant: str | None, request_id: str) -> web.Response:
-        """The error answer; nothing was changed."""
-        return self.respond(*self.failure(error_, tenant), request_id)
-
-    def replayed(self, status: int, body: bytes, request_id: str, key: str) -> web.Response:
-        """Never happens (no idempotency keys)."""
-        return self.respond(status, body, request_id)
 
 
 WireFactory = Callable[[NewebPayContext], "MpgWire | ApiWire"]
