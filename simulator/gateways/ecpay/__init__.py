@@ -11,7 +11,6 @@ import os
 from aiohttp import web
 from paylab.simulator.contracts import Contracts
 from paylab.simulator.core.domain import Domain
-from paylab.simulator.core.errors import StorageUnavailable
 from paylab.simulator.core.orders import daily_close
 from paylab.simulator.gateways.ecpay import hosted
 from paylab.simulator.gateways.ecpay.facts import facts, is_page
@@ -19,6 +18,7 @@ from paylab.simulator.gateways.ecpay.notify import EcpayNotifier
 from paylab.simulator.gateways.ecpay.pages import error_page
 from paylab.simulator.gateways.ecpay.pipeline import EcpayContext, endpoint
 from paylab.simulator.gateways.ecpay.routes import OPERATIONS, PAGES
+from paylab.simulator.gateways.kit.errors import Failure, guard
 from paylab.simulator.gateways.spec import Gateway
 
 log = logging.getLogger("paylab.ecpay")
@@ -39,24 +39,14 @@ def answer(status: int, message: str, *, page: bool, code: str = "0") -> web.Res
     return web.Response(status=status, text=f"0|{message}", content_type="text/html")
 
 
-@web.middleware
-async def ecpay_errors(request: web.Request, handler: web.Handler) -> web.StreamResponse:
-    """Unrouted paths, bad methods, oversized bodies and crashes in ECPay's shape."""
+def failed(request: web.Request, failure: Failure, status: int, detail: str) -> web.Response:
+    """Unrouted paths (404, whatever the method), bad methods, oversized bodies and crashes
+    in ECPay's shape."""
     page = is_page(request.path.removeprefix("/ecpay"))
-    try:
-        return await handler(request)
-    except web.HTTPRedirection:
-        raise
-    except (web.HTTPNotFound, web.HTTPMethodNotAllowed):
-        return answer(404, f"No such ECPay API ({request.method} {request.path})", page=page)
-    except web.HTTPException as exc:
-        return answer(exc.status, exc.reason, page=page)
-    except StorageUnavailable as exc:
-        return answer(503, exc.message, page=page)
-    except Exception:
-        log.exception("unhandled error in %s %s", request.method, request.path)
-        return answer(500, "An unexpected error occurred in the simulator (see its log).",
-                      page=page)
+    if failure == "unrouted":
+        return answer(404, f"No such ECPay API ({detail})", page=page)
+    return answer(status, detail or "An unexpected error occurred in the simulator (see its "
+                  "log).", page=page)
 
 
 def fault(request: web.Request, status: int, message: str | None) -> web.Response:
@@ -77,7 +67,7 @@ def build(domain: Domain, contracts: Contracts, public_url: str) -> web.Applicat
     """The /ecpay sub-application."""
     ctx = EcpayContext(domain, contracts, public_url)
     configure_close(domain, os.environ.get(CLOSE_ENV))
-    app = web.Application(middlewares=[ecpay_errors], client_max_size=1024**2)
+    app = web.Application(middlewares=[guard(failed, log)], client_max_size=1024**2)
     app[CONTEXT] = ctx
     app.add_routes([web.route(op.method, op.path,
                               endpoint(op, ctx, page=op.operation_id in PAGES))

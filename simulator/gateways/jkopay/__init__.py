@@ -12,13 +12,13 @@ import logging
 from aiohttp import web
 from paylab.simulator.contracts import Contracts
 from paylab.simulator.core.domain import Domain
-from paylab.simulator.core.errors import StorageUnavailable
 from paylab.simulator.gateways.jkopay import hosted, pages, wire
 from paylab.simulator.gateways.jkopay.entry import CALLBACK_KINDS
 from paylab.simulator.gateways.jkopay.facts import facts, is_page
 from paylab.simulator.gateways.jkopay.notify import JkoPayNotifier
 from paylab.simulator.gateways.jkopay.pipeline import JkoContext, endpoint
 from paylab.simulator.gateways.jkopay.routes import OPERATIONS
+from paylab.simulator.gateways.kit.errors import Failure, guard
 from paylab.simulator.gateways.spec import Gateway
 
 log = logging.getLogger("paylab.jkopay")
@@ -34,25 +34,16 @@ def error_response(status: int, code: str, message: str, *, page: bool = False
                         body=wire.to_json(wire.answer(None, code, message)))
 
 
-@web.middleware
-async def jkopay_errors(request: web.Request, handler: web.Handler) -> web.StreamResponse:
+def failed(request: web.Request, failure: Failure, status: int, detail: str) -> web.Response:
     """Unrouted paths, bad methods, oversized bodies and crashes in JKOPay's shape."""
     page = is_page(request.path.removeprefix("/jkopay"))
-    try:
-        return await handler(request)
-    except web.HTTPRedirection:
-        raise
-    except (web.HTTPNotFound, web.HTTPMethodNotAllowed) as exc:
-        return error_response(exc.status, wire.OTHER,
-                              f"{wire.MESSAGES[wire.OTHER]}: no such API "
-                              f"({request.method} {request.path})", page=page)
-    except web.HTTPException as exc:
-        return error_response(exc.status, wire.BAD_PARAMS, exc.reason, page=page)
-    except StorageUnavailable as exc:
-        return error_response(503, wire.OTHER, exc.message, page=page)
-    except Exception:
-        log.exception("unhandled error in %s %s", request.method, request.path)
-        return error_response(500, wire.OTHER, "simulator error (see its log)", page=page)
+    if failure == "unrouted":
+        return error_response(status, wire.OTHER,
+                              f"{wire.MESSAGES[wire.OTHER]}: no such API ({detail})", page=page)
+    if failure == "refused":
+        return error_response(status, wire.BAD_PARAMS, detail, page=page)
+    return error_response(status, wire.OTHER, detail or "simulator error (see its log)",
+                          page=page)
 
 
 def fault(request: web.Request, status: int, message: str | None) -> web.Response:
@@ -65,7 +56,7 @@ def fault(request: web.Request, status: int, message: str | None) -> web.Respons
 def build(domain: Domain, contracts: Contracts, public_url: str) -> web.Application:
     """The /jkopay sub-application."""
     ctx = JkoContext(domain, contracts, public_url.rstrip("/"))
-    app = web.Application(middlewares=[jkopay_errors], client_max_size=1024**2)
+    app = web.Application(middlewares=[guard(failed, log)], client_max_size=1024**2)
     app.add_routes([web.route(op.method, op.path, endpoint(op, ctx)) for op in OPERATIONS])
     app.add_routes(hosted.routes(ctx))
     return app

@@ -13,7 +13,7 @@ import logging
 from aiohttp import web
 from paylab.simulator.contracts import Contracts
 from paylab.simulator.core.domain import Domain
-from paylab.simulator.core.errors import StorageUnavailable
+from paylab.simulator.gateways.kit.errors import Failure, guard
 from paylab.simulator.gateways.linepay import hosted, pages, wire
 from paylab.simulator.gateways.linepay.facts import facts, is_page
 from paylab.simulator.gateways.linepay.notify import LinePayNotifier
@@ -41,25 +41,16 @@ def answer(status: int, code: str, message: str, *, page: bool) -> web.Response:
                         content_type="application/json", charset="utf-8")
 
 
-@web.middleware
-async def linepay_errors(request: web.Request, handler: web.Handler) -> web.StreamResponse:
+def failed(request: web.Request, failure: Failure, status: int, detail: str) -> web.Response:
     """Unrouted paths, bad methods, oversized bodies and crashes in LINE Pay's shape."""
     page = is_page(request.path.removeprefix(PREFIX))
-    try:
-        return await handler(request)
-    except web.HTTPRedirection:
-        raise
-    except (web.HTTPNotFound, web.HTTPMethodNotAllowed) as exc:
-        return answer(exc.status, "2101", f"{wire.CODES['2101']} (no such LINE Pay API: "
-                      f"{request.method} {request.path})", page=page)
-    except web.HTTPException as exc:
-        return answer(exc.status, "2101", f"{wire.CODES['2101']} ({exc.reason})", page=page)
-    except StorageUnavailable as exc:
-        return answer(503, "9000", f"{wire.CODES['9000']} ({exc.message})", page=page)
-    except Exception:
-        log.exception("unhandled error in %s %s", request.method, request.path)
-        return answer(500, "9000", f"{wire.CODES['9000']} (simulator bug: see its log)",
+    if failure == "unrouted":
+        return answer(status, "2101", f"{wire.CODES['2101']} (no such LINE Pay API: {detail})",
                       page=page)
+    if failure == "refused":
+        return answer(status, "2101", f"{wire.CODES['2101']} ({detail})", page=page)
+    return answer(status, "9000",
+                  f"{wire.CODES['9000']} ({detail or 'simulator bug: see its log'})", page=page)
 
 
 def fault(request: web.Request, status: int, message: str | None) -> web.Response:
@@ -72,7 +63,7 @@ def fault(request: web.Request, status: int, message: str | None) -> web.Respons
 def build(domain: Domain, contracts: Contracts, public_url: str) -> web.Application:
     """The /linepay sub-application."""
     ctx = LinePayContext(domain, contracts, public_url)
-    app = web.Application(middlewares=[linepay_errors], client_max_size=1024**2)
+    app = web.Application(middlewares=[guard(failed, log)], client_max_size=1024**2)
     app.add_routes([web.route(op.method, op.path, endpoint(op, ctx)) for op in OPERATIONS])
     app.add_routes(hosted.routes(ctx))
     return app

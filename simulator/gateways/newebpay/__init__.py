@@ -12,8 +12,8 @@ import os
 from aiohttp import web
 from paylab.simulator.contracts import Contracts
 from paylab.simulator.core.domain import Domain
-from paylab.simulator.core.errors import StorageUnavailable
 from paylab.simulator.core.orders import daily_close
+from paylab.simulator.gateways.kit.errors import Failure, guard
 from paylab.simulator.gateways.newebpay import hosted, pages
 from paylab.simulator.gateways.newebpay.facts import facts
 from paylab.simulator.gateways.newebpay.mpg import NOTIFY_KINDS
@@ -50,22 +50,15 @@ def error_response(status: int, code: str, message: str) -> web.Response:
                         content_type="text/html")
 
 
-@web.middleware
-async def newebpay_errors(request: web.Request, handler: web.Handler) -> web.StreamResponse:
+#: The status NewebPay's page shows for each failure below the routes.
+FAILURE_CODES = {"unrouted": "MPG03007", "refused": "MPG03009", "unavailable": "NOR1001",
+                 "crashed": "MPG03009"}
+
+
+def failed(request: web.Request, failure: Failure, status: int, detail: str) -> web.Response:
     """Unrouted paths, bad methods, oversized bodies and crashes on NewebPay's error page."""
-    try:
-        return await handler(request)
-    except web.HTTPRedirection:
-        raise
-    except (web.HTTPNotFound, web.HTTPMethodNotAllowed) as exc:
-        return error_response(exc.status, "MPG03007", f"{request.method} {request.path}")
-    except web.HTTPException as exc:
-        return error_response(exc.status, "MPG03009", exc.reason)
-    except StorageUnavailable as exc:
-        return error_response(503, "NOR1001", exc.message)
-    except Exception:
-        log.exception("unhandled error in %s %s", request.method, request.path)
-        return error_response(500, "MPG03009", "simulator error (see its log)")
+    return error_response(status, FAILURE_CODES[failure],
+                          detail or "simulator error (see its log)")
 
 
 def fault(request: web.Request, status: int, message: str | None) -> web.Response:
@@ -90,7 +83,7 @@ def build(domain: Domain, contracts: Contracts, public_url: str) -> web.Applicat
     """The /newebpay sub-application."""
     ctx = NewebPayContext(domain, contracts, public_url)
     configure_close(domain, os.environ.get(CLOSE_ENV))
-    app = web.Application(middlewares=[newebpay_errors], client_max_size=1024**2)
+    app = web.Application(middlewares=[guard(failed, log)], client_max_size=1024**2)
     app.add_routes([web.post(MPG.path, endpoint(MPG, ctx, MpgWire))])
     app.add_routes([web.route(op.method, op.path, endpoint(
         op, ctx, lambda c, op=op: ApiWire(c, op.operation_id,

@@ -12,7 +12,7 @@ import orjson
 from aiohttp import web
 from paylab.simulator.contracts import Contracts
 from paylab.simulator.core.domain import Domain
-from paylab.simulator.core.errors import StorageUnavailable
+from paylab.simulator.gateways.kit.errors import Failure, guard
 from paylab.simulator.gateways.paypal import hosted, oauth, wire
 from paylab.simulator.gateways.paypal.facts import facts, is_page
 from paylab.simulator.gateways.paypal.notify import PaypalNotifier
@@ -39,26 +39,13 @@ def answer(status: int, message: str | None = None, *, page: bool = False) -> we
                         headers={"Paypal-Debug-Id": body["debug_id"]})
 
 
-@web.middleware
-async def paypal_errors(request: web.Request, handler: web.Handler) -> web.StreamResponse:
+def failed(request: web.Request, failure: Failure, status: int, detail: str) -> web.Response:
     """Unrouted paths, bad methods, oversized bodies and crashes in PayPal's shape."""
     page = is_page(request.path.removeprefix("/paypal"))
-    try:
-        return await handler(request)
-    except web.HTTPRedirection:
-        raise
-    except web.HTTPNotFound:
-        return answer(404, page=page)
-    except web.HTTPMethodNotAllowed:
-        return answer(405, page=page)
-    except web.HTTPException as exc:
-        return answer(exc.status, exc.reason, page=page)
-    except StorageUnavailable as exc:
-        return answer(503, exc.message, page=page)
-    except Exception:
-        log.exception("unhandled error in %s %s", request.method, request.path)
-        return answer(500, "An internal server error has occurred in the simulator (see its "
-                      "log).", page=page)
+    if failure == "unrouted":
+        return answer(status, page=page)
+    return answer(status, detail or "An internal server error has occurred in the simulator "
+                  "(see its log).", page=page)
 
 
 def fault(request: web.Request, status: int, message: str | None) -> web.Response:
@@ -70,7 +57,7 @@ def fault(request: web.Request, status: int, message: str | None) -> web.Respons
 def build(domain: Domain, contracts: Contracts, public_url: str) -> web.Application:
     """The /paypal sub-application."""
     ctx = PaypalContext(domain, contracts, public_url)
-    app = web.Application(middlewares=[paypal_errors], client_max_size=1024**2)
+    app = web.Application(middlewares=[guard(failed, log)], client_max_size=1024**2)
     app[CONTEXT] = ctx
 
     async def token(request: web.Request) -> web.Response:
