@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import gevent
 from locust import FastHttpUser, constant, task
-from paylab.load.common import settings
+from paylab.load.common import merchants, settings
 from paylab.load.users import jkopay_flow as flow
 
 
@@ -28,26 +28,12 @@ class JkoPayUser(FastHttpUser):
 
     def register(self) -> None:
         """POST /_sim/merchants for a JKOPay store."""
-        with self.client.post("/_sim/merchants", json={"gateway": "jkopay"},
-                              headers=settings.control_headers(), name="/_sim/merchants",
-                              catch_response=True) as resp:
-            try:
-                self.store = flow.Store.of(resp.json()) if resp.status_code == 201 else None
-            except (ValueError, KeyError, TypeError):
-                self.store = None
-            if self.store is None:
-                resp.failure(f"HTTP {resp.status_code} registering a JKOPay store")
+        self.store = merchants.register(self.client, "jkopay", flow.Store.of, "a JKOPay store")
 
     def call(self, method: str, path: str, name: str, check: Callable[[str], str | None],
              **kwargs: object) -> bool:
         """One request, failed with the check's reason when its answer is wrong."""
-        with self.client.request(method, path, name=name, catch_response=True,
-                                 **kwargs) as resp:
-            problem = f"HTTP {resp.status_code}" if resp.status_code != 200 else check(
-                resp.text or "")
-            if problem:
-                resp.failure(problem)
-            return problem is None
+        return merchants.checked(self.client, method, path, name, check, **kwargs)
 
     @task
     def pay_and_refund(self) -> None:

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import gevent
 from locust import FastHttpUser, constant, task
-from paylab.load.common import settings
+from paylab.load.common import merchants, settings
 from paylab.load.users import linepay_flow as flow
 
 
@@ -28,26 +28,13 @@ class LinePayUser(FastHttpUser):
 
     def register(self) -> None:
         """POST /_sim/merchants for a LINE Pay channel."""
-        with self.client.post("/_sim/merchants", json={"gateway": "linepay"},
-                              headers=settings.control_headers(), name="/_sim/merchants",
-                              catch_response=True) as resp:
-            try:
-                self.channel = flow.Channel.of(resp.json()) if resp.status_code == 201 \
-                    else None
-            except (ValueError, KeyError, TypeError):
-                self.channel = None
-            if self.channel is None:
-                resp.failure(f"HTTP {resp.status_code} registering a LINE Pay channel")
+        self.channel = merchants.register(self.client, "linepay", flow.Channel.of,
+                                          "a LINE Pay channel")
 
     def call(self, path: str, name: str, check: Callable[[str], str | None], **kwargs: object
              ) -> bool:
         """One POST, failed with the check's reason when its answer is wrong."""
-        with self.client.post(path, name=name, catch_response=True, **kwargs) as resp:
-            problem = f"HTTP {resp.status_code}" if resp.status_code != 200 else check(
-                resp.text or "")
-            if problem:
-                resp.failure(problem)
-            return problem is None
+        return merchants.checked(self.client, "POST", path, name, check, **kwargs)
 
     @task
     def pay_and_refund(self) -> None:

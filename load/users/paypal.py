@@ -10,7 +10,7 @@ import uuid
 
 import gevent
 from locust import FastHttpUser, constant, task
-from paylab.load.common import settings
+from paylab.load.common import merchants, settings
 from paylab.load.users import paypal_flow as flow
 
 
@@ -29,17 +29,9 @@ class PaypalUser(FastHttpUser):
 
     def register(self) -> None:
         """POST /_sim/merchants for a PayPal app, then its token."""
-        with self.client.post("/_sim/merchants", json={"gateway": "paypal"},
-                              headers=settings.control_headers(), name="/_sim/merchants",
-                              catch_response=True) as resp:
-            try:
-                self.app = flow.App.of(resp.json()) if resp.status_code == 201 else None
-            except (ValueError, KeyError, TypeError):
-                self.app = None
-            if self.app is None:
-                resp.failure(f"HTTP {resp.status_code} registering a PayPal app")
-                return
-        self.token()
+        self.app = merchants.register(self.client, "paypal", flow.App.of, "a PayPal app")
+        if self.app is not None:
+            self.token()
 
     def token(self) -> None:
         """POST /v1/oauth2/token."""

@@ -15,7 +15,7 @@ import gevent
 from locust import FastHttpUser, constant, events, task
 from locust.runners import MasterRunner
 from paylab.load.common import formpost as fp
-from paylab.load.common import settings
+from paylab.load.common import merchants, settings
 from paylab.load.common.base import FORM, form
 from paylab.load.common.formpost import (
     TextCheck,
@@ -66,15 +66,8 @@ class FormPostUser(FastHttpUser):
 
     def register(self) -> None:
         """POST /_sim/merchants for a merchant of the user's gateway."""
-        with self.client.post("/_sim/merchants", json={"gateway": self.gateway},
-                              headers=settings.control_headers(), name="/_sim/merchants",
-                              catch_response=True) as resp:
-            try:
-                self.merchant = fp.Merchant.of(resp.json()) if resp.status_code == 201 else None
-            except (ValueError, KeyError, TypeError):
-                self.merchant = None
-            if self.merchant is None:
-                resp.failure(f"HTTP {resp.status_code} registering a {self.gateway} merchant")
+        self.merchant = merchants.register(self.client, self.gateway, fp.Merchant.of,
+                                           f"a {self.gateway} merchant")
 
     def notice_url(self, path: str) -> str:
         """Where the gateway posts its notices: the receiver inside Locust."""
