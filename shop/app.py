@@ -1,5 +1,5 @@
 """The shop application: pages, the webhook and notice receivers, the wallets' returns,
-static files."""
+the LINE Pay sweeper, static files."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from paylab.shop.gateway import Gateway
 from paylab.shop.settings import ShopSettings
 from paylab.shop.ui import page
 from paylab.shop.wallets import flows, receivers, returns
+from paylab.shop.wallets.sweeper import Sweeper, background
 
 log = logging.getLogger("paylab.shop")
 STATIC = Path(__file__).parent / "static"
@@ -24,6 +25,8 @@ STATIC = Path(__file__).parent / "static"
 SETTINGS = web.AppKey("settings", ShopSettings)
 #: The shop's database (tests and tools read orders through it).
 DB = web.AppKey("db", ShopDB)
+#: The shop's wallets (tests drive their sweeps through it).
+WALLETS = web.AppKey("wallets", flows.Wallets)
 
 
 @web.middleware
@@ -85,6 +88,7 @@ def create_app(settings: ShopSettings) -> web.Application:
     app = web.Application(middlewares=[_page_headers, _not_found])
     app[SETTINGS] = settings
     app[DB] = db
+    app[WALLETS] = wallets
     app.add_routes(views.routes(shop))
     app.router.add_post("/webhooks/stripe",
                         webhooks.receiver(db, secret_of, gateway.checkout_session))
@@ -98,4 +102,6 @@ def create_app(settings: ShopSettings) -> web.Application:
     app.add_routes(receivers.routes(wallets))
     app.router.add_static("/static/", STATIC)
     app.cleanup_ctx.append(register)
+    # after `register`, so it stops before the wallets' session closes
+    app.cleanup_ctx.append(background(Sweeper(wallets, settings.linepay_sweep_seconds)))
     return app

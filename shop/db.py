@@ -206,6 +206,20 @@ class ShopDB:
         return self._wallet("gateway = ? AND transaction_id = ?", gateway,
                             transaction_id or "")
 
+    def pending_wallet_payments(self, gateway: str, *, created_before: float,
+                                after: tuple[float, str] = (0.0, ""), limit: int = 20
+                                ) -> list[dict[str, Any]]:
+        """Up to `limit` payments through `gateway` of orders still pending, made before
+        `created_before` and with a wallet id, oldest first from just past `after` (the
+        (created, order id) of the last one a caller saw); each with its `created`."""
+        rows = self.conn.execute(
+            f"SELECT {', '.join('w.' + c for c in _WALLET)}, w.created FROM wallet_payments w "  # noqa: S608
+            "JOIN orders o ON o.id = w.order_id WHERE w.gateway = ? AND o.status = 'pending' "
+            "AND w.transaction_id IS NOT NULL AND w.created <= ? "
+            "AND (w.created, w.order_id) > (?, ?) ORDER BY w.created, w.order_id LIMIT ?",
+            (gateway, created_before, after[0], after[1], limit)).fetchall()
+        return [dict(zip((*_WALLET, "created"), row, strict=True)) for row in rows]
+
     def set_wallet_transaction(self, order_id: str, transaction_id: str) -> None:
         """The wallet's own id for a payment (LINE Pay transactionId, PayPal order id)."""
         self.conn.execute("UPDATE wallet_payments SET transaction_id = ? WHERE order_id = ?",

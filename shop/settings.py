@@ -21,6 +21,9 @@ PayPal the catalogue's own currency:
   `{gateway}/linepay`; the real sandbox is `https://sandbox-api-pay.line.me`);
 - `SHOP_JKOPAY_STORE_ID`, `SHOP_JKOPAY_SECRET_KEY`, `SHOP_JKOPAY_API_KEY`, `SHOP_JKOPAY_URL`
   (default `{gateway}/jkopay`; JKOPay hands its stage host to each merchant);
+- `SHOP_LINEPAY_SWEEP_SECONDS`: LINE Pay sends no server notice, so a payment the shopper
+  approved without coming back to the shop is confirmed by a sweep: pending LINE Pay
+  payments older than this many seconds are checked with LINE Pay (default 60; 0 disables);
 - `SHOP_PAYPAL_CLIENT_ID`, `SHOP_PAYPAL_CLIENT_SECRET`, `SHOP_PAYPAL_URL` (default
   `{gateway}/paypal`; the real sandbox is `https://api-m.sandbox.paypal.com`).
 """
@@ -66,6 +69,8 @@ class ShopSettings:
     linepay_channel_secret: str = "8d3c1f5a0b7e4c2d9f6a1b3c5d7e9f02"  # noqa: S105 - public
     #: None: `{gateway_url}/linepay`.
     linepay_url: str | None = None
+    #: Age in seconds after which a pending LINE Pay payment is swept (0: no sweeps).
+    linepay_sweep_seconds: float = 60.0
     #: JKOPay store of JKOPay's own signing example, with paylab's API key for it.
     jkopay_store_id: str = "35f12dff-1581-11e9-a054-00505684fd45"
     jkopay_secret_key: str = ("r0odDC1e9LHXDmxuvmOv9bgaWLf2CXB2c4gMheoFucVKNMi1K0Id9zwRHJF1r"  # noqa: S105
@@ -122,6 +127,7 @@ class ShopSettings:
             ("SHOP_LINEPAY_CHANNEL_ID", "linepay_channel_id", str),
             ("SHOP_LINEPAY_CHANNEL_SECRET", "linepay_channel_secret", str),
             ("SHOP_LINEPAY_URL", "linepay_url", str),
+            ("SHOP_LINEPAY_SWEEP_SECONDS", "linepay_sweep_seconds", float),
             ("SHOP_JKOPAY_STORE_ID", "jkopay_store_id", str),
             ("SHOP_JKOPAY_SECRET_KEY", "jkopay_secret_key", str),
             ("SHOP_JKOPAY_API_KEY", "jkopay_api_key", str), ("SHOP_JKOPAY_URL", "jkopay_url", str),

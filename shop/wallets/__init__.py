@@ -9,5 +9,6 @@ own record of the payment; what the browser brings back is never trusted.
 
 Modules: `http` (one client session, JSON read exactly), `linepay`, `jkopay`, `paypal`
 (each wallet's own client, written from its documentation), `flows` (checkout and the
-browser's returns), `receivers` (the callbacks), `settle` (fulfilment, shared).
+browser's returns), `receivers` (the callbacks), `settle` (fulfilment, shared), `sweeper`
+(LINE Pay payments approved without the browser coming back, confirmed in the background).
 """

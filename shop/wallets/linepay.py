@@ -22,6 +22,11 @@ from paylab.shop.wallets.http import Answer, Http, Unavailable, dumps
 REQUEST = "/v3/payments/request"
 DETAILS = "/v3/payments"
 SUCCESS = "0000"
+#: Check Payment Request Status answers (LINE Pay v3): the shopper has not approved yet
+#: (`0000`, as SUCCESS), approved and ready to confirm, canceled or lapsed, failed, and
+#: confirmed already.
+CHECK_WAITING, CHECK_READY, CHECK_ENDED, CHECK_FAILED, CHECK_COMPLETE = \
+    "0000", "0110", "0121", "0122", "0123"
 #: LINE Pay's transactionId: a 19-digit integer (more digits than a double keeps).
 TRANSACTION_ID = re.compile(r"[0-9]{1,20}")
 #: What the shop tells the shopper for LINE Pay's refusals (appendix codes, gateways.md 3.5).
@@ -102,6 +107,13 @@ class LinePay:
             raise ValueError("not a LINE Pay transactionId")
         return await self._call("POST", f"/v3/payments/{transaction_id}/confirm",
                                 {"amount": amount, "currency": currency})
+
+    async def check(self, transaction_id: str) -> dict[str, Any]:
+        """Check Payment Request Status API: where the shopper's approval stands (a GET
+        with no query, so the signed payload is empty)."""
+        if not TRANSACTION_ID.fullmatch(transaction_id):
+            raise ValueError("not a LINE Pay transactionId")
+        return await self._call("GET", f"/v3/payments/requests/{transaction_id}/check")
 
     async def details(self, transaction_id: str) -> dict[str, Any]:
         """Payment details API for one transaction."""

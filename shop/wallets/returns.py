@@ -64,30 +64,48 @@ async def confirm_linepay(wallets: Wallets, request: web.Request) -> web.StreamR
         if order["status"] != "pending":
             return wallets.failure(order["id"], "linepay", wallets.count(request),
                                    text=f"This order is {order['status']}.")
-        amount = int(payment["value"])
         try:
-            answer = await wallets.linepay.confirm(transaction, amount, "TWD")
-            code = answer["returnCode"]
-            if code == "1172":  # confirmed before (an earlier answer lost on the way)?
-                details = await wallets.linepay.details(transaction)
-                if linepay.paid_in_details(details, transaction, payment["reference"],
-                                           amount, "TWD"):
-                    code = linepay.SUCCESS
+            code, text = await confirm_and_settle(wallets, payment)
         except Unavailable as exc:
             log.warning("LINE Pay confirm of %s: %s", order["id"], exc)
             return wallets.failure(
                 order["id"], "linepay", wallets.count(request), http_status=503,
                 text="We could not reach LINE Pay to confirm the payment. Reload this page "
                      "in a moment to try again.")
+        log.info("LINE Pay confirm of %s: %s", order["id"], text)
         if code != linepay.SUCCESS:
-            text = linepay.REFUSALS.get(code, str(answer.get("returnMessage", "")))
-            wallets.db.note_failure(order["id"], f"LINE Pay {code}: {text}")
             return wallets.failure(order["id"], "linepay", wallets.count(request),
                                    text=f"LINE Pay refused the payment ({code}): {text}")
-        log.info("LINE Pay confirm: %s", fulfil(wallets.db, payment,
-                                                f"linepay:{transaction}:confirmed",
-                                                transaction))
     raise wallets.to_order(order["id"])
+
+
+async def confirm_and_settle(wallets: Wallets, payment: dict[str, Any]) -> tuple[str, str]:
+    """Confirm the payment's LINE Pay transaction with the shop's own amount and currency
+    and fulfil on `0000`; (code, what happened or LINE Pay's refusal in words). `1172`
+    (confirmed before, its answer lost) counts when the payment details show the order's
+    payment. Refusals are noted on the order. The browser's return and the sweeper both
+    come here. Raises Unavailable; call it inside `one_at_a_time`."""
+    transaction, amount = payment["transaction_id"], int(payment["value"])
+    currency = payment["currency"]
+    answer = await wallets.linepay.confirm(transaction, amount, currency)
+    code = answer["returnCode"]
+    # 1172: confirmed before (an earlier answer lost on the way)?
+    if code == "1172" and await confirmed_before(wallets, payment):
+        code = linepay.SUCCESS
+    if code != linepay.SUCCESS:
+        text = linepay.REFUSALS.get(code, str(answer.get("returnMessage", "")))
+        wallets.db.note_failure(payment["order_id"], f"LINE Pay {code}: {text}")
+        return code, text
+    return code, fulfil(wallets.db, payment, f"linepay:{transaction}:confirmed", transaction)
+
+
+async def confirmed_before(wallets: Wallets, payment: dict[str, Any]) -> bool:
+    """Whether LINE Pay's payment details show the payment's transaction paid for the
+    order's number, amount and currency. Raises Unavailable."""
+    transaction = payment["transaction_id"]
+    details = await wallets.linepay.details(transaction)
+    return linepay.paid_in_details(details, transaction, payment["reference"],
+                                   int(payment["value"]), payment["currency"])
 
 
 async def capture_paypal(wallets: Wallets, request: web.Request) -> web.StreamResponse:

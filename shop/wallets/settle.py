@@ -44,12 +44,13 @@ def fulfil(db: ShopDB, payment: dict[str, Any], key: str, reference: str) -> str
         return f"order {order_id} paid and fulfilled"
 
 
-def cancel(db: ShopDB, payment: dict[str, Any], key: str) -> str:
-    """The shopper canceled at the wallet (or the wallet says it was never paid): a
-    pending order becomes canceled, once; a paid one stays paid."""
+def cancel(db: ShopDB, payment: dict[str, Any], key: str, why: str = "canceled") -> str:
+    """The shopper canceled at the wallet (or the wallet says it was never paid, or that
+    it `failed`): a pending order becomes canceled, once; a paid one stays paid."""
     order_id = payment["order_id"]
-    with db.recording(key, f"{payment['gateway']}.canceled") as first_time:
+    with db.recording(key, f"{payment['gateway']}.{why}") as first_time:
         if not first_time:
             return "duplicate"
         return f"order {order_id} canceled" if db.mark(order_id, "canceled") \
             else f"order {order_id} was not pending"
+
