@@ -4,7 +4,9 @@ changes nothing), a confirm repeated with a fresh nonce (1172, paid once), an am
 changed at confirm (1153, nothing changed), another channel's transaction id (1150 on every
 operation, nothing leaks), and the injection catalogue in every body field, query
 parameter, path segment and header, each request signed with a fresh nonce so the payload
-reaches its field (the generic bench cannot: suites/security/injection/linepay_rail.py).
+reaches its field (the generic bench does so for request, payment details and check-status
+through its `seal` hook, but not for confirm/capture/void/refund, which need a transaction in
+a given state per probe: suites/security/injection/linepay_rail.py).
 Every refusal is LINE Pay's JSON envelope and changes nothing.
 
 Each test registers its own channels on /_sim/merchants."""

@@ -115,7 +115,8 @@ def _fields(route: Any, data: dict[str, Any]) -> list[Field]:
     if route.query:
         fields += contract_fields(route.query, "query")
     for name, spec in (data.get("probe_headers") or {}).items():
-        if route.method in spec.get("methods", (route.method,)):
+        if route.method in spec.get("methods", (route.method,)) \
+                and route.operation_id not in spec.get("except", ()):
             fields.append(Field(name, "header"))
     return fields
 
