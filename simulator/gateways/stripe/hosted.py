@@ -131,35 +131,37 @@ def routes(ctx: StripeContext) -> list[web.RouteDef]:
     async def show(request: web.Request) -> web.Response:
         found = lookup(request)
         if found is None:
-            return _message(404, "Checkout not found", "This checkout link is not valid.",
-                            "checkout-missing")
+            return missing()
         return closed(found[1]) or page(found[1])
 
-    async def submit(request: web.Request) -> web.StreamResponse:
-        found = lookup(request)
-        if found is None:
-            return _message(404, "Checkout not found", "This checkout link is not valid.",
-                            "checkout-missing")
-        tenant, session = found
+    def missing() -> web.Response:
+        return _message(404, "Checkout not found", "This checkout link is not valid.",
+                        "checkout-missing")
+
+    async def posted(request: web.Request, session: dict
+                     ) -> tuple[dict[str, str], web.StreamResponse | None]:
+        """The posted fields, and the answer when the session can no longer be paid (a
+        second submit lands where the first did)."""
         try:
             fields = dict(form.parse_pairs(await request.read()))
         except CoreError:
             fields = {}
-        if session["status"] == "complete":  # a second submit lands where the first did
+        if session["status"] == "complete":
             raise web.HTTPSeeOther(success_url(session))
         if session["status"] != "open":
-            return closed(session) or page(session)
-        errors = check_fields(fields, ctx.domain.methods.today())
-        if errors:
-            return page(session, 400, "Please check the highlighted fields.", fields, errors)
-        month, year = _EXPIRY.match(fields["expiry"]).groups()  # type: ignore[union-attr]
-        card = {"number": re.sub(r"\s", "", fields["cardnumber"]), "exp_month": int(month),
-                "exp_year": int(year), "cvc": fields["cvc"].strip()}
-        return_url = ctx.renderer.checkout_url(session, "/return")
+            return fields, closed(session) or page(session)
+        return fields, None
+
+    async def attempt(request: web.Request, tenant: str, session: dict, card: dict,
+                      fields: dict[str, str] | None, name: str | None,
+                      email: str | None) -> web.StreamResponse:
+        """Pay the session with `card` (the form's or a wallet sheet's): a decline or a
+        refusal back on the form, stored before it is shown, or where the payment goes."""
         try:
-            session, payment = sessions.pay(tenant, session["id"], card, name=fields["name"],
-                                            email=fields.get("email") or None,
-                                            return_url=return_url, origin=origin_of(request))
+            session, payment = sessions.pay(
+                tenant, session["id"], card, name=name, email=email,
+                return_url=ctx.renderer.checkout_url(session, "/return"),
+                origin=origin_of(request))
         except CardDeclined as declined:
             await ctx.domain.store.durable()
             return page(sessions.get(tenant, session["id"]), 402, declined.message, fields)
@@ -169,6 +171,23 @@ def routes(ctx: StripeContext) -> list[web.RouteDef]:
                 session, 400, words.message(exc), fields)
         await ctx.domain.store.durable()
         return settled(session, payment)
+
+    async def submit(request: web.Request) -> web.StreamResponse:
+        found = lookup(request)
+        if found is None:
+            return missing()
+        tenant, session = found
+        fields, done = await posted(request, session)
+        if done is not None:
+            return done
+        errors = check_fields(fields, ctx.domain.methods.today())
+        if errors:
+            return page(session, 400, "Please check the highlighted fields.", fields, errors)
+        month, year = _EXPIRY.match(fields["expiry"]).groups()  # type: ignore[union-attr]
+        card = {"number": re.sub(r"\s", "", fields["cardnumber"]), "exp_month": int(month),
+                "exp_year": int(year), "cvc": fields["cvc"].strip()}
+        return await attempt(request, tenant, session, card, fields, fields["name"],
+                             fields.get("email") or None)
 
     def settled(session: dict, payment: dict) -> web.StreamResponse:
         """Where a paid attempt goes: the success URL, 3-D Secure, or a processing note."""
@@ -185,8 +204,7 @@ def routes(ctx: StripeContext) -> list[web.RouteDef]:
     async def returned(request: web.Request) -> web.StreamResponse:
         found = lookup(request)
         if found is None:
-            return _message(404, "Checkout not found", "This checkout link is not valid.",
-                            "checkout-missing")
+            return missing()
         session = found[1]
         if session["status"] == "complete":
             raise web.HTTPSeeOther(success_url(session))
@@ -211,43 +229,23 @@ def routes(ctx: StripeContext) -> list[web.RouteDef]:
     async def wallet_sheet(request: web.Request) -> web.Response:
         found, wallet = lookup(request), wallet_of(request)
         if found is None or wallet is None:
-            return _message(404, "Checkout not found", "This checkout link is not valid.",
-                            "checkout-missing")
+            return missing()
         return closed(found[1]) or sheet_page(found[1], wallet)
 
     async def wallet_approve(request: web.Request) -> web.StreamResponse:
         """Approve on the sheet: pay the session with the chosen wallet card."""
         found, wallet = lookup(request), wallet_of(request)
         if found is None or wallet is None:
-            return _message(404, "Checkout not found", "This checkout link is not valid.",
-                            "checkout-missing")
+            return missing()
         tenant, session = found
-        try:
-            fields = dict(form.parse_pairs(await request.read()))
-        except CoreError:
-            fields = {}
-        if session["status"] == "complete":  # a second approve lands where the first did
-            raise web.HTTPSeeOther(success_url(session))
-        if session["status"] != "open":
-            return closed(session) or page(session)
+        fields, done = await posted(request, session)
+        if done is not None:
+            return done
         chosen = sheet.choice(wallet, fields.get("card"))
         if chosen is None:
             return sheet_page(session, wallet, 400, "Choose one of the wallet's cards.")
         card = sheet.wallet_card(chosen[1], ctx.domain.methods.today().year + 3)
-        try:
-            session, payment = sessions.pay(
-                tenant, session["id"], card, name=None, email=None,
-                return_url=ctx.renderer.checkout_url(session, "/return"),
-                origin=origin_of(request))
-        except CardDeclined as declined:
-            await ctx.domain.store.durable()
-            return page(sessions.get(tenant, session["id"]), 402, declined.message)
-        except CoreError as exc:
-            await ctx.domain.store.durable()
-            return closed(sessions.get(tenant, session["id"])) or page(
-                session, 400, words.message(exc))
-        await ctx.domain.store.durable()
-        return settled(session, payment)
+        return await attempt(request, tenant, session, card, None, None, None)
 
     return [web.get("/checkout/{session}", show), web.post("/checkout/{session}", submit),
             web.get("/checkout/{session}/return", returned),
