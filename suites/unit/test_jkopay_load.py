@@ -5,7 +5,6 @@ here: its gevent patching breaks this process.)"""
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 
 import pytest
@@ -44,10 +43,3 @@ async def test_entry_simulate_inquiry_refund_pass_every_check(sim: Sim) -> None:
     assert flow.order_of('{"result":"201","message":"x","result_object":null}')[1] == (
         "result '201', not 000")
     assert flow.paid(no, 640)("<html>") == "not JSON"
-
-
-def test_the_locustfile_runs_the_jkopay_user() -> None:
-    tree = ast.parse((LOAD / "locustfile.py").read_text(encoding="utf-8"))
-    imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
-                and node.module == "paylab.load.users.jkopay" for alias in node.names}
-    assert imported == {"JkoPayUser"}

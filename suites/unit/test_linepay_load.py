@@ -5,7 +5,6 @@ here: its gevent patching breaks this process.)"""
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 
 import pytest
@@ -46,10 +45,3 @@ async def test_request_simulate_confirm_refund_pass_every_check(sim: Sim) -> Non
     assert flow.reserved('{"returnCode":"0000","info":{"transactionId":12}}')[1] == (
         "no 19-digit transactionId or no paymentUrl.web")
     assert flow.refunded("<html>") == "not JSON"
-
-
-def test_the_locustfile_runs_the_linepay_user() -> None:
-    tree = ast.parse((LOAD / "locustfile.py").read_text(encoding="utf-8"))
-    imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
-                and node.module == "paylab.load.users.linepay" for alias in node.names}
-    assert imported == {"LinePayUser"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 import pytest
@@ -141,3 +142,13 @@ def test_set_up_calls_are_reported_but_never_judged_on_percentiles() -> None:
     rows = [v for v in evaluate(slo, _with(setup)) if "webhook_endpoints" in v.objective]
     assert rows and all(not v.judged and "set-up" in v.note for v in rows)
     assert missed(evaluate(slo, _with(setup))) == []
+
+
+@pytest.mark.parametrize(("module", "user"), [("jkopay", "JkoPayUser"),
+                                              ("linepay", "LinePayUser"),
+                                              ("paypal", "PaypalUser")])
+def test_the_locustfile_runs_each_wallet_user(module: str, user: str) -> None:
+    tree = ast.parse((LOAD / "locustfile.py").read_text(encoding="utf-8"))
+    imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+                and node.module == f"paylab.load.users.{module}" for alias in node.names}
+    assert imported == {user}

@@ -5,7 +5,6 @@ here: its gevent patching breaks this process.)"""
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 
 import pytest
@@ -49,10 +48,3 @@ async def test_token_create_approve_capture_refund_pass_every_check(sim: Sim) ->
     assert flow.refunded(again.text) == "refund status None"
     assert flow.token("<html>") == (None, "not JSON")
     assert flow.created('{"status": "APPROVED"}') == (None, "status 'APPROVED', not CREATED")
-
-
-def test_the_locustfile_runs_the_paypal_user() -> None:
-    tree = ast.parse((LOAD / "locustfile.py").read_text(encoding="utf-8"))
-    imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
-                and node.module == "paylab.load.users.paypal" for alias in node.names}
-    assert imported == {"PaypalUser"}
