@@ -107,6 +107,10 @@ def _third_party(func: Any) -> bool:
         Path(sys.base_prefix) in source.parents
 
 
+#: How allure-pytest shows a `bytes` parameter (allure_commons.utils.represent).
+BYTES_SHOWN = "<class 'bytes'>"
+
+
 class AllureTidy:
     """Drops internal fixtures from Allure's containers and cuts long parameter values."""
 
@@ -142,7 +146,15 @@ class AllureTidy:
         """Before the result is written: a parameter's value (a 20k-deep document, a 1 MB
         body) is shown to MAX_PARAM_VALUE characters; the test's own code has it all. A
         digest of the whole value stays: Allure tells tests apart by their parameters, and
-        two long values alike in their first characters would merge into one test."""
+        two long values alike in their first characters would merge into one test.
+
+        allure-pytest shows (and hashes into the history id) a `bytes` parameter as its type
+        alone, so the cases of a test parametrised over byte strings would share one id and
+        Allure would show them as retries of one test: their ids take in the test's title,
+        which names the case."""
+        if any(p.value == BYTES_SHOWN for p in result.parameters):
+            result.historyId = hashlib.md5(  # noqa: S324 - an id, as allure-pytest's own
+                f"{result.historyId}{result.name}".encode()).hexdigest()
         for parameter in result.parameters:
             value = parameter.value or ""
             if len(value) > MAX_PARAM_VALUE:

@@ -134,6 +134,21 @@ def test_long_values_alike_at_the_start_stay_two_tests() -> None:
     assert first != second and len(first) < 400
 
 
+def test_cases_of_byte_string_parameters_stay_apart() -> None:
+    """allure-pytest hashes a bytes parameter as `<class 'bytes'>`: without the title in
+    the history id, Allure shows the cases as retries of one test."""
+    results = [SimpleNamespace(historyId="same", name=f"A body is refused [{case}]",
+                               parameters=[SimpleNamespace(value="<class 'bytes'>")])
+               for case in ("{not json", "[1, 2]")]
+    for result in results:
+        AllureTidy().report_result(result)
+    assert results[0].historyId != results[1].historyId
+    plain = SimpleNamespace(historyId="kept", name="x [1]",
+                            parameters=[SimpleNamespace(value="1")])
+    AllureTidy().report_result(plain)
+    assert plain.historyId == "kept"
+
+
 def test_the_set_up_list_leaves_out_plumbing(sample_results) -> None:
     passed = _result(sample_results, "passed")
     assert passed["setup"] == ["merchant_account"], "no _plumbing, tmp_path, monkeypatch"
