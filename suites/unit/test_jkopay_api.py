@@ -38,6 +38,7 @@ async def other_store(jko: JkoPay) -> JkoPay:
 
 
 async def test_entry_answers_a_payment_url_and_qr_valid_twenty_minutes(jko: JkoPay) -> None:
+    before = int(jko.sim.domain.clock.now())  # the clock runs on: the entry is in between
     answer = await jko.entry("order-1", 1200, result_url="https://shop.example/jko")
     assert answer.status == 200 and answer.headers["Content-Type"].startswith(
         "application/json")
@@ -45,16 +46,16 @@ async def test_entry_answers_a_payment_url_and_qr_valid_twenty_minutes(jko: JkoP
     result = answer.body["result_object"]
     assert result["payment_url"].startswith("http://127.0.0.1:8080/jkopay/onlinepay/ord_")
     assert "token=" in result["payment_url"] and "token=" in result["qr_img"]
-    assert result["qr_timeout"] == int(jko.sim.domain.clock.now()) + 1200
+    assert before + 1200 <= result["qr_timeout"] <= int(jko.sim.domain.clock.now()) + 1200
     order = jko.sim.domain.orders.find_by_merchant_order(jko.tenant, "order-1")
     assert order is not None and (order["amount"], order["confirm"]) == (1200, False)
 
 
 async def test_valid_time_bounds_the_window(jko: JkoPay) -> None:
     from paylab.simulator.gateways.jkopay.wire import taiwan_time
-    soon = taiwan_time(jko.sim.domain.clock.now() + 300)
-    answer = await jko.entry("order-v", 100, valid_time=soon)
-    assert answer.body["result_object"]["qr_timeout"] == int(jko.sim.domain.clock.now()) + 300
+    at = jko.sim.domain.clock.now()
+    answer = await jko.entry("order-v", 100, valid_time=taiwan_time(at + 300))
+    assert answer.body["result_object"]["qr_timeout"] == int(at) + 300
     past = await jko.entry("order-p", 100, valid_time=taiwan_time(jko.sim.domain.clock.now()
                                                                   - 1))
     assert past.body["result"] == "201"
