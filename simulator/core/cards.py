@@ -44,6 +44,15 @@ class Behaviour:
     #: set when a fraud rule shaped this attempt: the rule's name, and whether it opens a review
     rule: str | None = None
     review: bool = False
+    #: what saving the card for later (a setup, or attaching it) does: succeed,
+    #: authenticate or decline; None: as `outcome` says (a card that declines payments
+    #: declines its setup, one that needs 3-D Secure needs it on setup too)
+    setup: str | None = None
+    #: what a payment without the shopper (off-session, with a saved card) does: None as
+    #: `outcome`, except that a card needing 3-D Secure fails `authentication_required`;
+    #: `succeed` (never asks off-session), `succeed_if_set_up` (succeeds once the card
+    #: went through a setup, else `authentication_required`)
+    off_session: str | None = None
 
 
 @dataclass(frozen=True)

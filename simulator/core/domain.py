@@ -9,10 +9,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import orjson
+from paylab.simulator.core.balance import Balance
 from paylab.simulator.core.callbacks import Callbacks
+from paylab.simulator.core.catalog import Catalog
 from paylab.simulator.core.charges import Charges
 from paylab.simulator.core.checkout import Sessions
 from paylab.simulator.core.clock import Clock
+from paylab.simulator.core.customers import Customers
 from paylab.simulator.core.endpoints import Endpoints
 from paylab.simulator.core.events import Events
 from paylab.simulator.core.idempotency import Idempotency
@@ -28,6 +31,7 @@ from paylab.simulator.core.rand import Rand
 from paylab.simulator.core.refunds import Refunds
 from paylab.simulator.core.reviews import Reviews
 from paylab.simulator.core.self_address import SelfAddress
+from paylab.simulator.core.setups import Setups
 from paylab.simulator.core.store import Store
 from paylab.simulator.core.tenants import Tenants
 from paylab.simulator.core.timers import Timers
@@ -60,7 +64,8 @@ class Domain:
         self.callbacks = Callbacks(self.objects, clock, self.rand, self_address)
         self.outbox = Outbox(store, self.endpoints, clock, retry_schedule, self.callbacks)
         self.events.subscribe(self.outbox.enqueue_event)
-        self.methods = Methods(self.objects, clock, self.rand)
+        self.methods = Methods(self.objects, clock, self.rand, self.events)
+        self.customers = Customers(self.objects, self.events, clock, self.rand)
         self.charges = Charges(self.objects, clock, self.rand)
         self.reviews = Reviews(self.objects, self.events, clock, self.rand)
         self.timers = Timers(store, clock)
@@ -69,6 +74,10 @@ class Domain:
         self.refunds = Refunds(self.objects, self.events, self.charges, clock, self.rand)
         self.sessions = Sessions(self.objects, self.events, self.payments, self.timers, clock,
                                  self.rand)
+        self.setups = Setups(self.objects, self.events, self.methods, self.customers,
+                             self.timers, clock, self.rand)
+        self.catalog = Catalog(self.objects, self.events, clock, self.rand)
+        self.balance = Balance(self.objects, self.events, clock, self.rand)
         self.orders = Orders(self.objects, self.events, self.timers, clock, self.rand,
                              risk=lambda: self.payments.risk)
         self.idempotency = Idempotency(store, clock)

@@ -18,9 +18,17 @@ import yaml
 from paylab.simulator.core import cards
 from paylab.simulator.core.clock import Clock
 from paylab.simulator.core.errors import CardDeclined, InvalidRequest, NotFound
+from paylab.simulator.core.events import Events
 from paylab.simulator.core.objects import Doc, Objects
+from paylab.simulator.core.origin import NOWHERE, Origin
 from paylab.simulator.core.rand import Rand
-from paylab.simulator.core.vocabulary import INVALID_VALUE, NOT_FOUND
+from paylab.simulator.core.vocabulary import (
+    CUSTOMER,
+    INVALID_VALUE,
+    METHOD_ATTACHED,
+    METHOD_DETACHED,
+    NOT_FOUND,
+)
 
 KIND = "payment_method"
 #: Device wallets a card can come from (neutral names; adapters render their own words).
@@ -55,10 +63,11 @@ def wallet_doc(entry: dict[str, Any]) -> dict[str, str]:
 class Methods:
     """Create card payment methods and resolve references to them."""
 
-    def __init__(self, objects: Objects, clock: Clock, rand: Rand) -> None:
+    def __init__(self, objects: Objects, clock: Clock, rand: Rand, events: Events) -> None:
         self.objects = objects
         self.clock = clock
         self.rand = rand
+        self.events = events
 
     def today(self) -> dt.date:
         """The virtual clock's date, for expiry checks."""
@@ -111,9 +120,52 @@ class Methods:
                            object="payment_method", id=reference, by="reference")
         return doc
 
-    def get(self, tenant: str, method_id: str) -> Doc:
+    def get(self, tenant: str, method_id: str, *, param: str = "id") -> Doc:
         """One stored method."""
-        return self.objects.get(tenant, KIND, method_id)
+        return self.objects.get(tenant, KIND, method_id, param=param)
+
+    def page(self, tenant: str, *, customer: str | None = None,
+             **paging: Any) -> tuple[list[Doc], bool]:
+        """A page of stored methods, newest first; only `customer`'s saved ones if given."""
+        return self.objects.page(tenant, KIND, parent=customer, **paging)
+
+    def attach(self, tenant: str, method_id: str, customer_id: str, *,
+               origin: Origin = NOWHERE) -> Doc:
+        """Save a method to a customer (the customer must exist; a method belongs to one
+        customer at most, and attaching it again to the same one changes nothing)."""
+        with self.objects.store.atomic():
+            customer = self.objects.get(tenant, CUSTOMER, customer_id, param="customer")
+            doc = self.resolve(tenant, method_id)
+            if doc.get("customer") == customer_id:
+                return doc
+            if doc.get("customer"):
+                raise InvalidRequest(
+                    INVALID_VALUE, f"The payment method {doc['id']} is already attached to "
+                    "another customer.", param="payment_method", id=doc["id"],
+                    customer=doc["customer"], reason="attached_elsewhere")
+            doc["customer"] = customer_id
+            self.objects.update(tenant, KIND, doc)
+            self.objects.reparent(tenant, KIND, doc["id"], customer_id)
+            self.events.emit(tenant, customer["gateway"], METHOD_ATTACHED, KIND, doc,
+                             origin=origin)
+        return doc
+
+    def detach(self, tenant: str, method_id: str, gateway: str, *,
+               origin: Origin = NOWHERE) -> Doc:
+        """Unsave a method from its customer (it can no longer be charged off-session)."""
+        with self.objects.store.atomic():
+            doc = self.get(tenant, method_id, param="payment_method")
+            if not doc.get("customer"):
+                raise InvalidRequest(
+                    INVALID_VALUE, f"The payment method {doc['id']} is not attached to a "
+                    "customer.", param="payment_method", id=doc["id"], reason="not_attached")
+            previous = {"customer": doc["customer"]}
+            doc["customer"] = None
+            self.objects.update(tenant, KIND, doc)
+            self.objects.reparent(tenant, KIND, doc["id"], None)
+            self.events.emit(tenant, gateway, METHOD_DETACHED, KIND, doc, previous,
+                             origin=origin)
+        return doc
 
     def _store(
         self,
@@ -140,5 +192,6 @@ class Methods:
             },
             "metadata": dict(metadata or {}),
             "created": int(self.clock.now()),
+            "customer": None,
         }
         return self.objects.insert(tenant, KIND, doc)

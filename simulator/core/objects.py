@@ -51,6 +51,11 @@ class Objects:
         self.store.write("UPDATE objects SET tag = ? WHERE tenant = ? AND kind = ? AND id = ?",
                          (tag, tenant, kind, object_id))
 
+    def reparent(self, tenant: str, kind: str, object_id: str, parent: str | None) -> None:
+        """File a document under another `parent` (a saved method under its customer)."""
+        self.store.write("UPDATE objects SET parent = ? WHERE tenant = ? AND kind = ? AND id = ?",
+                         (parent, tenant, kind, object_id))
+
     def tagged(self, tenant: str, kind: str, tag: str) -> Doc | None:
         """The newest document of `kind` filed under `tag`."""
         row = self.store.one(

@@ -31,6 +31,16 @@ REVIEW = "review"
 CHECKOUT = "checkout_session"
 METHOD = "payment_method"
 ENDPOINT = "webhook_endpoint"
+#: A shopper a merchant keeps (their saved payment methods hang off it).
+CUSTOMER = "customer"
+#: Saving a payment method for later payments without the shopper (may need 3-D Secure).
+SETUP = "setup"
+#: What a merchant sells, and what it costs (a one-time price of a product).
+PRODUCT = "product"
+PRICE = "price"
+#: One movement of the merchant's balance: a payment's settled funds or a refund, with
+#: the gateway's fee and the date the funds become available.
+BALANCE_ENTRY = "balance_entry"
 
 # -- event kinds ----------------------------------------------------------------------------
 PAYMENT_CREATED = "payment.created"
@@ -48,12 +58,32 @@ REFUND_CREATED = "refund.created"
 REVIEW_OPENED = "review.opened"
 CHECKOUT_COMPLETED = "checkout.completed"
 CHECKOUT_EXPIRED = "checkout.expired"
+CUSTOMER_CREATED = "customer.created"
+CUSTOMER_UPDATED = "customer.updated"
+CUSTOMER_DELETED = "customer.deleted"
+METHOD_ATTACHED = "payment_method.attached"
+METHOD_DETACHED = "payment_method.detached"
+METHOD_UPDATED = "payment_method.updated"
+SETUP_CREATED = "setup.created"
+SETUP_NEEDS_ACTION = "setup.needs_action"
+SETUP_SUCCEEDED = "setup.succeeded"
+SETUP_FAILED = "setup.failed"
+SETUP_CANCELED = "setup.canceled"
+PRODUCT_CREATED = "product.created"
+PRODUCT_UPDATED = "product.updated"
+PRODUCT_DELETED = "product.deleted"
+PRICE_CREATED = "price.created"
+PRICE_UPDATED = "price.updated"
 
 #: Every event kind the core emits.
 EVENT_KINDS = (
     PAYMENT_CREATED, PAYMENT_NEEDS_ACTION, PAYMENT_PENDING, PAYMENT_SUCCEEDED, PAYMENT_FAILED,
     PAYMENT_CANCELED, PAYMENT_AUTHORIZED, CHARGE_SUCCEEDED, CHARGE_FAILED, CHARGE_CAPTURED,
     CHARGE_REFUNDED, REFUND_CREATED, REVIEW_OPENED, CHECKOUT_COMPLETED, CHECKOUT_EXPIRED,
+    CUSTOMER_CREATED, CUSTOMER_UPDATED, CUSTOMER_DELETED, METHOD_ATTACHED, METHOD_DETACHED,
+    METHOD_UPDATED, SETUP_CREATED, SETUP_NEEDS_ACTION, SETUP_SUCCEEDED, SETUP_FAILED,
+    SETUP_CANCELED, PRODUCT_CREATED, PRODUCT_UPDATED, PRODUCT_DELETED, PRICE_CREATED,
+    PRICE_UPDATED,
 )
 
 # -- error codes (CoreError.code); `context` carries what an adapter needs to word them ----
@@ -93,3 +123,10 @@ INVALID_VALUE = "invalid_value"
 OUT_OF_RANGE = "out_of_range"
 #: A URL the simulator will not call (its own control API, ...).
 INVALID_URL = "invalid_url"
+#: A saved card charged without the shopper needs 3-D Secure: context `payment`, `method`.
+AUTHENTICATION_REQUIRED = "authentication_required"
+#: A test card the simulator knows but whose published behaviour it does not emulate:
+#: context `card` (its name) and `behaviour` (what it would do).
+NOT_EMULATED = "not_emulated"
+#: The request names an account (a connected account) the simulator does not emulate.
+ACCOUNT_INVALID = "account_invalid"

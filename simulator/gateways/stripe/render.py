@@ -8,16 +8,28 @@ from typing import Any
 from paylab.simulator.core import vocabulary as v
 from paylab.simulator.core.objects import Doc, Objects
 from paylab.simulator.gateways.stripe import vocabulary as words
+from paylab.simulator.gateways.stripe.shapes import balance, catalog, customers, setup
 
 #: The API version stamped on events when an endpoint did not pin one.
 DEFAULT_API_VERSION = "2026-10-28.endive"
 
 #: Stripe object -> {field: the core kind it refers to}.
 _EXPANDABLE = {
-    "payment_intent": {"latest_charge": "charge", "payment_method": "payment_method"},
-    "charge": {"payment_intent": v.PAYMENT, "payment_method": "payment_method"},
-    "refund": {"charge": "charge", "payment_intent": v.PAYMENT},
-    "checkout_session": {"payment_intent": v.PAYMENT, "line_items": "line_items"},
+    "payment_intent": {"customer": v.CUSTOMER, "latest_charge": "charge",
+                       "payment_method": "payment_method"},
+    "charge": {"balance_transaction": v.BALANCE_ENTRY, "customer": v.CUSTOMER,
+               "payment_intent": v.PAYMENT, "payment_method": "payment_method"},
+    "refund": {"balance_transaction": v.BALANCE_ENTRY, "charge": "charge",
+               "payment_intent": v.PAYMENT},
+    "checkout_session": {"customer": v.CUSTOMER, "payment_intent": v.PAYMENT,
+                         "line_items": "line_items", "setup_intent": v.SETUP},
+    "payment_method": {"customer": v.CUSTOMER},
+    "setup_intent": {"customer": v.CUSTOMER, "payment_method": "payment_method"},
+    "price": {"product": v.PRODUCT},
+    # a balance transaction's source is a charge or a refund: the expander tells by prefix
+    "balance_transaction": {"source": "source"},
+    "customer": {},
+    "product": {},
 }
 
 
@@ -152,6 +164,26 @@ class Renderer:
                       "unit_amount": item["unit_amount"],
                       "product_data": {"name": item["name"], "description": item["description"]}},
         } for i, item in enumerate(d["line_items"])]
+
+    def customer(self, d: Doc) -> dict[str, Any]:
+        """A Customer."""
+        return customers.customer(self, d)
+
+    def setup_intent(self, d: Doc) -> dict[str, Any]:
+        """A SetupIntent."""
+        return setup.setup_intent(self, d)
+
+    def product(self, d: Doc) -> dict[str, Any]:
+        """A Product."""
+        return catalog.product(self, d)
+
+    def price(self, d: Doc) -> dict[str, Any]:
+        """A Price."""
+        return catalog.price(self, d)
+
+    def balance_transaction(self, d: Doc) -> dict[str, Any]:
+        """A BalanceTransaction."""
+        return balance.balance_transaction(self, d)
 
     def review(self, d: Doc) -> dict[str, Any]:
         """A Radar Review."""

@@ -28,7 +28,8 @@ STATUS = {
 }
 
 #: Core object kinds -> Stripe object names (and renderer methods); others are the same.
-OBJECT = {v.PAYMENT: "payment_intent"}
+OBJECT = {v.PAYMENT: "payment_intent", v.SETUP: "setup_intent",
+          v.BALANCE_ENTRY: "balance_transaction"}
 #: Stripe object names -> core kinds.
 KIND = {name: kind for kind, name in OBJECT.items()}
 
@@ -49,6 +50,22 @@ EVENT_TYPE = {
     v.REVIEW_OPENED: "review.opened",
     v.CHECKOUT_COMPLETED: "checkout.session.completed",
     v.CHECKOUT_EXPIRED: "checkout.session.expired",
+    v.CUSTOMER_CREATED: "customer.created",
+    v.CUSTOMER_UPDATED: "customer.updated",
+    v.CUSTOMER_DELETED: "customer.deleted",
+    v.METHOD_ATTACHED: "payment_method.attached",
+    v.METHOD_DETACHED: "payment_method.detached",
+    v.METHOD_UPDATED: "payment_method.updated",
+    v.SETUP_CREATED: "setup_intent.created",
+    v.SETUP_NEEDS_ACTION: "setup_intent.requires_action",
+    v.SETUP_SUCCEEDED: "setup_intent.succeeded",
+    v.SETUP_FAILED: "setup_intent.setup_failed",
+    v.SETUP_CANCELED: "setup_intent.canceled",
+    v.PRODUCT_CREATED: "product.created",
+    v.PRODUCT_UPDATED: "product.updated",
+    v.PRODUCT_DELETED: "product.deleted",
+    v.PRICE_CREATED: "price.created",
+    v.PRICE_UPDATED: "price.updated",
 }
 #: Every event type the simulator emits, as Stripe names them.
 EVENT_TYPES = tuple(EVENT_TYPE.values())

@@ -1,0 +1,2 @@
+"""Stripe object shapes beyond payments, one module per resource family; the Renderer
+(../render.py) delegates to them. They import nothing of the pipeline."""
