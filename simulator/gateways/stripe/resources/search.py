@@ -1,29 +1,120 @@
 """Stripe's Search API (`/v1/.../search?query=...`) for PaymentIntents, Charges and Customers.
 
-Handlers: parse -> one core call -> render, as in ../handlers.py.
+Handlers: parse -> one core read -> render, as in ../handlers.py. The query language lives
+in ../search_query.py; here a search reads the tenant's objects newest first, keeps those
+whose rendered Stripe object matches, and pages them with an opaque `next_page` cursor
+bound to the tenant, the resource and the query (a cursor of another search is refused).
+Unlike Stripe, where new data becomes searchable within about a minute, paylab's search
+sees every object at once.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import base64
+import binascii
+import dataclasses
+import hashlib
+import hmac
+from typing import Any, NamedTuple
 
+import orjson
+from paylab.simulator.core import vocabulary as v
+from paylab.simulator.core.errors import InvalidRequest
 from paylab.simulator.gateways.stripe.pipeline import Call, StripeContext
-from paylab.simulator.gateways.stripe.resources.scaffold import NotBuilt
+from paylab.simulator.gateways.stripe.search_query import compile_query
 
 Result = dict[str, Any]
+Doc = dict[str, Any]
 GATEWAY = "stripe"
+#: Signs cursors so a changed one is refused; not a secret (cursors are not capabilities).
+_CURSOR_KEY = b"paylab stripe search cursor v1"
+#: The `expand` entry that asks for `total_count` (it expands nothing).
+TOTAL_COUNT = "total_count"
+
+
+class Resource(NamedTuple):
+    """A searchable resource: its name in Stripe's messages, core kind, object, URL."""
+
+    name: str
+    kind: str
+    obj: str
+    url: str
+
+
+PAYMENT_INTENTS = Resource("payment_intents", v.PAYMENT, "payment_intent",
+                           "/v1/payment_intents/search")
+CHARGES = Resource("charges", v.CHARGE, "charge", "/v1/charges/search")
+CUSTOMERS = Resource("customers", v.CUSTOMER, "customer", "/v1/customers/search")
 
 
 def search_payment_intents(ctx: StripeContext, call: Call) -> Result:
     """GET /v1/payment_intents/search"""
-    raise NotBuilt("SearchPaymentIntents")
+    return _search(ctx, call, PAYMENT_INTENTS)
 
 
 def search_charges(ctx: StripeContext, call: Call) -> Result:
     """GET /v1/charges/search"""
-    raise NotBuilt("SearchCharges")
+    return _search(ctx, call, CHARGES)
 
 
 def search_customers(ctx: StripeContext, call: Call) -> Result:
     """GET /v1/customers/search"""
-    raise NotBuilt("SearchCustomers")
+    return _search(ctx, call, CUSTOMERS)
+
+
+def _search(ctx: StripeContext, call: Call, res: Resource) -> Result:
+    """Parse the query, read the tenant's objects, render the page as a search result."""
+    query, limit = call.params["query"], call.params.get("limit", 10)
+    match = compile_query(query, res.name)
+    docs = [d for _, d in reversed(ctx.domain.objects.all_of(res.kind, call.tenant))]
+    hits = [(i, d) for i, d in enumerate(docs) if match(ctx.renderer.render(res.kind, d))]
+    start = _resume(call, res, docs) if call.params.get("page") else 0
+    rest = [d for i, d in hits if i >= start]
+    page, more = rest[:limit], len(rest) > limit
+    expand = [p for p in call.expand if p != TOTAL_COUNT]
+    listed = ctx.listing(res.obj, (page, more), res.url,
+                         dataclasses.replace(call, params={**call.params, "expand": expand}))
+    out = {"object": "search_result", "data": listed["data"], "has_more": more,
+           "next_page": _cursor(call, res, page[-1]) if more else None, "url": res.url}
+    return out | ({"total_count": len(hits)} if TOTAL_COUNT in call.expand else {})
+
+
+# -- the page cursor -------------------------------------------------------------------------
+def _sign(call: Call, res: Resource, body: bytes) -> str:
+    message = b"\n".join((call.tenant.encode(), res.name.encode(),
+                          call.params["query"].encode(), body))
+    return hmac.new(_CURSOR_KEY, message, hashlib.sha256).hexdigest()[:24]
+
+
+def _cursor(call: Call, res: Resource, last: Doc) -> str:
+    """`next_page`: the last object shown (id and creation time), signed."""
+    body = orjson.dumps([last["id"], last["created"]])
+    raw = body + b"|" + _sign(call, res, body).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _resume(call: Call, res: Resource, docs: list[Doc]) -> int:
+    """Where the page after the cursor's object starts in `docs` (newest first)."""
+    last_id, created = _read_cursor(call, res)
+    for i, d in enumerate(docs):
+        if d["id"] == last_id:
+            return i + 1
+    # the object was deleted since: carry on with those created before it
+    return next((i for i, d in enumerate(docs) if d["created"] < created), len(docs))
+
+
+def _read_cursor(call: Call, res: Resource) -> tuple[str, int]:
+    text = call.params["page"]
+    try:
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        body, _, mac = raw.rpartition(b"|")
+        last_id, created = orjson.loads(body)
+        if hmac.compare_digest(mac, _sign(call, res, body).encode()) and isinstance(
+                last_id, str) and isinstance(created, int):
+            return last_id, created
+    except (binascii.Error, ValueError, TypeError):
+        pass
+    raise InvalidRequest(
+        "parameter_invalid_string",
+        f"Invalid page: '{text[:80]}' is not a next_page this search returned. Pass the "
+        "next_page of the previous page, with the same query.", param="page")
