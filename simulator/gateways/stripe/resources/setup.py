@@ -7,38 +7,48 @@ from __future__ import annotations
 
 from typing import Any
 
-from paylab.simulator.gateways.stripe.pipeline import Call, StripeContext
-from paylab.simulator.gateways.stripe.resources.scaffold import NotBuilt
+from paylab.simulator.gateways.stripe.pipeline import Call, StripeContext, paging
 
 Result = dict[str, Any]
 GATEWAY = "stripe"
+KIND = "setup_intent"
 
 
 def create_setup_intent(ctx: StripeContext, call: Call) -> Result:
     """POST /v1/setup_intents"""
-    raise NotBuilt("CreateSetupIntent")
+    doc = ctx.domain.setups.create(call.tenant, GATEWAY, call.params, origin=call.origin)
+    return ctx.out(KIND, doc, call)
 
 
 def list_setup_intents(ctx: StripeContext, call: Call) -> Result:
     """GET /v1/setup_intents"""
-    raise NotBuilt("ListSetupIntents")
+    p = call.params
+    page = ctx.domain.setups.page(call.tenant, customer=p.get("customer"),
+                                  method=p.get("payment_method"), **paging(p))
+    return ctx.listing(KIND, page, "/v1/setup_intents", call)
 
 
 def retrieve_setup_intent(ctx: StripeContext, call: Call) -> Result:
     """GET /v1/setup_intents/{intent}"""
-    raise NotBuilt("RetrieveSetupIntent")
+    doc = ctx.domain.setups.get(call.tenant, call.path["intent"])
+    return ctx.out(KIND, doc, call)
 
 
 def update_setup_intent(ctx: StripeContext, call: Call) -> Result:
     """POST /v1/setup_intents/{intent}"""
-    raise NotBuilt("UpdateSetupIntent")
+    doc = ctx.domain.setups.update(call.tenant, call.path["intent"], call.params)
+    return ctx.out(KIND, doc, call)
 
 
 def confirm_setup_intent(ctx: StripeContext, call: Call) -> Result:
     """POST /v1/setup_intents/{intent}/confirm"""
-    raise NotBuilt("ConfirmSetupIntent")
+    doc = ctx.domain.setups.confirm(call.tenant, call.path["intent"], call.params,
+                                    origin=call.origin)
+    return ctx.out(KIND, doc, call)
 
 
 def cancel_setup_intent(ctx: StripeContext, call: Call) -> Result:
     """POST /v1/setup_intents/{intent}/cancel"""
-    raise NotBuilt("CancelSetupIntent")
+    doc = ctx.domain.setups.cancel(call.tenant, call.path["intent"],
+                                   call.params.get("cancellation_reason"), origin=call.origin)
+    return ctx.out(KIND, doc, call)
