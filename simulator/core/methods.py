@@ -17,6 +17,8 @@ from typing import Any
 import yaml
 from paylab.simulator.core import cards
 from paylab.simulator.core.clock import Clock
+from paylab.simulator.core.customers import find_customer
+from paylab.simulator.core.endpoints import merge_metadata
 from paylab.simulator.core.errors import CardDeclined, InvalidRequest, NotFound
 from paylab.simulator.core.events import Events
 from paylab.simulator.core.objects import Doc, Objects
@@ -24,9 +26,11 @@ from paylab.simulator.core.origin import NOWHERE, Origin
 from paylab.simulator.core.rand import Rand
 from paylab.simulator.core.vocabulary import (
     CUSTOMER,
+    DECLINED,
     INVALID_VALUE,
     METHOD_ATTACHED,
     METHOD_DETACHED,
+    METHOD_UPDATED,
     NOT_FOUND,
 )
 
@@ -129,12 +133,36 @@ class Methods:
         """A page of stored methods, newest first; only `customer`'s saved ones if given."""
         return self.objects.page(tenant, KIND, parent=customer, **paging)
 
+    def saved(self, tenant: str, customer_id: str, *, kind: str | None = None,
+              **paging: Any) -> tuple[list[Doc], bool]:
+        """A page of the methods saved to a customer named in the path (`not_found` when
+        there is no such customer); `kind` other than card matches nothing."""
+        self.objects.get(tenant, CUSTOMER, customer_id, param="customer")
+        if kind not in (None, "card"):
+            return [], False
+        return self.page(tenant, customer=customer_id, **paging)
+
+    def listing(self, tenant: str, customer_id: str | None, *, kind: str | None = None,
+                **paging: Any) -> tuple[list[Doc], bool]:
+        """A page of the methods saved to `customer_id` (named in a parameter), or of all
+        the tenant's methods; `kind` other than card matches nothing."""
+        if customer_id is not None:
+            find_customer(self.objects, tenant, customer_id)
+        if kind not in (None, "card"):
+            return [], False
+        return self.page(tenant, customer=customer_id, **paging)
+
     def attach(self, tenant: str, method_id: str, customer_id: str, *,
                origin: Origin = NOWHERE) -> Doc:
         """Save a method to a customer (the customer must exist; a method belongs to one
-        customer at most, and attaching it again to the same one changes nothing)."""
+        customer at most, and attaching it again to the same one changes nothing).
+
+        Saving checks the card with its issuer, as card APIs do: a card whose setup
+        declines (its `setup` behaviour, or its payment outcome when it has none) is
+        refused and nothing is saved; cards that need 3-D Secure are saved.
+        """
         with self.objects.store.atomic():
-            customer = self.objects.get(tenant, CUSTOMER, customer_id, param="customer")
+            customer = find_customer(self.objects, tenant, customer_id)
             doc = self.resolve(tenant, method_id)
             if doc.get("customer") == customer_id:
                 return doc
@@ -143,6 +171,9 @@ class Methods:
                     INVALID_VALUE, f"The payment method {doc['id']} is already attached to "
                     "another customer.", param="payment_method", id=doc["id"],
                     customer=doc["customer"], reason="attached_elsewhere")
+            decline = setup_decline(doc)
+            if decline is not None:
+                raise decline
             doc["customer"] = customer_id
             self.objects.update(tenant, KIND, doc)
             self.objects.reparent(tenant, KIND, doc["id"], customer_id)
@@ -152,7 +183,8 @@ class Methods:
 
     def detach(self, tenant: str, method_id: str, gateway: str, *,
                origin: Origin = NOWHERE) -> Doc:
-        """Unsave a method from its customer (it can no longer be charged off-session)."""
+        """Unsave a method from its customer (it can no longer be charged off-session);
+        it stops being the customer's default method."""
         with self.objects.store.atomic():
             doc = self.get(tenant, method_id, param="payment_method")
             if not doc.get("customer"):
@@ -160,12 +192,66 @@ class Methods:
                     INVALID_VALUE, f"The payment method {doc['id']} is not attached to a "
                     "customer.", param="payment_method", id=doc["id"], reason="not_attached")
             previous = {"customer": doc["customer"]}
+            customer = self.objects.find(tenant, CUSTOMER, doc["customer"])
+            if customer is not None and customer.get("default_method") == doc["id"]:
+                customer["default_method"] = None
+                self.objects.update(tenant, CUSTOMER, customer)
             doc["customer"] = None
             self.objects.update(tenant, KIND, doc)
             self.objects.reparent(tenant, KIND, doc["id"], None)
             self.events.emit(tenant, gateway, METHOD_DETACHED, KIND, doc, previous,
                              origin=origin)
         return doc
+
+    def update(self, tenant: str, method_id: str, params: dict[str, Any], gateway: str, *,
+               origin: Origin = NOWHERE) -> Doc:
+        """Change a saved method's billing details, metadata or card expiry (only a method
+        saved to a customer can change; an empty string clears a detail)."""
+        with self.objects.store.atomic():
+            doc = self.get(tenant, method_id, param="payment_method")
+            if not doc.get("customer"):
+                raise InvalidRequest(
+                    INVALID_VALUE, "Save this payment method to a customer before updating "
+                    "it.", id=doc["id"], reason="update_unattached")
+            previous: Doc = {}
+            details = params.get("billing_details")
+            if details is not None:
+                previous["billing_details"] = dict(doc["billing_details"])
+                for key, value in details.items():
+                    doc["billing_details"][key] = value if value != "" else None
+            if "allow_redisplay" in params:
+                doc["redisplay"] = params["allow_redisplay"]
+            if "metadata" in params:
+                previous["metadata"] = doc["metadata"]
+                doc["metadata"] = merge_metadata(doc["metadata"], params["metadata"])
+            card = params.get("card") or {}
+            if card:
+                previous["card"] = {k: doc["card"][k] for k in ("exp_month", "exp_year")}
+                month = card.get("exp_month", doc["card"]["exp_month"])
+                year = card.get("exp_year", doc["card"]["exp_year"])
+                year = year + 2000 if year < 100 else year
+                self._check_expiry(month, year)
+                doc["card"].update(exp_month=month, exp_year=year)
+            self.objects.update(tenant, KIND, doc)
+            self.events.emit(tenant, gateway, METHOD_UPDATED, KIND, doc, previous,
+                             origin=origin)
+        return doc
+
+    def mark_set_up(self, tenant: str, doc: Doc) -> None:
+        """Record that a method went through a setup with the shopper present (3-D Secure
+        passed when asked): cards that only ask once then pay off-session."""
+        if not doc.get("set_up"):
+            doc["set_up"] = True
+            self.objects.update(tenant, KIND, doc)
+
+    def _check_expiry(self, month: int, year: int) -> None:
+        today = self.today()
+        if not 1 <= month <= 12:
+            raise CardDeclined("invalid_expiry_month", "Your card's expiration month is "
+                               "invalid.", param=("card", "exp_month"), decline_code=None)
+        if (year, month) < (today.year, today.month) or year > today.year + 50:
+            raise CardDeclined("invalid_expiry_year", "Your card's expiration year is "
+                               "invalid.", param=("card", "exp_year"), decline_code=None)
 
     def _store(
         self,
@@ -195,3 +281,18 @@ class Methods:
             "customer": None,
         }
         return self.objects.insert(tenant, KIND, doc)
+
+
+def setup_decline(doc: Doc) -> CardDeclined | None:
+    """The decline saving this card meets, or None: its `setup` behaviour, else its
+    payment outcome (a card that declines payments declines its setup; one that needs
+    3-D Secure is saved)."""
+    b = cards.behaviour_from_doc(doc["card"]["behaviour"])
+    setup = b.setup or b.outcome
+    if setup not in ("decline", "block"):
+        return None
+    blocked = setup == "block"
+    return CardDeclined(
+        DECLINED if blocked else b.code, "Your card was declined." if blocked else b.message,
+        decline_code="fraudulent" if blocked else (b.decline_code or "generic_decline"),
+    )
