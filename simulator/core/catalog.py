@@ -40,7 +40,6 @@ RECURRING_NOT_EMULATED = (
     "prices only. Leave out `recurring` (a price is then type=one_time).")
 HAS_PRICES = "This product cannot be deleted because it has one or more user-created prices."
 INACTIVE_PRICE = "The price specified is inactive. This field only accepts active prices."
-NEITHER_PRICE = "You must provide either price or price_data for each line item when using prices."
 #: A decimal amount has at most 12 places (of the currency's minor unit).
 DECIMAL_PLACES = 12
 
@@ -217,9 +216,7 @@ class Catalog:
                 raise InvalidRequest(v.CONFLICTING_PARAMETERS, "price and price_data exclude "
                                      "each other.", param=(*at, "price"),
                                      names=("price", "price_data"))
-            if not item.get("price_data") and not item.get("price"):
-                raise InvalidRequest(v.INVALID_VALUE, NEITHER_PRICE, param=at)
-            if not item.get("price"):
+            if not item.get("price"):  # price_data, or neither: the checkout refuses it
                 resolved.append(item)
                 continue
             if "quantity" not in item:
