@@ -10,14 +10,14 @@ from paylab.simulator.contracts import Contracts
 from paylab.simulator.core.domain import Domain
 from paylab.simulator.core.errors import StorageUnavailable
 from paylab.simulator.gateways.spec import Gateway
-from paylab.simulator.gateways.stripe import challenge, hosted
+from paylab.simulator.gateways.stripe import challenge, hosted, versions
 from paylab.simulator.gateways.stripe.facts import facts
 from paylab.simulator.gateways.stripe.notify import StripeNotifier
 from paylab.simulator.gateways.stripe.pipeline import StripeContext, endpoint, json_response
 from paylab.simulator.gateways.stripe.render import Renderer
 from paylab.simulator.gateways.stripe.routes import OPERATIONS
 from paylab.simulator.gateways.stripe.vocabulary import event_type
-from paylab.simulator.gateways.stripe.wire import envelope, injected_error, tenant_for_key
+from paylab.simulator.gateways.stripe.wire import dumps, envelope, injected_error, tenant_for_key
 
 log = logging.getLogger("paylab.stripe")
 
@@ -25,8 +25,28 @@ CONTEXT = web.AppKey("stripe_context", StripeContext)
 
 
 def _error(status: int, error_type: str, message: str, code: str | None = None) -> web.Response:
-    return json_response(status, orjson.dumps(envelope(error_type, message, code)),
-                         "req_unrouted")
+    return json_response(status, dumps(envelope(error_type, message, code)), "req_unrouted")
+
+
+def stripe_versions(ctx: StripeContext) -> web.Middleware:
+    """Every JSON answer in the shape of the API version its request was served (read and
+    checked by the pipeline; the latest when none was asked for or the request was refused
+    before), which the `Stripe-Version` header echoes."""
+
+    @web.middleware
+    async def shape(request: web.Request, handler: web.Handler) -> web.StreamResponse:
+        response = await handler(request)
+        if "Stripe-Version" not in response.headers:  # a hosted page, not an API answer
+            return response
+        version = request.get(versions.REQUEST_KEY) or versions.LATEST
+        response.headers["Stripe-Version"] = version
+        body = getattr(response, "body", None)
+        if version != versions.LATEST and isinstance(body, bytes) and body:
+            related = versions.related(ctx.renderer, request.get("paylab.tenant"))
+            response.body = dumps(versions.reshape(orjson.loads(body), version, related))
+        return response
+
+    return shape
 
 
 @web.middleware
@@ -58,13 +78,14 @@ async def stripe_errors(request: web.Request, handler: web.Handler) -> web.Strea
 
 def fault(request: web.Request, status: int, message: str | None) -> web.Response:
     """A scenario's injected 429 or 5xx, as Stripe sends them."""
-    return json_response(status, orjson.dumps(injected_error(status, message)), "req_injected")
+    return json_response(status, dumps(injected_error(status, message)), "req_injected")
 
 
 def build(domain: Domain, contracts: Contracts, public_url: str) -> web.Application:
     """The /stripe sub-application."""
     ctx = StripeContext(domain, contracts, Renderer(domain.objects, public_url))
-    app = web.Application(middlewares=[stripe_errors], client_max_size=1024**2)
+    app = web.Application(middlewares=[stripe_versions(ctx), stripe_errors],
+                          client_max_size=1024**2)
     app[CONTEXT] = ctx
     app.add_routes([web.route(op.method, op.path, endpoint(op, ctx)) for op in OPERATIONS])
     app.add_routes(challenge.routes(ctx))

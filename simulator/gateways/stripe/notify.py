@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 
-import orjson
 from paylab.simulator.core.objects import Doc
+from paylab.simulator.gateways.stripe import versions
 from paylab.simulator.gateways.stripe.render import Renderer
+from paylab.simulator.gateways.stripe.wire import dumps
 from paylab.simulator.webhooks.signing import stripe_signature_header
 
 USER_AGENT = "Stripe/1.0 (+https://stripe.com/docs/webhooks)"
@@ -22,9 +23,15 @@ class StripeNotifier:
 
     def render(self, event: Doc, endpoint: Doc, wall_time: int, *,
                bad_signature: bool = False) -> tuple[bytes, dict[str, str]]:
-        """Pretty-printed event JSON, signed with the endpoint's secret at `wall_time`."""
-        payload = self.renderer.event(event, endpoint.get("api_version"))
-        body = orjson.dumps(payload, option=orjson.OPT_INDENT_2)
+        """Pretty-printed event JSON in the shape of the endpoint's pinned API version (the
+        latest if none, or one Stripe does not know), signed with the endpoint's secret at
+        `wall_time`: the signature covers exactly the bytes sent."""
+        pinned = endpoint.get("api_version")
+        payload = self.renderer.event(event, pinned)
+        version = versions.served(pinned) if pinned else None
+        if version is not None:
+            payload = versions.reshape(payload, version, versions.related(self.renderer, None))
+        body = dumps(payload)
         secret = WRONG_SECRET if bad_signature else endpoint["secret"]
         return body, {
             "Content-Type": "application/json; charset=utf-8",

@@ -8,9 +8,11 @@ import hashlib
 import re
 from typing import Any
 
+import orjson
 from paylab.simulator.contracts import Problem
+from paylab.simulator.core import vocabulary as v
 from paylab.simulator.core.errors import CoreError, InvalidRequest, Unauthenticated
-from paylab.simulator.gateways.stripe import vocabulary
+from paylab.simulator.gateways.stripe import versions, vocabulary
 from paylab.simulator.gateways.stripe.form import param_name
 from paylab.simulator.gateways.stripe.render import Renderer, doc_url
 
@@ -24,6 +26,7 @@ STATUS = {
     "idempotency_mismatch": 400,
     "idempotency_in_flight": 409,
     "unauthenticated": 401,
+    "forbidden": 403,
     "storage_unavailable": 503,
 }
 ERROR_TYPE = {
@@ -45,6 +48,18 @@ NO_KEY = (
     "header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY'). See "
     "https://stripe.com/docs/api#authentication for details."
 )
+
+
+class AccountInaccessible(CoreError):
+    """A `Stripe-Account` the key cannot act for (the simulator emulates no connected
+    accounts, so every one)."""
+
+    kind = "forbidden"
+
+
+def dumps(answer: Any) -> bytes:
+    """A Stripe JSON body: two-space indented, no trailing newline, as Stripe sends them."""
+    return orjson.dumps(answer, option=orjson.OPT_INDENT_2)
 
 
 def tenant_for_key(api_key: str) -> str:
@@ -85,6 +100,26 @@ def bad_header(name: str) -> InvalidRequest:
         "parameter_invalid_string",
         f"Invalid {name} header: its value must be valid UTF-8 text.", param=name,
     )
+
+
+def api_version(requested: str | None) -> str:
+    """The API version a request's `Stripe-Version` header is served, or Stripe's refusal."""
+    version = versions.served(requested)
+    if version is None:
+        raise InvalidRequest("parameter_invalid_string",
+                             f"Invalid Stripe API version: {_shown(requested or '')}",
+                             param="Stripe-Version")
+    return version
+
+
+def account_refused(authorization: str | None, account: str) -> AccountInaccessible:
+    """Stripe's answer to a `Stripe-Account` header the key has no access to."""
+    key = api_key_from(authorization)
+    return AccountInaccessible(
+        v.ACCOUNT_INVALID,
+        f"The provided key '{mask_key(key)}' does not have access to account "
+        f"'{_shown(account)}' (or that account does not exist). Application access may "
+        "have been revoked.")
 
 
 def authenticate(authorization: str | None, revoked: set[str] | frozenset[str] = frozenset()
