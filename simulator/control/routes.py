@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from paylab.simulator.control import dashboard as d
+from paylab.simulator.control import fees as f
 from paylab.simulator.control import handlers as h
 from paylab.simulator.control import merchants as m
 from paylab.simulator.control import payments as p
@@ -64,4 +65,5 @@ OPERATIONS: tuple[Op, ...] = (
        content_type=_J),
     *m.OPERATIONS,
     *p.OPERATIONS,
+    *f.OPERATIONS,
 )

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from aiohttp import web
     from paylab.simulator.scenarios.http import FactsReader, FaultRenderer
     from paylab.simulator.webhooks.dispatcher import Notifier
@@ -59,3 +61,6 @@ class Gateway:
     refusal: Callable[[int, str, str], web.Response] | None = None
     #: This gateway's name for a core event kind (scenario webhook rules, the dashboard).
     event_name: Callable[[str], str] | None = None
+    #: This gateway's default fee schedule (a YAML file, see core.fees); offered to the
+    #: domain's balance when the app is built. None: the gateway keeps no fee.
+    fee_schedule: Path | None = None

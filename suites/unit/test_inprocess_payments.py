@@ -596,10 +596,14 @@ async def test_expand_inlines_related_objects(sim: Sim) -> None:
     listed = (await sim.stripe("GET", "/v1/payment_intents",
                                {"expand": ["data.latest_charge"]})).body
     assert listed["data"][0]["latest_charge"]["object"] == "charge"
+    nested = (await sim.stripe("GET", f"/v1/payment_intents/{pay['id']}", {
+        "expand": ["customer", "latest_charge.balance_transaction"]})).body
+    assert nested["customer"] is None  # expandable now; this payment names none
+    assert nested["latest_charge"]["balance_transaction"]["object"] == "balance_transaction"
     refused = await sim.stripe("GET", f"/v1/payment_intents/{pay['id']}",
-                               {"expand": ["customer"]})
+                               {"expand": ["description"]})
     stripe_error(refused, 400, "parameter_invalid_string",
-                 "This property cannot be expanded (customer).", "expand")
+                 "This property cannot be expanded (description).", "expand")
 
 
 async def test_payment_methods_validate_raw_cards(sim: Sim) -> None:
