@@ -3,6 +3,10 @@
 A session collects line items and a card on the hosted page, pays through an ordinary
 payment (so 3-D Secure, declines and scenarios behave exactly as on the API), and ends
 `complete` or `expired`, each with its event.
+
+In `setup` mode a session has no line items and no amount: the hosted page saves a card
+through an ordinary setup (3-D Secure when the card asks for it), to the session's
+customer when it has one, and the session completes when the setup succeeds.
 """
 
 from __future__ import annotations
@@ -13,36 +17,45 @@ from paylab.simulator.core import money
 from paylab.simulator.core import vocabulary as v
 from paylab.simulator.core.clock import Clock
 from paylab.simulator.core.credentials import new_credential
+from paylab.simulator.core.customers import Customers
 from paylab.simulator.core.errors import InvalidRequest, InvalidState
 from paylab.simulator.core.events import Events
 from paylab.simulator.core.objects import Doc, Objects
 from paylab.simulator.core.origin import NOWHERE, Origin
 from paylab.simulator.core.payments import Payments
 from paylab.simulator.core.rand import Rand
+from paylab.simulator.core.setups import CANCELABLE as SETUP_CANCELABLE
+from paylab.simulator.core.setups import Setups
 from paylab.simulator.core.timers import Timers
 
 KIND = "checkout_session"
 DEFAULT_LIFETIME = 24 * 3600
 MIN_LIFETIME = 30 * 60
+#: Parameters that only a payment-mode session takes.
+PAYMENT_ONLY = ("line_items", "amount", "payment_data")
 
 
 class Sessions:
     """Create, pay, complete and expire checkout sessions."""
 
     def __init__(self, objects: Objects, events: Events, payments: Payments, timers: Timers,
-                 clock: Clock, rand: Rand) -> None:
+                 clock: Clock, rand: Rand, setups: Setups | None = None) -> None:
         self.objects = objects
         self.events = events
         self.payments = payments
         self.timers = timers
         self.clock = clock
         self.rand = rand
+        # setups hold no state of their own: one built from the same parts is the same
+        self.setups = setups or Setups(objects, events, payments.methods,
+                                       Customers(objects, events, clock, rand), timers, clock,
+                                       rand)
         events.subscribe(self._on_event)
 
     def _on_event(self, tenant: str, event: Doc) -> None:
         """A session completes when its payment goes through, however that happens
         (at once, after 3-D Secure, or when a `pending` payment settles)."""
-        if event["type"] not in (v.PAYMENT_SUCCEEDED, v.PAYMENT_AUTHORIZED):
+        if event["type"] not in (v.PAYMENT_SUCCEEDED, v.PAYMENT_AUTHORIZED, v.SETUP_SUCCEEDED):
             return
         session = self.objects.tagged(tenant, KIND, event["object"]["id"])
         if session is not None and session["status"] == "open":
@@ -59,7 +72,77 @@ class Sessions:
                                  **paging)
 
     def create(self, tenant: str, gateway: str, params: dict[str, Any]) -> Doc:
-        """A new open session for `line_items` (or a plain `amount` and `currency`)."""
+        """A new open session for `line_items` (or a plain `amount` and `currency`); in
+        `setup` mode, for saving a card (no items, no amount, `currency` optional)."""
+        if params.get("customer") and params.get("customer_email"):
+            raise InvalidRequest(
+                v.CONFLICTING_PARAMETERS, "customer and customer_email exclude each other.",
+                param="customer_email", names=("customer", "customer_email"))
+        mode = params.get("mode", "payment")
+        if mode == "setup":
+            items, currency, total = self._setup_terms(params)
+        else:
+            items, currency, total = self._payment_terms(params)
+        now = int(self.clock.now())
+        expires_at = params.get("expires_at", now + DEFAULT_LIFETIME)
+        if not now + MIN_LIFETIME <= expires_at <= now + DEFAULT_LIFETIME:
+            raise InvalidRequest(v.OUT_OF_RANGE,
+                                 "expires_at must be between 30 minutes and 24 hours from now.",
+                                 param="expires_at", low=now + MIN_LIFETIME,
+                                 high=now + DEFAULT_LIFETIME)
+        sid = self.rand.new_id("cs_test", 58)
+        intent = params.get("payment_data") or {}
+        setup = params.get("setup_data") or {}
+        doc = {
+            "id": sid, "gateway": gateway, "mode": mode,
+            "status": "open", "payment_status": "no_payment_required" if mode == "setup"
+            else "unpaid", "currency": currency,
+            "amount_subtotal": total, "amount_total": total, "line_items": items,
+            "success_url": params["success_url"], "cancel_url": params.get("cancel_url"),
+            "customer_email": params.get("customer_email"),
+            "client_reference_id": params.get("client_reference_id"),
+            "metadata": dict(params.get("metadata") or {}),
+            "payment_data": {
+                "capture_method": intent.get("capture_method", "automatic"),
+                "description": intent.get("description"),
+                "metadata": dict(intent.get("metadata") or {}),
+            },
+            "payment": None, "customer_details": None, "created": now,
+            "expires_at": expires_at,
+            # The hosted page's URL carries this token: the seeded id alone opens nothing.
+            "page_token": new_credential(32),
+        }
+        if params.get("customer") or mode == "setup":  # payment sessions keep their bytes
+            doc.update(customer=params.get("customer"), setup=None, setup_data={
+                "description": setup.get("description"),
+                "metadata": dict(setup.get("metadata") or {})})
+        with self.objects.store.atomic():
+            self.setups.customers.check(tenant, params.get("customer"))
+            self.objects.insert(tenant, KIND, doc)
+            self.timers.schedule(tenant, "expire_checkout", sid, expires_at - self.clock.now(),
+                                 {})
+        return doc
+
+    def _setup_terms(self, params: dict[str, Any]
+                     ) -> tuple[list[dict[str, Any]], str | None, int | None]:
+        """A setup session's (items, currency, total): none, the optional currency, none."""
+        for name in PAYMENT_ONLY:
+            if params.get(name):
+                raise InvalidRequest(v.INVALID_VALUE,
+                                     f"{name} cannot be used in setup mode.", param=name)
+        currency = (params.get("currency") or "").lower() or None
+        if currency is not None and currency not in money.SUPPORTED_CURRENCIES:
+            raise InvalidRequest(
+                v.UNSUPPORTED_CURRENCY, f"Unsupported currency: {currency}.",
+                param="currency", currency=currency, supported=money.SUPPORTED_CURRENCIES)
+        return [], currency, None
+
+    def _payment_terms(self, params: dict[str, Any]
+                       ) -> tuple[list[dict[str, Any]], str, int]:
+        """A payment session's (items, currency, total)."""
+        if params.get("setup_data"):
+            raise InvalidRequest(v.INVALID_VALUE,
+                                 "setup_data can only be used in setup mode.", param="setup_data")
         items = [_line_item(i, item) for i, item in enumerate(params.get("line_items") or [])]
         if not items and "amount" in params:
             items = [{"name": params.get("description") or "Payment", "description": None,
@@ -79,38 +162,7 @@ class Sessions:
                                  f"line items' currency {currency}.", param="currency")
         total = sum(i["unit_amount"] * i["quantity"] for i in items)
         money.check_amount(total, currency)
-        now = int(self.clock.now())
-        expires_at = params.get("expires_at", now + DEFAULT_LIFETIME)
-        if not now + MIN_LIFETIME <= expires_at <= now + DEFAULT_LIFETIME:
-            raise InvalidRequest(v.OUT_OF_RANGE,
-                                 "expires_at must be between 30 minutes and 24 hours from now.",
-                                 param="expires_at", low=now + MIN_LIFETIME,
-                                 high=now + DEFAULT_LIFETIME)
-        sid = self.rand.new_id("cs_test", 58)
-        intent = params.get("payment_data") or {}
-        doc = {
-            "id": sid, "gateway": gateway, "mode": params.get("mode", "payment"),
-            "status": "open", "payment_status": "unpaid", "currency": currency,
-            "amount_subtotal": total, "amount_total": total, "line_items": items,
-            "success_url": params["success_url"], "cancel_url": params.get("cancel_url"),
-            "customer_email": params.get("customer_email"),
-            "client_reference_id": params.get("client_reference_id"),
-            "metadata": dict(params.get("metadata") or {}),
-            "payment_data": {
-                "capture_method": intent.get("capture_method", "automatic"),
-                "description": intent.get("description"),
-                "metadata": dict(intent.get("metadata") or {}),
-            },
-            "payment": None, "customer_details": None, "created": now,
-            "expires_at": expires_at,
-            # The hosted page's URL carries this token: the seeded id alone opens nothing.
-            "page_token": new_credential(32),
-        }
-        with self.objects.store.atomic():
-            self.objects.insert(tenant, KIND, doc)
-            self.timers.schedule(tenant, "expire_checkout", sid, expires_at - self.clock.now(),
-                                 {})
-        return doc
+        return items, currency, total
 
     def pay(self, tenant: str, session_id: str, card: dict[str, Any], *, name: str | None,
             email: str | None, return_url: str, origin: Origin = NOWHERE) -> tuple[Doc, Doc]:
@@ -135,12 +187,45 @@ class Sessions:
             payment = self._create_payment(tenant, session, data, return_url, origin)
         return self.get(tenant, session_id), payment
 
+    def save_card(self, tenant: str, session_id: str, card: dict[str, Any], *,
+                  name: str | None, email: str | None, return_url: str,
+                  origin: Origin = NOWHERE) -> tuple[Doc, Doc]:
+        """Save a card from the hosted form of a `setup` session.
+
+        Returns the session and its setup; the setup may need 3-D Secure
+        (`needs_action`). A decline raises `CardDeclined` and leaves the session open
+        for another card.
+        """
+        session = self._open(tenant, session_id)
+        if session["mode"] != "setup":
+            raise InvalidState(v.INVALID_VALUE, "This checkout takes a payment.",
+                               id=session_id, status=session["status"])
+        if session["setup"]:
+            setup = self.setups.get(tenant, session["setup"])
+            if setup["status"] == v.SUCCEEDED:
+                return self.get(tenant, session_id), setup  # a repeated submit saves once
+        billing = {"name": name, "email": email or session["customer_email"]}
+        data = {"type": "card", "card": card, "billing_details": billing}
+        with self.objects.store.atomic():
+            if not session["setup"]:
+                extra = session["setup_data"]
+                setup = self.setups.create(tenant, session["gateway"], {
+                    "customer": session["customer"], "usage": "off_session",
+                    "description": extra["description"], "metadata": extra["metadata"],
+                }, origin=origin)
+            self._attach(tenant, session, setup, billing, field="setup")
+        setup = self.setups.confirm(tenant, setup["id"], {
+            "payment_method_data": data, "return_url": return_url}, origin=origin)
+        return self.get(tenant, session_id), setup
+
     def complete(self, tenant: str, session_id: str, *, origin: Origin = NOWHERE) -> Doc:
-        """Mark a session whose payment went through as complete (idempotent)."""
+        """Mark a session whose payment (or setup) went through as complete (idempotent)."""
         with self.objects.store.atomic():
             session = self.get(tenant, session_id)
             if session["status"] == "complete":
                 return session
+            if session["mode"] == "setup":
+                return self._complete_setup(tenant, session, origin)
             payment = self.payments.get(tenant, session["payment"] or "")
             if payment["status"] not in (v.SUCCEEDED, v.AUTHORIZED):
                 raise InvalidState(v.CHECKOUT_UNPAID, "This checkout has not been paid.",
@@ -165,6 +250,10 @@ class Sessions:
                 payment = self.payments.get(tenant, session["payment"])
                 if payment["status"] in (v.NEEDS_METHOD, v.NEEDS_CONFIRMATION, v.NEEDS_ACTION):
                     self.payments.cancel(tenant, payment["id"], "abandoned", origin=origin)
+            if session.get("setup"):
+                setup = self.setups.get(tenant, session["setup"])
+                if setup["status"] in SETUP_CANCELABLE:
+                    self.setups.cancel(tenant, setup["id"], "abandoned", origin=origin)
             session["status"] = "expired"
             self.objects.update(tenant, KIND, session)
             self.events.emit(tenant, session["gateway"], v.CHECKOUT_EXPIRED, KIND,
@@ -178,6 +267,17 @@ class Sessions:
             self.expire(tenant, session_id)
 
     # -- internals ------------------------------------------------------------------------
+    def _complete_setup(self, tenant: str, session: Doc, origin: Origin) -> Doc:
+        setup = self.setups.get(tenant, session["setup"] or "")
+        if setup["status"] != v.SUCCEEDED:
+            raise InvalidState(v.CHECKOUT_UNPAID, "This checkout has not saved a card.",
+                               id=session["id"], status=session["status"])
+        session["status"] = "complete"
+        self.objects.update(tenant, KIND, session)
+        self.events.emit(tenant, session["gateway"], v.CHECKOUT_COMPLETED, KIND, session,
+                         origin=origin)
+        return session
+
     def _open(self, tenant: str, session_id: str) -> Doc:
         session = self.get(tenant, session_id)
         if session["status"] == "expired" or session["expires_at"] <= self.clock.now():
@@ -195,13 +295,16 @@ class Sessions:
                 "capture_method": intent["capture_method"],
                 "description": intent["description"], "metadata": intent["metadata"],
                 "receipt_email": data["billing_details"]["email"],
+                **({"customer": session["customer"]} if session.get("customer") else {}),
             }, origin=origin)
             self._attach(tenant, session, payment, data["billing_details"])
         return self.payments.confirm(tenant, payment["id"], {
             "payment_method_data": data, "return_url": return_url}, origin=origin)
 
-    def _attach(self, tenant: str, session: Doc, payment: Doc, billing: dict[str, Any]) -> None:
-        session["payment"] = payment["id"]
+    def _attach(self, tenant: str, session: Doc, payment: Doc, billing: dict[str, Any], *,
+                field: str = "payment") -> None:
+        """File the session under its payment's (or setup's, `field="setup"`) id."""
+        session[field] = payment["id"]
         session["customer_details"] = {"email": billing.get("email"), "name": billing.get("name")}
         self.objects.update(tenant, KIND, session)
         self.objects.retag(tenant, KIND, session["id"], payment["id"])

@@ -4,6 +4,10 @@ Its **Apple Pay** and **Google Pay** buttons open the simulated wallet sheet
 (`simulator.ui.sheet`, at `.../wallet?wallet=<name>`): Approve pays the session with the
 sheet's card as a wallet card (`card.wallet` set), Cancel comes back with nothing changed.
 
+A session in `setup` mode shows a "Save card" form without amount or wallet buttons: it
+saves the card through a SetupIntent (3-D Secure when the card asks for it) and completes
+the session when the setup succeeds.
+
 The page is reached without an API key, as on Stripe: its URL is the capability. The
 session id in it is seeded (predictable), so the URL also carries the session's page token
 (from the CSPRNG), and a request without the right token finds nothing. Every value shown
@@ -92,10 +96,35 @@ def routes(ctx: StripeContext) -> list[web.RouteDef]:
             return None
         return found
 
+    def prefill(session: dict) -> str:
+        """The email the form starts with: the session's, else its customer's."""
+        if session["customer_email"] or not session.get("customer"):
+            return session["customer_email"] or ""
+        found = ctx.domain.objects.find_any("customer", session["customer"])
+        return (found[1].get("email") or "") if found else ""
+
+    def setup_page(session: dict, status: int, error: str | None, fields: dict[str, str],
+                   field_errors: dict[str, str]) -> web.Response:
+        html = render(
+            "checkout_setup.html", title="Save a card",
+            merchant=session["metadata"].get("merchant_name", "Test merchant"),
+            cancel_url=session["cancel_url"] or "#",
+            action=hosted_path(session), attempt=secrets.token_hex(8),
+            email=fields.get("email", prefill(session)), name=fields.get("name", ""),
+            error=fragment("form_error.html", message=error) if error else "",
+            error_number=field_errors.get("number", ""),
+            error_expiry=field_errors.get("expiry", ""),
+            error_cvc=field_errors.get("cvc", ""), error_name=field_errors.get("name", ""),
+            scripts=SCRIPT,
+        )
+        return web.Response(status=status, text=html, content_type="text/html")
+
     def page(session: dict, status: int = 200, error: str | None = None,
              fields: dict[str, str] | None = None, field_errors: dict[str, str] | None = None
              ) -> web.Response:
         fields, field_errors = fields or {}, field_errors or {}
+        if session["mode"] == "setup":
+            return setup_page(session, status, error, fields, field_errors)
         items = Markup("".join(fragment(
             "checkout_item.html", name=i["name"], description=i["description"] or "",
             quantity=i["quantity"],
@@ -107,7 +136,7 @@ def routes(ctx: StripeContext) -> list[web.RouteDef]:
             total=display_amount(session["amount_total"], session["currency"]),
             cancel_url=session["cancel_url"] or "#",
             action=hosted_path(session), attempt=secrets.token_hex(8),
-            email=fields.get("email", session["customer_email"] or ""),
+            email=fields.get("email", prefill(session)),
             name=fields.get("name", ""),
             error=fragment("form_error.html", message=error) if error else "",
             error_number=field_errors.get("number", ""),
@@ -120,6 +149,9 @@ def routes(ctx: StripeContext) -> list[web.RouteDef]:
         return web.Response(status=status, text=html, content_type="text/html")
 
     def closed(session: dict) -> web.Response | None:
+        if session["status"] == "complete" and session["mode"] == "setup":
+            return _message(200, "Card saved", "This card has already been saved.",
+                            "checkout-complete", (success_url(session), "Return to the shop"))
         if session["status"] == "complete":
             return _message(200, "Payment complete", "This payment has already been made.",
                             "checkout-complete", (success_url(session), "Return to the shop"))
@@ -157,8 +189,9 @@ def routes(ctx: StripeContext) -> list[web.RouteDef]:
                       email: str | None) -> web.StreamResponse:
         """Pay the session with `card` (the form's or a wallet sheet's): a decline or a
         refusal back on the form, stored before it is shown, or where the payment goes."""
+        act = sessions.save_card if session["mode"] == "setup" else sessions.pay
         try:
-            session, payment = sessions.pay(
+            session, payment = act(
                 tenant, session["id"], card, name=name, email=email,
                 return_url=ctx.renderer.checkout_url(session, "/return"),
                 origin=origin_of(request))
@@ -193,7 +226,9 @@ def routes(ctx: StripeContext) -> list[web.RouteDef]:
         """Where a paid attempt goes: the success URL, 3-D Secure, or a processing note."""
         if session["status"] == "complete":
             raise web.HTTPSeeOther(success_url(session))
-        action = ctx.renderer.payment_intent(payment)["next_action"]
+        shown = ctx.renderer.setup_intent if session["mode"] == "setup" \
+            else ctx.renderer.payment_intent
+        action = shown(payment)["next_action"]
         if action is not None:
             raise web.HTTPSeeOther(action["redirect_to_url"]["url"])
         return _message(202, "Payment processing",
@@ -214,6 +249,13 @@ def routes(ctx: StripeContext) -> list[web.RouteDef]:
         wallet = request.query.get("wallet", "")
         return wallet if wallet in WALLETS else None
 
+    def wallet_lookup(request: web.Request) -> tuple[tuple[str, dict] | None, str | None]:
+        """The session and wallet of a sheet request (a setup session shows no sheet)."""
+        found = lookup(request)
+        if found is not None and found[1]["mode"] == "setup":
+            return None, None
+        return found, wallet_of(request)
+
     def sheet_page(session: dict, wallet: str, status: int = 200,
                    error: str | None = None) -> web.Response:
         path = f"/stripe/checkout/{session['id']}"
@@ -227,14 +269,14 @@ def routes(ctx: StripeContext) -> list[web.RouteDef]:
         return web.Response(status=status, text=html, content_type="text/html")
 
     async def wallet_sheet(request: web.Request) -> web.Response:
-        found, wallet = lookup(request), wallet_of(request)
+        found, wallet = wallet_lookup(request)
         if found is None or wallet is None:
             return missing()
         return closed(found[1]) or sheet_page(found[1], wallet)
 
     async def wallet_approve(request: web.Request) -> web.StreamResponse:
         """Approve on the sheet: pay the session with the chosen wallet card."""
-        found, wallet = lookup(request), wallet_of(request)
+        found, wallet = wallet_lookup(request)
         if found is None or wallet is None:
             return missing()
         tenant, session = found
