@@ -46,7 +46,7 @@ def customer(renderer: Any, d: Doc) -> dict[str, Any]:
         "balance": d.get("balance", 0), "created": d["created"], "currency": None,
         "default_source": None, "delinquent": False, "description": d.get("description"),
         "discount": None, "email": d.get("email"),
-        "invoice_prefix": d["id"][4:12].upper(),
+        "invoice_prefix": d["id"][-8:].upper(),
         "invoice_settings": {
             "custom_fields": None, "default_payment_method": d.get("default_method"),
             "footer": None, "rendering_options": None,
