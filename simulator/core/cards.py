@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 from paylab.simulator.core.errors import CardDeclined, InvalidRequest
-from paylab.simulator.core.vocabulary import DECLINED, NOT_FOUND
+from paylab.simulator.core.vocabulary import DECLINED, NOT_EMULATED, NOT_FOUND
 
 _BRANDS = (  # (prefixes, brand), most specific first
     (("34", "37"), "amex"),
@@ -68,13 +68,18 @@ class Card:
     fingerprint: str
     bin: str
     behaviour: Behaviour = field(default_factory=Behaviour)
+    #: published card facts beyond the basics (only set for the test cards that have them):
+    #: `checks` (cvc_check, address_line1_check, address_postal_code_check),
+    #: `available_immediately`, `three_d_secure_supported`, `display_brand`, `networks`
+    extra: dict[str, Any] = field(default_factory=dict)
 
     def as_doc(self) -> dict[str, Any]:
-        """The stored form: card facts plus the test behaviour it triggers."""
+        """The stored form: card facts plus the test behaviour it triggers (a card without
+        extra facts stores exactly the basic keys)."""
         return {
             "brand": self.brand, "last4": self.last4, "exp_month": self.exp_month,
             "exp_year": self.exp_year, "funding": self.funding, "country": self.country,
-            "fingerprint": self.fingerprint, "bin": self.bin,
+            "fingerprint": self.fingerprint, "bin": self.bin, **self.extra,
             "behaviour": behaviour_doc(self.behaviour),
         }
 
@@ -110,12 +115,61 @@ class Catalog:
 
 @cache
 def catalog() -> Catalog:
-    """Load `testcards.yaml` once."""
+    """Load `testcards.yaml` once (a token may name one card only)."""
     text = resources.files("paylab.simulator.core").joinpath("testcards.yaml").read_text("utf-8")
     data = yaml.safe_load(text)
     by_number = {str(k): v for k, v in data["cards"].items()}
-    by_token = {v["token"]: num for num, v in by_number.items() if v.get("token")}
+    by_token: dict[str, str] = {}
+    for number, entry in by_number.items():
+        for token in entry.get("tokens", ()):
+            if by_token.setdefault(token, number) != number:
+                raise ValueError(f"testcards.yaml: {token} names two cards")
     return Catalog(by_number=by_number, by_token=by_token, default=data["default"])
+
+
+#: The verification results a card shows when its catalog entry publishes none.
+DEFAULT_CHECKS = {"address_line1_check": None, "address_postal_code_check": None,
+                  "cvc_check": "pass"}
+#: Card facts a catalog entry may carry besides its behaviour (see testcards.yaml).
+_EXTRA_FACTS = ("available_immediately", "three_d_secure_supported", "display_brand",
+                "networks")
+
+
+def spaced(number: str) -> str:
+    """A card number as printed on the card: groups of four (an Amex-length number 4-6-5)."""
+    if len(number) == 15:
+        return f"{number[:4]} {number[4:10]} {number[10:]}"
+    return " ".join(number[i:i + 4] for i in range(0, len(number), 4))
+
+
+def _refuse_not_emulated(number: str, entry: dict[str, Any], token: str | None) -> None:
+    """A known card whose published behaviour is not emulated is refused before any use."""
+    what = entry.get("not_emulated")
+    if not what:
+        return
+    name = token or next(iter(entry.get("tokens", ())), None)
+    raise InvalidRequest(
+        NOT_EMULATED,
+        f"The test card {spaced(number)} is known, but what it does is not emulated: "
+        f"{what['effect']}; {what['feature']} are not emulated.",
+        param="payment_method" if token else "number",
+        card=spaced(number), token=name, behaviour=what["effect"], feature=what["feature"],
+    )
+
+
+def _published(entry: dict[str, Any], cvc_given: bool) -> tuple[Behaviour, dict[str, Any]]:
+    """The behaviour and extra card facts of a catalog entry: a CVC check is only made
+    when a CVC is given, and then `with_cvc` says what the payment does."""
+    behaviour = behaviour_from_doc(entry)
+    extra = {k: entry[k] for k in _EXTRA_FACTS if k in entry}
+    if "checks" in entry:
+        checks = {**DEFAULT_CHECKS, **entry["checks"]}
+        if not cvc_given:
+            checks["cvc_check"] = None
+        extra["checks"] = checks
+    if cvc_given and entry.get("with_cvc"):
+        behaviour = behaviour_from_doc({**entry, **entry["with_cvc"]})
+    return behaviour, extra
 
 
 def luhn_valid(number: str) -> bool:
@@ -144,13 +198,21 @@ def _declined(code: str, message: str, param: str) -> CardDeclined:
 
 
 def validate_card(
-    number: str, exp_month: Any, exp_year: Any, cvc: str | None, *, today: dt.date
+    number: str, exp_month: Any, exp_year: Any, cvc: str | None, *, today: dt.date,
+    token: str | None = None,
 ) -> Card:
-    """Check a raw card as card APIs do and return its stored form and test behaviour."""
+    """Check a raw card as card APIs do and return its stored form and test behaviour.
+
+    `token` is the test token the card stands for (it counts as giving a CVC). A listed
+    card whose behaviour is not emulated is refused here (InvalidRequest, not_emulated),
+    before anything is stored or charged.
+    """
     digits = "".join(number.split())
     listed = digits in catalog().by_number  # stage cards are accepted even off-Luhn
     if not digits.isdigit() or not 12 <= len(digits) <= 19 or not (listed or luhn_valid(digits)):
         raise _declined("incorrect_number", "Your card number is incorrect.", "number")
+    entry = catalog().by_number.get(digits, catalog().default)
+    _refuse_not_emulated(digits, entry, token)
     month, year = _int_or_none(exp_month), _int_or_none(exp_year)
     if month is None or not 1 <= month <= 12:
         raise _declined("invalid_expiry_month", "Your card's expiration month is invalid.",
@@ -168,7 +230,7 @@ def validate_card(
         want = 4 if brand == "amex" else 3
         if not cvc.isdigit() or len(cvc) not in (3, want):
             raise _declined("invalid_cvc", "Your card's security code is invalid.", "cvc")
-    entry = catalog().by_number.get(digits, catalog().default)
+    behaviour, extra = _published(entry, token is not None or bool(cvc))
     return Card(
         brand=brand,
         last4=digits[-4:],
@@ -179,7 +241,8 @@ def validate_card(
                           else "US"),
         fingerprint=fingerprint(digits),
         bin=digits[:6],
-        behaviour=behaviour_from_doc(entry),
+        behaviour=behaviour,
+        extra=extra,
     )
 
 
@@ -191,7 +254,7 @@ def card_for_token(token: str, *, today: dt.date) -> Card:
             NOT_FOUND, f"No such payment method: '{token}'", param="payment_method",
             object="payment_method", id=token, by="reference",
         )
-    return validate_card(number, 12, today.year + 3, None, today=today)
+    return validate_card(number, 12, today.year + 3, None, today=today, token=token)
 
 
 def _int_or_none(value: Any) -> int | None:

@@ -84,4 +84,203 @@ def test_every_catalog_entry_is_consistent() -> None:
             assert entry.get("decline_code") and entry.get("message"), number
         if entry["outcome"] == "authenticate_then":
             assert entry["then"]["outcome"] in ("succeed", "decline"), number
-    assert len(catalog.by_token) == len(set(catalog.by_token.values()))
+    for token, number in catalog.by_token.items():
+        assert token.startswith("pm_card_"), token
+        assert token in catalog.by_number[number]["tokens"], token
+
+
+# -- the whole published catalog ------------------------------------------------------------
+#: Listed numbers that are not Luhn-valid: the Taiwanese rails' stage cards only.
+OFF_LUHN = {"4311952222222222", "4000221111111111", "4003551111111111"}
+
+
+def test_every_published_number_passes_luhn() -> None:
+    failing = {n for n in cards.catalog().by_number if not cards.luhn_valid(n)}
+    assert failing == OFF_LUHN
+
+
+def test_a_token_naming_two_cards_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    text = ('cards:\n  "4242424242424242": {tokens: [pm_card_x]}\n'
+            '  "5555555555554444": {tokens: [pm_card_x]}\ndefault: {outcome: succeed}\n')
+
+    class _File:
+        def joinpath(self, _name: str) -> "_File":
+            return self
+
+        def read_text(self, _encoding: str) -> str:
+            return text
+
+    monkeypatch.setattr(cards.resources, "files", lambda _package: _File())
+    cards.catalog.cache_clear()
+    try:
+        with pytest.raises(ValueError, match="pm_card_x names two cards"):
+            cards.catalog()
+    finally:
+        monkeypatch.undo()
+        cards.catalog.cache_clear()
+
+
+#: token -> (last4, brand, funding, country), as the testing page publishes them.
+PUBLISHED_TOKENS = {
+    "pm_card_visa": ("4242", "visa", "credit", "US"),
+    "pm_card_us": ("4242", "visa", "credit", "US"),
+    "pm_card_visa_debit": ("5556", "visa", "debit", "US"),
+    "pm_card_mastercard": ("4444", "mastercard", "credit", "US"),
+    "pm_card_mastercard_debit": ("8210", "mastercard", "debit", "US"),
+    "pm_card_mastercard_prepaid": ("5100", "mastercard", "prepaid", "US"),
+    "pm_card_amex": ("0005", "amex", "credit", "US"),
+    "pm_card_discover": ("1117", "discover", "credit", "US"),
+    "pm_card_diners": ("0004", "diners", "credit", "US"),
+    "pm_card_jcb": ("0505", "jcb", "credit", "JP"),
+    "pm_card_unionpay": ("0005", "unionpay", "credit", "CN"),
+    "pm_card_br": ("0002", "visa", "credit", "BR"),
+    "pm_card_mx": ("8001", "visa", "credit", "MX"),
+    "pm_card_de": ("0016", "visa", "credit", "DE"),
+    "pm_card_gb_debit": ("0005", "visa", "debit", "GB"),
+    "pm_card_gb_mastercard": ("4449", "mastercard", "credit", "GB"),
+    "pm_card_tw": ("0008", "visa", "credit", "TW"),
+    "pm_card_th_debit": ("0008", "visa", "debit", "TH"),
+    "pm_card_visa_debit_eftposAuCoBranded": ("0001", "visa", "debit", "AU"),
+    "pm_card_bypassPendingInternational": ("0278", "visa", "credit", "IE"),
+}
+
+
+@pytest.mark.parametrize(("token", "facts"), PUBLISHED_TOKENS.items(), ids=list(PUBLISHED_TOKENS))
+def test_tokens_carry_the_published_card(token: str, facts: tuple[str, str, str, str]) -> None:
+    card = cards.card_for_token(token, today=TODAY)
+    assert (card.last4, card.brand, card.funding, card.country) == facts
+
+
+#: Every card whose behaviour paylab refuses to pretend: (number, token, feature).
+NOT_EMULATED = [
+    ("4000000000000259", "pm_card_createDispute", "disputes"),
+    ("4000000000002685", "pm_card_createDisputeProductNotReceived", "disputes"),
+    ("4000000000001976", "pm_card_createDisputeInquiry", "disputes"),
+    ("4000000000005423", "pm_card_createIssuerFraudRecord", "early fraud warnings"),
+    ("4000000404000079", "pm_card_createMultipleDisputes", "disputes"),
+    ("4000000404000038", "pm_card_createCe3EligibleDispute", "disputes"),
+    ("4000008400000779", "pm_card_createComplianceDispute", "disputes"),
+    ("4000000000007726", "pm_card_pendingRefund", "asynchronous refunds"),
+    ("4000000000005126", "pm_card_refundFail", "asynchronous refunds"),
+    ("4001007020000002", None, "in-person payments"),
+    ("4000008260000075", None, "in-person payments"),
+    ("4001000360000005", None, "in-person payments"),
+    ("4000002760000008", None, "in-person payments"),
+]
+
+
+@pytest.mark.parametrize(("number", "token", "feature"), NOT_EMULATED,
+                         ids=[n[0] for n in NOT_EMULATED])
+def test_cards_not_emulated_are_refused_by_number_and_token(number: str, token: str | None,
+                                                            feature: str) -> None:
+    with pytest.raises(InvalidRequest) as caught:
+        cards.validate_card(number, 12, 2030, "123", today=TODAY)
+    error = caught.value
+    assert (error.code, error.param, error.context["feature"]) == (
+        "not_emulated", "number", feature)
+    assert error.context["card"] == cards.spaced(number) and error.context["token"] == token
+    if token is not None:
+        with pytest.raises(InvalidRequest) as by_token:
+            cards.card_for_token(token, today=TODAY)
+        assert (by_token.value.code, by_token.value.param) == ("not_emulated", "payment_method")
+
+
+def test_every_not_emulated_entry_is_in_the_list_above() -> None:
+    listed = {n for n, e in cards.catalog().by_number.items() if e.get("not_emulated")}
+    assert listed == {n for n, _, _ in NOT_EMULATED}
+
+
+def test_spaced_numbers_read_as_printed() -> None:
+    assert cards.spaced("4000000000000259") == "4000 0000 0000 0259"
+    assert cards.spaced("378282246310005") == "3782 822463 10005"
+
+
+def test_a_failed_cvc_check_declines_only_when_a_cvc_is_given() -> None:
+    with_cvc = cards.validate_card("4000000000000101", 12, 2030, "123", today=TODAY)
+    assert (with_cvc.behaviour.outcome, with_cvc.behaviour.code,
+            with_cvc.behaviour.decline_code) == ("decline", "incorrect_cvc", "incorrect_cvc")
+    assert with_cvc.as_doc()["checks"]["cvc_check"] == "fail"
+    without = cards.validate_card("4000000000000101", 12, 2030, None, today=TODAY)
+    assert without.behaviour.outcome == "succeed"
+    assert without.as_doc()["checks"]["cvc_check"] is None
+    token = cards.card_for_token("pm_card_cvcCheckFailElevatedRisk", today=TODAY)
+    assert (token.behaviour.outcome, token.behaviour.risk_level) == ("decline", "elevated")
+
+
+@pytest.mark.parametrize(("token", "checks"), [
+    ("pm_card_avsZipFail", ("pass", "fail", "pass")),
+    ("pm_card_avsLine1Fail", ("fail", "pass", "pass")),
+    ("pm_card_avsFail", ("fail", "fail", "pass")),
+    ("pm_card_avsUnchecked", ("unavailable", "unavailable", "pass")),
+    ("pm_card_avsZipFailElevatedRisk", ("pass", "fail", "pass")),
+])
+def test_address_checks_are_reported_and_the_payment_succeeds(
+        token: str, checks: tuple[str, str, str]) -> None:
+    card = cards.card_for_token(token, today=TODAY)
+    got = card.as_doc()["checks"]
+    assert (got["address_line1_check"], got["address_postal_code_check"],
+            got["cvc_check"]) == checks
+    assert card.behaviour.outcome == "succeed"
+
+
+@pytest.mark.parametrize(("token", "outcome", "setup", "off_session"), [
+    ("pm_card_chargeCustomerFail", "decline", "succeed", None),
+    ("pm_card_authenticationRequiredOnSetup", "authenticate", "authenticate",
+     "succeed_if_set_up"),
+    ("pm_card_authenticationRequired", "authenticate", "authenticate", None),
+    ("pm_card_authenticationRequiredSetupForOffSession", "authenticate", "authenticate",
+     "succeed"),
+    ("pm_card_authenticationRequiredChargeDeclinedInsufficientFunds", "authenticate_then",
+     "authenticate", "succeed"),
+    ("pm_card_visa_chargeDeclined", "decline", None, None),
+    ("pm_card_threeDSecure2Required", "authenticate", None, None),
+])
+def test_setup_and_off_session_behaviour(token: str, outcome: str, setup: str | None,
+                                         off_session: str | None) -> None:
+    b = cards.card_for_token(token, today=TODAY).behaviour
+    assert (b.outcome, b.setup, b.off_session) == (outcome, setup, off_session)
+
+
+def test_insufficient_funds_after_authentication() -> None:
+    b = cards.card_for_token("pm_card_authenticationRequiredChargeDeclinedInsufficientFunds",
+                             today=TODAY).behaviour
+    assert b.then is not None and (b.then.outcome, b.then.decline_code) == (
+        "decline", "insufficient_funds")
+
+
+@pytest.mark.parametrize("token", ["pm_card_bypassPending", "pm_card_bypassPendingInternational"])
+def test_bypass_pending_cards_are_available_immediately(token: str) -> None:
+    assert cards.card_for_token(token, today=TODAY).as_doc()["available_immediately"] is True
+
+
+def test_a_plain_card_stores_only_the_basic_facts() -> None:
+    doc = cards.card_for_token("pm_card_visa", today=TODAY).as_doc()
+    assert set(doc) == {"brand", "last4", "exp_month", "exp_year", "funding", "country",
+                        "fingerprint", "bin", "behaviour"}
+
+
+def test_amex_does_not_support_three_d_secure() -> None:
+    doc = cards.card_for_token("pm_card_amex_threeDSecureNotSupported", today=TODAY).as_doc()
+    assert doc["three_d_secure_supported"] is False and doc["last4"] == "0005"
+
+
+def test_an_unlisted_luhn_valid_card_succeeds_as_a_us_credit_card() -> None:
+    card = cards.validate_card("4012888888881881", 12, 2030, "123", today=TODAY)
+    assert (card.behaviour.outcome, card.funding, card.country) == ("succeed", "credit", "US")
+    assert card.as_doc().keys() == cards.card_for_token("pm_card_visa", today=TODAY).as_doc().keys()
+
+
+@pytest.mark.parametrize(("token", "decline_code", "code"), [
+    ("pm_card_visa_chargeDeclined", "generic_decline", "declined"),
+    ("pm_card_visa_chargeDeclinedInsufficientFunds", "insufficient_funds", "declined"),
+    ("pm_card_visa_chargeDeclinedLostCard", "lost_card", "declined"),
+    ("pm_card_visa_chargeDeclinedStolenCard", "stolen_card", "declined"),
+    ("pm_card_visa_chargeDeclinedVelocityLimitExceeded", "card_velocity_exceeded", "declined"),
+    ("pm_card_chargeDeclinedExpiredCard", "expired_card", "expired_card"),
+    ("pm_card_chargeDeclinedIncorrectCvc", "incorrect_cvc", "incorrect_cvc"),
+    ("pm_card_chargeDeclinedProcessingError", "processing_error", "processing_error"),
+    ("pm_card_threeDSecureRequiredProcessingError", "generic_decline", "declined"),
+])
+def test_decline_tokens(token: str, decline_code: str, code: str) -> None:
+    b = cards.card_for_token(token, today=TODAY).behaviour
+    assert (b.outcome, b.decline_code, b.code) == ("decline", decline_code, code)
