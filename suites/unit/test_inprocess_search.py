@@ -83,6 +83,17 @@ async def test_pages_follow_next_page_to_the_end(sim: Sim) -> None:
     assert page["has_more"] is False and page["next_page"] is None and len(page["data"]) == 1
 
 
+async def test_a_last_page_that_is_exactly_full_has_no_more(sim: Sim) -> None:
+    made = [await paid(sim, 100 + i) for i in range(4)]
+    first = await search(sim, PI_SEARCH, "amount>1", limit=2)
+    assert first["has_more"] and first["next_page"]
+    last = await search(sim, PI_SEARCH, "amount>1", limit=2, page=first["next_page"])
+    assert ids(last) == [made[1]["id"], made[0]["id"]]
+    assert last["has_more"] is False and last["next_page"] is None
+    exact = await search(sim, PI_SEARCH, "amount>1", limit=4)
+    assert len(exact["data"]) == 4 and exact["has_more"] is False
+
+
 async def test_a_page_keeps_its_place_when_newer_objects_arrive(sim: Sim) -> None:
     made = [await paid(sim, 100 + i) for i in range(4)]
     first = await search(sim, PI_SEARCH, "amount>1", limit=2)
@@ -201,3 +212,15 @@ async def test_customers_by_email_name_phone_and_metadata(sim: Sim) -> None:
     assert ids(found) == [made[0]["id"]]
     assert refusal(await sim.stripe("GET", path, {"query": 'email~"ro"'})).endswith(
         "needs a value of at least 3 characters.")
+
+
+async def test_a_page_carries_on_when_its_last_customer_was_deleted(sim: Sim) -> None:
+    made = [sim.domain.customers.create(sim.tenant, "stripe", {"email": f"c{i}@shop.example"})
+            for i in range(5)]
+    path = "/v1/customers/search"
+    first = await search(sim, path, 'email~"shop.example"', limit=2)
+    assert ids(first) == [made[4]["id"], made[3]["id"]]
+    sim.domain.customers.delete(sim.tenant, made[3]["id"])
+    sim.domain.customers.create(sim.tenant, "stripe", {"email": "new@shop.example"})
+    rest = await search(sim, path, 'email~"shop.example"', limit=5, page=first["next_page"])
+    assert ids(rest) == [made[2]["id"], made[1]["id"], made[0]["id"]]

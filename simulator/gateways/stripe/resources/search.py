@@ -64,18 +64,18 @@ def search_customers(ctx: StripeContext, call: Call) -> Result:
 
 def _search(ctx: StripeContext, call: Call, res: Resource) -> Result:
     """Parse the query, read the tenant's objects, render the page as a search result."""
-    query, limit = call.params["query"], call.params.get("limit", 10)
-    match = compile_query(query, res.name)
+    match = compile_query(call.params["query"], res.name)
     docs = [d for _, d in reversed(ctx.domain.objects.all_of(res.kind, call.tenant))]
     hits = [(i, d) for i, d in enumerate(docs) if match(ctx.renderer.render(res.kind, d))]
     start = _resume(call, res, docs) if call.params.get("page") else 0
-    rest = [d for i, d in hits if i >= start]
-    page, more = rest[:limit], len(rest) > limit
+    rest = [(i, d) for i, d in hits if i >= start]
+    limit = call.params.get("limit", 10)
+    shown, more = rest[:limit], len(rest) > limit
     expand = [p for p in call.expand if p != TOTAL_COUNT]
-    listed = ctx.listing(res.obj, (page, more), res.url,
+    listed = ctx.listing(res.obj, ([d for _, d in shown], more), res.url,
                          dataclasses.replace(call, params={**call.params, "expand": expand}))
-    out = {"object": "search_result", "data": listed["data"], "has_more": more,
-           "next_page": _cursor(call, res, page[-1]) if more else None, "url": res.url}
+    out = {"object": "search_result", "data": listed["data"], "has_more": more, "url": res.url,
+           "next_page": _cursor(call, res, shown[-1], len(docs)) if more else None}
     return out | ({"total_count": len(hits)} if TOTAL_COUNT in call.expand else {})
 
 
@@ -86,21 +86,22 @@ def _sign(call: Call, res: Resource, body: bytes) -> str:
     return hmac.new(_CURSOR_KEY, message, hashlib.sha256).hexdigest()[:24]
 
 
-def _cursor(call: Call, res: Resource, last: Doc) -> str:
-    """`next_page`: the last object shown (id and creation time), signed."""
-    body = orjson.dumps([last["id"], last["created"]])
+def _cursor(call: Call, res: Resource, last: tuple[int, Doc], total: int) -> str:
+    """`next_page`: the last object shown and how many of the tenant's objects are older
+    than it (where to carry on if that object is deleted meanwhile), signed."""
+    body = orjson.dumps([last[1]["id"], total - last[0] - 1])
     raw = body + b"|" + _sign(call, res, body).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
 def _resume(call: Call, res: Resource, docs: list[Doc]) -> int:
     """Where the page after the cursor's object starts in `docs` (newest first)."""
-    last_id, created = _read_cursor(call, res)
+    last_id, older = _read_cursor(call, res)
     for i, d in enumerate(docs):
         if d["id"] == last_id:
             return i + 1
-    # the object was deleted since: carry on with those created before it
-    return next((i for i, d in enumerate(docs) if d["created"] < created), len(docs))
+    # the object was deleted since: carry on with the `older` oldest objects
+    return max(0, len(docs) - older)
 
 
 def _read_cursor(call: Call, res: Resource) -> tuple[str, int]:
@@ -108,10 +109,10 @@ def _read_cursor(call: Call, res: Resource) -> tuple[str, int]:
     try:
         raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
         body, _, mac = raw.rpartition(b"|")
-        last_id, created = orjson.loads(body)
+        last_id, older = orjson.loads(body)
         if hmac.compare_digest(mac, _sign(call, res, body).encode()) and isinstance(
-                last_id, str) and isinstance(created, int):
-            return last_id, created
+                last_id, str) and isinstance(older, int) and older >= 0:
+            return last_id, older
     except (binascii.Error, ValueError, TypeError):
         pass
     raise InvalidRequest(
