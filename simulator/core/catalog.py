@@ -235,6 +235,10 @@ class Catalog:
                                  "(unit_amount_decimal) cannot be sold in a checkout here.",
                                  param=(*at, "price"))
         product = self.product(tenant, price["product"])
+        if not product["active"]:
+            raise InvalidRequest(v.INVALID_VALUE, f"Price `{price_id}` is not available to be "
+                                 "purchased because its product is not active.",
+                                 param=(*at, "price"))
         return {**price, "product_name": product["name"],
                 "product_description": product["description"]}
 
@@ -315,7 +319,7 @@ def _check_price(params: dict[str, Any], at: str | None) -> None:
     if "unit_amount" not in params and "unit_amount_decimal" not in params:
         raise InvalidRequest(v.MISSING_PARAMETER, "An amount is required.",
                              param=where("unit_amount"), names=("unit_amount",))
-    amount = _decimal(params)
+    amount = _decimal(params, where("unit_amount_decimal"))
     if amount > money.MAXIMUM_AMOUNT:
         raise InvalidRequest(
             v.AMOUNT_TOO_LARGE, "Amount must be no more than "
@@ -324,7 +328,8 @@ def _check_price(params: dict[str, Any], at: str | None) -> None:
             of="maximum")
 
 
-def _decimal(params: dict[str, Any]) -> Decimal:
+def _decimal(params: dict[str, Any], param: str | tuple[str, str] = "unit_amount_decimal"
+             ) -> Decimal:
     """The price's amount in minor units (`unit_amount`, or `unit_amount_decimal` with up
     to 12 decimal places), refused when negative or not a number."""
     if "unit_amount" in params:
@@ -337,8 +342,7 @@ def _decimal(params: dict[str, Any]) -> Decimal:
     exponent = amount.as_tuple().exponent
     if not amount.is_finite() or amount < 0 or (isinstance(exponent, int)
                                                 and exponent < -DECIMAL_PLACES):
-        raise InvalidRequest(v.INVALID_VALUE, f"Invalid decimal: {text}",
-                             param="unit_amount_decimal")
+        raise InvalidRequest(v.INVALID_VALUE, f"Invalid decimal: {text}", param=param)
     return amount
 
 

@@ -236,6 +236,11 @@ async def test_price_based_line_items_are_checked(sim: Sim) -> None:
     for item, status, code, param, message in cases:
         said = refused(await checkout(sim, item), status, code, param)
         assert message is None or said == message, said
+    await ok(await sim.stripe("POST", f"/v1/products/{tea['id']}", {"active": "false"}))
+    archived = refused(await checkout(sim, {"price": unit["id"], "quantity": 1}), 400,
+                       "parameter_invalid_string", "line_items[0][price]")
+    assert archived == (f"Price `{unit['id']}` is not available to be purchased because its "
+                        "product is not active.")
     other = await checkout(sim, {"price": unit["id"], "quantity": 1}, key=OTHER_KEY)
     assert other.status == 404, "another tenant's price is no price"
     listed = await ok(await sim.stripe("GET", "/v1/checkout/sessions"))
