@@ -142,18 +142,22 @@ def spaced(number: str) -> str:
     return " ".join(number[i:i + 4] for i in range(0, len(number), 4))
 
 
-def _refuse_not_emulated(number: str, entry: dict[str, Any], token: str | None) -> None:
-    """A known card whose published behaviour is not emulated is refused before any use."""
+def refuse_not_emulated(number: str, token: str | None = None) -> None:
+    """Refuse a known test card whose published behaviour is not emulated (InvalidRequest
+    `not_emulated`, param `number`, or `payment_method` for a token); a caller that creates
+    anything before the card is validated (a hosted page's payment) checks this first."""
+    digits = "".join(number.split())
+    entry = catalog().by_number.get(digits, {})
     what = entry.get("not_emulated")
     if not what:
         return
     name = token or next(iter(entry.get("tokens", ())), None)
     raise InvalidRequest(
         NOT_EMULATED,
-        f"The test card {spaced(number)} is known, but what it does is not emulated: "
+        f"The test card {spaced(digits)} is known, but what it does is not emulated: "
         f"{what['effect']}; {what['feature']} are not emulated.",
         param="payment_method" if token else "number",
-        card=spaced(number), token=name, behaviour=what["effect"], feature=what["feature"],
+        card=spaced(digits), token=name, behaviour=what["effect"], feature=what["feature"],
     )
 
 
@@ -211,8 +215,8 @@ def validate_card(
     listed = digits in catalog().by_number  # stage cards are accepted even off-Luhn
     if not digits.isdigit() or not 12 <= len(digits) <= 19 or not (listed or luhn_valid(digits)):
         raise _declined("incorrect_number", "Your card number is incorrect.", "number")
+    refuse_not_emulated(digits, token)
     entry = catalog().by_number.get(digits, catalog().default)
-    _refuse_not_emulated(digits, entry, token)
     month, year = _int_or_none(exp_month), _int_or_none(exp_year)
     if month is None or not 1 <= month <= 12:
         raise _declined("invalid_expiry_month", "Your card's expiration month is invalid.",

@@ -441,3 +441,78 @@ def test_known_card_not_emulated_is_a_clear_error_without_side_effects(
     assert (by_method.value.http_status, by_method.value.code) == (400, "not_emulated")
     assert stripe_client.v1.payment_intents.list().data == []
     assert stripe_client.v1.charges.list().data == []
+
+
+# -- saving cards and paying off-session ---------------------------------------------------------
+#: token -> what an off-session payment with the card saved to a customer does:
+#: (status or None, error code, decline code)
+OFF_SESSION = {
+    "pm_card_visa": ("succeeded", None, None),
+    "pm_card_chargeCustomerFail": (None, "card_declined", "generic_decline"),
+    "pm_card_authenticationRequired": (None, "authentication_required",
+                                       "authentication_required"),
+    "pm_card_authenticationRequiredOnSetup": (None, "authentication_required",
+                                              "authentication_required"),
+    "pm_card_authenticationRequiredSetupForOffSession": ("succeeded", None, None),
+    "pm_card_authenticationRequiredChargeDeclinedInsufficientFunds": (
+        None, "card_declined", "insufficient_funds"),
+    "pm_card_threeDSecure2Required": (None, "authentication_required",
+                                      "authentication_required"),
+}
+
+
+def _off_session(client: stripe.StripeClient, customer: str, method: str) -> stripe.PaymentIntent:
+    return client.v1.payment_intents.create(params={
+        "amount": 1500, "currency": "usd", "customer": customer, "payment_method": method,
+        "off_session": True, "confirm": True})
+
+
+@pytest.mark.parametrize(("token", "expected"), OFF_SESSION.items(), ids=list(OFF_SESSION))
+def test_saved_card_paid_off_session(stripe_client: stripe.StripeClient, token: str,
+                                     expected: tuple[str | None, str | None, str | None]
+                                     ) -> None:
+    customer = stripe_client.v1.customers.create(params={"email": "saved@example.com"})
+    method = stripe_client.v1.payment_methods.attach(token, params={"customer": customer.id})
+    assert method.customer == customer.id
+    status, code, decline_code = expected
+    if status is not None:
+        assert _off_session(stripe_client, customer.id, method.id).status == status
+        return
+    with pytest.raises(stripe.CardError) as caught:
+        _off_session(stripe_client, customer.id, method.id)
+    assert (caught.value.code, caught.value.error.decline_code) == (code, decline_code)
+
+
+@pytest.mark.parametrize("token", ["pm_card_visa_chargeDeclined", "pm_card_radarBlock"])
+def test_cards_that_decline_cannot_be_saved(stripe_client: stripe.StripeClient,
+                                            token: str) -> None:
+    customer = stripe_client.v1.customers.create(params={"email": "saved@example.com"})
+    with pytest.raises(stripe.CardError) as caught:
+        stripe_client.v1.payment_methods.attach(token, params={"customer": customer.id})
+    assert caught.value.code == "card_declined"
+
+
+def test_a_card_set_up_once_pays_off_session_without_authentication(
+        stripe_client: stripe.StripeClient, http: requests.Session) -> None:
+    customer = stripe_client.v1.customers.create(params={"email": "setup@example.com"})
+    setup = stripe_client.v1.setup_intents.create(params={
+        "customer": customer.id, "payment_method": "pm_card_authenticationRequiredOnSetup",
+        "confirm": True, "usage": "off_session", "return_url": "https://shop.example/return"})
+    assert (setup.status, setup.next_action.type) == ("requires_action", "redirect_to_url")
+    url = setup.next_action.redirect_to_url.url
+    http.post(url.split("?")[0], allow_redirects=False, timeout=10, data={
+        "setup_intent": setup.id, "client_secret": setup.client_secret, "result": "passed"})
+    setup = stripe_client.v1.setup_intents.retrieve(setup.id)
+    assert setup.status == "succeeded"
+    assert _off_session(stripe_client, customer.id, setup.payment_method).status == "succeeded"
+    on_session = _pay(stripe_client, customer=customer.id, payment_method=setup.payment_method)
+    assert on_session.status == "requires_action"  # on-session it always asks
+
+
+def test_a_card_not_emulated_cannot_be_saved(stripe_client: stripe.StripeClient) -> None:
+    customer = stripe_client.v1.customers.create(params={"email": "saved@example.com"})
+    with pytest.raises(stripe.InvalidRequestError) as caught:
+        stripe_client.v1.payment_methods.attach("pm_card_createDispute",
+                                                params={"customer": customer.id})
+    assert (caught.value.http_status, caught.value.code, caught.value.error.param) == (
+        400, "not_emulated", "payment_method")

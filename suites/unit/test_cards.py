@@ -284,3 +284,12 @@ def test_an_unlisted_luhn_valid_card_succeeds_as_a_us_credit_card() -> None:
 def test_decline_tokens(token: str, decline_code: str, code: str) -> None:
     b = cards.card_for_token(token, today=TODAY).behaviour
     assert (b.outcome, b.decline_code, b.code) == ("decline", decline_code, code)
+
+
+def test_refuse_not_emulated_is_callable_before_anything_is_created() -> None:
+    cards.refuse_not_emulated("4242 4242 4242 4242")  # an emulated card passes
+    cards.refuse_not_emulated("not a number")
+    with pytest.raises(InvalidRequest) as caught:
+        cards.refuse_not_emulated("4000 0000 0000 0259")
+    assert (caught.value.code, caught.value.context["token"]) == (
+        "not_emulated", "pm_card_createDispute")
