@@ -237,6 +237,15 @@ class Methods:
                              origin=origin)
         return doc
 
+    def save_for_later(self, tenant: str, method_id: str, customer_id: str | None, *,
+                       origin: Origin = NOWHERE) -> Doc:
+        """After a payment that asked to keep its method: save it to the payment's
+        customer (when there is one) and record it as set up."""
+        doc = (self.attach(tenant, method_id, customer_id, origin=origin) if customer_id
+               else self.get(tenant, method_id))
+        self.mark_set_up(tenant, doc)
+        return doc
+
     def mark_set_up(self, tenant: str, doc: Doc) -> None:
         """Record that a method went through a setup with the shopper present (3-D Secure
         passed when asked): cards that only ask once then pay off-session."""

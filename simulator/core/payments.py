@@ -9,12 +9,13 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from paylab.simulator.core import saved
 from paylab.simulator.core import vocabulary as v
 from paylab.simulator.core.cards import Behaviour, behaviour_doc, behaviour_from_doc
 from paylab.simulator.core.charges import Charges
 from paylab.simulator.core.clock import Clock
 from paylab.simulator.core.credentials import new_credential
-from paylab.simulator.core.customers import find_customer, not_attached
+from paylab.simulator.core.customers import find_customer
 from paylab.simulator.core.endpoints import merge_metadata
 from paylab.simulator.core.errors import CardDeclined, InvalidRequest, InvalidState
 from paylab.simulator.core.events import Events
@@ -36,11 +37,6 @@ from paylab.simulator.core.risk import RiskAssessor, attempt_of
 from paylab.simulator.core.timers import Timers
 
 KIND = v.PAYMENT
-#: What a payment without the shopper meets when the card asks for 3-D Secure.
-AUTHENTICATION_REQUIRED = Behaviour(
-    outcome="decline", code=v.AUTHENTICATION_REQUIRED, decline_code=v.AUTHENTICATION_REQUIRED,
-    message="Your card was declined. This transaction requires authentication.",
-)
 #: Fields a merchant may change (or clear with "") on a payment in any status.
 EDITABLE = ("description", "receipt_email", "statement_descriptor",
             "statement_descriptor_suffix", "shipping", "setup_future_usage", "capture_method",
@@ -86,16 +82,7 @@ class Payments:
         """A new payment; with `confirm` it is confirmed in the same call."""
         amount, currency = params["amount"], params["currency"].lower()
         check_amount(amount, currency)
-        automatic = params.get("automatic_payment_methods")
-        if automatic is not None and params.get("payment_method_types"):
-            raise InvalidRequest(
-                v.CONFLICTING_PARAMETERS, "Only one of automatic payment methods and payment "
-                "method types may be given.", param="automatic_payment_methods",
-                names=("automatic_payment_methods", "payment_method_types"))
-        if _off_session(params) and not params.get("confirm"):
-            raise InvalidRequest(
-                v.INVALID_VALUE, "off_session may only be used together with confirm=true.",
-                param="off_session", reason="off_session_without_confirm")
+        saved.check_create(params)
         now = int(self.clock.now())
         pid = self.rand.new_id("pi")
         doc: Doc = {
@@ -117,7 +104,7 @@ class Payments:
             "statement_descriptor_suffix": params.get("statement_descriptor_suffix"),
             "shipping": params.get("shipping"),
             "setup_future_usage": params.get("setup_future_usage"),
-            "automatic_payment_methods": _automatic(automatic),
+            "automatic_payment_methods": saved.automatic(params.get("automatic_payment_methods")),
             "customer": params.get("customer"),
             "return_url": params.get("return_url"),
             "payment_method": None,
@@ -136,11 +123,11 @@ class Payments:
             if method is not None:
                 doc["payment_method"] = method["id"]
                 doc["status"] = v.NEEDS_CONFIRMATION
-                self._check_owner(doc, method)
+                saved.check_owner(doc, method)
             self.objects.insert(tenant, KIND, doc)
             self.events.emit(tenant, gateway, v.PAYMENT_CREATED, KIND, doc, origin=origin)
             decline = (self._confirm_in_tx(tenant, doc, method, origin,
-                                           off_session=_off_session(params))
+                                           off_session=saved.is_off_session(params))
                        if params.get("confirm") else None)
         if decline is not None:
             raise decline
@@ -173,8 +160,8 @@ class Payments:
                 )
             doc["payment_method"] = method["id"]
             doc["authentication"] = None
-            off_session = _off_session(params)
-            self._check_owner(doc, method)
+            off_session = saved.is_off_session(params)
+            saved.check_owner(doc, method)
             decline = self._confirm_in_tx(tenant, doc, method, origin, off_session=off_session)
         if decline is not None:
             raise decline
@@ -279,7 +266,7 @@ class Payments:
                 doc["metadata"] = merge_metadata(doc["metadata"], params["metadata"])
             method = self._method_from(tenant, params)
             if method is not None:
-                self._check_owner(doc, method)
+                saved.check_owner(doc, method)
                 doc["payment_method"] = method["id"]
                 if doc["status"] == v.NEEDS_METHOD:
                     doc["status"] = v.NEEDS_CONFIRMATION
@@ -308,33 +295,14 @@ class Payments:
             return self.methods.resolve(tenant, params["payment_method"])
         return None
 
-    @staticmethod
-    def _check_owner(doc: Doc, method: Doc) -> None:
-        """A method saved to a customer pays only for that customer (named on the
-        payment); a method saved to nobody pays for anyone, off-session too."""
-        owner, customer = method.get("customer"), doc.get("customer")
-        if owner is None or owner == customer:
-            return
-        if customer is None:
-            raise InvalidRequest(
-                v.INVALID_VALUE, f"The payment method {method['id']} belongs to the customer "
-                f"{owner}; name that customer on the payment.", param="customer",
-                id=method["id"], customer=owner, reason="owner_not_named")
-        raise not_attached(method["id"], "payment_method")
-
     def _confirm_in_tx(self, tenant: str, doc: Doc, method: Doc, origin: Origin, *,
                        off_session: bool = False) -> CardDeclined | None:
         behaviour = origin.override or behaviour_from_doc(method["card"]["behaviour"])
-        asks = behaviour.outcome in ("authenticate", "authenticate_then")
         if off_session:
-            mode = behaviour.off_session
-            allowed = (bool(method.get("set_up")) if mode == "succeed_if_set_up"
-                       else mode == "succeed" or not asks)
-            if not allowed:
-                return self._attempt(tenant, doc, method, AUTHENTICATION_REQUIRED, origin)
-            if asks:  # the issuer does not ask off-session: the outcome after the challenge
-                behaviour, asks = behaviour.then or Behaviour(), False
-        if asks:
+            behaviour = saved.without_shopper(behaviour, method)
+            if behaviour is saved.AUTHENTICATION_REQUIRED:
+                return self._attempt(tenant, doc, method, behaviour, origin)
+        if behaviour.outcome in ("authenticate", "authenticate_then"):
             return self._require_action(tenant, doc, behaviour.then or Behaviour(), origin)
         decision = None
         if self.risk is not None:
@@ -342,7 +310,8 @@ class Payments:
             decision = self.risk.assess(attempt)
         if decision is not None and decision.action == "require_3ds":
             if off_session:
-                return self._attempt(tenant, doc, method, AUTHENTICATION_REQUIRED, origin)
+                return self._attempt(tenant, doc, method, saved.AUTHENTICATION_REQUIRED,
+                                     origin)
             return self._require_action(tenant, doc, behaviour, origin)
         if decision is not None:
             behaviour = dataclasses.replace(
@@ -397,8 +366,9 @@ class Payments:
             if behaviour.review:
                 doc["review"] = self.reviews.open(tenant, doc, charge, behaviour.rule,
                                                   origin=origin)["id"]
-            if doc.get("setup_future_usage"):
-                self._save_for_later(tenant, doc, method, origin)
+            if doc.get("setup_future_usage"):  # saved to its customer (if any), set up
+                self.methods.save_for_later(tenant, method["id"], doc["customer"],
+                                            origin=origin)
             self._move(
                 tenant, doc, v.AUTHORIZED if manual else v.SUCCEEDED,
                 v.PAYMENT_AUTHORIZED if manual
@@ -422,28 +392,3 @@ class Payments:
             error["code"], error["message"], decline_code=error["decline_code"],
             payment=doc, charge=charge["id"], method=method,
         )
-
-    def _save_for_later(self, tenant: str, doc: Doc, method: Doc, origin: Origin) -> None:
-        """A successful payment with `setup_future_usage` saves its method to the
-        payment's customer (when it names one) and records the method as set up."""
-        if doc.get("customer"):
-            method = self.methods.attach(tenant, method["id"], doc["customer"], origin=origin)
-        else:
-            method = self.methods.get(tenant, method["id"])
-        self.methods.mark_set_up(tenant, method)
-
-
-def _automatic(params: dict[str, Any] | None) -> dict[str, Any] | None:
-    """The stored automatic-payment-methods setting: enabled, and whether redirecting
-    methods may be offered (`always` unless the merchant said `never`)."""
-    if params is None:
-        return None
-    enabled = bool(params.get("enabled"))
-    return {"allow_redirects": params.get("allow_redirects", "always") if enabled else None,
-            "enabled": enabled}
-
-
-def _off_session(params: dict[str, Any]) -> bool:
-    """Whether a request says the shopper is absent: true, or the kind of absence
-    (`one_off`, `recurring`); form values may arrive as the strings true and false."""
-    return params.get("off_session") not in (None, False, "false")
