@@ -140,11 +140,11 @@ class Setups:
         """Attempt the setup with its (or a newly given) payment method."""
         with self.objects.store.atomic():
             doc = self.get(tenant, setup_id)
+            method = self._method_from(tenant, params)  # an unknown method is named first
             if doc["status"] not in CONFIRMABLE:
                 raise _unexpected(doc, "confirm", CONFIRMABLE)
             if params.get("return_url"):
                 doc["return_url"] = params["return_url"]
-            method = self._method_from(tenant, params)
             if method is None and doc["payment_method"]:
                 method = self.methods.get(tenant, doc["payment_method"])
             decline = self._confirm_in_tx(tenant, doc, method, origin)
@@ -190,6 +190,9 @@ class Setups:
         """Change editable fields; the method only before the setup succeeded."""
         with self.objects.store.atomic():
             doc = self.get(tenant, setup_id)
+            method = self._method_from(tenant, params)  # an unknown method is named first
+            if "customer" in params:
+                self.customers.check(tenant, params["customer"] or None)
             changed = [f for f in METHOD_FIELDS if f in params]
             if changed and doc["status"] not in (v.NEEDS_METHOD, v.NEEDS_CONFIRMATION):
                 raise InvalidState(
@@ -201,7 +204,6 @@ class Setups:
                         and doc["status"] == v.SUCCEEDED:
                     raise InvalidRequest(v.INVALID_VALUE, "The customer of a setup that has "
                                          "succeeded cannot change.", param="customer")
-                self.customers.check(tenant, params["customer"] or None)
                 doc["customer"] = params["customer"] or None
                 self.objects.reparent(tenant, KIND, doc["id"], doc["customer"])
             if "description" in params:
@@ -210,7 +212,6 @@ class Setups:
                 doc["metadata"] = merge_metadata(doc["metadata"], params["metadata"])
             if params.get("payment_method_types"):
                 doc["payment_method_types"] = params["payment_method_types"]
-            method = self._method_from(tenant, params)
             if method is not None:
                 doc.update(payment_method=method["id"], status=v.NEEDS_CONFIRMATION)
                 self.objects.retag(tenant, KIND, doc["id"], method["id"])

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from paylab.simulator.contracts import contract_id
 from paylab.simulator.core import vocabulary as v
-from paylab.suites.unit.inprocess import Answer, ClientFactory, Sim, contracts, start
+from paylab.suites.unit.inprocess import OTHER_KEY, Answer, ClientFactory, Sim, contracts, start
 
 UNEXPECTED = "setup_intent_unexpected_state"
 
@@ -277,6 +277,21 @@ async def test_a_method_of_another_customer_is_refused(sim: Sim) -> None:
                          confirm=True)
     assert answer.status == 400 and answer.error["param"] == "payment_method"
     assert method_doc(sim, first["payment_method"])["customer"] == cus
+
+
+async def test_another_tenants_setups_and_methods_are_missing(sim: Sim) -> None:
+    cus = customer(sim)
+    seti = (await setup(sim, customer=cus, payment_method="pm_card_visa", confirm=True)).body
+    for method, path in (("GET", ""), ("POST", ""), ("POST", "/confirm"), ("POST", "/cancel")):
+        hidden = await sim.stripe(method, f"/v1/setup_intents/{seti['id']}{path}", key=OTHER_KEY)
+        assert (hidden.status, hidden.error["code"]) == (404, "resource_missing"), path
+    theirs = await sim.stripe("POST", "/v1/setup_intents", key=OTHER_KEY, data={
+        "payment_method": seti["payment_method"], "confirm": "true"})
+    assert (theirs.error["code"], theirs.error["param"]) == ("resource_missing", "payment_method")
+    listed = await sim.stripe("GET", "/v1/setup_intents", key=OTHER_KEY,
+                              data={"payment_method": seti["payment_method"]})
+    assert listed.body["data"] == []
+    assert sim.domain.setups.get(sim.tenant, seti["id"])["status"] == v.SUCCEEDED
 
 
 # -- Checkout in setup mode ------------------------------------------------------------------

@@ -14,6 +14,11 @@ GATEWAY = "stripe"
 KIND = "setup_intent"
 
 
+def _intent(call: Call) -> str:
+    """The SetupIntent id in the path (`{setup_intent}`, or `{intent}` as first routed)."""
+    return call.path.get("setup_intent") or call.path["intent"]
+
+
 def create_setup_intent(ctx: StripeContext, call: Call) -> Result:
     """POST /v1/setup_intents"""
     doc = ctx.domain.setups.create(call.tenant, GATEWAY, call.params, origin=call.origin)
@@ -30,25 +35,25 @@ def list_setup_intents(ctx: StripeContext, call: Call) -> Result:
 
 def retrieve_setup_intent(ctx: StripeContext, call: Call) -> Result:
     """GET /v1/setup_intents/{intent}"""
-    doc = ctx.domain.setups.get(call.tenant, call.path["intent"])
+    doc = ctx.domain.setups.get(call.tenant, _intent(call))
     return ctx.out(KIND, doc, call)
 
 
 def update_setup_intent(ctx: StripeContext, call: Call) -> Result:
     """POST /v1/setup_intents/{intent}"""
-    doc = ctx.domain.setups.update(call.tenant, call.path["intent"], call.params)
+    doc = ctx.domain.setups.update(call.tenant, _intent(call), call.params)
     return ctx.out(KIND, doc, call)
 
 
 def confirm_setup_intent(ctx: StripeContext, call: Call) -> Result:
     """POST /v1/setup_intents/{intent}/confirm"""
-    doc = ctx.domain.setups.confirm(call.tenant, call.path["intent"], call.params,
+    doc = ctx.domain.setups.confirm(call.tenant, _intent(call), call.params,
                                     origin=call.origin)
     return ctx.out(KIND, doc, call)
 
 
 def cancel_setup_intent(ctx: StripeContext, call: Call) -> Result:
     """POST /v1/setup_intents/{intent}/cancel"""
-    doc = ctx.domain.setups.cancel(call.tenant, call.path["intent"],
+    doc = ctx.domain.setups.cancel(call.tenant, _intent(call),
                                    call.params.get("cancellation_reason"), origin=call.origin)
     return ctx.out(KIND, doc, call)
