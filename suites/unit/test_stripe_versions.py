@@ -96,6 +96,21 @@ def test_before_2019_02_11_intents_speak_of_sources() -> None:
     assert shaped["data"]["object"]["status"] == "succeeded"
 
 
+def test_before_2020_08_27_a_customer_lists_sources_subscriptions_and_tax_ids() -> None:
+    customer = {"id": "cus_1", "object": "customer", "address": None, "currency": None,
+                "email": "a@example.com", "shipping": None, "tax_exempt": "none",
+                "test_clock": None}
+    old = versions.reshape(customer, "2020-03-02", _related)
+    assert list(old) == ["id", "object", "address", "currency", "email", "shipping",
+                         "sources", "subscriptions", "tax_exempt", "tax_ids", "test_clock"]
+    assert old["tax_ids"] == {"object": "list", "data": [], "has_more": False,
+                              "total_count": 0, "url": "/v1/customers/cus_1/tax_ids"}
+    assert old["sources"]["url"] == "/v1/customers/cus_1/sources"
+    assert versions.reshape(customer, "2020-08-27", _related) == customer
+    unset = versions.reshape({**customer, "sources": None}, "2020-03-02", _related)
+    assert unset["sources"]["total_count"] == 0 and list(unset)[-1] == "sources"
+
+
 def test_the_latest_version_leaves_the_answer_as_it_is() -> None:
     tree = {"object": "list", "data": [_intent()]}
     assert versions.reshape(tree, versions.LATEST, _related) is tree
@@ -180,6 +195,15 @@ async def test_an_old_version_embeds_charges_and_refunds_everywhere(sim: Sim) ->
     assert {e["api_version"] for e in events} == {OLD}
     succeeded = next(e for e in events if e["type"] == "payment_intent.succeeded")
     assert succeeded["data"]["object"]["charges"]["total_count"] == 1
+
+
+async def test_an_old_version_lists_a_customers_sources(sim: Sim) -> None:
+    made = await sim.stripe("POST", "/v1/customers", {"email": "old@example.com"},
+                            headers={"Stripe-Version": "2020-03-02"})
+    assert made.status == 200, made.body
+    assert made.body["subscriptions"]["url"] == f"/v1/customers/{made.body['id']}/subscriptions"
+    now = await sim.stripe("GET", f"/v1/customers/{made.body['id']}")
+    assert "sources" not in now.body
 
 
 async def test_a_declined_card_error_carries_the_old_intent_shape(sim: Sim) -> None:

@@ -158,6 +158,18 @@ def _source_previous(event: dict[str, Any], related: Related) -> dict[str, Any]:
     return dict(event, data=dict(data, previous_attributes=dict(previous, status=status)))
 
 
+def _customer_lists(customer: dict[str, Any], related: Related) -> dict[str, Any]:
+    """Before 2020-08-27 a Customer lists its sources, subscriptions and tax ids (none of
+    which the simulator emulates: always empty)."""
+    for name in ("sources", "subscriptions", "tax_ids"):
+        listed = _listed([], f"/v1/customers/{customer['id']}/{name}")
+        if name not in customer:
+            customer = _placed(customer, name, listed)
+        elif customer[name] is None:
+            customer = dict(customer, **{name: listed})
+    return customer
+
+
 #: The shape differences honoured, newest first.
 CHANGES: tuple[Change, ...] = (
     Change("2022-11-15", ("payment_intent",),
@@ -165,6 +177,9 @@ CHANGES: tuple[Change, ...] = (
            _embed_charges),
     Change("2022-11-15", ("charge",),
            "Charge `refunds` (a list of its refunds) no longer included", _embed_refunds),
+    Change("2020-08-27", ("customer",),
+           "Customer `sources`, `subscriptions` and `tax_ids` lists no longer included "
+           "(always empty here: none of them is emulated)", _customer_lists),
     Change("2019-02-11", ("payment_intent",),
            "PaymentIntent statuses requires_source / requires_source_action renamed "
            "requires_payment_method / requires_action; next_source_action renamed "
