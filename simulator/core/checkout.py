@@ -78,6 +78,10 @@ class Sessions:
             raise InvalidRequest(
                 v.CONFLICTING_PARAMETERS, "customer and customer_email exclude each other.",
                 param="customer_email", names=("customer", "customer_email"))
+        if params.get("customer") and params.get("customer_creation"):
+            raise InvalidRequest(
+                v.CONFLICTING_PARAMETERS, "customer and customer_creation exclude each other.",
+                param="customer_creation", names=("customer", "customer_creation"))
         mode = params.get("mode", "payment")
         if mode == "setup":
             items, currency, total = self._setup_terms(params)
@@ -112,7 +116,10 @@ class Sessions:
             # The hosted page's URL carries this token: the seeded id alone opens nothing.
             "page_token": new_credential(32),
         }
-        if params.get("customer") or mode == "setup":  # payment sessions keep their bytes
+        if params.get("customer_creation"):
+            doc["customer_creation"] = params["customer_creation"]
+        if params.get("customer") or mode == "setup" or params.get("customer_creation"):
+            # a payment session without a customer keeps the bytes it always had
             doc.update(customer=params.get("customer"), setup=None, setup_data={
                 "description": setup.get("description"),
                 "metadata": dict(setup.get("metadata") or {})})
@@ -207,6 +214,7 @@ class Sessions:
         billing = {"name": name, "email": email or session["customer_email"]}
         data = {"type": "card", "card": card, "billing_details": billing}
         with self.objects.store.atomic():
+            self._create_customer(tenant, session, billing, origin)
             if not session["setup"]:
                 extra = session["setup_data"]
                 setup = self.setups.create(tenant, session["gateway"], {
@@ -290,6 +298,7 @@ class Sessions:
         intent = session["payment_data"]
         # filed under the payment's id before it is confirmed, so its events find the session
         with self.objects.store.atomic():
+            self._create_customer(tenant, session, data["billing_details"], origin)
             payment = self.payments.create(tenant, session["gateway"], {
                 "amount": session["amount_total"], "currency": session["currency"],
                 "capture_method": intent["capture_method"],
@@ -300,6 +309,17 @@ class Sessions:
             self._attach(tenant, session, payment, data["billing_details"])
         return self.payments.confirm(tenant, payment["id"], {
             "payment_method_data": data, "return_url": return_url}, origin=origin)
+
+    def _create_customer(self, tenant: str, session: Doc, billing: dict[str, Any],
+                         origin: Origin) -> None:
+        """With `customer_creation=always` and no customer yet, the shopper becomes one
+        (from the form's email and name) before the first attempt."""
+        if session.get("customer_creation") != "always" or session.get("customer"):
+            return
+        made = self.setups.customers.create(tenant, session["gateway"], {
+            "email": billing.get("email"), "name": billing.get("name")}, origin=origin)
+        session["customer"] = made["id"]
+        self.objects.update(tenant, KIND, session)
 
     def _attach(self, tenant: str, session: Doc, payment: Doc, billing: dict[str, Any], *,
                 field: str = "payment") -> None:
