@@ -72,9 +72,13 @@ class Payments:
         """One payment of this tenant."""
         return self.objects.get(tenant, KIND, payment_id, param=param)
 
-    def page(self, tenant: str, **paging: Any) -> tuple[list[Doc], bool]:
-        """A page of payments, newest first."""
-        return self.objects.page(tenant, KIND, **paging)
+    def page(self, tenant: str, *, customer: str | None = None,
+             **paging: Any) -> tuple[list[Doc], bool]:
+        """A page of payments, newest first; only `customer`'s (which must exist) if given
+        (payments are filed under their customer)."""
+        if customer is not None:
+            find_customer(self.objects, tenant, customer)
+        return self.objects.page(tenant, KIND, tags=[customer] if customer else None, **paging)
 
     # -- operations -----------------------------------------------------------------------
     def create(self, tenant: str, gateway: str, params: dict[str, Any], *,
@@ -124,7 +128,7 @@ class Payments:
                 doc["payment_method"] = method["id"]
                 doc["status"] = v.NEEDS_CONFIRMATION
                 saved.check_owner(doc, method)
-            self.objects.insert(tenant, KIND, doc)
+            self.objects.insert(tenant, KIND, doc, tag=doc["customer"])
             self.events.emit(tenant, gateway, v.PAYMENT_CREATED, KIND, doc, origin=origin)
             decline = (self._confirm_in_tx(tenant, doc, method, origin,
                                            off_session=saved.is_off_session(params))
@@ -262,6 +266,8 @@ class Payments:
             for key in EDITABLE:
                 if key in params:
                     doc[key] = params[key] if params[key] != "" else None
+            if "customer" in params:
+                self.objects.retag(tenant, KIND, doc["id"], doc["customer"])
             if "metadata" in params:
                 doc["metadata"] = merge_metadata(doc["metadata"], params["metadata"])
             method = self._method_from(tenant, params)

@@ -7,6 +7,7 @@ import urllib.parse
 from typing import Any
 
 import pytest
+from paylab.simulator.core.errors import InvalidRequest
 from paylab.suites.unit.inprocess import OTHER_KEY, Answer, ClientFactory, Sim, contracts, start
 
 NO_CUSTOMER = "No such customer: 'cus_DoesNotExist'"
@@ -405,3 +406,17 @@ async def test_confirm_off_session_on_an_existing_payment(sim: Sim) -> None:
     on_session = ok(await sim.stripe("POST", f"/v1/payment_intents/{pay['id']}/confirm",
                                      {"payment_method": pm}))
     assert on_session["status"] == "requires_action"
+
+
+async def test_payments_are_filed_under_their_customer(sim: Sim) -> None:
+    cus = (await customer(sim))["id"]
+    mine = ok(await sim.pay(customer=cus))["id"]
+    ok(await sim.pay())
+    later = ok(await sim.stripe("POST", "/v1/payment_intents", {"amount": 900,
+                                                                "currency": "usd"}))["id"]
+    ok(await sim.stripe("POST", f"/v1/payment_intents/{later}", {"customer": cus}))
+    docs, more = sim.domain.payments.page(sim.tenant, customer=cus)
+    assert [d["id"] for d in docs] == [later, mine] and not more
+    with pytest.raises(InvalidRequest) as missing:
+        sim.domain.payments.page(sim.tenant, customer="cus_DoesNotExist")
+    assert missing.value.param == "customer"
