@@ -124,6 +124,10 @@ def test_cancel_list_and_events(stripe_client: stripe.StripeClient,
     first = sis.create(params={"customer": cus.id, "payment_method": "pm_card_mastercard",
                                "confirm": True, "usage": "on_session"})
     second = sis.create(params={"customer": cus.id, "description": "second"})
+    second = sis.update(second.id, params={"metadata": {"try": "2"},
+                                           "payment_method": "pm_card_visa"})
+    wire_contracts.check("stripe/setup_intent", second.to_dict())
+    assert (second.status, second.metadata["try"]) == ("requires_confirmation", "2")
     canceled = sis.cancel(second.id, params={"cancellation_reason": "duplicate"})
     wire_contracts.check("stripe/setup_intent", canceled.to_dict())
     assert (canceled.status, canceled.cancellation_reason) == ("canceled", "duplicate")
