@@ -264,10 +264,7 @@ class Setups:
             self._fail(tenant, doc, method, origin, error)
             return CardDeclined(error["code"], error["message"],
                                 decline_code=error["decline_code"], setup=doc, method=method)
-        if doc["customer"]:
-            method = self.methods.attach(tenant, method["id"], doc["customer"], origin=origin)
-        method["set_up"] = True
-        self.objects.update(tenant, v.METHOD, method)
+        self.methods.save_for_later(tenant, method["id"], doc["customer"], origin=origin)
         doc.update(status=v.SUCCEEDED, last_error=None)
         self._save(tenant, doc, v.SETUP_SUCCEEDED, origin)
         return None
