@@ -80,3 +80,17 @@ def test_a_declined_card_stays_on_the_page(page: Page, simulator: LiveSimulator)
     expect(page.get_by_test_id("card-error")).to_have_text("Your card was declined.")
     assert api.v1.checkout.sessions.retrieve(session.id).status == "open"
     assert api.v1.customers.payment_methods.list(customer.id).data == []
+
+
+def test_the_save_card_page_escapes_what_the_merchant_sent(page: Page, simulator: LiveSimulator,
+                                                           dialogs: list[str]) -> None:
+    payload = "\"><img src=x onerror=alert('i')>"
+    session = client(simulator).v1.checkout.sessions.create(params={
+        "mode": "setup", "success_url": "https://shop.example/ok",
+        "metadata": {"merchant_name": payload}, "customer_email": f"a{payload}@example.com"})
+    page.goto(session.url)
+    expect(page.get_by_test_id("checkout-setup-note")).to_contain_text(payload)
+    expect(page.get_by_label("Email")).to_have_value(f"a{payload}@example.com")
+    page.wait_for_timeout(300)  # an injected handler would fire once the page settles
+    assert dialogs == []
+    assert page.evaluate("document.scripts.length") == 1  # only /static/checkout.js
