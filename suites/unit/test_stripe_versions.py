@@ -87,7 +87,7 @@ def test_before_2019_02_11_intents_speak_of_sources() -> None:
                             SOURCE, _related)["status"] == "requires_source"
     assert versions.reshape(_intent(status="requires_action", latest_charge=None),
                             "2019-02-11", _related)["status"] == "requires_action"
-    event = {"object": "event", "api_version": versions.LATEST, "data": {
+    event = {"id": "evt_1", "object": "event", "api_version": versions.LATEST, "data": {
         "object": _intent(latest_charge=None),
         "previous_attributes": {"status": "requires_payment_method"}}}
     shaped = versions.reshape(event, SOURCE, _related)
@@ -109,6 +109,13 @@ def test_before_2020_08_27_a_customer_lists_sources_subscriptions_and_tax_ids() 
     assert versions.reshape(customer, "2020-08-27", _related) == customer
     unset = versions.reshape({**customer, "sources": None}, "2020-03-02", _related)
     assert unset["sources"]["total_count"] == 0 and list(unset)[-1] == "sources"
+
+
+def test_deleted_objects_and_parts_without_ids_are_left_alone() -> None:
+    deleted = {"id": "cus_1", "object": "customer", "deleted": True}
+    assert versions.reshape(deleted, "2011-01-01", _related) == deleted
+    price = {"object": "list", "data": [{"object": "payment_intent", "amount": 1}]}
+    assert versions.reshape(price, "2011-01-01", _related) == price
 
 
 def test_the_latest_version_leaves_the_answer_as_it_is() -> None:
@@ -206,6 +213,19 @@ async def test_an_old_version_lists_a_customers_sources(sim: Sim) -> None:
     assert "sources" not in now.body
 
 
+async def test_a_reshaping_bug_leaves_the_latest_shape_not_a_500(
+        sim: Sim, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args: Any) -> Any:
+        raise KeyError("bug")
+
+    monkeypatch.setattr(versions, "reshape", broken)
+    answer = await sim.stripe("POST", "/v1/payment_intents",
+                              {"amount": 1000, "currency": "usd"},
+                              headers={"Stripe-Version": OLD})
+    assert answer.status == 200 and "charges" not in answer.body
+    assert answer.text.startswith('{\n  "id": "pi_')
+
+
 async def test_a_declined_card_error_carries_the_old_intent_shape(sim: Sim) -> None:
     declined = await sim.stripe("POST", "/v1/payment_intents", {
         "amount": 1500, "currency": "usd", "payment_method": "pm_card_chargeDeclined",
@@ -250,3 +270,21 @@ async def test_webhook_bodies_follow_the_endpoint_pinned_version_and_are_signed_
     event = stripe.Webhook.construct_event(body.decode(), signature, made.body["secret"])
     assert event["api_version"] == OLD
     assert event["data"]["object"]["charges"]["total_count"] == 1
+
+
+async def test_a_reshaping_bug_still_delivers_the_webhook_in_the_latest_shape(
+        sim: Sim, receiver: tuple[Delivered, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args: Any) -> Any:
+        raise KeyError("bug")
+
+    monkeypatch.setattr(versions, "reshape", broken)
+    bodies, url = receiver
+    await sim.stripe("POST", "/v1/webhook_endpoints", {
+        "url": url, "enabled_events": ["payment_intent.succeeded"], "api_version": OLD})
+    await sim.pay(1200)
+
+    async def delivered() -> bool:
+        return len(bodies) == 1
+
+    await eventually(delivered)
+    assert "charges" not in json.loads(bodies[0][0])["data"]["object"]

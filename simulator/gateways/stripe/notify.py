@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 
 from paylab.simulator.core.objects import Doc
@@ -9,6 +10,8 @@ from paylab.simulator.gateways.stripe import versions
 from paylab.simulator.gateways.stripe.render import Renderer
 from paylab.simulator.gateways.stripe.wire import dumps
 from paylab.simulator.webhooks.signing import stripe_signature_header
+
+log = logging.getLogger("paylab.stripe")
 
 USER_AGENT = "Stripe/1.0 (+https://stripe.com/docs/webhooks)"
 #: What a `bad_signature` scenario effect signs with instead of the endpoint's secret.
@@ -30,7 +33,11 @@ class StripeNotifier:
         payload = self.renderer.event(event, pinned)
         version = versions.served(pinned) if pinned else None
         if version is not None:
-            payload = versions.reshape(payload, version, versions.related(self.renderer, None))
+            try:
+                payload = versions.reshape(payload, version,
+                                           versions.related(self.renderer, None))
+            except Exception:  # delivered in the latest shape rather than not at all
+                log.exception("reshaping %s for API version %s failed", event["id"], version)
         body = dumps(payload)
         secret = WRONG_SECRET if bad_signature else endpoint["secret"]
         return body, {

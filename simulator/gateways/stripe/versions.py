@@ -204,7 +204,7 @@ def _walk(node: Any, version: str, changes: list[Change], related: Related) -> A
         return [_walk(item, version, changes, related) for item in node]
     if not isinstance(node, dict):
         return node
-    kind = node.get("object")
+    kind = node.get("object") if "id" in node and not node.get("deleted") else None
     for change in changes:
         if kind in change.objects:
             node = change.undo(node, related)
