@@ -140,3 +140,20 @@ async def test_expiring_a_setup_session_cancels_its_open_setup(sim: Sim) -> None
     assert expired.status == 200 and expired.body["status"] == "expired"
     seti = (await sim.stripe("GET", f"/v1/setup_intents/{expired.body['setup_intent']}")).body
     assert (seti["status"], seti["cancellation_reason"]) == ("canceled", "abandoned")
+
+
+async def test_a_failed_challenge_brings_the_shopper_back_to_the_form(sim: Sim) -> None:
+    session = await setup_session(sim)
+    challenged = await sim.page("POST", session["url"], {**CARD, "cardnumber": "4000002500003155"})
+    url = challenged.headers["Location"]
+    query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(url).query))
+    back = await sim.page("POST", "/stripe/3ds/authenticate", {**query, "result": "failed"})
+    landed = await sim.page("GET", back.headers["Location"])
+    assert landed.status == 402 and "unable to authenticate" in landed.text
+    assert "Save card" in landed.text and "saver@example.com" in landed.text
+    assert (await sim.stripe("GET", f"/v1/checkout/sessions/{session['id']}")).body[
+        "status"] == "open"
+    retried = await sim.page("POST", session["url"], CARD)
+    assert retried.status == 303
+    done = (await sim.stripe("GET", f"/v1/checkout/sessions/{session['id']}")).body
+    assert done["status"] == "complete" and done["setup_intent"] == query["setup_intent"]
