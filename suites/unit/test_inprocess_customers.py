@@ -420,3 +420,39 @@ async def test_payments_are_filed_under_their_customer(sim: Sim) -> None:
     with pytest.raises(InvalidRequest) as missing:
         sim.domain.payments.page(sim.tenant, customer="cus_DoesNotExist")
     assert missing.value.param == "customer"
+
+
+@pytest.mark.parametrize(("method", "path", "data"), [
+    ("POST", "/v1/customers", {"balance": str(2 ** 70)}),
+    ("POST", "/v1/customers", {"address": {"city": ["x"]}}),
+    ("POST", "/v1/customers", {"shipping": {"address": {"line1": "x"}}}),
+    ("POST", "/v1/customers", {"payment_method": "pm_card_chargeDeclined"}),
+    ("POST", "/v1/customers", {"invoice_settings": {"default_payment_method": "pm_x"}}),
+    ("POST", "/v1/customers", {"preferred_locales": {"a": "b"}}),
+    ("GET", "/v1/customers", {"limit": 0}),
+    ("GET", "/v1/customers", {"starting_after": "cus_nope"}),
+    ("GET", "/v1/customers/cus_nope/payment_methods", {"type": "card"}),
+    ("GET", "/v1/payment_methods", {"type": "no_such_type"}),
+    ("POST", "/v1/payment_methods/pm_nope", {"metadata": {"a": "b"}}),
+    ("POST", "/v1/payment_methods/pm_card_visa/attach", {"customer": ""}),
+    ("POST", "/v1/payment_methods/pm_nope/detach", {}),
+    ("POST", "/v1/payment_intents", {"amount": 100, "currency": "usd",
+                                     "automatic_payment_methods": {"allow_redirects": "never"}}),
+    ("POST", "/v1/payment_intents", {"amount": 100, "currency": "usd", "off_session": "maybe",
+                                     "confirm": "true"}),
+    ("POST", "/v1/payment_intents", {"amount": 100, "currency": "usd",
+                                     "setup_future_usage": "later"}),
+    ("POST", "/v1/payment_intents", {"amount": 100, "currency": "usd",
+                                     "shipping": {"name": "x"}}),
+    ("DELETE", "/v1/customers/cus_nope", {}),
+], ids=lambda v: v if isinstance(v, str) and v.startswith("/") else None)
+async def test_bad_input_gets_an_error_and_changes_nothing(sim: Sim, method: str, path: str,
+                                                           data: dict[str, Any]) -> None:
+    answer = await sim.stripe(method, path, data)
+    assert 400 <= answer.status < 500, answer.body
+    errors = contracts().errors("https://paylab.dev/contracts/stripe/error.schema.json",
+                                answer.body)
+    assert not errors, errors
+    assert await sim.event_types() == []
+    assert ok(await sim.stripe("GET", "/v1/customers"))["data"] == []
+    assert ok(await sim.stripe("GET", "/v1/payment_intents"))["data"] == []
