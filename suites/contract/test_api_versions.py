@@ -102,3 +102,18 @@ def test_answers_are_indented_with_two_spaces(client_for: Any) -> None:
     text = paid.last_response.body
     assert text.startswith('{\n  "id": "pi_') and text.endswith("\n}")
     assert '\n  "charges"' not in text and '\n    "tip": {}\n' in text
+
+
+def test_the_global_stripe_api_version_is_honoured(simulator: LiveSimulator, api_key: str,
+                                                   http: EvidenceSession,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """The SDK's module-level configuration (`stripe.api_version`), as older code sets it."""
+    monkeypatch.setattr(stripe, "api_key", api_key)
+    monkeypatch.setattr(stripe, "api_base", simulator.stripe_url)
+    monkeypatch.setattr(stripe, "api_version", OLD)
+    monkeypatch.setattr(stripe, "max_network_retries", 0)
+    monkeypatch.setattr(stripe, "default_http_client", stripe.RequestsClient(session=http))
+    paid = stripe.PaymentIntent.create(amount=1500, currency="usd",
+                                       payment_method="pm_card_visa", confirm=True)
+    assert paid.last_response.headers["Stripe-Version"] == OLD
+    assert [c.id for c in paid.charges.data] == [paid.latest_charge]
