@@ -33,6 +33,8 @@ DEFAULT_LIFETIME = 24 * 3600
 MIN_LIFETIME = 30 * 60
 #: Parameters that only a payment-mode session takes.
 PAYMENT_ONLY = ("line_items", "amount", "payment_data")
+#: A parameter the session's mode does not take: context `field` and `mode`.
+NOT_IN_MODE = "not_in_mode"
 
 
 class Sessions:
@@ -135,8 +137,8 @@ class Sessions:
         """A setup session's (items, currency, total): none, the optional currency, none."""
         for name in PAYMENT_ONLY:
             if params.get(name):
-                raise InvalidRequest(v.INVALID_VALUE,
-                                     f"{name} cannot be used in setup mode.", param=name)
+                raise InvalidRequest(NOT_IN_MODE, f"{name} cannot be used in setup mode.",
+                                     param=name, field=name, mode="setup")
         currency = (params.get("currency") or "").lower() or None
         if currency is not None and currency not in money.SUPPORTED_CURRENCIES:
             raise InvalidRequest(
@@ -148,8 +150,9 @@ class Sessions:
                        ) -> tuple[list[dict[str, Any]], str, int]:
         """A payment session's (items, currency, total)."""
         if params.get("setup_data"):
-            raise InvalidRequest(v.INVALID_VALUE,
-                                 "setup_data can only be used in setup mode.", param="setup_data")
+            raise InvalidRequest(NOT_IN_MODE, "setup_data can only be used in setup mode.",
+                                 param="setup_data", field="setup_data",
+                                 mode=params.get("mode", "payment"))
         items = [_line_item(i, item) for i, item in enumerate(params.get("line_items") or [])]
         if not items and "amount" in params:
             items = [{"name": params.get("description") or "Payment", "description": None,
