@@ -74,8 +74,7 @@ class Payments:
 
     def page(self, tenant: str, *, customer: str | None = None,
              **paging: Any) -> tuple[list[Doc], bool]:
-        """A page of payments, newest first; only `customer`'s (which must exist) if given
-        (payments are filed under their customer)."""
+        """A page of payments, newest first; only `customer`'s (filed under it) if given."""
         if customer is not None:
             find_customer(self.objects, tenant, customer)
         return self.objects.page(tenant, KIND, tags=[customer] if customer else None, **paging)
@@ -303,6 +302,7 @@ class Payments:
 
     def _confirm_in_tx(self, tenant: str, doc: Doc, method: Doc, origin: Origin, *,
                        off_session: bool = False) -> CardDeclined | None:
+        saved.check_return_url(doc)
         behaviour = origin.override or behaviour_from_doc(method["card"]["behaviour"])
         if off_session:
             behaviour = saved.without_shopper(behaviour, method)

@@ -34,6 +34,12 @@ def check_create(params: dict[str, Any]) -> None:
             v.CONFLICTING_PARAMETERS, "Only one of automatic payment methods and payment "
             "method types may be given.", param="automatic_payment_methods",
             names=("automatic_payment_methods", "payment_method_types"))
+    if params.get("automatic_payment_methods") is not None and params.get(
+            "confirmation_method"):
+        raise InvalidRequest(
+            v.CONFLICTING_PARAMETERS, "Only one of automatic payment methods and a "
+            "confirmation method may be given.", param="automatic_payment_methods",
+            names=("automatic_payment_methods", "confirmation_method"))
     if is_off_session(params) and not params.get("confirm"):
         raise InvalidRequest(
             v.INVALID_VALUE, "off_session may only be used together with confirm=true.",
@@ -48,6 +54,17 @@ def automatic(params: dict[str, Any] | None) -> dict[str, Any] | None:
     enabled = bool(params.get("enabled"))
     return {"allow_redirects": params.get("allow_redirects", "always") if enabled else None,
             "enabled": enabled}
+
+
+def check_return_url(payment: Doc) -> None:
+    """Confirming a payment whose automatic payment methods may redirect the shopper
+    (`allow_redirects` is not `never`) needs a return URL."""
+    automatic_methods = payment.get("automatic_payment_methods") or {}
+    if (automatic_methods.get("enabled") and automatic_methods.get("allow_redirects") != "never"
+            and not payment.get("return_url")):
+        raise InvalidRequest(
+            v.INVALID_VALUE, "A payment whose methods may redirect the shopper needs a "
+            "return_url to be confirmed.", reason="return_url_required")
 
 
 def check_owner(payment: Doc, method: Doc) -> None:

@@ -456,3 +456,38 @@ async def test_bad_input_gets_an_error_and_changes_nothing(sim: Sim, method: str
     assert await sim.event_types() == []
     assert ok(await sim.stripe("GET", "/v1/customers"))["data"] == []
     assert ok(await sim.stripe("GET", "/v1/payment_intents"))["data"] == []
+
+
+REDIRECTS = ("This PaymentIntent is configured to accept payment methods enabled in your "
+             "Dashboard. Because some of these payment methods might redirect your customer "
+             "off of your page, you must provide a `return_url`. If you don't want to accept "
+             "redirect-based payment methods, set `automatic_payment_methods[enabled]` to "
+             "`true` and `automatic_payment_methods[allow_redirects]` to `never` when creating "
+             "Setup Intents and Payment Intents.")
+
+
+async def test_automatic_payment_methods_need_a_return_url_to_confirm(sim: Sim) -> None:
+    refused(await sim.pay(automatic_payment_methods={"enabled": "true"}), 400,
+            "parameter_invalid_string", REDIRECTS)
+    assert ok(await sim.stripe("GET", "/v1/payment_intents"))["data"] == []
+    pay = ok(await sim.stripe("POST", "/v1/payment_intents", {
+        "amount": 900, "currency": "usd", "automatic_payment_methods": {"enabled": "true"}}))
+    refused(await sim.stripe("POST", f"/v1/payment_intents/{pay['id']}/confirm",
+                             {"payment_method": "pm_card_visa"}), 400,
+            "parameter_invalid_string", REDIRECTS)
+    assert ok(await sim.stripe("GET", f"/v1/payment_intents/{pay['id']}"))["status"] == (
+        "requires_payment_method")
+    done = ok(await sim.stripe("POST", f"/v1/payment_intents/{pay['id']}/confirm", {
+        "payment_method": "pm_card_visa", "return_url": "https://shop.example/back"}))
+    assert done["status"] == "succeeded"
+    never = ok(await sim.pay(automatic_payment_methods={"enabled": "true",
+                                                        "allow_redirects": "never"}))
+    assert never["status"] == "succeeded"
+
+
+async def test_automatic_payment_methods_exclude_a_confirmation_method(sim: Sim) -> None:
+    refused(await sim.stripe("POST", "/v1/payment_intents", {
+        "amount": 100, "currency": "usd", "automatic_payment_methods": {"enabled": "true"},
+        "confirmation_method": "manual"}), 400, "parameter_unknown",
+        "You may only specify one of these parameters: automatic_payment_methods, "
+        "confirmation_method.", "automatic_payment_methods")
