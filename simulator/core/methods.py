@@ -24,6 +24,7 @@ from paylab.simulator.core.events import Events
 from paylab.simulator.core.objects import Doc, Objects
 from paylab.simulator.core.origin import NOWHERE, Origin
 from paylab.simulator.core.rand import Rand
+from paylab.simulator.core.saved import check_reusable
 from paylab.simulator.core.vocabulary import (
     CUSTOMER,
     DECLINED,
@@ -166,6 +167,7 @@ class Methods:
             doc = self.resolve(tenant, method_id)
             if doc.get("customer") == customer_id:
                 return doc
+            check_reusable(doc)
             if doc.get("customer"):
                 raise InvalidRequest(
                     INVALID_VALUE, f"The payment method {doc['id']} is already attached to "
@@ -196,7 +198,7 @@ class Methods:
             if customer is not None and customer.get("default_method") == doc["id"]:
                 customer["default_method"] = None
                 self.objects.update(tenant, CUSTOMER, customer)
-            doc["customer"] = None
+            doc.update(customer=None, detached=True)
             self.objects.update(tenant, KIND, doc)
             self.objects.reparent(tenant, KIND, doc["id"], None)
             self.events.emit(tenant, gateway, METHOD_DETACHED, KIND, doc, previous,

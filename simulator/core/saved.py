@@ -67,9 +67,19 @@ def check_return_url(payment: Doc) -> None:
             "return_url to be confirmed.", reason="return_url_required")
 
 
+def check_reusable(method: Doc) -> None:
+    """A method detached from its customer may not be used again (to pay or to save)."""
+    if method.get("detached"):
+        raise InvalidRequest(
+            v.INVALID_VALUE, f"The payment method {method['id']} was detached from its "
+            "customer and may not be used again.", param="payment_method", id=method["id"],
+            reason="detached")
+
+
 def check_owner(payment: Doc, method: Doc) -> None:
     """A method saved to a customer pays only for that customer (named on the payment);
-    a method saved to nobody pays for anyone, off-session too."""
+    a method saved to nobody pays for anyone, off-session too; a detached one for nobody."""
+    check_reusable(method)
     owner, customer = method.get("customer"), payment.get("customer")
     if owner is None or owner == customer:
         return

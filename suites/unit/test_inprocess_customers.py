@@ -491,3 +491,22 @@ async def test_automatic_payment_methods_exclude_a_confirmation_method(sim: Sim)
         "confirmation_method": "manual"}), 400, "parameter_unknown",
         "You may only specify one of these parameters: automatic_payment_methods, "
         "confirmation_method.", "automatic_payment_methods")
+
+
+DETACHED = ("The provided PaymentMethod was previously used with a PaymentIntent without "
+            "Customer attachment, shared with a connected account without Customer attachment, "
+            "or was detached from a Customer. It may not be used again. To use a PaymentMethod "
+            "multiple times, you must attach it to a Customer first.")
+
+
+async def test_a_detached_method_may_not_be_used_again(sim: Sim) -> None:
+    cus = (await customer(sim))["id"]
+    pm = (await saved(sim, cus))["id"]
+    ok(await sim.stripe("POST", f"/v1/payment_methods/{pm}/detach"))
+    refused(await sim.stripe("POST", f"/v1/payment_methods/{pm}/attach", {"customer": cus}),
+            400, "parameter_invalid_string", DETACHED, "payment_method")
+    refused(await sim.pay(card=pm), 400, "parameter_invalid_string", DETACHED,
+            "payment_method")
+    refused(await sim.pay(card=pm, customer=cus), 400, "parameter_invalid_string", DETACHED,
+            "payment_method")
+    assert ok(await sim.stripe("GET", "/v1/payment_intents"))["data"] == []
