@@ -39,6 +39,9 @@ CANCELABLE = CONFIRMABLE
 #: Fields that name the method; they change only before the setup succeeds.
 METHOD_FIELDS = ("payment_method", "payment_method_data", "payment_method_types")
 CANCELLATION_REASONS = ("abandoned", "duplicate", "requested_by_customer")
+#: 3-D Secure on request (`any`, `challenge`): the challenge even for a card that would
+#: not ask; `automatic` leaves it to the card.
+ASKED_3DS = ("any", "challenge")
 USAGES = ("on_session", "off_session")
 
 
@@ -119,6 +122,7 @@ class Setups:
             } if automatic else None,
             "return_url": params.get("return_url"), "last_error": None,
             "authentication": None, "cancellation_reason": None,
+            "three_d_secure": _asked_3ds(params) or "automatic",
         }
         with self.objects.store.atomic():
             self.customers.check(tenant, doc["customer"])
@@ -145,6 +149,7 @@ class Setups:
                 raise _unexpected(doc, "confirm", CONFIRMABLE)
             if params.get("return_url"):
                 doc["return_url"] = params["return_url"]
+            doc["three_d_secure"] = _asked_3ds(params) or doc.get("three_d_secure", "automatic")
             if method is None and doc["payment_method"]:
                 method = self.methods.get(tenant, doc["payment_method"])
             decline = self._confirm_in_tx(tenant, doc, method, origin)
@@ -212,6 +217,7 @@ class Setups:
                 doc["metadata"] = merge_metadata(doc["metadata"], params["metadata"])
             if params.get("payment_method_types"):
                 doc["payment_method_types"] = params["payment_method_types"]
+            doc["three_d_secure"] = _asked_3ds(params) or doc.get("three_d_secure", "automatic")
             if method is not None:
                 doc.update(payment_method=method["id"], status=v.NEEDS_CONFIRMATION)
                 self.objects.retag(tenant, KIND, doc["id"], method["id"])
@@ -246,7 +252,8 @@ class Setups:
             self.objects.retag(tenant, KIND, doc["id"], method["id"])
         doc.update(payment_method=method["id"], authentication=None, last_error=None)
         behaviour = origin.override or behaviour_from_doc(method["card"]["behaviour"])
-        if setup_outcome(behaviour) == "authenticate":
+        asked = doc.get("three_d_secure") in ASKED_3DS and setup_outcome(behaviour) == "succeed"
+        if asked or setup_outcome(behaviour) == "authenticate":
             doc.update(status=v.NEEDS_ACTION, authentication={
                 "status": "pending", "kind": "three_d_secure",
                 "then": behaviour_doc(after_authentication(behaviour))})
@@ -279,6 +286,12 @@ class Setups:
     def _save(self, tenant: str, doc: Doc, event_type: str, origin: Origin) -> None:
         self.objects.update(tenant, KIND, doc)
         self.events.emit(tenant, doc["gateway"], event_type, KIND, doc, origin=origin)
+
+
+def _asked_3ds(params: dict[str, Any]) -> str | None:
+    """`payment_method_options[card][request_three_d_secure]`, when given."""
+    options = (params.get("payment_method_options") or {}).get("card") or {}
+    return options.get("request_three_d_secure")
 
 
 def _unexpected(doc: Doc, verb: str, allowed: tuple[str, ...]) -> InvalidState:

@@ -146,6 +146,20 @@ async def test_a_card_that_asks_for_3ds_on_setup_succeeds_after_the_challenge(si
         "setup_intent.succeeded"]
 
 
+async def test_3ds_on_request_challenges_a_card_that_would_not_ask(sim: Sim) -> None:
+    options = {"card": {"request_three_d_secure": "any"}}
+    seti = (await setup(sim, payment_method="pm_card_visa", confirm=True,
+                        payment_method_options=options)).body
+    assert seti["status"] == "requires_action"
+    assert seti["payment_method_options"]["card"]["request_three_d_secure"] == "any"
+    assert (await challenge(sim, seti, "passed")).status == 200
+    done = (await sim.stripe("GET", f"/v1/setup_intents/{seti['id']}")).body
+    assert done["status"] == "succeeded"
+    plain = (await setup(sim, payment_method="pm_card_visa", confirm=True)).body
+    assert plain["payment_method_options"]["card"]["request_three_d_secure"] == "automatic"
+    assert plain["status"] == "succeeded"
+
+
 async def challenge_again(sim: Sim, seti: dict) -> Answer:
     return await sim.page("GET", seti["next_action"]["redirect_to_url"]["url"])
 

@@ -21,8 +21,9 @@ def setup_intent(renderer: Any, d: Doc) -> dict[str, Any]:
         "latest_attempt": None, "livemode": False, "mandate": None, "metadata": d["metadata"],
         "next_action": renderer._next_action(d, "setup_intent"), "on_behalf_of": None,
         "payment_method": d["payment_method"],
-        "payment_method_options": {"card": {"mandate_options": None, "network": None,
-                                            "request_three_d_secure": "automatic"}},
+        "payment_method_options": {"card": {
+            "mandate_options": None, "network": None,
+            "request_three_d_secure": d.get("three_d_secure", "automatic")}},
         "payment_method_types": d["payment_method_types"], "single_use_mandate": None,
         "status": words.status(d["status"]), "usage": d["usage"],
     }
