@@ -68,6 +68,7 @@ class Charges:
             "decline_code": None if approved else ("fraudulent" if blocked
                                                    else behaviour.decline_code),
             "payment": payment["id"],
+            "customer": payment.get("customer"),
             "payment_method": method["id"],
             "card": {k: v for k, v in method["card"].items() if k != "behaviour"},
             "three_d_secure": {"authenticated": True, "result": "authenticated"}

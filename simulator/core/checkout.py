@@ -334,6 +334,18 @@ class Sessions:
 
 
 def _line_item(index: int, item: dict[str, Any]) -> dict[str, Any]:
+    """A session's line item: from a catalog price (resolved and checked beforehand by
+    `Catalog.resolve_line_items`, which puts the price itself in `price`), or inline from
+    `price_data`."""
+    if isinstance(item.get("price"), dict):
+        known = item["price"]
+        return {"name": known["product_name"], "description": known["product_description"],
+                "quantity": item["quantity"], "unit_amount": known["unit_amount"],
+                "currency": known["currency"], "price": known}
+    if item.get("price"):
+        raise InvalidRequest(v.INVALID_VALUE,
+                             f"line_items[{index}][price] must be resolved through the catalog.",
+                             param=("line_items", index, "price"))
     price = item.get("price_data")
     if not price:
         raise InvalidRequest(v.MISSING_PARAMETER,

@@ -165,8 +165,9 @@ def list_webhook_endpoints(ctx: StripeContext, call: Call) -> Result:
 
 # -- Checkout Sessions ----------------------------------------------------------------------
 def create_checkout_session(ctx: StripeContext, call: Call) -> Result:
-    """POST /v1/checkout/sessions"""
-    doc = ctx.domain.sessions.create(call.tenant, GATEWAY, words.core_params(call.params))
+    """POST /v1/checkout/sessions (line items' Price ids resolved through the catalog)"""
+    params = ctx.domain.catalog.resolve_line_items(call.tenant, words.core_params(call.params))
+    doc = ctx.domain.sessions.create(call.tenant, GATEWAY, params)
     return ctx.out("checkout_session", doc, call)
 
 

@@ -4,12 +4,12 @@ its handlers share."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
 from aiohttp import web
 from paylab.simulator.contracts import Contracts, Problem
 from paylab.simulator.core.domain import Domain
@@ -17,9 +17,11 @@ from paylab.simulator.core.errors import CoreError, InvalidRequest
 from paylab.simulator.gateways.kit import pipeline as kit
 from paylab.simulator.gateways.kit.pipeline import Call, Handler
 from paylab.simulator.gateways.spec import Operation
-from paylab.simulator.gateways.stripe import form, wire
+from paylab.simulator.gateways.stripe import form, versions, wire
+from paylab.simulator.gateways.stripe import vocabulary as words
 from paylab.simulator.gateways.stripe.facts import FACT_HEADERS
-from paylab.simulator.gateways.stripe.render import _EXPANDABLE, Renderer
+from paylab.simulator.gateways.stripe.render import _EXPANDABLE, Renderer, targets
+from paylab.simulator.gateways.stripe.shapes.balance import FEE_SCHEDULE
 from paylab.simulator.headers import BadHeader, header
 from paylab.simulator.middlewares import IDEMPOTENCY_HEADER, RUN_HEADER
 
@@ -38,30 +40,75 @@ class StripeContext:
     contracts: Contracts
     renderer: Renderer
 
+    def __post_init__(self) -> None:
+        # Stripe's fee schedule reaches the balance when its app is built (until the app
+        # offers every gateway's `Gateway.fee_schedule` itself; offering twice is harmless)
+        self.domain.balance.fees.offer("stripe", FEE_SCHEDULE)
+
     def out(self, kind: str, doc: dict[str, Any], call: Call) -> dict[str, Any]:
-        """Render one object with the call's `expand` paths."""
-        check_expand(kind, call.expand)
-        return self.renderer.render(kind, doc, call.tenant, call.expand)
+        """Render one object with the call's `expand` paths (nested ones too)."""
+        check_expand(words.OBJECT.get(kind, kind), call.expand)
+        return self.renderer.render(kind, doc, call.tenant, call.expand,
+                                    fresh=self.domain.balance.fresh)
 
     def listing(self, kind: str, page: tuple[list[dict[str, Any]], bool], url: str,
                 call: Call) -> dict[str, Any]:
         """Render a page of objects; `data.` expand paths apply to each item."""
-        check_expand("list", [p for p in call.expand if not p.startswith("data.")])
+        check_expand("list:" + words.OBJECT.get(kind, kind), call.expand)
         expand = [p.removeprefix("data.") for p in call.expand]
-        check_expand(kind, expand)
         docs, has_more = page
-        items = [self.renderer.render(kind, d, call.tenant, expand) for d in docs]
+        items = [self.renderer.render(kind, d, call.tenant, expand,
+                                      fresh=self.domain.balance.fresh) for d in docs]
         return self.renderer.listing(items, has_more, url)
 
 
+#: Stripe expands at most this many levels (a list's `data.` counts as one).
+MAX_EXPAND_DEPTH = 4
+
+
 def check_expand(kind: str, paths: list[str]) -> None:
-    """Refuse expand paths the object does not support, as Stripe does."""
+    """Refuse expand paths the object does not support, as Stripe does: deeper than four
+    levels, or with a field that is not expandable on the object it lands on (`kind`: a
+    Stripe object name, or "list:<object>" for a list of them)."""
     for path in paths:
-        if path.partition(".")[0] not in _EXPANDABLE.get(kind, {}):
+        fields = path.split(".")
+        if len(fields) > MAX_EXPAND_DEPTH:
+            raise InvalidRequest(
+                "property_expansion_max_depth",
+                f"You cannot expand more than {MAX_EXPAND_DEPTH} levels of a property. "
+                f"Property: {path}", param="expand")
+        if not _expandable((kind,), fields):
             raise InvalidRequest(
                 "parameter_invalid_string", f"This property cannot be expanded ({path}).",
                 param="expand",
             )
+
+
+def expanding(op: Operation) -> Operation:
+    """`op` with its `expand` paths checked before its handler runs when it changes
+    something (a refused path must leave nothing behind); reads check them on render."""
+    name = (op.response or "").partition("#")[0]
+    kind, handler = name.removeprefix("stripe/"), op.handler
+    if op.method == "GET" or not name.startswith("stripe/") or kind not in _EXPANDABLE:
+        return op  # reads, lists, and objects whose handlers do not expand (as before)
+
+    def checked(ctx: StripeContext, call: Call) -> Any:
+        check_expand(kind, call.expand)
+        return handler(ctx, call)
+
+    return dataclasses.replace(op, handler=checked)
+
+
+def _expandable(kinds: tuple[str, ...], fields: list[str]) -> bool:
+    """Whether the path `fields` expands on one of `kinds` (a balance transaction's
+    source may be a charge or a refund); a list's `data` alone expands nothing."""
+    head, rest = fields[0], fields[1:]
+    for kind in kinds:
+        found = targets(kind, head)
+        if found and (_expandable(found, rest) if rest
+                      else not kind.startswith("list:")):
+            return True
+    return False
 
 
 def paging(params: Mapping[str, Any]) -> dict[str, Any]:
@@ -79,8 +126,9 @@ def paging(params: Mapping[str, Any]) -> dict[str, Any]:
 
 def json_response(status: int, body: bytes, request_id: str,
                   extra: Mapping[str, str] | None = None) -> web.Response:
-    """A Stripe JSON response with its request id."""
-    headers = {"Request-Id": request_id, "Stripe-Version": "2026-10-28.endive"}
+    """A Stripe JSON response with its request id (and the latest API version, which the
+    gateway's version middleware replaces with the one the request was served)."""
+    headers = {"Request-Id": request_id, "Stripe-Version": versions.LATEST}
     if extra:
         headers.update(extra)
     return web.Response(status=status, body=body, content_type="application/json",
@@ -102,11 +150,17 @@ class StripeWire:
         return wire.authenticate(_header(request, "Authorization"), domain.revoked)
 
     async def read(self, request: web.Request) -> list[tuple[str, str]]:
-        """The form pairs (the query string of a GET or DELETE)."""
+        """The form pairs (the query string of a GET or DELETE), once the request's
+        `Stripe-Account` (refused: no connected accounts) and `Stripe-Version` (kept on
+        the request for the version middleware) passed."""
         # every header read on the way (journal, scenario facts) must be text before
         # anything runs, so a bad one is refused here rather than failing afterwards
         for name in READ_HEADERS:
             _header(request, name)
+        account = _header(request, "Stripe-Account")
+        if account:
+            raise wire.account_refused(_header(request, "Authorization"), account)
+        request[versions.REQUEST_KEY] = wire.api_version(_header(request, "Stripe-Version"))
         return await _pairs(request)
 
     def idempotency_key(self, request: web.Request) -> str | None:
@@ -122,17 +176,17 @@ class StripeWire:
         return wire.violation(problem)
 
     def success(self, result: Any) -> tuple[int, bytes]:
-        """The rendered object as compact JSON."""
-        return 200, orjson.dumps(result)
+        """The rendered object as Stripe's indented JSON."""
+        return 200, wire.dumps(result)
 
     def failure(self, error: CoreError, tenant: str | None) -> tuple[int, bytes]:
         """Stripe's error envelope."""
         status, body = wire.error_body(error, self.ctx.renderer, tenant)
-        return status, orjson.dumps(body)
+        return status, wire.dumps(body)
 
     def crash(self) -> tuple[int, bytes]:
         """An `api_error` pointing at the simulator's log."""
-        return 500, orjson.dumps(wire.envelope(
+        return 500, wire.dumps(wire.envelope(
             "api_error", "An unexpected error occurred in the simulator (see its log).",
             "internal_error"))
 
@@ -155,7 +209,7 @@ class StripeWire:
 
 def endpoint(op: Operation, ctx: StripeContext) -> Handler:
     """Wrap a thin Stripe handler in the kit pipeline."""
-    return kit.endpoint(op, StripeWire(ctx), ctx, ctx.domain, ctx.contracts)
+    return kit.endpoint(expanding(op), StripeWire(ctx), ctx, ctx.domain, ctx.contracts)
 
 
 def _header(request: web.Request, name: str) -> str | None:

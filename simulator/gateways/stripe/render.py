@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import urllib.parse
+from collections.abc import Callable
 from typing import Any
 
 from paylab.simulator.core import vocabulary as v
+from paylab.simulator.core.balance import entry_id
 from paylab.simulator.core.objects import Doc, Objects
 from paylab.simulator.gateways.stripe import vocabulary as words
 from paylab.simulator.gateways.stripe.shapes import balance, catalog, customers, setup
@@ -30,7 +32,36 @@ _EXPANDABLE = {
     "balance_transaction": {"source": "source"},
     "customer": {},
     "product": {},
+    "balance": {},
 }
+#: A balance transaction's source by its id's prefix -> the core kind.
+_SOURCE_KIND = {"ch": "charge", "re": "refund"}
+
+
+def targets(kind: str, field: str) -> tuple[str, ...]:
+    """The Stripe objects a field of `kind` expands into (none: not expandable); `kind`
+    "list:<object>" is a list of them, whose field `data` leads to its items."""
+    if kind.startswith("list:"):
+        return (kind.removeprefix("list:"),) if field == "data" else ()
+    target = _EXPANDABLE.get(kind, {}).get(field)
+    if target is None:
+        return ()
+    if target == "source":
+        return tuple(words.OBJECT.get(k, k) for k in _SOURCE_KIND.values())
+    if target == "line_items":
+        return ("list:item",)
+    return (words.OBJECT.get(target, target),)
+
+
+def _by_head(paths: list[str] | tuple[str, ...]) -> dict[str, list[str]]:
+    """Expand paths grouped by their first field: {field: [the rest of each path]}."""
+    out: dict[str, list[str]] = {}
+    for path in paths:
+        head, _, rest = path.partition(".")
+        out.setdefault(head, [])
+        if rest:
+            out[head].append(rest)
+    return out
 
 
 class Renderer:
@@ -41,25 +72,32 @@ class Renderer:
         self.public_url = public_url.rstrip("/")
 
     def render(self, kind: str, doc: Doc, tenant: str | None = None,
-               expand: list[str] | tuple[str, ...] = ()) -> dict[str, Any]:
+               expand: list[str] | tuple[str, ...] = (), *,
+               fresh: Callable[[str, Doc], Doc] | None = None) -> dict[str, Any]:
         """Any supported document kind (a Stripe object name or a core kind), with `expand`
-        paths resolved for `tenant`."""
+        paths (nested: `latest_charge.balance_transaction`) resolved for `tenant`;
+        `fresh(kind, doc)` brings a found document up to date (a balance entry's status by
+        the clock). A reference to nothing stays the id."""
         kind = words.OBJECT.get(kind, kind)
         out = getattr(self, kind)(doc)
-        for path in expand:
-            head, _, rest = path.partition(".")
+        if tenant is None:
+            return out
+        for head, rests in _by_head(expand).items():
             target = _EXPANDABLE.get(kind, {}).get(head)
-            if target is None or tenant is None:
+            if target is None:
                 continue  # validated by `check_expand` before we get here
             if target == "line_items":
                 out["line_items"] = self.listing(
                     self.line_items(doc), False, f"/v1/checkout/sessions/{doc['id']}/line_items")
                 continue
             ref = out.get(head)
-            if isinstance(ref, str):
-                child = self.objects.find(tenant, target, ref)
-                if child is not None:
-                    out[head] = self.render(target, child, tenant, [rest] if rest else ())
+            if not isinstance(ref, str):
+                continue
+            child_kind = _SOURCE_KIND.get(ref.partition("_")[0]) if target == "source" else target
+            child = self.objects.find(tenant, child_kind, ref) if child_kind else None
+            if child is not None:
+                child = fresh(child_kind, child) if fresh else child
+                out[head] = self.render(child_kind, child, tenant, rests, fresh=fresh)
         return out
 
     # -- objects --------------------------------------------------------------------------
@@ -69,7 +107,8 @@ class Renderer:
             "id": d["id"], "object": "payment_intent", "amount": d["amount"],
             "amount_capturable": d["amount_capturable"], "amount_details": {"tip": {}},
             "amount_received": d["amount_received"], "application": None,
-            "application_fee_amount": None, "automatic_payment_methods": None,
+            "application_fee_amount": None,
+            "automatic_payment_methods": d.get("automatic_payment_methods"),
             "canceled_at": d["canceled_at"], "cancellation_reason": d["cancellation_reason"],
             "capture_method": d["capture_method"], "client_secret": d["client_secret"],
             "confirmation_method": d["confirmation_method"], "created": d["created"],
@@ -82,9 +121,11 @@ class Renderer:
             "payment_method_options": {"card": {"request_three_d_secure": "automatic"}},
             "payment_method_types": d["payment_method_types"], "processing": None,
             "receipt_email": d["receipt_email"], "review": d.get("review"),
-            "setup_future_usage": None,
-            "shipping": None, "source": None, "statement_descriptor": d["statement_descriptor"],
-            "statement_descriptor_suffix": None, "status": words.status(d["status"]),
+            "setup_future_usage": d.get("setup_future_usage"),
+            "shipping": customers.shipping(d.get("shipping")), "source": None,
+            "statement_descriptor": d["statement_descriptor"],
+            "statement_descriptor_suffix": d.get("statement_descriptor_suffix"),
+            "status": words.status(d["status"]),
             "transfer_data": None,
             "transfer_group": None,
         }
@@ -95,10 +136,10 @@ class Renderer:
             "id": d["id"], "object": "charge", "amount": d["amount"],
             "amount_captured": d["amount_captured"], "amount_refunded": d["amount_refunded"],
             "application": None, "application_fee": None, "application_fee_amount": None,
-            "balance_transaction": "txn_" + d["id"][3:] if d["captured"] else None,
+            "balance_transaction": entry_id(d["id"]) if d["captured"] else None,
             "billing_details": _billing(d.get("billing_details")),
             "calculated_statement_descriptor": "PAYLAB", "captured": d["captured"],
-            "created": d["created"], "currency": d["currency"], "customer": None,
+            "created": d["created"], "currency": d["currency"], "customer": d.get("customer"),
             "description": d["description"], "disputed": False,
             "failure_balance_transaction": None,
             "failure_code": words.code(d["failure_code"]) if d["failure_code"] else None,
@@ -116,7 +157,7 @@ class Renderer:
         """A Refund."""
         return {
             "id": d["id"], "object": "refund", "amount": d["amount"],
-            "balance_transaction": "txn_" + d["id"][3:], "charge": d["charge"],
+            "balance_transaction": entry_id(d["id"]), "charge": d["charge"],
             "created": d["created"], "currency": d["currency"], "metadata": d["metadata"],
             "payment_intent": d["payment"], "reason": d["reason"],
             "receipt_number": None, "source_transfer_reversal": None, "status": d["status"],
@@ -126,9 +167,11 @@ class Renderer:
     def payment_method(self, d: Doc) -> dict[str, Any]:
         """A PaymentMethod (never the test behaviour behind it)."""
         return {
-            "id": d["id"], "object": "payment_method", "allow_redisplay": "unspecified",
+            "id": d["id"], "object": "payment_method",
+            "allow_redisplay": d.get("redisplay", "unspecified"),
             "billing_details": _billing(d.get("billing_details")),
-            "card": _card(d["card"], None), "created": d["created"], "customer": None,
+            "card": _card(d["card"], None), "created": d["created"],
+            "customer": d.get("customer"),
             "livemode": False, "metadata": d["metadata"], "type": "card",
         }
 
@@ -138,12 +181,14 @@ class Renderer:
             "id": d["id"], "object": "checkout.session",
             "amount_subtotal": d["amount_subtotal"], "amount_total": d["amount_total"],
             "cancel_url": d["cancel_url"], "client_reference_id": d["client_reference_id"],
-            "created": d["created"], "currency": d["currency"],
+            "created": d["created"], "currency": d["currency"], "customer": d.get("customer"),
+            "customer_creation": d.get("customer_creation"),
             "customer_details": d["customer_details"], "customer_email": d["customer_email"],
             "expires_at": d["expires_at"], "livemode": False, "metadata": d["metadata"],
             "mode": d["mode"], "payment_intent": d["payment"],
             "payment_method_types": ["card"], "payment_status": d["payment_status"],
-            "status": d["status"], "success_url": d["success_url"],
+            "setup_intent": d.get("setup"), "status": d["status"],
+            "success_url": d["success_url"],
             "url": self.checkout_url(d) if d["status"] == "open" else None,
         }
 
@@ -154,15 +199,14 @@ class Renderer:
 
     @staticmethod
     def line_items(d: Doc) -> list[dict[str, Any]]:
-        """A session's line items as Stripe lists them."""
+        """A session's line items as Stripe lists them: `price` is the Price the item was
+        sold at (an inline one, with its `product_data`, for a `price_data` item)."""
         return [{
-            "id": f"li_{d['id'][8:30]}{i}", "object": "item",
-            "amount_subtotal": item["unit_amount"] * item["quantity"],
+            "id": f"li_{d['id'][8:30]}{i}", "object": "item", "amount_discount": 0,
+            "amount_subtotal": item["unit_amount"] * item["quantity"], "amount_tax": 0,
             "amount_total": item["unit_amount"] * item["quantity"], "currency": item["currency"],
             "description": item["name"], "quantity": item["quantity"],
-            "price": {"object": "price", "currency": item["currency"],
-                      "unit_amount": item["unit_amount"],
-                      "product_data": {"name": item["name"], "description": item["description"]}},
+            "price": catalog.line_item_price(item, d["id"], i, d["created"]),
         } for i, item in enumerate(d["line_items"])]
 
     def customer(self, d: Doc) -> dict[str, Any]:
@@ -223,13 +267,13 @@ class Renderer:
         return {"object": "list", "data": items, "has_more": has_more, "url": url}
 
     # -- parts ----------------------------------------------------------------------------
-    def _next_action(self, d: Doc) -> dict[str, Any] | None:
+    def _next_action(self, d: Doc, intent: str = "payment_intent") -> dict[str, Any] | None:
+        """The 3-D Secure redirect of a PaymentIntent (or, `intent="setup_intent"`, of a
+        SetupIntent) waiting for its challenge."""
         auth = d.get("authentication") or {}
         if d["status"] != v.NEEDS_ACTION or auth.get("status") != "pending":
             return None
-        query = urllib.parse.urlencode(
-            {"payment_intent": d["id"], "client_secret": d["client_secret"]}
-        )
+        query = urllib.parse.urlencode({intent: d["id"], "client_secret": d["client_secret"]})
         return {
             "type": "redirect_to_url",
             "redirect_to_url": {
@@ -282,16 +326,21 @@ def _previous(kind: str, previous: Doc) -> Doc:
 
 
 def _card(card: Doc, three_d_secure: Doc | None) -> dict[str, Any]:
+    """A card's details; a published test card shows its own verification checks, 3-D
+    Secure support and co-brand (core/testcards.yaml), other cards the usual ones."""
     return {
-        "brand": card["brand"], "display_brand": card["brand"],
-        "checks": {"address_line1_check": None, "address_postal_code_check": None,
-                   "cvc_check": "pass"},
+        "brand": card["brand"], "display_brand": card.get("display_brand", card["brand"]),
+        "checks": dict(card.get("checks") or {"address_line1_check": None,
+                                              "address_postal_code_check": None,
+                                              "cvc_check": "pass"}),
         "country": card["country"], "exp_month": card["exp_month"],
         "exp_year": card["exp_year"], "fingerprint": card["fingerprint"],
         "funding": card["funding"], "last4": card["last4"], "network": card["brand"],
-        "networks": {"available": [card["brand"]], "preferred": None},
+        "networks": {"available": list(card.get("networks", [card["brand"]])),
+                     "preferred": None},
         "three_d_secure": three_d_secure,
-        "three_d_secure_usage": {"supported": True}, "wallet": _wallet(card.get("wallet")),
+        "three_d_secure_usage": {"supported": card.get("three_d_secure_supported", True)},
+        "wallet": _wallet(card.get("wallet")),
     }
 
 

@@ -12,8 +12,11 @@ from collections.abc import Callable
 from typing import Any
 
 from paylab.simulator.core import vocabulary as v
+from paylab.simulator.core.checkout import NOT_IN_MODE
 from paylab.simulator.core.errors import CoreError
 from paylab.simulator.core.money import format_amount
+from paylab.simulator.core.setups import SETUP_AUTHENTICATION_FAILED as _SETUP_AUTH_FAILED
+from paylab.simulator.core.setups import SETUP_INVALID_STATE
 from paylab.simulator.gateways.stripe.form import param_name
 
 #: PaymentIntent statuses.
@@ -128,15 +131,26 @@ CODE = {
     v.INVALID_VALUE: "parameter_invalid_string",
     v.OUT_OF_RANGE: "parameter_invalid_integer",
     v.INVALID_URL: "url_invalid",
+    v.AUTHENTICATION_REQUIRED: "authentication_required",
+    SETUP_INVALID_STATE: "setup_intent_unexpected_state",
+    NOT_IN_MODE: "parameter_invalid_string",
+    _SETUP_AUTH_FAILED: "setup_intent_authentication_failure",
 }
 #: Neutral parameter names -> Stripe's.
-PARAM = {"payment": "payment_intent", "payment_data": "payment_intent_data"}
+PARAM = {"payment": "payment_intent", "payment_data": "payment_intent_data",
+         "setup_data": "setup_intent_data"}
 _CORE_PARAM = {name: neutral for neutral, name in PARAM.items()}
 
 AUTHENTICATION_FAILED = (
     "The provided PaymentMethod has failed authentication. You can provide payment_method_data "
     "or a new PaymentMethod to attempt to fulfill this PaymentIntent again."
 )
+SETUP_AUTHENTICATION_FAILED = (
+    "The latest attempt to set up the payment method has failed because authentication "
+    "failed."
+)
+#: How Stripe names an object in "No such ..." where it differs from the object's name.
+_MISSING_NAME = {v.SETUP: "setupintent"}
 _PAST = {"confirm": "confirmed", "capture": "captured", "cancel": "canceled",
          "authenticate": "authenticated"}
 _SELLER_MESSAGES = {
@@ -182,7 +196,8 @@ def _statuses(names: tuple[str, ...] | list[str]) -> str:
 def _not_found(c: dict[str, Any]) -> str:
     if c.get("by") == "reference":
         return f"No such PaymentMethod: '{c['id']}'"
-    return f"No such {OBJECT.get(c['object'], c['object'])}: '{c['id']}'"
+    name = _MISSING_NAME.get(c["object"]) or OBJECT.get(c["object"], c["object"])
+    return f"No such {name}: '{c['id']}'"
 
 
 def _invalid_state(c: dict[str, Any]) -> str:
@@ -198,6 +213,21 @@ def _invalid_state(c: dict[str, Any]) -> str:
     verb = c["verb"]
     return (f"You cannot {verb} this PaymentIntent because it has a status of {now}. "
             f"Only a PaymentIntent with one of the following statuses may be {_PAST[verb]}: "
+            f"{_statuses(c['allowed'])}.")
+
+
+def _setup_state(c: dict[str, Any]) -> str:
+    """A SetupIntent operation from a status it may not start from."""
+    now = status(c["status"])
+    if "field" in c:
+        return f"You cannot update {c['field']} on a SetupIntent with a status of {now}."
+    if c.get("missing") == "payment_method":
+        return ("You cannot confirm this SetupIntent because it's missing a payment method. "
+                "You can either update the SetupIntent with a payment method and then "
+                "confirm it again, or confirm it again directly with a payment method.")
+    verb = c["verb"]
+    return (f"You cannot {verb} this SetupIntent because it has a status of {now}. "
+            f"Only a SetupIntent with one of the following statuses may be {_PAST[verb]}: "
             f"{_statuses(c['allowed'])}.")
 
 
@@ -237,6 +267,53 @@ def _currency(c: dict[str, Any]) -> str:
             f"{', '.join(sorted(c['supported']))}")
 
 
+def _not_emulated(c: dict[str, Any], err: CoreError) -> str:
+    """A known test card whose behaviour paylab does not emulate (or an operation not yet
+    built, which keeps the core's message)."""
+    if "card" not in c:
+        return err.message
+    name = f" ({c['token']})" if c.get("token") else ""
+    return (f"paylab knows the test card {c['card']}{name}: {c['behaviour']}; "
+            f"paylab does not emulate {c['feature']}.")
+
+
+#: Saved-card and PaymentIntent refusals (core INVALID_VALUE errors, told apart by their
+#: `reason`).
+_SAVED_CARD: dict[str, Callable[[dict[str, Any]], str]] = {
+    "attached_elsewhere": lambda c: (
+        "The payment method you provided has already been attached to a customer."),
+    "not_attached": lambda c: (
+        "The payment method you provided is not attached to a customer so detachment is "
+        "impossible."),
+    "update_unattached": lambda c: (
+        "You must save this PaymentMethod to a customer before you can update it."),
+    "owner_not_named": lambda c: (
+        f"The payment method supplied ({c['id']}) belongs to the Customer {c['customer']}. "
+        "Please include the Customer in the `customer` parameter on the PaymentIntent."),
+    "off_session_without_confirm": lambda c: (
+        "You may only specify `off_session` when `confirm` is true."),
+    "detached": lambda c: (
+        "The provided PaymentMethod was previously used with a PaymentIntent without "
+        "Customer attachment, shared with a connected account without Customer attachment, "
+        "or was detached from a Customer. It may not be used again. To use a PaymentMethod "
+        "multiple times, you must attach it to a Customer first."),
+    "return_url_required": lambda c: (
+        "This PaymentIntent is configured to accept payment methods enabled in your "
+        "Dashboard. Because some of these payment methods might redirect your customer off "
+        "of your page, you must provide a `return_url`. If you don't want to accept "
+        "redirect-based payment methods, set `automatic_payment_methods[enabled]` to `true` "
+        "and `automatic_payment_methods[allow_redirects]` to `never` when creating Setup "
+        "Intents and Payment Intents."),
+}
+#: What an off-session payment meets when the card asks for 3-D Secure.
+AUTHENTICATION_REQUIRED = "Your card was declined. This transaction requires authentication."
+
+
+def _invalid_value(c: dict[str, Any], err: CoreError) -> str:
+    wording = _SAVED_CARD.get(c.get("reason", ""))
+    return wording(c) if wording is not None else err.message
+
+
 _Wording = Callable[[dict[str, Any], CoreError], str]
 #: Neutral code -> how Stripe words it, from the error's context; codes not listed keep
 #: the core's message.
@@ -259,6 +336,13 @@ _MESSAGES: dict[str, _Wording] = {
     v.INVALID_CHOICE: _invalid_choice,
     v.UNSUPPORTED_CURRENCY: lambda c, _: _currency(c),
     v.AUTHENTICATION_FAILED: lambda c, _: AUTHENTICATION_FAILED,
+    v.AUTHENTICATION_REQUIRED: lambda c, _: AUTHENTICATION_REQUIRED,
+    v.INVALID_VALUE: _invalid_value,
+    v.NOT_EMULATED: _not_emulated,
+    SETUP_INVALID_STATE: lambda c, _: _setup_state(c),
+    NOT_IN_MODE: lambda c, _: (
+        f"You can not pass `{PARAM.get(c['field'], c['field'])}` in `{c['mode']}` mode."),
+    _SETUP_AUTH_FAILED: lambda c, _: SETUP_AUTHENTICATION_FAILED,
 }
 
 
