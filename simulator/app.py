@@ -57,6 +57,9 @@ def create_app(settings: Settings, contracts: Contracts | None = None) -> web.Ap
     domain = Domain(store, Clock(settings.time_scale), settings.seed, settings.retry_schedule,
                     SelfAddress(settings.host, settings.port, settings.public_url))
     gateways = all_gateways()
+    for gateway in gateways:  # each gateway's published fees price its balance entries
+        if gateway.fee_schedule is not None:
+            domain.balance.fees.offer(gateway.name, gateway.fee_schedule)
 
     tenant_of = partial(tenant_for, gateways)
     engine = ScenarioEngine(domain.clock, settings.seed, tenant_of, store)

@@ -346,14 +346,15 @@ async def test_updates_change_editable_fields_and_merge_metadata(sim: Sim) -> No
     pay = (await sim.stripe("POST", "/v1/payment_intents", {
         "amount": 1000, "currency": "usd", "description": "first",
         "metadata": {"a": "1", "b": "2"}})).body
+    customer = (await sim.stripe("POST", "/v1/customers", {"name": "Tea buyer"})).body["id"]
     updated = await sim.stripe("POST", f"/v1/payment_intents/{pay['id']}", {
         "amount": 1200, "currency": "EUR", "description": "", "metadata": {"a": "", "c": "3"},
-        "statement_descriptor": "TEA SHOP", "customer": "cus_1"})
+        "statement_descriptor": "TEA SHOP", "customer": customer})
     assert updated.status == 200, updated.body
     doc = updated.body
     assert (doc["amount"], doc["currency"], doc["description"]) == (1200, "eur", None)
     assert doc["metadata"] == {"b": "2", "c": "3"}
-    assert (doc["statement_descriptor"], doc["customer"]) == ("TEA SHOP", "cus_1")
+    assert (doc["statement_descriptor"], doc["customer"]) == ("TEA SHOP", customer)
     assert doc["status"] == "requires_payment_method"
     cleared = await sim.stripe("POST", f"/v1/payment_intents/{pay['id']}", {"metadata": ""})
     assert cleared.body["metadata"] == {}

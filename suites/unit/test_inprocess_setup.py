@@ -111,8 +111,6 @@ async def test_a_declined_card_answers_402_and_keeps_the_setup_open(sim: Sim) ->
     assert again.body["status"] == "succeeded" and again.body["last_setup_error"] is None
 
 
-@pytest.mark.xfail(strict=True, reason="wire.error_body does not render the `setup` context as "
-                   "`setup_intent` yet (asked of the lead: wire.py is not this module's)")
 async def test_the_decline_names_the_setup_intent_in_the_error_body(sim: Sim) -> None:
     answer = await setup(sim, payment_method="pm_card_chargeDeclined", confirm=True)
     assert answer.status == 402

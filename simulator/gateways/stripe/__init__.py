@@ -16,6 +16,7 @@ from paylab.simulator.gateways.stripe.notify import StripeNotifier
 from paylab.simulator.gateways.stripe.pipeline import StripeContext, endpoint, json_response
 from paylab.simulator.gateways.stripe.render import Renderer
 from paylab.simulator.gateways.stripe.routes import OPERATIONS
+from paylab.simulator.gateways.stripe.shapes.balance import FEE_SCHEDULE
 from paylab.simulator.gateways.stripe.vocabulary import event_type
 from paylab.simulator.gateways.stripe.wire import dumps, envelope, injected_error, tenant_for_key
 
@@ -115,6 +116,7 @@ GATEWAY = Gateway(
     tenant_of=lambda key: tenant_for_key(key) if key.startswith(("sk_test_", "rk_test_")) else None,
     facts=facts,
     fault=fault,
+    fee_schedule=FEE_SCHEDULE,
     refusal=lambda status, code, message: _error(status, "invalid_request_error", message, code),
     event_name=event_type,
 )

@@ -55,7 +55,8 @@ def cancel_payment_intent(ctx: StripeContext, call: Call) -> Result:
 
 def list_payment_intents(ctx: StripeContext, call: Call) -> Result:
     """GET /v1/payment_intents"""
-    page = ctx.domain.payments.page(call.tenant, **paging(call.params))
+    page = ctx.domain.payments.page(call.tenant, customer=call.params.get("customer"),
+                                    **paging(call.params))
     return ctx.listing("payment_intent", page, "/v1/payment_intents", call)
 
 

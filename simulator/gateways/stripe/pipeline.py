@@ -21,7 +21,6 @@ from paylab.simulator.gateways.stripe import form, versions, wire
 from paylab.simulator.gateways.stripe import vocabulary as words
 from paylab.simulator.gateways.stripe.facts import FACT_HEADERS
 from paylab.simulator.gateways.stripe.render import _EXPANDABLE, Renderer, targets
-from paylab.simulator.gateways.stripe.shapes.balance import FEE_SCHEDULE
 from paylab.simulator.headers import BadHeader, header
 from paylab.simulator.middlewares import IDEMPOTENCY_HEADER, RUN_HEADER
 
@@ -39,11 +38,6 @@ class StripeContext:
     domain: Domain
     contracts: Contracts
     renderer: Renderer
-
-    def __post_init__(self) -> None:
-        # Stripe's fee schedule reaches the balance when its app is built (until the app
-        # offers every gateway's `Gateway.fee_schedule` itself; offering twice is harmless)
-        self.domain.balance.fees.offer("stripe", FEE_SCHEDULE)
 
     def out(self, kind: str, doc: dict[str, Any], call: Call) -> dict[str, Any]:
         """Render one object with the call's `expand` paths (nested ones too)."""

@@ -14,6 +14,7 @@ _PI, _RQ, _L = "stripe/payment_intent", "stripe/requests/", "stripe/list#/$defs/
 _PIN = "/v1/payment_intents/{intent}"
 _CS = "/v1/checkout/sessions"
 _WE = "/v1/webhook_endpoints/{webhook_endpoint}"
+_SI = "/v1/setup_intents/{setup_intent}"
 
 OPERATIONS: tuple[Op, ...] = (
     # search paths first: `/v1/payment_intents/search` is not a PaymentIntent's id
@@ -120,19 +121,22 @@ OPERATIONS: tuple[Op, ...] = (
        request=_RQ + "expand_only", response="stripe/payment_method"),
     Op("POST", "/v1/setup_intents", "CreateSetupIntent", si.create_setup_intent,
        "Create a SetupIntent",
-       request=_RQ + "setup_intent_create", response="stripe/setup_intent"),
+       request=_RQ + "setup_intent_create", response="stripe/setup_intent",
+       errors=(400, 401, 402, 404, 409)),
     Op("GET", "/v1/setup_intents", "ListSetupIntents", si.list_setup_intents, "List SetupIntents",
        query=_RQ + "setup_intent_list", response=_L + "setup_intents"),
-    Op("GET", "/v1/setup_intents/{intent}", "RetrieveSetupIntent", si.retrieve_setup_intent,
+    Op("GET", _SI, "RetrieveSetupIntent", si.retrieve_setup_intent,
        "Retrieve a SetupIntent",
        query=_RQ + "retrieve", response="stripe/setup_intent"),
-    Op("POST", "/v1/setup_intents/{intent}", "UpdateSetupIntent", si.update_setup_intent,
+    Op("POST", _SI, "UpdateSetupIntent", si.update_setup_intent,
        "Update a SetupIntent",
-       request=_RQ + "setup_intent_update", response="stripe/setup_intent"),
-    Op("POST", "/v1/setup_intents/{intent}/confirm", "ConfirmSetupIntent", si.confirm_setup_intent,
+       request=_RQ + "setup_intent_update", response="stripe/setup_intent",
+       errors=(400, 401, 402, 404, 409)),
+    Op("POST", _SI + "/confirm", "ConfirmSetupIntent", si.confirm_setup_intent,
        "Confirm a SetupIntent",
-       request=_RQ + "setup_intent_confirm", response="stripe/setup_intent"),
-    Op("POST", "/v1/setup_intents/{intent}/cancel", "CancelSetupIntent", si.cancel_setup_intent,
+       request=_RQ + "setup_intent_confirm", response="stripe/setup_intent",
+       errors=(400, 401, 402, 404, 409)),
+    Op("POST", _SI + "/cancel", "CancelSetupIntent", si.cancel_setup_intent,
        "Cancel a SetupIntent",
        request=_RQ + "setup_intent_cancel", response="stripe/setup_intent"),
     Op("POST", "/v1/products", "CreateProduct", ca.create_product, "Create a product",

@@ -174,6 +174,8 @@ def error_body(
         body["charge"] = context["charge"]
     if context.get("payment") is not None:
         body["payment_intent"] = renderer.payment_intent(context["payment"])
+    if context.get("setup") is not None:
+        body["setup_intent"] = renderer.setup_intent(context["setup"])
     if context.get("method") is not None:
         body["payment_method"] = renderer.payment_method(context["method"])
     return STATUS[error.kind], envelope(ERROR_TYPE.get(error.kind, "invalid_request_error"),

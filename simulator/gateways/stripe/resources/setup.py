@@ -15,8 +15,8 @@ KIND = "setup_intent"
 
 
 def _intent(call: Call) -> str:
-    """The SetupIntent id in the path (`{setup_intent}`, or `{intent}` as first routed)."""
-    return call.path.get("setup_intent") or call.path["intent"]
+    """The SetupIntent id in the path."""
+    return call.path["setup_intent"]
 
 
 def create_setup_intent(ctx: StripeContext, call: Call) -> Result:
