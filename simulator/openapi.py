@@ -66,6 +66,7 @@ def _query_parameters(bundler: _Bundler, op: Operation) -> list[dict[str, Any]]:
         return []
     resolved = bundler.contracts.registry.resolver().lookup(contract_id(op.query)).contents
     params = []
+    required = set(resolved.get("required", ()))
     for name, schema in resolved.get("properties", {}).items():
         sub = bundler._rewrite(schema, contract_id(op.query).partition("#")[0])
         target = _resolve_type(bundler, schema, contract_id(op.query))
@@ -77,6 +78,8 @@ def _query_parameters(bundler: _Bundler, op: Operation) -> list[dict[str, Any]]:
                            "style": "deepObject", "explode": True})
         else:
             params.append({"name": name, "in": "query", "schema": sub})
+        if name in required:  # a search's `query`, control filters that must be given
+            params[-1]["required"] = True
     return params
 
 

@@ -65,15 +65,16 @@ class Balance:
         schedule = self.fees.effective(tenant, gateway)
         amount, currency = charge["amount_captured"], charge["currency"]
         method = charge.get("method_type", "card")
-        fee = f.compute(schedule, method, amount, currency,
-                        (charge.get("card") or {}).get("country"))
+        card = charge.get("card") or {}
+        fee = f.compute(schedule, method, amount, currency, card.get("country"))
         return self._insert(tenant, {
             "id": entry_id(charge["id"]), "gateway": gateway, "type": PAYMENT,
             "source": charge["id"], "source_kind": v.CHARGE, "payment": charge.get("payment"),
             "amount": amount, "currency": currency, "fee": fee.amount,
             "fee_parts": [p.doc() for p in fee.parts], "method": method,
             "description": charge.get("description"),
-        }, int(schedule.get("available_after_days", 0)))
+        }, 0 if card.get("available_immediately")  # test cards that skip the pending balance
+            else int(schedule.get("available_after_days", 0)))
 
     def record_refund(self, tenant: str, gateway: str, refund: Doc) -> Doc:
         """The entry of a refund: a negative amount; the fee as the schedule's

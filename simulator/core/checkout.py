@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from paylab.simulator.core import money
+from paylab.simulator.core import cards, money
 from paylab.simulator.core import vocabulary as v
 from paylab.simulator.core.clock import Clock
 from paylab.simulator.core.credentials import new_credential
@@ -183,6 +183,7 @@ class Sessions:
         for another card.
         """
         session = self._open(tenant, session_id)
+        cards.refuse_not_emulated(str(card.get("number", "")))  # before any payment exists
         if session["payment"]:
             payment = self.payments.get(tenant, session["payment"])
             if payment["status"] in (v.SUCCEEDED, v.AUTHORIZED, v.PENDING):
@@ -210,6 +211,7 @@ class Sessions:
         if session["mode"] != "setup":
             raise InvalidState(v.INVALID_VALUE, "This checkout takes a payment.",
                                id=session_id, status=session["status"])
+        cards.refuse_not_emulated(str(card.get("number", "")))  # before any setup exists
         if session["setup"]:
             setup = self.setups.get(tenant, session["setup"])
             if setup["status"] == v.SUCCEEDED:

@@ -72,10 +72,10 @@ class Domain:
         self.payments = Payments(self.objects, self.events, self.methods, self.charges,
                                  self.reviews, self.timers, clock, self.rand)
         self.refunds = Refunds(self.objects, self.events, self.charges, clock, self.rand)
-        self.sessions = Sessions(self.objects, self.events, self.payments, self.timers, clock,
-                                 self.rand)
         self.setups = Setups(self.objects, self.events, self.methods, self.customers,
                              self.timers, clock, self.rand)
+        self.sessions = Sessions(self.objects, self.events, self.payments, self.timers, clock,
+                                 self.rand, self.setups)
         self.catalog = Catalog(self.objects, self.events, clock, self.rand)
         self.balance = Balance(self.objects, self.events, clock, self.rand)
         self.orders = Orders(self.objects, self.events, self.timers, clock, self.rand,

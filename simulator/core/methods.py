@@ -103,7 +103,7 @@ class Methods:
                 str(card.get("number", "")), card.get("exp_month"), card.get("exp_year"),
                 card.get("cvc"), today=self.today(),
             )
-        except CardDeclined as exc:
+        except (CardDeclined, InvalidRequest) as exc:  # a bad or a not-emulated card
             exc.param = (*at, exc.param)
             raise
         return self._store(tenant, validated, billing_details, metadata,

@@ -8,6 +8,8 @@ its own operations.
 
 from __future__ import annotations
 
+from typing import Any
+
 import stripe
 from paylab.simulator.control.routes import OPERATIONS as CONTROL
 from paylab.simulator.gateways import all_gateways
@@ -77,6 +79,11 @@ def test_every_stripe_and_control_operation_is_exercised(
     missing = http.post(f"{control.url}/_sim/payments/ord_missing/simulate",
                         json={"outcome": "paid"}, timeout=10)
     assert missing.status_code == 404, missing.text
+    _exercise_issue_14_resources(c)
+    for method in ("PUT", "GET", "DELETE"):  # a tenant's fee schedule
+        http.request(method, f"{control.url}/_sim/fees", params={"tenant": api_key},
+                     json={"refund_fee": "kept"} if method == "PUT" else None,
+                     timeout=10).raise_for_status()
     control.post("reset", {"api_key": api_key})
 
     seen = {(r.operation.operation_id) for ex in http.exchanges
@@ -85,6 +92,43 @@ def test_every_stripe_and_control_operation_is_exercised(
                 for op in g.operations}
     expected |= {op.operation_id for op in CONTROL}
     assert expected - seen == set(), "operations never exercised"
+
+
+def _exercise_issue_14_resources(c: Any) -> None:
+    """Customers and saved cards, SetupIntents, products and prices, the balance, search
+    and fee overrides: each operation once (their behaviour has its own modules)."""
+    cus = c.customers.create(params={"email": "every@example.com"})
+    c.customers.retrieve(cus.id)
+    c.customers.update(cus.id, params={"name": "Every"})
+    c.customers.list()
+    saved = c.payment_methods.attach("pm_card_visa", params={"customer": cus.id})
+    c.payment_methods.update(saved.id, params={"metadata": {"k": "v"}})
+    c.payment_methods.list(params={"customer": cus.id})
+    c.customers.payment_methods.list(cus.id)
+    seti = c.setup_intents.create(params={"customer": cus.id})
+    c.setup_intents.update(seti.id, params={"description": "every operation"})
+    c.setup_intents.confirm(seti.id, params={"payment_method": "pm_card_visa"})
+    c.setup_intents.retrieve(seti.id)
+    c.setup_intents.list()
+    c.setup_intents.cancel(c.setup_intents.create(params={"customer": cus.id}).id)
+    c.payment_methods.detach(saved.id)
+    prod = c.products.create(params={"name": "every operation",
+                                     "default_price_data": {"currency": "usd",
+                                                            "unit_amount": 500}})
+    c.products.retrieve(prod.id)
+    c.products.update(prod.id, params={"description": "x"})
+    c.products.list()
+    c.prices.create(params={"product": prod.id, "currency": "usd", "unit_amount": 700})
+    c.prices.retrieve(prod.default_price)
+    c.prices.update(prod.default_price, params={"nickname": "x"})
+    c.prices.list()
+    c.products.delete(c.products.create(params={"name": "gone"}).id)
+    c.balance.retrieve()
+    c.balance_transactions.retrieve(c.balance_transactions.list().data[0].id)
+    c.payment_intents.search(params={"query": "amount>0"})
+    c.charges.search(params={"query": "amount>0"})
+    c.customers.search(params={"query": 'email~"example"'})
+    c.customers.delete(cus.id)
 
 
 def test_the_checker_catches_a_violation(wire_contracts: WireContracts) -> None:

@@ -265,7 +265,7 @@ def test_a_body_that_never_finishes_gets_408(small_simulator: LiveSimulator) -> 
     finally:
         sock.close()
     assert answer.startswith(b"HTTP/1.1 408"), answer[:200] or "no answer, never closed"
-    assert b'"type":"invalid_request_error"' in answer
+    assert b'"type": "invalid_request_error"' in answer
     assert time.monotonic() - started < 2 + 3
 
 

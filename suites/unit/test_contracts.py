@@ -95,3 +95,11 @@ def test_a_malformed_contract_stops_the_start_naming_its_file(tmp_path: Path) ->
     bad.write_text('{"$id": "https://paylab.dev/contracts/demo/bad.schema.json", "type": 5}')
     with pytest.raises(ValueError, match=r"bad\.schema\.json: not a valid JSON Schema"):
         Contracts(tmp_path)
+
+
+def test_openapi_marks_required_query_parameters(contracts: Contracts) -> None:
+    doc = build_openapi(contracts, all_gateways(), CONTROL)
+    search = {p["name"]: p for p in
+              doc["paths"]["/stripe/v1/payment_intents/search"]["get"]["parameters"]}
+    assert search["query"].get("required") is True  # a search without a query is refused
+    assert "required" not in search["limit"]

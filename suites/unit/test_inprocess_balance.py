@@ -127,6 +127,17 @@ async def test_the_balance_moves_from_pending_to_available_with_the_clock(sim: S
     assert entry["status"] == "available"
 
 
+@pytest.mark.parametrize("card", ["pm_card_bypassPending", "pm_card_bypassPendingInternational"])
+async def test_the_bypass_pending_cards_add_to_the_available_balance_at_once(
+        sim: Sim, card: str) -> None:
+    charge = await paid_charge(sim, 2000, card)
+    entry = ok(await sim.stripe("GET", f"/v1/balance_transactions/{charge['balance_transaction']}"))
+    assert entry["status"] == "available" and entry["available_on"] == entry["created"]
+    balance = ok(await sim.stripe("GET", "/v1/balance"), "stripe/balance")
+    assert balance["available"][0]["amount"] == entry["net"]
+    assert balance["pending"][0]["amount"] == 0
+
+
 async def test_unknown_entries_and_payouts_are_resource_missing(sim: Sim) -> None:
     missing = await sim.stripe("GET", "/v1/balance_transactions/txn_nothing")
     assert missing.status == 404 and missing.error["code"] == "resource_missing"

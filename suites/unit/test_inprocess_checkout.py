@@ -265,3 +265,13 @@ async def test_sessions_page_newest_first(sim: Sim) -> None:
     assert [s["id"] for s in page["data"]] == [ids[2], ids[1]] and page["has_more"]
     missing = await sim.stripe("GET", "/v1/checkout/sessions/cs_test_missing")
     assert missing.status == 404 and missing.error["param"] == "session"
+
+
+async def test_a_card_paylab_does_not_emulate_is_refused_before_any_payment_exists(
+        sim: Sim) -> None:
+    session = await open_session(sim)
+    refused = await submit(sim, session, cardnumber="4000 0000 0000 0259")  # creates a dispute
+    assert refused.status == 400 and "does not emulate disputes" in refused.text
+    assert (await sim.stripe("GET", "/v1/payment_intents")).body["data"] == []
+    assert (await session_now(sim, session))["status"] == "open"
+    assert (await submit(sim, session)).status == 303  # another card still pays

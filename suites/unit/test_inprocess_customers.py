@@ -160,6 +160,9 @@ async def test_the_default_method_must_be_saved_to_the_customer(sim: Sim) -> Non
     set_default = ok(await sim.stripe("POST", f"/v1/customers/{made['id']}", {
         "invoice_settings": {"default_payment_method": pm["id"]}}), "customer")
     assert set_default["invoice_settings"]["default_payment_method"] == pm["id"]
+    events = ok(await sim.stripe("GET", "/v1/events", {"type": "customer.updated"}))
+    assert events["data"][0]["data"]["previous_attributes"] == {
+        "invoice_settings": {"default_payment_method": None}}  # in Stripe's words
     await sim.stripe("POST", f"/v1/payment_methods/{pm['id']}/detach")
     after = ok(await sim.stripe("GET", f"/v1/customers/{made['id']}"))
     assert after["invoice_settings"]["default_payment_method"] is None

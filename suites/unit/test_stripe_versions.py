@@ -11,6 +11,7 @@ import pytest
 import stripe
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+from paylab.simulator.contracts import CONTRACTS_DIR
 from paylab.simulator.gateways.stripe import render, versions
 from paylab.suites.unit.inprocess import ClientFactory, Sim, eventually, start
 
@@ -288,3 +289,9 @@ async def test_a_reshaping_bug_still_delivers_the_webhook_in_the_latest_shape(
 
     await eventually(delivered)
     assert "charges" not in json.loads(bodies[0][0])["data"]["object"]
+
+
+def test_a_webhook_endpoint_pins_only_a_released_version() -> None:
+    schema = json.loads((CONTRACTS_DIR / "stripe" / "requests" /
+                         "webhook_endpoint_create.schema.json").read_text("utf-8"))
+    assert schema["properties"]["api_version"]["enum"] == list(versions.RELEASED)

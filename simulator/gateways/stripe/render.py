@@ -322,6 +322,10 @@ def _previous(kind: str, previous: Doc) -> Doc:
     """What changed, in Stripe's words (a payment's earlier status is a PaymentIntent's)."""
     if kind == v.PAYMENT and "status" in previous:
         return {**previous, "status": words.status(previous["status"])}
+    if kind == v.CUSTOMER and "default_method" in previous:
+        changed = {k: value for k, value in previous.items() if k != "default_method"}
+        changed["invoice_settings"] = {"default_payment_method": previous["default_method"]}
+        return changed
     return previous
 
 
