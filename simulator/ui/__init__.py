@@ -68,6 +68,12 @@ def render(template: str, /, **values: Any) -> str:
                                              scripts=escape(values.get("scripts", "")))
 
 
+#: The simulated issuer page's words for a payment (a card setup passes its own).
+PAYMENT_CHALLENGE = {"heading": "Confirm this payment",
+                     "lead": "Your bank wants to make sure it is really you.",
+                     "for_label": "Payment for", "reference_field": "payment_intent"}
+
+
 @cache
 def stylesheet() -> str:
     """The shared stylesheet, inlined so pages work from anywhere (file://, screenshots)."""

@@ -68,7 +68,8 @@ async def test_injected_latency_lands_in_its_bucket(sim: Sim) -> None:
     await sim.stripe("GET", "/v1/charges")
     text = (await sim._send("GET", "/_sim/metrics")).text
     charges = series(text, "GET", "/v1/charges")
-    assert charges["0.05"] == 0 and charges["0.1"] == 1 and charges["+Inf"] == 1
+    # at least the injected 60 ms; the upper bound leaves a busy machine room to answer
+    assert charges["0.05"] == 0 and charges["1"] == 1 and charges["+Inf"] == 1
 
 
 def test_histograms_live_in_the_store_and_are_shared(tmp_path: Path) -> None:

@@ -26,7 +26,7 @@ from paylab.simulator.gateways.newebpay import pages, render, wallet_sheet
 from paylab.simulator.gateways.newebpay.mpg import page_path
 from paylab.simulator.gateways.newebpay.pipeline import NewebPayContext
 from paylab.simulator.gateways.newebpay.wire import error, read_pairs
-from paylab.simulator.ui import message_page, sheet
+from paylab.simulator.ui import PAYMENT_CHALLENGE, message_page, sheet
 from paylab.simulator.ui import render as render_page
 
 _EXPIRY = re.compile(r"^\s*(\d{1,2})\s*/?\s*(\d{2}|\d{4})\s*$")
@@ -263,7 +263,8 @@ class Cashier:
             raise self._redirect(order)
         card = order["card"] or {}
         return _html(render_page(
-            "challenge.html", title="Confirm this payment", payment_intent=order["id"],
+            "challenge.html", title="Confirm this payment", reference=order["id"],
+            **PAYMENT_CHALLENGE,
             client_secret=order["page_token"],
             merchant=order["extra"].get("MerchantID", ""),
             amount=pages.amount_text(order["amount"]), brand=card.get("brand", "").title(),

@@ -20,9 +20,16 @@ from paylab.simulator.gateways.kit.pipeline import origin_of
 from paylab.simulator.gateways.stripe import form
 from paylab.simulator.gateways.stripe import vocabulary as words
 from paylab.simulator.gateways.stripe.pipeline import StripeContext
-from paylab.simulator.ui import message_page, render
+from paylab.simulator.ui import PAYMENT_CHALLENGE, message_page, render
 
 RESULTS = ("passed", "failed", "abandoned")
+#: The issuer page's words for saving a card (nothing is charged).
+SETUP_CHALLENGE = {
+    "heading": "Confirm this card", "for_label": "Saved for", "amount": "No charge now",
+    "lead": "Your bank wants to make sure it is really you before the card is saved for "
+            "later payments. Nothing is charged now.",
+    "reference_field": "setup_intent",
+}
 #: The query (and form) parameter naming the intent -> its core kind.
 INTENTS = {"payment_intent": v.PAYMENT, "setup_intent": v.SETUP}
 
@@ -68,12 +75,12 @@ def routes(ctx: StripeContext) -> list[web.RouteDef]:
                  "brand": card["brand"].title(), "last4": card["last4"],
                  "action": "/stripe/3ds/authenticate"}
         if name == "setup_intent":
-            html = render("challenge_setup.html", title="Confirm this card",
-                          setup_intent=doc["id"], **facts)
+            html = render("challenge.html", title="Confirm this card", reference=doc["id"],
+                          **SETUP_CHALLENGE, **facts)
         else:
-            html = render("challenge.html", title="Confirm this payment",
-                          payment_intent=doc["id"],
-                          amount=display_amount(doc["amount"], doc["currency"]), **facts)
+            html = render("challenge.html", title="Confirm this payment", reference=doc["id"],
+                          amount=display_amount(doc["amount"], doc["currency"]),
+                          **PAYMENT_CHALLENGE, **facts)
         return web.Response(text=html, content_type="text/html")
 
     async def submit(request: web.Request) -> web.Response:

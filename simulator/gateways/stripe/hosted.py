@@ -103,6 +103,16 @@ def routes(ctx: StripeContext) -> list[web.RouteDef]:
         found = ctx.domain.objects.find_any("customer", session["customer"])
         return (found[1].get("email") or "") if found else ""
 
+    def card_fields(session: dict, fields: dict[str, str],
+                    field_errors: dict[str, str]) -> Markup:
+        """The card form's fields (both modes), with what the shopper typed and the
+        message of each field refused."""
+        return fragment(
+            "card_fields.html", email=fields.get("email", prefill(session)),
+            name=fields.get("name", ""), error_number=field_errors.get("number", ""),
+            error_expiry=field_errors.get("expiry", ""), error_cvc=field_errors.get("cvc", ""),
+            error_name=field_errors.get("name", ""))
+
     def setup_page(session: dict, status: int, error: str | None, fields: dict[str, str],
                    field_errors: dict[str, str]) -> web.Response:
         html = render(
@@ -110,11 +120,8 @@ def routes(ctx: StripeContext) -> list[web.RouteDef]:
             merchant=session["metadata"].get("merchant_name", "Test merchant"),
             cancel_url=session["cancel_url"] or "#",
             action=hosted_path(session), attempt=secrets.token_hex(8),
-            email=fields.get("email", prefill(session)), name=fields.get("name", ""),
+            card_fields=card_fields(session, fields, field_errors),
             error=fragment("form_error.html", message=error) if error else "",
-            error_number=field_errors.get("number", ""),
-            error_expiry=field_errors.get("expiry", ""),
-            error_cvc=field_errors.get("cvc", ""), error_name=field_errors.get("name", ""),
             scripts=SCRIPT,
         )
         return web.Response(status=status, text=html, content_type="text/html")
@@ -136,12 +143,8 @@ def routes(ctx: StripeContext) -> list[web.RouteDef]:
             total=display_amount(session["amount_total"], session["currency"]),
             cancel_url=session["cancel_url"] or "#",
             action=hosted_path(session), attempt=secrets.token_hex(8),
-            email=fields.get("email", prefill(session)),
-            name=fields.get("name", ""),
+            card_fields=card_fields(session, fields, field_errors),
             error=fragment("form_error.html", message=error) if error else "",
-            error_number=field_errors.get("number", ""),
-            error_expiry=field_errors.get("expiry", ""),
-            error_cvc=field_errors.get("cvc", ""), error_name=field_errors.get("name", ""),
             wallets=sheet.buttons(f"/stripe/checkout/{session['id']}/wallet",
                                   session.get("page_token", ""), WALLETS),
             scripts=SCRIPT,
