@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 from paylab.simulator.core import cards
 from paylab.simulator.core.errors import CardDeclined, InvalidRequest
+from paylab.suites.published_cards import SUCCEED_TOKENS
 
 TODAY = dt.date(2026, 11, 26)
 
@@ -120,32 +121,9 @@ def test_a_token_naming_two_cards_is_refused(monkeypatch: pytest.MonkeyPatch) ->
         cards.catalog.cache_clear()
 
 
-#: token -> (last4, brand, funding, country), as the testing page publishes them.
-PUBLISHED_TOKENS = {
-    "pm_card_visa": ("4242", "visa", "credit", "US"),
-    "pm_card_us": ("4242", "visa", "credit", "US"),
-    "pm_card_visa_debit": ("5556", "visa", "debit", "US"),
-    "pm_card_mastercard": ("4444", "mastercard", "credit", "US"),
-    "pm_card_mastercard_debit": ("8210", "mastercard", "debit", "US"),
-    "pm_card_mastercard_prepaid": ("5100", "mastercard", "prepaid", "US"),
-    "pm_card_amex": ("0005", "amex", "credit", "US"),
-    "pm_card_discover": ("1117", "discover", "credit", "US"),
-    "pm_card_diners": ("0004", "diners", "credit", "US"),
-    "pm_card_jcb": ("0505", "jcb", "credit", "JP"),
-    "pm_card_unionpay": ("0005", "unionpay", "credit", "CN"),
-    "pm_card_br": ("0002", "visa", "credit", "BR"),
-    "pm_card_mx": ("8001", "visa", "credit", "MX"),
-    "pm_card_de": ("0016", "visa", "credit", "DE"),
-    "pm_card_gb_debit": ("0005", "visa", "debit", "GB"),
-    "pm_card_gb_mastercard": ("4449", "mastercard", "credit", "GB"),
-    "pm_card_tw": ("0008", "visa", "credit", "TW"),
-    "pm_card_th_debit": ("0008", "visa", "debit", "TH"),
-    "pm_card_visa_debit_eftposAuCoBranded": ("0001", "visa", "debit", "AU"),
-    "pm_card_bypassPendingInternational": ("0278", "visa", "credit", "IE"),
-}
 
 
-@pytest.mark.parametrize(("token", "facts"), PUBLISHED_TOKENS.items(), ids=list(PUBLISHED_TOKENS))
+@pytest.mark.parametrize(("token", "facts"), SUCCEED_TOKENS.items(), ids=list(SUCCEED_TOKENS))
 def test_tokens_carry_the_published_card(token: str, facts: tuple[str, str, str, str]) -> None:
     card = cards.card_for_token(token, today=TODAY)
     assert (card.last4, card.brand, card.funding, card.country) == facts

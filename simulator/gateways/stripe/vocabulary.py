@@ -200,35 +200,26 @@ def _not_found(c: dict[str, Any]) -> str:
     return f"No such {name}: '{c['id']}'"
 
 
-def _invalid_state(c: dict[str, Any]) -> str:
+def _invalid_state(c: dict[str, Any], noun: str = "PaymentIntent") -> str:
+    """An operation on a PaymentIntent (or SetupIntent) from a status it may not start from."""
     now = status(c["status"])
     if "target" in c:
-        return f"A PaymentIntent cannot move from {now} to {status(c['target'])}."
+        return f"A {noun} cannot move from {now} to {status(c['target'])}."
     if "field" in c:
-        return f"You cannot update {c['field']} on a PaymentIntent with a status of {now}."
+        return f"You cannot update {c['field']} on a {noun} with a status of {now}."
     if c.get("missing") == "payment_method":
-        return ("You cannot confirm this PaymentIntent because it's missing a payment method. "
-                "You can either update the PaymentIntent with a payment method and then "
+        return (f"You cannot confirm this {noun} because it's missing a payment method. "
+                f"You can either update the {noun} with a payment method and then "
                 "confirm it again, or confirm it again directly with a payment method.")
     verb = c["verb"]
-    return (f"You cannot {verb} this PaymentIntent because it has a status of {now}. "
-            f"Only a PaymentIntent with one of the following statuses may be {_PAST[verb]}: "
+    return (f"You cannot {verb} this {noun} because it has a status of {now}. "
+            f"Only a {noun} with one of the following statuses may be {_PAST[verb]}: "
             f"{_statuses(c['allowed'])}.")
 
 
 def _setup_state(c: dict[str, Any]) -> str:
     """A SetupIntent operation from a status it may not start from."""
-    now = status(c["status"])
-    if "field" in c:
-        return f"You cannot update {c['field']} on a SetupIntent with a status of {now}."
-    if c.get("missing") == "payment_method":
-        return ("You cannot confirm this SetupIntent because it's missing a payment method. "
-                "You can either update the SetupIntent with a payment method and then "
-                "confirm it again, or confirm it again directly with a payment method.")
-    verb = c["verb"]
-    return (f"You cannot {verb} this SetupIntent because it has a status of {now}. "
-            f"Only a SetupIntent with one of the following statuses may be {_PAST[verb]}: "
-            f"{_statuses(c['allowed'])}.")
+    return _invalid_state(c, "SetupIntent")
 
 
 def _missing(c: dict[str, Any], err: CoreError) -> str:
