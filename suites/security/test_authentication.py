@@ -11,6 +11,7 @@ import pytest
 import requests
 from paylab.simulator.gateways.stripe.routes import OPERATIONS
 from paylab.suites.plugins.simulator import LiveSimulator
+from paylab.suites.security.conftest import populated_tenant
 
 _PARAM = re.compile(r"{([^}]+)}")
 CREDENTIALS = {
@@ -25,16 +26,37 @@ CREDENTIALS = {
 }
 
 
+@pytest.fixture(scope="module")
+def owner(simulator: LiveSimulator) -> dict[str, str]:
+    """One tenant with an object of every kind, whose ids fill the paths (shared by the
+    module: every request here is refused, so none can change it; the last test checks)."""
+    return populated_tenant(simulator, "owner")
+
+
+def named_object(simulator: LiveSimulator, owner: dict[str, str], template: str) -> object:
+    """The object the path of an operation names (`/v1/customers/{customer}` of
+    `/v1/customers/{customer}/payment_methods`), as its owner reads it; None for a path
+    that names none."""
+    match = _PARAM.search(template)
+    if match is None:
+        return None
+    path = _PARAM.sub(lambda m: owner[m.group(1)], template[:match.end()])
+    return requests.get(simulator.stripe_url + path, timeout=10,
+                        headers={"Authorization": f"Bearer {owner['key']}"}).json()
+
+
 @pytest.mark.parametrize("credential", list(CREDENTIALS))
 @pytest.mark.parametrize("op", OPERATIONS, ids=[o.operation_id for o in OPERATIONS])
-def test_bad_credentials_are_refused(simulator: LiveSimulator, victim: dict[str, str],
+def test_bad_credentials_are_refused(simulator: LiveSimulator, owner: dict[str, str],
                                      op: object, credential: str) -> None:
-    path = _PARAM.sub(lambda m: victim[m.group(1)], op.path)  # type: ignore[attr-defined]
+    path = _PARAM.sub(lambda m: owner[m.group(1)], op.path)  # type: ignore[attr-defined]
     value = CREDENTIALS[credential]
     headers = {"Authorization": value} if value is not None else {}
+    before = named_object(simulator, owner, op.path)  # type: ignore[attr-defined]
     answer = requests.request(op.method, simulator.stripe_url + path,  # type: ignore[attr-defined]
                               headers=headers, timeout=10)
     assert answer.status_code == 401
+    assert named_object(simulator, owner, op.path) == before, "a refused request changed it"
     error = answer.json()["error"]
     assert error["type"] == "invalid_request_error" and error["message"]
     assert "4eC39HqLyjWDarjtT1zdp7dc" not in answer.text, "a key was echoed"
@@ -54,3 +76,4 @@ def test_revoked_keys_are_refused_until_restored(simulator: LiveSimulator) -> No
     requests.post(f"{simulator.url}/_sim/keys/revoke", json={"api_key": key, "revoked": False},
                   timeout=10)
     assert requests.get(url, headers=headers, timeout=10).status_code == 200
+

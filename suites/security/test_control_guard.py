@@ -282,6 +282,25 @@ def test_a_tenant_key_reads_only_its_own_tenant(guarded: LiveSimulator) -> None:
             401, "control_token_invalid")
 
 
+def test_a_tenant_key_cannot_read_or_change_fee_schedules(guarded: LiveSimulator) -> None:
+    """Fee schedules are the token's: a tenant key may neither read nor override them, its
+    own or another's (by tenant= or credential=), and a refused override changes nothing."""
+    mine, theirs = key(), key()
+    for each in (mine, theirs):
+        pay(guarded, each)
+    before = ctl(guarded, "GET", "fees", params={"tenant": theirs}, headers=bearer(TOKEN))
+    assert before.status_code == 200, before.text
+    override = {"methods": {"card": {"percent": 0}}, "refund_fee": "returned"}
+    for target in (mine, theirs):
+        for scope in ("tenant", "credential"):
+            for method in ("GET", "PUT", "DELETE"):
+                refused(ctl(guarded, method, "fees", params={scope: target},
+                            json=override if method == "PUT" else None,
+                            headers=bearer(mine)), 403, "tenant_scope")
+    after = ctl(guarded, "GET", "fees", params={"tenant": theirs}, headers=bearer(TOKEN))
+    assert after.json() == before.json() and after.json()["overridden"] is False
+
+
 @pytest.mark.parametrize(("name", "value"), [
     ("Host", b"\xff.example"), ("Origin", b"http://\xff"), ("Referer", b"http://\xfe/x"),
     ("Authorization", b"Bearer sk_test_\xff"), ("X-Paylab-Control-Token", b"\xff" * 20),

@@ -34,21 +34,31 @@ CURSORS = ("starting_after", "ending_before")
 
 #: A body or query parameter holding an id -> the object of a populated tenant it names.
 REFERENCES = {"payment_method": "saved_method", "payment_intent": "intent",
-              "charge": "charge"}
+              "charge": "charge", "customer": "customer", "product": "product"}
 #: A list (the `$defs` name of its response contract) -> the object its cursors name.
 LIST_ITEMS = {"payment_intents": "intent", "charges": "charge", "refunds": "refund",
               "events": "id", "webhook_endpoints": "webhook_endpoint",
-              "checkout_sessions": "session", "line_items": "session"}
+              "checkout_sessions": "session", "line_items": "session",
+              "customers": "customer", "payment_methods": "saved_method",
+              "setup_intents": "setup_intent", "products": "product", "prices": "price",
+              "balance_transactions": "transaction"}
 #: Id parameters that name nothing the simulator stores, with the reason.
-NOT_REFERENCES = {"customer": "paylab keeps no Customer objects: the id is stored as given"}
+NOT_REFERENCES: dict[str, str] = {}
 #: What each operation needs besides the probed id to get as far as using it, and what
 #: makes the attempt do the most (confirm: a payment would be charged at once).
 REQUIRED = {"amount": "2000", "currency": "usd", "success_url": "https://intruder.example/ok",
-            "url": "http://127.0.0.1:9/intruder", "enabled_events": ["*"]}
-MOST = {"CreatePaymentIntent": {"confirm": "true"}}
+            "url": "http://127.0.0.1:9/intruder", "enabled_events": ["*"], "name": "Intruder"}
+MOST = {"CreatePaymentIntent": {"confirm": "true"}, "CreatePrice": {"unit_amount": "900"},
+        "CreateSetupIntent": {"confirm": "true"},
+        "CreateCheckoutSession": {"amount": "1500", "currency": "usd"}}
 #: Every collection and the ground truth, compared before and after each probe.
 COLLECTIONS = ("payment_intents", "charges", "refunds", "events", "webhook_endpoints",
-               "checkout/sessions")
+               "checkout/sessions", "customers", "payment_methods", "setup_intents",
+               "products", "prices", "balance_transactions")
+#: Single objects compared too: a probe must not change what a list does not show.
+OBJECTS = {"saved_method": "payment_methods", "open_intent": "payment_intents",
+           "customer_method": "payment_methods", "setup_intent": "setup_intents",
+           "customer": "customers", "product": "products", "price": "prices"}
 
 
 def contract(short: str) -> dict[str, Any]:
@@ -85,10 +95,12 @@ def takes_expand(op: Operation) -> bool:
 
 
 def expandable(object_contract: str) -> list[str]:
-    """The fields of an object contract that may hold either an id or the object."""
+    """The fields of an object contract that may hold either an id or the object (an
+    object of its own contract: an amount or currency defined in common/ is not one)."""
     properties = contract(object_contract).get("properties", {})
     return [name for name, schema in properties.items()
-            if any("$ref" in option for option in schema.get("anyOf", []))]
+            if any("$ref" in option and "common/" not in option["$ref"]
+                   for option in schema.get("anyOf", []))]
 
 
 def list_name(op: Operation) -> str | None:
@@ -185,10 +197,14 @@ def state(simulator: LiveSimulator, tenant: dict[str, str]) -> dict[str, Any]:
         seen[collection] = requests.get(f"{simulator.stripe_url}/v1/{collection}",
                                         params={"limit": 100}, headers=headers,
                                         timeout=10).json()
-    for name in ("saved_method", "open_intent"):
-        kind = "payment_methods" if name == "saved_method" else "payment_intents"
+    for name, kind in OBJECTS.items():
         seen[name] = requests.get(f"{simulator.stripe_url}/v1/{kind}/{tenant[name]}",
                                   headers=headers, timeout=10).json()
+    seen["saved_to_customer"] = requests.get(
+        f"{simulator.stripe_url}/v1/customers/{tenant['customer']}/payment_methods",
+        headers=headers, timeout=10).json()
+    seen["balance"] = requests.get(f"{simulator.stripe_url}/v1/balance", headers=headers,
+                                   timeout=10).json()
     seen["ledger"] = requests.get(f"{simulator.url}/_sim/ledger", timeout=10,
                                   params={"tenant": tenant["key"]}).json()
     return seen
@@ -221,7 +237,9 @@ def request_for(probe: Probe, victim: dict[str, str], intruder: dict[str, str],
                       probe.op.path)
     short = probe.op.request or probe.op.query
     required = contract(short).get("required", []) if short else []
-    params: dict[str, Any] = {name: REQUIRED[name] for name in required}
+    # a required id (attach's customer) is the intruder's own object, unless probed
+    params: dict[str, Any] = {name: own[REFERENCES[name]] if name in REFERENCES
+                              else REQUIRED[name] for name in required}
     params.update(MOST.get(probe.op.operation_id, {}))
     if probe.where != "path":
         params[probe.field] = foreign
@@ -294,8 +312,17 @@ def test_every_id_parameter_in_the_contracts_is_probed() -> None:
             "CreateRefund-body-charge", "ListCharges-query-payment_intent",
             "ListRefunds-query-charge", "ListPaymentIntents-query-starting_after",
             "ListEvents-query-ending_before"} <= names
-    paths = {op.path for gateway in all_gateways() for op in gateway.operations}
-    assert not any("customer" in path for path in paths), NOT_REFERENCES["customer"]
+    assert {"CreatePaymentIntent-body-customer", "ListPaymentIntents-query-customer",
+            "CreateCheckoutSession-body-customer", "CreateCustomer-body-payment_method",
+            "AttachPaymentMethod-body-customer", "AttachPaymentMethod-path-payment_method",
+            "ListPaymentMethods-query-customer", "ListCustomerPaymentMethods-path-customer",
+            "CreateSetupIntent-body-customer", "CreateSetupIntent-body-payment_method",
+            "ConfirmSetupIntent-body-payment_method", "ListSetupIntents-query-customer",
+            "CreatePrice-body-product", "ListPrices-query-product",
+            "ListBalanceTransactions-query-starting_after",
+            "RetrieveBalanceTransaction-path-transaction", "DeleteProduct-path-product",
+            "UpdatePrice-path-price", "CancelSetupIntent-path-setup_intent"} <= names
+    assert "customer" not in NOT_REFERENCES
 
 
 def test_expand_reaches_only_the_callers_objects(simulator: LiveSimulator,
@@ -313,8 +340,7 @@ def test_expand_reaches_only_the_callers_objects(simulator: LiveSimulator,
     assert leaked(answer, victim, "") == []
 
 
-LISTS = ["payment_intents", "charges", "refunds", "events", "webhook_endpoints",
-         "checkout/sessions"]
+LISTS = list(COLLECTIONS)
 
 
 @pytest.mark.parametrize("collection", LISTS)

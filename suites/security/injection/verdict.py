@@ -175,7 +175,9 @@ def _named(field: Field, named: Any, message: str) -> bool:
         return False
     if named in (field.name, field.key) or named.startswith((field.name + "[", field.name + "/")):
         return True
-    return field.where == "path" and named == "id"  # a lookup by path names the object id
+    # a lookup by path names the object id, or the object by Stripe's own path parameter
+    # (`intent` for the SetupIntent that paylab routes as `{setup_intent}`)
+    return field.where == "path" and (named == "id" or field.name.endswith("_" + named))
 
 
 def _reach(op: Operation, field: Field, payload: Any, answer: Answer, document: Any,
