@@ -1,6 +1,7 @@
 """Property-based fuzzing of every operation in /_sim/openapi.json with schemathesis,
 including its stateful phase (create -> retrieve/confirm/capture/cancel via OpenAPI links):
-zero server errors, zero schema violations. PAYLAB_FUZZ_EXAMPLES raises the budget."""
+zero server errors, zero schema violations. PAYLAB_FUZZ_EXAMPLES raises the budget;
+PAYLAB_FUZZ_WORKERS runs that many requests at once (1 by default)."""
 
 from __future__ import annotations
 
@@ -29,13 +30,14 @@ def test_schemathesis_finds_no_server_error_or_contract_violation(tmp_path: Path
 
 def _fuzz(url: str, tmp_path: Path) -> None:
     examples = os.environ.get("PAYLAB_FUZZ_EXAMPLES", "20")
+    workers = os.environ.get("PAYLAB_FUZZ_WORKERS", "1")
     cmd = [sys.executable, "-m", "schemathesis.cli", "run", f"{url}/_sim/openapi.json",
            "--checks", "not_a_server_error,response_schema_conformance,"
            "status_code_conformance,content_type_conformance",
            "--phases", "examples,coverage,fuzzing,stateful",
            "-H", "Authorization: Bearer sk_test_schemathesis", "--seed", "20261126",
            "--max-examples", examples, "--generation-database", "none", "--no-color",
-           "--request-timeout", "10", "--report", "junit",
+           "--request-timeout", "10", "--workers", workers, "--report", "junit",
            "--report-junit-path", str(tmp_path / "schemathesis.xml")]
     for operation in EXCLUDED:
         cmd += ["--exclude-operation-id", operation]

@@ -51,6 +51,10 @@ NESTED = {
     "update-saved-card": (
         "POST", "/v1/payment_methods/{victim:customer_method}",
         [("metadata[owner]", "intruder")], None),
+    # a plain string in the update contract, so the contract walk does not see it
+    "update-intent-customer": (
+        "POST", "/v1/payment_intents/{open_intent}", [("customer", "{customer}")],
+        "customer"),
     "price-of-product": (
         "POST", "/v1/prices",
         [("currency", "usd"), ("unit_amount", "900"), ("product", "{product}")], "product"),
