@@ -195,3 +195,26 @@ def test_totals_of_one_gateway_skip_the_others_wherever_they_are(books: b.Balanc
     assert books.totals(TENANT, "ecpay") == {b.AVAILABLE: {"usd": {
         "amount": 300, "methods": {"card": 300}}}, b.PENDING: {}}
     assert books.totals(TENANT, "stripe")[b.PENDING]["usd"]["amount"] == 1900
+
+
+def test_a_schedule_without_days_makes_funds_available_at_once(domain: Domain) -> None:
+    domain.balance.fees.offer("stripe", {"methods": {"card": {"percent": 2}},
+                                         "refund_fee": "returned"})
+    books = domain.balance
+    paid = books.record_payment(TENANT, "stripe", charge())
+    back = books.record_refund(TENANT, "stripe", refund())
+    assert (paid["available_on"], back["available_on"]) == (START, START)
+    assert (paid["fee"], back["fee"]) == (20, -10)
+
+
+def test_available_on_counts_days_in_utc_whatever_the_local_zone(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+    monkeypatch.setenv("TZ", "Asia/Taipei")
+    time.tzset()
+    try:
+        # 22:13 UTC is already the next day (06:13) in Taipei
+        assert b.available_on(START, 1) == MIDNIGHT + DAY
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()

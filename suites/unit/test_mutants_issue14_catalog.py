@@ -461,3 +461,62 @@ def test_more_messages(cat: Catalog) -> None:
         "not_emulated", ("line_items", 0, "adjustable_quantity"),
         "Adjustable quantities are not emulated: the shopper cannot change a line item's "
         "quantity here.")
+
+
+def test_a_price_id_and_the_price_parameter(cat: Catalog) -> None:
+    tea = cat.create_product(TENANT, "stripe", {"name": "Tea"})
+    doc = price(cat, tea["id"])
+    assert doc["id"].startswith("price_") and len(doc["id"]) == len("price_") + 24
+    with pytest.raises(NotFound) as caught:
+        cat.price(TENANT, "price_none")
+    assert caught.value.param == "price"
+
+
+def test_an_empty_string_restores_a_fields_own_empty_value(cat: Catalog) -> None:
+    tea = cat.create_product(TENANT, "stripe", {"name": "Tea", "images": ["https://x.example/a"],
+                                                "marketing_features": [{"name": "f"}]})
+    cleared = cat.update_product(TENANT, tea["id"], {"images": "", "marketing_features": ""})
+    assert (cleared["images"], cleared["marketing_features"]) == ([], [])
+    doc = price(cat, tea["id"], tax_behavior="inclusive")
+    assert cat.update_price(TENANT, doc["id"], {"tax_behavior": ""})["tax_behavior"] == (
+        "unspecified")
+
+
+def test_a_transferred_lookup_key_leaves_no_trace_on_its_old_price(cat: Catalog) -> None:
+    tea = cat.create_product(TENANT, "stripe", {"name": "Tea"})["id"]
+    first = price(cat, tea, lookup_key="k")
+    second = price(cat, tea, lookup_key="k", transfer_lookup_key=True)
+    cat.update_price(TENANT, second["id"], {"lookup_key": "other"})
+    assert cat.price(TENANT, first["id"])["lookup_key"] is None
+    assert price(cat, tea, lookup_key="k")["lookup_key"] == "k"  # nobody holds it now
+
+
+def test_price_rule_messages_and_names(cat: Catalog) -> None:
+    tea = cat.create_product(TENANT, "stripe", {"name": "Tea"})["id"]
+    base = {"product": tea, "currency": "usd"}
+    refused(lambda: cat.create_price(TENANT, "stripe", {**base, "unit_amount": 5,
+                                                        "billing_scheme": "tiered"}),
+            "not_emulated", "billing_scheme",
+            "Tiered prices and customer-chosen amounts (custom_unit_amount) are not "
+            "emulated: a price here is one unit_amount per unit.")
+    both = refused(lambda: cat.create_price(TENANT, "stripe", {
+        **base, "unit_amount": 5, "unit_amount_decimal": "5"}), "conflicting_parameters",
+        "unit_amount", "unit_amount and unit_amount_decimal exclude each other.")
+    assert both.context["names"] == ("unit_amount", "unit_amount_decimal")
+    missing = refused(lambda: cat.create_price(TENANT, "stripe", base), "missing_parameter",
+                      "unit_amount")
+    assert missing.context["names"] == ("unit_amount",)
+    data = refused(lambda: cat.create_price(TENANT, "stripe", {
+        **base, "unit_amount": 5, "product_data": {"name": "x"}}), "conflicting_parameters",
+        "product", "product and product_data exclude each other.")
+    assert data.context["names"] == ("product", "product_data")
+    none = refused(lambda: cat.create_price(TENANT, "stripe", {"currency": "usd",
+                                                               "unit_amount": 5}),
+                   "missing_parameter", "product")
+    assert none.context["names"] == ("product", "product_data")
+
+
+def test_an_empty_lookup_key_holds_nothing(cat: Catalog) -> None:
+    tea = cat.create_product(TENANT, "stripe", {"name": "Tea"})["id"]
+    price(cat, tea, lookup_key="")
+    assert price(cat, tea, lookup_key="")["product"] == tea

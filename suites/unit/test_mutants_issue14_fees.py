@@ -192,3 +192,14 @@ def test_overrides_of_two_tenants_stay_apart(tmp_path: Path) -> None:
     assert schedules.override("t1", "stripe") == {"available_after_days": 5}
     assert schedules.override("t2", "stripe") == {"available_after_days": 9}
     store.close()
+
+
+def test_the_smallest_payments_and_refunds() -> None:
+    assert fees.compute(SCHEDULE, "card", 1, "usd", "US") == fees.Fee(
+        1, (fees.FeePart("fixed", 30),))
+    assert fees.refund_fee({"refund_fee": "returned"}, 1, 1, 1) == -1
+
+
+def test_a_returned_half_rounds_up_not_to_even() -> None:
+    assert fees.refund_fee({"refund_fee": "returned"}, 5, 2, 1) == -3   # 2.5 -> 3
+    assert fees.compute({"methods": {"card": {"percent": 2.5}}}, "card", 100, "usd").amount == 3
