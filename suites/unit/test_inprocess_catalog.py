@@ -245,3 +245,15 @@ async def test_price_based_line_items_are_checked(sim: Sim) -> None:
     assert other.status == 404, "another tenant's price is no price"
     listed = await ok(await sim.stripe("GET", "/v1/checkout/sessions"))
     assert listed["data"] == [], "a refused checkout leaves nothing behind"
+
+
+async def test_a_product_expands_its_default_price_and_a_price_its_product(sim: Sim) -> None:
+    made = await product(sim, name="Oolong",
+                         default_price_data={"currency": "usd", "unit_amount": 900})
+    shown = await ok(await sim.stripe("GET", f"/v1/products/{made['id']}",
+                                      {"expand": ["default_price"]}))
+    assert shown["default_price"]["object"] == "price"
+    assert shown["default_price"]["unit_amount"] == 900
+    back = await ok(await sim.stripe("GET", f"/v1/prices/{made['default_price']}",
+                                     {"expand": ["product.default_price"]}))
+    assert back["product"]["default_price"]["id"] == made["default_price"]

@@ -31,7 +31,7 @@ _EXPANDABLE = {
     # a balance transaction's source is a charge or a refund: the expander tells by prefix
     "balance_transaction": {"source": "source"},
     "customer": {},
-    "product": {},
+    "product": {"default_price": v.PRICE},
     "balance": {},
 }
 #: A balance transaction's source by its id's prefix -> the core kind.
