@@ -192,8 +192,9 @@ async def start(aiohttp_client: ClientFactory, **settings: Any) -> Sim:
     return Sim(client, app)
 
 
-async def eventually(check: Callable[[], Awaitable[bool]], within: float = 2.0) -> None:
-    """Wait until `check()` holds (background work: webhook deliveries, timers)."""
+async def eventually(check: Callable[[], Awaitable[bool]], within: float = 10.0) -> None:
+    """Wait until `check()` holds (background work: webhook deliveries, timers); it returns
+    as soon as it holds, so the generous bound only lets a busy machine finish."""
     deadline = asyncio.get_running_loop().time() + within
     while not await check():
         if asyncio.get_running_loop().time() > deadline:
