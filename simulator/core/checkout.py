@@ -17,7 +17,6 @@ from paylab.simulator.core import cards, money
 from paylab.simulator.core import vocabulary as v
 from paylab.simulator.core.clock import Clock
 from paylab.simulator.core.credentials import new_credential
-from paylab.simulator.core.customers import Customers
 from paylab.simulator.core.errors import InvalidRequest, InvalidState
 from paylab.simulator.core.events import Events
 from paylab.simulator.core.objects import Doc, Objects
@@ -41,17 +40,14 @@ class Sessions:
     """Create, pay, complete and expire checkout sessions."""
 
     def __init__(self, objects: Objects, events: Events, payments: Payments, timers: Timers,
-                 clock: Clock, rand: Rand, setups: Setups | None = None) -> None:
+                 clock: Clock, rand: Rand, setups: Setups) -> None:
         self.objects = objects
         self.events = events
         self.payments = payments
         self.timers = timers
         self.clock = clock
         self.rand = rand
-        # setups hold no state of their own: one built from the same parts is the same
-        self.setups = setups or Setups(objects, events, payments.methods,
-                                       Customers(objects, events, clock, rand), timers, clock,
-                                       rand)
+        self.setups = setups
         events.subscribe(self._on_event)
 
     def _on_event(self, tenant: str, event: Doc) -> None:

@@ -11,7 +11,7 @@ from paylab.simulator.core import fees
 from paylab.simulator.core.errors import InvalidRequest
 from paylab.simulator.core.objects import Objects
 from paylab.simulator.core.store import Store
-from paylab.simulator.gateways.stripe.shapes.balance import FEE_SCHEDULE
+from paylab.simulator.gateways.stripe import FEE_SCHEDULE
 
 STRIPE = fees.load(FEE_SCHEDULE)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import orjson
 from aiohttp import web
@@ -16,11 +17,13 @@ from paylab.simulator.gateways.stripe.notify import StripeNotifier
 from paylab.simulator.gateways.stripe.pipeline import StripeContext, endpoint, json_response
 from paylab.simulator.gateways.stripe.render import Renderer
 from paylab.simulator.gateways.stripe.routes import OPERATIONS
-from paylab.simulator.gateways.stripe.shapes.balance import FEE_SCHEDULE
 from paylab.simulator.gateways.stripe.vocabulary import event_type
 from paylab.simulator.gateways.stripe.wire import dumps, envelope, injected_error, tenant_for_key
 
 log = logging.getLogger("paylab.stripe")
+
+#: Stripe's default fee schedule (its published standard US pricing), offered to the core.
+FEE_SCHEDULE = Path(__file__).resolve().parent / "fees.yaml"
 
 CONTEXT = web.AppKey("stripe_context", StripeContext)
 

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from paylab.simulator.core import balance as core
 from paylab.simulator.core.objects import Doc
 
-#: Stripe's default fee schedule (its published standard US pricing), offered to the core.
-FEE_SCHEDULE = Path(__file__).resolve().parent.parent / "fees.yaml"
 #: The account's default currency: a balance lists it even before any money moved.
 DEFAULT_CURRENCY = "usd"
 #: Core entry type -> Stripe's `type` and `reporting_category` (a PaymentIntent's card
