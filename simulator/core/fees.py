@@ -102,7 +102,8 @@ def compute(schedule: Doc, method: str, amount: int, currency: str,
     return Fee(min(sum(p.amount for p in kept), amount), kept)
 
 
-def refund_fee(schedule: Doc, payment_fee: int, payment_amount: int, refunded: int) -> int:
+def refund_fee(schedule: Doc, payment_fee: int, payment_amount: int, refunded: int,
+               *, method: str | None = None, currency: str | None = None) -> int:
     """The fee on a refund entry (zero or negative: what the gateway gives back)."""
     if schedule.get("refund_fee", "kept") != "returned" or payment_amount <= 0:
         return 0
@@ -157,6 +158,19 @@ class FeeSchedules:
         override = self.override(tenant, gateway)
         base = self.default(gateway)
         return merge(base, override) if override else base
+
+    def fee_for(self, tenant: str, gateway: str, method: str, amount: int, currency: str,
+                *, card_country: str | None = None) -> Fee:
+        """The fee of one payment of a tenant on a gateway, by its effective schedule."""
+        return compute(self.effective(tenant, gateway), method, amount, currency, card_country)
+
+    def refund_fee_for(self, tenant: str, gateway: str, method: str, payment_amount: int,
+                       payment_fee: int, refunded: int, *, currency: str | None = None) -> int:
+        """The fee on a refund of `refunded` (minor units) of a payment that was charged
+        `payment_fee`: negative when the gateway gives fee back, positive when it charges
+        a refund fee, zero when it keeps the payment's fee and charges nothing more."""
+        return refund_fee(self.effective(tenant, gateway), payment_fee, payment_amount,
+                          refunded, method=method, currency=currency)
 
     def set_override(self, tenant: str, gateway: str, override: Doc, now: int) -> Doc:
         """Store (or replace) the tenant's override; returns the effective schedule."""
