@@ -3,6 +3,7 @@ SHELL := /bin/bash
 VENV  := .venv
 PY    := $(VENV)/bin/python
 STAMP := .stamps
+UV_VERSION := 0.13.9
 
 .PHONY: up test load deps lint report bench mutate clean
 
@@ -40,7 +41,12 @@ $(STAMP):
 
 $(STAMP)/python: pyproject.toml requirements.lock | $(STAMP)
 	test -x $(PY) || python3 -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[dev]'
+	# uv installs the locked set in about 20 s where pip takes two minutes on 2 cores; pip is
+	# the fallback when uv cannot be had (same constraints, same result)
+	( $(PY) -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION) && \
+	  VIRTUAL_ENV="$(abspath $(VENV))" $(VENV)/bin/uv pip install --quiet \
+	    -c requirements.lock -e '.[dev]' ) || \
+	  $(PY) -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[dev]'
 	touch $@
 
 $(STAMP)/node: package.json package-lock.json | $(STAMP)
