@@ -34,7 +34,8 @@ def test_an_unknown_refund_rule_names_the_rules_and_the_parameter() -> None:
         fees.check({"refund_fee": "sometimes"})
     assert caught.value.param == "refund_fee"
     assert caught.value.code == "invalid_value"
-    assert caught.value.message == "refund_fee must be one of ('kept', 'returned')."
+    assert caught.value.message == ("refund_fee must be one of "
+                                     "('kept', 'returned', 'returned_percent').")
 
 
 @pytest.mark.parametrize("key", ["percent", "international_percent", "conversion_percent"])
