@@ -1,0 +1,224 @@
+"""Settlement files through an in-process simulator: the neutral rows at /_sim/settlements
+(JSON, CSV, filters, the control API's errors), Stripe's payout reconciliation CSV and
+ECPay's signed TradeNoAio download (and its refusals in ECPay's shape)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+import pytest
+from paylab.simulator.contracts import contract_id
+from paylab.suites.unit.ecpay_kit import MERCHANT, TENANT, api, checkout, choose, pay_card
+from paylab.suites.unit.inprocess import Answer, ClientFactory, Sim, contracts, start
+
+DAY = 86400
+AIO = "/PaymentMedia/TradeNoAio"
+
+
+@pytest.fixture
+async def sim(aiohttp_client: ClientFactory) -> Sim:
+    return await start(aiohttp_client)
+
+
+def valid(answer: Answer) -> dict[str, Any]:
+    assert answer.status == 200, answer.body
+    problem = contracts().problem(contract_id("control/settlements"), answer.body)
+    assert problem is None, problem
+    return answer.body
+
+
+def table(text: str) -> list[list[str]]:
+    """CSV lines, without a leading `#` note line or byte-order mark."""
+    lines = text.lstrip("\ufeff").splitlines()
+    if lines and lines[0].startswith("#"):
+        lines = lines[1:]
+    return list(csv.reader(io.StringIO("\n".join(lines))))
+
+
+async def stripe_paid(sim: Sim, amount: int = 2000, order: str = "A-1") -> dict[str, Any]:
+    answer = await sim.pay(amount, "usd", "pm_card_visa", expand=["latest_charge"],
+                           metadata={"order_id": order})
+    assert answer.status == 200, answer.body
+    return answer.body["latest_charge"]
+
+
+async def ecpay_paid(sim: Sim, no: str = "T0001") -> dict[str, Any]:
+    await pay_card(sim, await choose(sim, await checkout(sim, no), "Credit"))
+    return sim.domain.orders.find_by_merchant_order(TENANT, no)
+
+
+async def ecpay_closed(sim: Sim, no: str = "T0001", refund: int | None = None
+                       ) -> dict[str, Any]:
+    """A 500 TWD card trade closed (captured) with DoAction C, then partly refunded."""
+    order = await ecpay_paid(sim, no)
+    for act, amount in (("C", 500), ("R", refund)):
+        if amount is None:
+            continue
+        answer, fields = await api(sim, "/CreditDetail/DoAction", {
+            "MerchantID": MERCHANT, "MerchantTradeNo": no, "TradeNo": order["reference"],
+            "Action": act, "TotalAmount": amount})
+        assert fields.get("RtnCode") == "1", answer.text
+    return sim.domain.orders.find_by_merchant_order(TENANT, no)
+
+
+def aio_form(**fields: Any) -> dict[str, Any]:
+    form = {"MerchantID": MERCHANT, "DateType": "2", "BeginDate": "2000-01-01",
+            "EndDate": "2100-01-01", "MediaFormated": "1", **fields}
+    return {k: v for k, v in form.items() if v is not None}
+
+
+# -- /_sim/settlements -------------------------------------------------------------------
+async def test_stripe_rows_payment_and_partial_refund(sim: Sim) -> None:
+    charge = await stripe_paid(sim, 2000, "A-1")
+    refund = await sim.stripe("POST", "/v1/refunds", {"charge": charge["id"], "amount": 500})
+    assert refund.status == 200, refund.body
+    body = valid(await sim.control("GET", "/settlements", query={"gateway": "stripe"}))
+    pay, back = body["rows"]
+    created = charge["created"]
+    two_days = (created - created % DAY) + 2 * DAY
+    assert pay == {"gateway": "stripe", "tenant": sim.tenant, "merchant_id": sim.tenant,
+                   "type": "payment", "transaction_id": charge["id"], "order_ref": "A-1",
+                   "method": "card", "amount": 2000, "currency": "usd", "decimals": 2,
+                   "fee": 88, "net": 1912, "created_at": created, "settled_at": two_days,
+                   "settlement_date": pay["settlement_date"]}
+    assert (back["type"], back["transaction_id"], back["amount"], back["fee"], back["net"],
+            back["order_ref"]) == ("refund", refund.body["id"], -500, 0, -500, "A-1")
+    assert back["settled_at"] == back["created_at"]  # refunds leave the balance at once
+    assert body["totals"] == [{"gateway": "stripe", "currency": "usd", "count": 2,
+                               "amount": 1500, "fee": 88, "net": 1412}]
+
+
+async def test_ecpay_rows_after_the_close_with_its_fee(sim: Sim) -> None:
+    order = await ecpay_closed(sim, "T0001", refund=200)
+    body = valid(await sim.control("GET", "/settlements", query={"gateway": "ecpay"}))
+    pay, back = body["rows"]
+    # 2.75% of NT$500 is 13.75: NT$14 (rounded half up), above the NT$5 minimum
+    assert (pay["transaction_id"], pay["order_ref"], pay["merchant_id"], pay["amount"],
+            pay["fee"], pay["net"], pay["decimals"], pay["currency"]) == (
+        order["reference"], "T0001", MERCHANT, 500, 14, 486, 0, "twd")
+    assert pay["settled_at"] == pay["created_at"] - pay["created_at"] % DAY + 4 * DAY
+    assert (back["amount"], back["fee"], back["net"]) == (-200, 0, -200)
+
+
+async def test_an_authorised_or_failed_trade_has_no_row(sim: Sim) -> None:
+    await ecpay_paid(sim, "T0001")  # authorised, not closed: nothing settles yet
+    await pay_card(sim, await choose(sim, await checkout(sim, "T0002"), "Credit"),
+                   "4000000000000002")  # declined
+    body = valid(await sim.control("GET", "/settlements"))
+    assert body["rows"] == [] and body["count"] == 0
+
+
+async def test_dates_filter_by_settlement_or_created_day(sim: Sim) -> None:
+    charge = await stripe_paid(sim)
+    body = valid(await sim.control("GET", "/settlements"))
+    day = body["rows"][0]["settlement_date"]
+    created = body["rows"][0]["created_at"]
+    for query, count in (({"date": day}, 1), ({"from": day, "to": day}, 1),
+                         ({"to": "2000-01-01"}, 0), ({"from": "2999-01-01"}, 0),
+                         ({"date": day, "by": "created_date"}, 0)):
+        got = valid(await sim.control("GET", "/settlements", query=query))
+        assert got["count"] == count, query
+    assert charge["created"] == created
+
+
+async def test_csv_format_has_the_neutral_columns(sim: Sim) -> None:
+    await stripe_paid(sim)
+    answer = await sim.control("GET", "/settlements", query={"format": "csv"})
+    assert answer.status == 200 and answer.headers["Content-Type"].startswith("text/csv")
+    header, line = table(answer.text)
+    assert header[:5] == ["gateway", "tenant", "merchant_id", "type", "transaction_id"]
+    assert dict(zip(header, line, strict=True))["net"] == "1912"
+
+
+@pytest.mark.parametrize(("query", "status", "code", "field"), [
+    ({"gateway": "nope"}, 400, "gateway_unknown", "gateway"),
+    ({"date": "2026-12-01", "from": "2026-12-01"}, 400, "conflicting_parameters", "date"),
+    ({"from": "2026-12-02", "to": "2026-12-01"}, 400, "invalid_range", "from"),
+    ({"date": "2026-13-01"}, 400, "invalid_parameter", "date"),
+    ({"format": "xml"}, 400, "invalid_parameter", "format"),
+    ({"tenant": "acct_never_seen"}, 404, "unknown_tenant", "tenant"),
+])
+async def test_bad_queries_get_the_control_error(sim: Sim, query: dict[str, str], status: int,
+                                                 code: str, field: str) -> None:
+    answer = await sim.control("GET", "/settlements", query=query)
+    assert answer.status == status, answer.body
+    assert (answer.body["error"]["code"], answer.body["error"].get("field")) == (code, field)
+
+
+# -- each gateway's file -----------------------------------------------------------------
+async def test_stripe_payout_reconciliation_csv(sim: Sim) -> None:
+    charge = await stripe_paid(sim, 2000, "A-1")
+    answer = await sim.control("GET", "/settlements/stripe.csv")
+    assert answer.status == 200 and answer.headers["Content-Type"].startswith("text/csv")
+    header, line = table(answer.text)
+    row = dict(zip(header, line, strict=True))
+    assert (row["balance_transaction_id"], row["source_id"], row["gross"], row["fee"],
+            row["net"], row["reporting_category"], row["currency"],
+            row["payment_metadata[order_id]"]) == (
+        charge["balance_transaction"], charge["id"], "20.00", "0.88", "19.12", "charge",
+        "usd", "A-1")
+
+
+async def test_every_gateway_offers_a_file_and_others_are_404(sim: Sim) -> None:
+    for name in ("stripe", "ecpay", "newebpay", "linepay", "jkopay", "paypal"):
+        answer = await sim.control("GET", f"/settlements/{name}.csv")
+        assert answer.status == 200, (name, answer.body)
+    for name in ("stripe.pdf", "nope.csv", "csv"):
+        answer = await sim.control("GET", f"/settlements/{name}")
+        assert answer.status == 404, name
+        assert answer.body["error"]["code"] == "not_found"
+
+
+async def test_ecpay_trade_no_aio_signed_request_answers_the_csv(sim: Sim) -> None:
+    order = await ecpay_closed(sim)
+    answer, _ = await api(sim, AIO, aio_form())
+    assert answer.status == 200 and answer.headers["Content-Type"].startswith("text/csv")
+    assert answer.text.startswith("\ufeff# ECPay TradeNoAio")  # labelled: our reading
+    header, line = table(answer.text)
+    row = dict(zip(header, line, strict=True))
+    assert (row["綠界訂單編號"], row["特店訂單編號"], row["付款方式"], row["交易金額"],
+            row["交易手續費"], row["撥款金額"], row["交易狀態"], row["撥款狀態"]) == (
+        order["reference"], "T0001", "Credit_CreditCard", "500", "14", "486", "已付款",
+        "未撥款")
+    # the same file from /_sim
+    mirror = await sim.control("GET", "/settlements/ecpay.csv")
+    assert table(mirror.text) == [header, line]
+
+
+@pytest.mark.parametrize(("fields", "count"), [
+    ({"PaymentType": "01"}, 1), ({"PaymentType": "03"}, 0), ({"PaymentStatus": "0"}, 0),
+    ({"AllocateStatus": "0"}, 1), ({"AllocateStatus": "1"}, 0),
+    ({"DateType": "4", "EndDate": "2000-01-02"}, 0),
+])
+async def test_ecpay_trade_no_aio_filters(sim: Sim, fields: dict[str, str], count: int) -> None:
+    await ecpay_closed(sim)
+    answer, _ = await api(sim, AIO, aio_form(**fields))
+    assert answer.status == 200, answer.text
+    assert len(table(answer.text)) - 1 == count
+
+
+async def test_ecpay_trade_no_aio_disbursed_after_four_days(sim: Sim) -> None:
+    await ecpay_closed(sim)
+    await sim.control("POST", "/clock/advance", {"seconds": 5 * DAY})
+    answer, _ = await api(sim, AIO, aio_form(AllocateStatus="1"))
+    assert table(answer.text)[1][-1] == "已撥款"
+
+
+@pytest.mark.parametrize(("fields", "sign", "code"), [
+    ({}, False, "10200073"),                              # no CheckMacValue
+    ({"CheckMacValue": "0" * 64}, False, "10200073"),     # a wrong one
+    ({"DateType": "3"}, True, None),                      # not 2, 4 or 6
+    ({"BeginDate": "2026/12/01"}, True, None),            # not yyyy-MM-dd
+    ({"BeginDate": "2026-12-02", "EndDate": "2026-12-01"}, True, None),
+    ({"MediaFormated": None}, True, None),                # required
+])
+async def test_ecpay_trade_no_aio_refusals_in_ecpay_shape(sim: Sim, fields: dict[str, Any],
+                                                          sign: bool, code: str | None) -> None:
+    await ecpay_closed(sim)
+    answer, parsed = await api(sim, AIO, aio_form(**fields), sign=sign)
+    assert answer.status == 200 and "text/html" in answer.headers["Content-Type"], answer.text
+    assert parsed["RtnCode"] != "1" and "綠界訂單編號" not in answer.text
+    if code is not None:
+        assert parsed["RtnCode"] == code
