@@ -255,6 +255,10 @@ class FeeSchedules:
         check(doc)
         self._defaults[gateway] = doc
 
+    def gateways(self) -> list[str]:
+        """The gateways that offer a schedule, in the order they offered it."""
+        return list(self._defaults)
+
     def offered(self, gateway: str) -> bool:
         """Whether the gateway offers a schedule."""
         return gateway in self._defaults
