@@ -1,4 +1,5 @@
-"""Control API for fee schedules: show a tenant's, override any part of it, restore it.
+"""Control API for fee schedules: show a tenant's, override any part of it, restore it;
+and the gateway comparison of the traffic run (core.fee_comparison).
 
 A tenant's override is merged over its gateway's own schedule (core.fees) and lives in
 the store: it survives restarts and is forgotten when the tenant is reset. The next
@@ -15,6 +16,7 @@ import orjson
 from aiohttp import web
 from paylab.simulator.contracts import contract_id
 from paylab.simulator.control.handlers import ControlContext, ControlError
+from paylab.simulator.core import fee_comparison
 from paylab.simulator.core.errors import InvalidRequest
 from paylab.simulator.gateways.spec import Operation as Op
 
@@ -48,6 +50,12 @@ async def delete_fees(ctx: ControlContext, request: web.Request, params: Mapping
     tenant, gateway = _scope(ctx, params)
     cleared = ctx.domain.balance.fees.clear_override(tenant, gateway)
     return {**_state(ctx, tenant, gateway), "cleared": cleared}
+
+
+async def get_comparison(ctx: ControlContext, request: web.Request, params: Mapping) -> dict:
+    """GET /_sim/fees/comparison: the traffic run, priced on every gateway."""
+    tenant = ctx.known_tenant(params, *_SCOPE[:2])
+    return fee_comparison.compare(ctx.domain.store, ctx.domain.balance.fees, tenant)
 
 
 def _scope(ctx: ControlContext, params: Mapping) -> tuple[str, str]:
@@ -97,6 +105,11 @@ OPERATIONS: tuple[Op, ...] = (
        "Override any part of a tenant's fee schedule (JSON body, merged over the "
        "gateway's own); the next payment is charged by it",
        query=f"{_C}#/$defs/query", request_body=_C, response=f"{_C}#/$defs/state",
+       errors=(400, 404), content_type=_J),
+    Op("GET", "/fees/comparison", "FeeComparison", get_comparison,
+       "The traffic run per gateway and method (success rate, amount settled, fee, "
+       "effective rate) and what it would cost on each other gateway, per currency",
+       query="control/fee_comparison#/$defs/query", response="control/fee_comparison",
        errors=(400, 404), content_type=_J),
     Op("DELETE", "/fees", "DeleteFees", delete_fees,
        "Restore the gateway's own fee schedule for a tenant",
