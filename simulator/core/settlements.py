@@ -92,7 +92,8 @@ class Settlements:
                 and (since is None or _date(r, by) >= since)
                 and (until is None or _date(r, by) <= until)
                 and (not settled_only or r["settled_at"] <= now)]
-        kept.sort(key=lambda r: (r["created_at"], r["type"] == REFUND, r["transaction_id"]))
+        # stable: rows of one second keep the store's order, payments before refunds
+        kept.sort(key=lambda r: (r["created_at"], r["type"] == REFUND))
         return kept
 
     # -- balance entries ------------------------------------------------------------------
