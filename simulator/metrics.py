@@ -18,13 +18,16 @@ import logging
 import random
 import time
 from collections import Counter, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from paylab.simulator.core import vocabulary as v
 from paylab.simulator.core.errors import StorageUnavailable
+from paylab.simulator.core.kpi_windows import LATENCY_UPSERT, latency_figure
 from paylab.simulator.core.kpis import UNSELECTED, gateway_methods
 from paylab.simulator.core.store import Store
+from paylab.simulator.kpi_metrics import kpi_lines
 
 log = logging.getLogger("paylab.metrics")
 
@@ -73,11 +76,16 @@ class _Second:
 class Metrics:
     """Per-second counters over a sliding window, plus totals since start."""
 
-    def __init__(self, clock: Any = time.time, store: Store | None = None) -> None:
-        """`store`: where the latency histograms are kept (none: no histograms)."""
+    def __init__(self, clock: Any = time.time, store: Store | None = None,
+                 virtual: Callable[[], float] | None = None) -> None:
+        """`store`: where the latency histograms are kept (none: no histograms);
+        `virtual`: the domain's virtual clock, which files latencies into the KPI windows
+        (none: the wall clock plus the store's persisted clock offset)."""
         self._clock = clock
         self.store = store
+        self._virtual = virtual
         self._pending: dict[tuple[str, str, str, int], tuple[int, float]] = {}
+        self._kpi_pending: Counter = Counter()  # (tenant, gateway, second, figure) -> n
         self._flush_handle: asyncio.Handle | None = None
         self._seconds: deque[_Second] = deque()
         self.totals: Counter = Counter()
@@ -94,10 +102,13 @@ class Metrics:
 
     # -- inputs ---------------------------------------------------------------------------
     def request(self, gateway: str, status: int, latency_ms: float, effect: str | None, *,
-                method: str = "", route: str = "") -> None:
+                method: str = "", route: str = "", tenant: str | None = None) -> None:
         """One request a gateway answered (or did not: status 0); `route` is the route
-        template (`/v1/payment_intents/{intent}`), so ids do not multiply the series."""
+        template (`/v1/payment_intents/{intent}`), so ids do not multiply the series;
+        `tenant`: whose request it was, for the KPI windows (None: unknown)."""
         if self.store is not None:
+            self._kpi_pending[(tenant or "", gateway, int(self._virtual_now()),
+                               latency_figure(latency_ms))] += 1
             self._observe(gateway, method, route, latency_ms)
         bucket = self._now()
         outcome = "ok" if 200 <= status < 400 else ("client_error" if 400 <= status < 500
@@ -128,15 +139,26 @@ class Metrics:
             except RuntimeError:
                 self.flush()  # no event loop (tools, unit tests): write now
 
+    def _virtual_now(self) -> float:
+        """Now by the virtual clock (given, or the wall plus the persisted offset)."""
+        if self._virtual is not None:
+            return self._virtual()
+        ahead = self.store.get_meta("clock_offset", "0") if self.store is not None else "0"
+        return time.time() + float(ahead or 0)
+
     def flush(self) -> None:
         """Write the pending observations into the store's current batch."""
         self._flush_handle = None
         pending, self._pending = self._pending, {}
-        if not pending or self.store is None:
+        seconds, self._kpi_pending = self._kpi_pending, Counter()
+        if not (pending or seconds) or self.store is None:
             return
         try:
-            self.store.write_many(_OBSERVE, [(*key, count, total)
-                                             for key, (count, total) in pending.items()])
+            if pending:
+                self.store.write_many(_OBSERVE, [(*key, count, total)
+                                                 for key, (count, total) in pending.items()])
+            if seconds:
+                self.store.write_many(LATENCY_UPSERT, [(*key, n) for key, n in seconds.items()])
         except StorageUnavailable as exc:
             # the answers have been decided; a full disk loses observations, not answers
             log.warning("%d latencies not recorded: %s", len(pending), exc)
@@ -205,7 +227,8 @@ class Metrics:
         for key, n in sorted(self.totals.items()):
             if key[0] == "injected":
                 lines.append(f'paylab_injected_total{{gateway="{key[1]}"}} {n}')
-        return "\n".join(lines + self._payments() + self._histograms()) + "\n"
+        kpis = kpi_lines(self.store) if self.store is not None else []
+        return "\n".join(lines + self._payments() + self._histograms() + kpis) + "\n"
 
     def _payments(self) -> list[str]:
         """Payments and orders per gateway and method, counted in the store."""

@@ -1,0 +1,276 @@
+"""Payment figures over sliding windows of the virtual clock (last minute, 15 minutes,
+hour, the whole run), per tenant, gateway and payment method, kept in the store.
+
+A listener on the domain's events adds to per-second aggregates (table `kpi_seconds`)
+inside the emitting transaction: payments created, gone through (paid or authorised:
+a later capture is not counted again), failed (by neutral reason: the decline code, else
+the failure code), declined (failures that carry a decline code), refunds (count and
+amount per currency), 3-D Secure challenges, fraud blocks, and the amounts of the
+payments that went through (sum per currency, and a distribution for the median: each
+amount kept to 3 significant digits, so a median is exact to 0.5 %). The request latency
+histograms (the buckets of /_sim/metrics) are added per second by the metrics recorder
+(`LATENCY_UPSERT`), per gateway (method ''), under the request's tenant ('' unknown).
+Webhook figures are read from the outbox's tables when asked (attempts by the virtual time
+they ended; lag = end of the delivering attempt minus the delivery's creation, in
+virtual seconds: the offsets the virtual clock was advanced by are kept in `kpi_clock`).
+
+Nothing is counted in process memory: every process sharing the database sees the same
+figures. A window of `s` seconds holds what happened in the `s` seconds up to now,
+(now - s, now]; `run` holds everything since the store was created or reset.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from paylab.simulator.core import vocabulary as v
+from paylab.simulator.core.clock import Clock
+from paylab.simulator.core.kpi_figures import (
+    LATENCY_BUCKETS,
+    failure,
+    histogram_quantile,
+    latency_figure,
+    median,
+    nearest_rank,
+    rate,
+    row,
+    significant,
+    webhook_figures,
+)
+from paylab.simulator.core.kpis import UNSELECTED
+from paylab.simulator.core.store import Store
+
+__all__ = ["ALL_METHODS", "LATENCY_BUCKETS", "LATENCY_UPSERT", "WINDOWS", "KpiWindows",
+           "backlogs", "histogram_quantile", "latency_figure", "median", "nearest_rank",
+           "rate", "run_totals", "significant", "webhook_attempts"]
+
+#: The windows, in seconds of virtual time (None: the whole run).
+WINDOWS: dict[str, int | None] = {"1m": 60, "15m": 900, "1h": 3600, "run": None}
+#: A gateway's row when it had requests or webhooks but no payment in the window.
+ALL_METHODS = "*"
+_UPSERT = (
+    "INSERT INTO kpi_seconds (tenant, gateway, method, second, figure, value) "
+    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (tenant, gateway, method, second, figure) "
+    "DO UPDATE SET value = value + excluded.value"
+)
+#: One latency observation batch: (tenant, gateway, second, "latency:<bucket>", count).
+LATENCY_UPSERT = _UPSERT.replace("(?, ?, ?, ?, ?, ?)", "(?, ?, '', ?, ?, ?)")
+_PAYMENT_METHOD = (
+    "SELECT COALESCE(json_extract(CAST(data AS TEXT), '$.payment_method_types[0]'), 'card') "
+    "FROM objects WHERE kind = ? AND id = ? AND tenant = ?"
+)
+_CREATED = {v.PAYMENT_CREATED, "order.created"}
+_THROUGH = {v.PAYMENT_SUCCEEDED, v.PAYMENT_AUTHORIZED, "order.paid", "order.authorized"}
+_FAILED = {v.PAYMENT_FAILED, "order.failed"}
+_CHALLENGES = {v.PAYMENT_NEEDS_ACTION, "order.needs_action"}
+
+
+class KpiWindows:
+    """Write the per-second aggregates as events happen; read them over windows."""
+
+    def __init__(self, store: Store, clock: Clock) -> None:
+        self.store = store
+        self.clock = clock
+        self._note_offset()
+        clock.subscribe(self._note_offset)
+
+    # -- writing -----------------------------------------------------------------------
+    def _note_offset(self) -> None:
+        """Remember from when (wall) the clock runs ahead by its offset (for webhook
+        attempts, stamped by the wall clock)."""
+        self.store.write("INSERT OR REPLACE INTO kpi_clock (wall, ahead) VALUES (?, ?)",
+                         (self.clock.wall(), self.clock.offset))
+
+    def reset(self, tenant: str | None = None) -> None:
+        """Forget the figures (all, or one tenant's), as the store's reset does its state."""
+        if tenant is None:
+            self.store.write("DELETE FROM kpi_seconds")
+            self.store.write("DELETE FROM kpi_clock")
+            self._note_offset()
+        else:
+            self.store.write("DELETE FROM kpi_seconds WHERE tenant = ?", (tenant,))
+
+    def on_event(self, tenant: str, event: dict[str, Any]) -> None:
+        """Add a domain event's figures (subscribed to the event stream; runs inside the
+        emitting transaction)."""
+        figures = self._figures(tenant, event)
+        if not figures:
+            return
+        method, adds = figures
+        second = int(event["created"])
+        self.store.write_many(_UPSERT, [(tenant, event["gateway"], method, second, name, n)
+                                        for name, n in adds])
+
+    def _figures(self, tenant: str, event: dict[str, Any]
+                 ) -> tuple[str, list[tuple[str, float]]] | None:
+        kind, obj = event["type"], event["object"]
+        previous = (event.get("previous_attributes") or {}).get("status")
+        if kind in _CREATED:
+            return self._method(tenant, event), [("created", 1)]
+        if kind in _THROUGH:
+            if previous == v.AUTHORIZED:  # a capture: counted when it was authorised
+                return None
+            cur = obj["currency"]
+            return self._method(tenant, event), [
+                ("succeeded", 1), (f"amount:{cur}", obj["amount"]),
+                (f"amounts:{cur}:{significant(int(obj['amount']))}", 1)]
+        if kind in _FAILED:
+            return self._method(tenant, event), failure(obj)
+        if kind in _CHALLENGES:
+            return self._method(tenant, event), [("challenges", 1)]
+        if kind == v.REFUND_CREATED:
+            return (self._payment_method(tenant, obj.get("payment")),
+                    [("refunds", 1), (f"refunded:{obj['currency']}", obj["amount"])])
+        if kind == "order.refunded":
+            before = (event.get("previous_attributes") or {}).get("refunded_amount", 0)
+            return self._method(tenant, event), [
+                ("refunds", 1), (f"refunded:{obj['currency']}", obj["refunded_amount"] - before)]
+        if kind == v.CHARGE_FAILED and (obj.get("outcome") or {}).get("type") == "blocked":
+            return self._payment_method(tenant, obj.get("payment")), [("fraud_blocks", 1)]
+        return None
+
+    def _method(self, tenant: str, event: dict[str, Any]) -> str:
+        """The payment method of an event's payment or order (as core/kpis.py counts it)."""
+        obj = event["object"]
+        if event.get("object_kind") == v.PAYMENT:
+            return (obj.get("payment_method_types") or ["card"])[0]
+        offered = obj.get("methods") or []
+        return obj.get("method") or (offered[0] if len(offered) == 1 else UNSELECTED)
+
+    def _payment_method(self, tenant: str, payment: str | None) -> str:
+        row = self.store.one(_PAYMENT_METHOD, (v.PAYMENT, payment, tenant)) if payment else None
+        return row[0] if row else "card"
+
+    # -- reading -----------------------------------------------------------------------
+    def rows(self, tenant: str | None, seconds: float | None, *, gateway: str | None = None,
+             method: str | None = None) -> list[dict[str, Any]]:
+        """One row per (gateway, method) with figures in the last `seconds` of virtual time
+        (None: the whole run), sorted; of one tenant, or of all (None)."""
+        now = self.clock.now()
+        since = None if seconds is None else now - seconds
+        where, args = _scope(tenant, gateway, since)
+        sums: dict[tuple[str, str], dict[str, float]] = {}
+        for g, m, figure, value in self.store.all(
+                "SELECT gateway, method, figure, SUM(value) FROM kpi_seconds "  # noqa: S608
+                f"WHERE {where} GROUP BY 1, 2, 3", args):
+            sums.setdefault((g, m), {})[figure] = value
+        latency = {g: figs for (g, m), figs in sums.items() if m == ""}
+        hooks = self._webhooks(tenant, gateway, since)
+        keys = {k for k in sums if k[1] != ""}
+        for g in set(latency) | set(hooks):
+            if not any(k[0] == g for k in keys):
+                keys.add((g, ALL_METHODS))
+        return [row(g, m, sums.get((g, m), {}), latency.get(g, {}), hooks.get(g) or
+                     webhook_figures([], 0, 0, self.webhook_backlog(tenant, g)))
+                for g, m in sorted(keys) if method is None or m == method]
+
+    def series(self, tenant: str | None, minutes: int = 60) -> list[dict[str, Any]]:
+        """Per minute (virtual) of the last `minutes` whole minutes, the current one
+        included, per (gateway, method): the minutes that had payments only, oldest first."""
+        first = (int(self.clock.now()) // 60 - minutes + 1) * 60
+        where, args = _scope(tenant, None, first - 1)
+        points: dict[tuple[int, str, str], dict[str, Any]] = {}
+        for minute, g, m, figure, value in self.store.all(
+                "SELECT second / 60 * 60, gateway, method, figure, SUM(value) "  # noqa: S608
+                f"FROM kpi_seconds WHERE {where} AND method != '' AND (figure IN "
+                "('created', 'succeeded', 'failed', 'refunds') OR figure LIKE 'amount:%') "
+                "GROUP BY 1, 2, 3, 4", args):
+            point = points.setdefault((minute, g, m), {
+                "minute": minute, "gateway": g, "method": m, "volume": 0, "succeeded": 0,
+                "failed": 0, "refunds": 0, "amount": {}})
+            name = "volume" if figure == "created" else figure
+            if name.startswith("amount:"):
+                point["amount"][name[7:]] = int(value)
+            else:
+                point[name] = int(value)
+        return [points[k] for k in sorted(points)]
+
+    def webhook_backlog(self, tenant: str | None, gateway: str | None = None) -> int:
+        """Deliveries not settled yet (pending or in flight), of a tenant and gateway."""
+        where, args = ["status IN ('pending', 'in_flight')"], []
+        for column, value in (("tenant", tenant), ("gateway", gateway)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                args.append(value)
+        row = self.store.one("SELECT COUNT(*) FROM deliveries "  # noqa: S608
+                             f"WHERE {' AND '.join(where)}", tuple(args))
+        return int(row[0]) if row else 0
+
+    def backlogs(self, tenant: str | None = None) -> dict[str, int]:
+        """Unsettled deliveries per gateway (gateways with none are left out)."""
+        return backlogs(self.store, tenant)
+
+    def webhook_attempts(self, tenant: str | None = None, gateway: str | None = None,
+                         since: float | None = None) -> list[tuple[str, str, float | None]]:
+        """See `webhook_attempts` (the module's)."""
+        return webhook_attempts(self.store, tenant, gateway, since)
+
+    def _webhooks(self, tenant: str | None, gateway: str | None, since: float | None
+                  ) -> dict[str, dict[str, Any]]:
+        by_gateway: dict[str, list[tuple[str, float | None]]] = {}
+        for g, outcome, lag in self.webhook_attempts(tenant, gateway, since):
+            by_gateway.setdefault(g, []).append((outcome, lag))
+        backlogs = self.backlogs(tenant)
+        out = {}
+        for g in set(by_gateway) | set(backlogs):
+            if gateway is not None and g != gateway:
+                continue
+            seen = by_gateway.get(g, [])
+            lags = [lag * 1000 for outcome, lag in seen if lag is not None]
+            failed = sum(1 for outcome, _ in seen if outcome == "failed")
+            out[g] = webhook_figures(lags, len(seen) - failed, failed, backlogs.get(g, 0))
+        return out
+
+
+def backlogs(store: Store, tenant: str | None = None) -> dict[str, int]:
+    """Unsettled deliveries (pending or in flight) per gateway, of a tenant or all."""
+    scope, args = ("AND tenant = ?", (tenant,)) if tenant else ("", ())
+    return {g: int(n) for g, n in store.all(
+        "SELECT gateway, COUNT(*) FROM deliveries WHERE status IN "  # noqa: S608
+        f"('pending', 'in_flight') {scope} GROUP BY 1 ORDER BY 1", args)}
+
+
+def webhook_attempts(store: Store, tenant: str | None = None, gateway: str | None = None,
+                     since: float | None = None) -> list[tuple[str, str, float | None]]:
+    """Every webhook attempt that ended after `since` (virtual; None: any): (gateway,
+    outcome delivered|failed, lag in virtual seconds for the delivering attempt, else
+    None). An attempt ends at its wall start plus its duration plus how far the virtual
+    clock ran ahead then (`kpi_clock`); the lag runs from the delivery's creation."""
+    where, args = [], []
+    for column, value in (("d.tenant", tenant), ("d.gateway", gateway)):
+        if value is not None:
+            where.append(f"{column} = ?")
+            args.append(value)
+    rows = store.all(
+        "SELECT d.gateway, d.status = 'delivered' AND a.n = d.attempts, d.created, "  # noqa: S608
+        "a.started + a.duration_ms / 1000.0 + COALESCE((SELECT k.ahead FROM kpi_clock k "
+        "WHERE k.wall <= a.started ORDER BY k.wall DESC LIMIT 1), 0) "
+        "FROM delivery_attempts a JOIN deliveries d ON d.id = a.delivery_id "
+        + (f"WHERE {' AND '.join(where)}" if where else ""), tuple(args))
+    return [(g, "delivered" if ok else "failed", max(0.0, ended - created) if ok else None)
+            for g, ok, created, ended in rows if since is None or ended > since]
+
+
+def run_totals(store: Store, prefixes: tuple[str, ...]) -> list[tuple[str, str, str, float]]:
+    """(gateway, method, figure, total) since the store's start or reset, of every tenant,
+    for the figures named or starting with one of `prefixes` (`decline:`, `challenges`)."""
+    like = " OR ".join("figure LIKE ?" for _ in prefixes)
+    return [(g, m, f, value) for g, m, f, value in store.all(
+        "SELECT gateway, method, figure, SUM(value) FROM kpi_seconds "  # noqa: S608
+        f"WHERE method != '' AND ({like}) GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
+        tuple(p + "%" if p.endswith(":") else p for p in prefixes))]
+
+
+def _scope(tenant: str | None, gateway: str | None, since: float | None
+           ) -> tuple[str, tuple[Any, ...]]:
+    where, args = ["1 = 1"], []
+    if tenant is not None:
+        where.append("tenant = ?")
+        args.append(tenant)
+    if gateway is not None:
+        where.append("gateway = ?")
+        args.append(gateway)
+    if since is not None:
+        where.append("second > ?")
+        args.append(since)
+    return " AND ".join(where), tuple(args)
