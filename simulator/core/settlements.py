@@ -115,7 +115,7 @@ class Settlements:
     def _order_rows(self, tenant: str | None) -> list[dict[str, Any]]:
         rows: list[dict[str, Any]] = []
         for owner, order in self.objects.all_of(ORDER_KIND, tenant):
-            if order["status"] in PAID and order.get("paid_at") is not None:
+            if order["status"] in PAID:  # paid_at is set exactly while paid
                 rows.extend(self.order_rows(owner, order))
         return rows
 

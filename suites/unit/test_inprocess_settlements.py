@@ -10,6 +10,10 @@ from typing import Any
 
 import pytest
 from paylab.simulator.contracts import contract_id
+from paylab.simulator.core.settlements import Naming
+from paylab.simulator.gateways.kit.settlement import settlement_module
+from paylab.suites.unit import linepay_client as lp
+from paylab.suites.unit import paypal_kit as pp
 from paylab.suites.unit.ecpay_kit import MERCHANT, TENANT, api, checkout, choose, pay_card
 from paylab.suites.unit.inprocess import Answer, ClientFactory, Sim, contracts, start
 
@@ -222,3 +226,67 @@ async def test_ecpay_trade_no_aio_refusals_in_ecpay_shape(sim: Sim, fields: dict
     assert parsed["RtnCode"] != "1" and "綠界訂單編號" not in answer.text
     if code is not None:
         assert parsed["RtnCode"] == code
+
+
+# -- wallets: the adapters' names ------------------------------------------------------------
+async def test_linepay_rows_carry_transaction_and_refund_ids(sim: Sim) -> None:
+    info = await lp.paid(sim, "LP-1", 1000)
+    refund = await lp.call(sim, "POST", f"/v3/payments/{info['transactionId']}/refund",
+                           {"refundAmount": 300})
+    assert refund.body["returnCode"] == "0000", refund.body
+    body = valid(await sim.control("GET", "/settlements", query={"gateway": "linepay"}))
+    pay, back = body["rows"]
+    assert (pay["transaction_id"], pay["order_ref"], pay["method"], pay["amount"],
+            pay["currency"]) == (str(info["transactionId"]), "LP-1", "wallet", 1000, "twd")
+    assert pay["fee"] == 30 and pay["net"] == 970          # 3% of NT$1000
+    assert pay["settled_at"] == pay["created_at"] - pay["created_at"] % DAY + 7 * DAY
+    assert (back["transaction_id"], back["amount"]) == (
+        str(refund.body["info"]["refundTransactionId"]), -300)
+    header, *lines = table((await sim.control("GET", "/settlements/linepay.csv")).text)
+    assert [dict(zip(header, line, strict=True))["transactionType"] for line in lines] == [
+        "PAYMENT", "PAYMENT_REFUND"]
+
+
+async def test_paypal_rows_carry_capture_refund_and_invoice(sim: Sim) -> None:
+    access = await pp.bearer(sim)
+    order = await pp.create(sim, access, value="12.50", invoice_id="INV-7")
+    await pp.approve(sim, order)
+    captured = await pp.api(sim, access, "POST", f"/v2/checkout/orders/{order['id']}/capture")
+    capture_id = captured.body["purchase_units"][0]["payments"]["captures"][0]["id"]
+    refund = await pp.api(sim, access, "POST", f"/v2/payments/captures/{capture_id}/refund",
+                          {"amount": {"currency_code": "USD", "value": "2.50"}})
+    assert refund.status == 201, refund.body
+    body = valid(await sim.control("GET", "/settlements", query={"gateway": "paypal"}))
+    pay, back = body["rows"]
+    assert (pay["transaction_id"], pay["order_ref"], pay["amount"], pay["decimals"],
+            pay["currency"]) == (capture_id, "INV-7", 1250, 2, "usd")
+    assert (back["transaction_id"], back["amount"], back["order_ref"]) == (
+        refund.body["id"], -250, "INV-7")
+    assert pay["net"] == 1250 - pay["fee"] and back["net"] == -250 - back["fee"]
+    header, line, _ = table((await sim.control("GET", "/settlements/paypal.csv")).text)
+    row = dict(zip(header, line, strict=True))
+    assert (row["Transaction ID"], row["Gross"], row["Invoice Number"]) == (
+        capture_id, "12.50", "INV-7")
+    assert row["Net"] == f"{(1250 - pay['fee']) / 100:.2f}"
+
+
+async def test_newebpay_and_jkopay_name_their_trades(sim: Sim) -> None:
+    domain = sim.domain
+    rows = []
+    for gateway, extra in (("newebpay", {"MerchantID": "MS1"}), ("jkopay", {"store_id": "S1"})):
+        order = domain.orders.create("t-" + gateway, gateway, merchant_order_no="N-1",
+                                     amount=1000, currency="twd", methods=["webatm"],
+                                     extra=extra)
+        domain.orders.pay_direct("t-" + gateway, order["id"], "webatm")
+        domain.orders.refund("t-" + gateway, order["id"], 100, reference="x")
+        module = settlement_module(gateway)
+        assert module is not None
+        rows.append((order, module.names(domain, "t-" + gateway, domain.orders.get(
+            "t-" + gateway, order["id"]))))
+    (neweb, neweb_names), (jko, jko_names) = rows
+    reference = neweb["reference"]
+    assert neweb_names == Naming(reference + str(sum(map(int, reference)) % 10), "N-1", "MS1")
+    assert jko_names == Naming(jko["reference"], "N-1", "S1", (f"R{jko['reference']}01",))
+    for name in ("newebpay.csv", "jkopay.csv"):
+        header, *lines = table((await sim.control("GET", f"/settlements/{name}")).text)
+        assert len(lines) == 2 and len(header) == 10, name
