@@ -35,6 +35,10 @@ DEFAULT_WORKERS = 2
 #: state. Not load: Locust's gevent must never meet xdist (architecture.md section 4), and
 #: its SLO gate measures latency on a machine that runs nothing else.
 PARALLEL_LAYERS = ("unit", "contract", "reliability", "security", "e2e")
+#: Layers that mostly wait (a browser rendering, a page's timers and redirects): unless
+#: PAYLAB_TEST_WORKERS chose the count, they run this many workers per CPU-bound one. The
+#: browser layer used about one core of two with one worker per CPU.
+WAITING_LAYERS = {"e2e": 2}
 #: pytest options by which the caller chose the workers (or turned xdist off) itself.
 _OWN_WORKER_OPTIONS = ("-n", "--numprocesses", "--dist", "-pno:xdist", "--max-worker-restart",
                        "--loadscope-reorder", "--no-loadscope-reorder")
@@ -118,6 +122,15 @@ def worker_args(layer: str, workers: int, extra: Sequence[str] = ()) -> list[str
     return ["-n", str(workers), "--dist", "loadfile", "--no-loadscope-reorder"]
 
 
+def layer_workers(layer: str, workers: int, environ: dict[str, str] | None = None) -> int:
+    """The workers of one layer: `workers`, times WAITING_LAYERS' factor when the count was
+    not chosen in PAYLAB_TEST_WORKERS."""
+    env = os.environ if environ is None else environ
+    if workers < 2 or env.get(WORKERS_ENV, "").strip():
+        return workers
+    return workers * WAITING_LAYERS.get(layer, 1)
+
+
 def layer_env(args: argparse.Namespace, environ: dict[str, str] | None = None
               ) -> dict[str, str]:
     """The layers' environment: ours, with the URLs given as flags. A control token in
@@ -148,8 +161,9 @@ def run_tests(args: argparse.Namespace, report: Callable[[Path], int]) -> int:
     extra = [a for a in args.pytest_args if a != "--"]
     outcomes: list[tuple[str, int]] = []
     for layer in layers:
-        cmd = layer_command(layout, layer, results, extra, workers)
-        mode = f" ({workers} workers)" if worker_args(layer, workers, extra) else ""
+        own = layer_workers(layer, workers)
+        cmd = layer_command(layout, layer, results, extra, own)
+        mode = f" ({own} workers)" if worker_args(layer, own, extra) else ""
         print(f"\n=== layer: {layer}{mode} ===", flush=True)
         outcomes.append((layer, subprocess.call(cmd, cwd=layout.root, env=env)))  # noqa: S603
     print("\n=== summary ===")

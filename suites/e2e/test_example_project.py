@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 import yaml
-from paylab.suites.e2e.wheel import PROJECT, build_wheel, run, user_env
+from paylab.suites.e2e.wheel import PROJECT, build_wheel, pip_install, run, user_env
 
 EXAMPLE = PROJECT / "examples" / "merchant"
 WORKFLOW = EXAMPLE / ".github" / "workflows" / "paylab.yml"
@@ -30,11 +30,11 @@ def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh virtualenv with the wheel and its `testing` extra (pytest, stripe) from PyPI."""
     wheel = build_wheel(tmp_path_factory.mktemp("wheel"))
     home = tmp_path_factory.mktemp("venv") / "env"
-    # without its own pip: this run's pip installs into it (--python), which is faster
+    # without its own pip: this run's installer installs into it (--python), which is faster
     made = run([sys.executable, "-m", "venv", "--without-pip", str(home)], cwd=home.parent)
     assert made.returncode == 0, made.stderr
-    installed = run([sys.executable, "-m", "pip", "--python", str(home / "bin" / "python"),
-                     "install", "-q", f"{wheel}[testing]"], cwd=home.parent, timeout=300)
+    installed = run(pip_install(home / "bin" / "python", f"{wheel}[testing]"),
+                    cwd=home.parent, timeout=300)
     assert installed.returncode == 0, installed.stdout + installed.stderr
     return home
 

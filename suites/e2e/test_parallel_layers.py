@@ -13,6 +13,7 @@ from paylab.simulator.testrun import (
     LAYERS,
     PARALLEL_LAYERS,
     layer_command,
+    layer_workers,
     locate,
     worker_args,
     worker_count,
@@ -62,6 +63,16 @@ def test_the_worker_count_comes_from_the_variable(monkeypatch: pytest.MonkeyPatc
     assert worker_count({"PAYLAB_TEST_WORKERS": "0"}) == 0
     monkeypatch.setattr(testrun.os, "cpu_count", lambda: 1)
     assert worker_count({}) == 1  # never more by default than the machine has CPUs
+
+
+def test_the_browser_layer_doubles_the_default_workers_only() -> None:
+    """Browser tests mostly wait, so by default they get twice the workers; a count the
+    caller chose is kept for every layer, and one process stays one process."""
+    assert layer_workers("e2e", 2, {}) == 4
+    assert layer_workers("security", 2, {}) == 2
+    assert layer_workers("e2e", 2, {"PAYLAB_TEST_WORKERS": "2"}) == 2
+    assert layer_workers("e2e", 1, {}) == 1
+    assert layer_workers("e2e", 0, {}) == 0
 
 
 @pytest.mark.parametrize("value", ["two", "-1", "2.5", "auto2"])

@@ -31,6 +31,16 @@ def build_wheel(dest: Path) -> Path:
     return wheel
 
 
+def pip_install(python: Path | str, *args: str) -> list[str]:
+    """The command installing `args` into `python`'s environment: uv's pip when it sits next
+    to this interpreter (`make deps` puts it there; it installs in seconds from its cache),
+    else this interpreter's pip (`--python`), which a user's machine may be left with."""
+    uv = Path(sys.executable).parent / "uv"
+    if uv.is_file():
+        return [str(uv), "pip", "install", "--quiet", "--python", str(python), *args]
+    return [sys.executable, "-m", "pip", "--python", str(python), "install", "-q", *args]
+
+
 def user_env(**extra: str) -> dict[str, str]:
     """The environment of a user's shell: none of this run's paylab settings."""
     env = {k: v for k, v in os.environ.items() if k not in OURS}
