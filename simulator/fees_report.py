@@ -90,6 +90,16 @@ def from_db(path: Path, tenant: str | None = None) -> dict[str, Any]:
     return fee_comparison.compare(schedules.objects.store, schedules, tenant)
 
 
+def attach(doc: dict[str, Any], name: str = "fee comparison") -> None:
+    """Attach the comparison to the running Allure test: HTML, and Markdown beside it."""
+    import allure
+
+    allure.attach(render(doc, "html"), name=f"{name} (html)",
+                  attachment_type=allure.attachment_type.HTML)
+    allure.attach(render(doc, "markdown"), name=f"{name} (markdown)",
+                  attachment_type=allure.attachment_type.TEXT)
+
+
 # -- rendering --------------------------------------------------------------------------
 def money(amount: int | None, decimals: int) -> str:
     """Minor units as major units with thousands separators; n/a for None."""

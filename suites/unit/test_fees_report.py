@@ -91,3 +91,17 @@ async def test_from_a_running_simulator(aiohttp_client: ClientFactory) -> None:
     assert served["currencies"]["usd"]["rows"][0]["fee"] == 88
     with pytest.raises(ValueError, match="HTTP 404"):
         await loop.run_in_executor(None, fees_report.from_url, url, "nobody")
+
+
+def test_attach_puts_html_and_markdown_in_the_allure_result(
+        db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import allure
+
+    seen: list[tuple[str, str, object]] = []
+    monkeypatch.setattr(allure, "attach", lambda body, name, attachment_type: seen.append(
+        (name, body, attachment_type)))
+    fees_report.attach(fees_report.from_db(db), "after the run")
+    assert [(name, kind) for name, _, kind in seen] == [
+        ("after the run (html)", allure.attachment_type.HTML),
+        ("after the run (markdown)", allure.attachment_type.TEXT)]
+    assert seen[0][1].startswith("<!doctype html>") and seen[1][1].startswith("# Fee")
