@@ -230,6 +230,8 @@
     showOpened(data.opened);
     $("live").textContent = "live";
     $("live").className = "live on";
+    // operations.js draws the KPI windows, charts per method and alerts from the same poll
+    document.dispatchEvent(new CustomEvent("paylab:stats", {detail: data}));
   }
   function query() {
     var q = new URLSearchParams();
