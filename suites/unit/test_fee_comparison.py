@@ -157,3 +157,16 @@ def test_a_method_its_own_gateway_does_not_price_keeps_no_fee_there(tmp_path: Pa
     assert comparison.price(cvs, "alpha") == (None, None)
     assert comparison.price(P("t", "beta", "card", "twd", "paid", 4000, "JP"),
                             "alpha") == ("card", 1080)
+
+
+def test_a_paid_payment_of_nothing_settles_nothing(tmp_path: Path) -> None:
+    doc = fc.Comparison(schedules(tmp_path)).compare(
+        [P("t", "alpha", "card", "twd", "paid", 0), P("t", "alpha", "card", "twd", "expired", 9)],
+        ["alpha"])
+    (row,) = doc["currencies"]["twd"]["rows"]
+    assert (row["count"], row["succeeded"], row["settled_count"], row["amount"]) == (2, 1, 0, 0)
+    assert (row["success_rate"], row["effective_rate"], row["fee"]) == (0.5, None, 0)
+    assert row["on"]["alpha"] == {"method": None, "fee": 0, "effective_rate": None}
+    assert doc["currencies"]["twd"]["totals"] == [{
+        "gateway": "alpha", "amount": 0, "fee": 0, "count": 0, "unpriced_count": 0,
+        "unpriced_amount": 0, "effective_rate": None, "monthly_fee": 90000}]

@@ -146,3 +146,20 @@ def test_the_tenant_wrappers_use_the_effective_schedule(tmp_path: Path) -> None:
     assert schedules.refund_fee_for("t1", "ecpay", "cvs", 50000, 3000, 25000,
                                     currency="twd") == -800
     assert schedules.refund_fee_for("t2", "ecpay", "cvs", 50000, 3000, 25000) == 0
+
+
+def test_amounts_counted_in_more_decimals_than_the_currency_has() -> None:
+    # JPY counted in hundredths: 1000.50 yen is priced as 1001 yen, the fee given back
+    fee = fees.compute(SCHEDULES["paypal"], "wallet", 100050, "jpy", decimals=2)
+    assert fee.amount == 8400
+    assert [(p.kind, p.amount) for p in fee.parts] == [("percent", 4400), ("fixed", 4000)]
+    assert fees.compute(SCHEDULES["paypal"], "wallet", 0, "twd", decimals=0).amount == 0
+    assert fees.compute(SCHEDULES["paypal"], "card", 1000, "twd", decimals=0).parts == ()
+
+
+def test_the_offered_gateways_in_offer_order(tmp_path: Path) -> None:
+    schedules = fees.FeeSchedules(Objects(Store(str(tmp_path / "g.db"))))
+    assert schedules.gateways() == []
+    schedules.offer("b", {"methods": {}})
+    schedules.offer("a", {"methods": {}})
+    assert schedules.gateways() == ["b", "a"]
