@@ -100,6 +100,20 @@ def test_refund_recorded_in_the_books_but_not_made() -> None:
     assert (only.kind, only.books, only.gateway_value) == ("refund_missing_at_gateway", 300, 0)
 
 
+def test_one_minor_unit_either_way_is_a_discrepancy() -> None:
+    rows = [pay("o1", 1850, fee=84), refund("o1", 500, fee=0)]
+    assert reconcile([book("o1", 1850, refunded=500, fee=84)], rows) == []
+    for books, kind, figures in (
+            (book("o1", 1849, refunded=500), "amount_mismatch", (1849, 1850)),
+            (book("o1", 1851, refunded=500), "amount_mismatch", (1851, 1850)),
+            (book("o1", refunded=499), "refund_missing_in_books", (499, 500)),
+            (book("o1", refunded=501), "refund_missing_at_gateway", (501, 500)),
+            (book("o1", refunded=500, fee=83), "fee_mismatch", (83, 84)),
+            (book("o1", refunded=500, fee=85), "fee_mismatch", (85, 84))):
+        (only,) = reconcile([books], rows)
+        assert (only.kind, only.books, only.gateway_value) == (kind, *figures)
+
+
 def test_a_refund_split_in_two_sums_up() -> None:
     rows = [pay("o1"), refund("o1", 500, txn="re_1"), refund("o1", 350, txn="re_2")]
     assert reconcile([book("o1", refunded=850)], rows) == []
