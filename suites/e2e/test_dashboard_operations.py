@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 import requests
 import stripe
-from paylab.suites.e2e.rails import AIO, HOSTILE, ecpay_form
+from paylab.suites.e2e.rails import AIO, HOSTILE, PHONE, ecpay_form
 from paylab.suites.plugins.evidence import attach_screenshot
 from paylab.suites.plugins.simulator import LiveSimulator
 from playwright.sync_api import Page, Route, expect
@@ -87,6 +87,11 @@ def test_per_method_rows_and_charts_from_real_traffic(page: Page,
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= DESKTOP["width"], f"the page scrolls sideways ({width} px)"
     shot(page, "dashboard, operations by method (desktop)", "operations-desktop.png")
+    page.set_viewport_size(PHONE)  # the wide table scrolls inside its card, not the page
+    expect(page.get_by_test_id("ops-chart-stripe-card")).to_be_visible()
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"the page scrolls sideways at 375 px ({width} px)"
+    shot(page, "dashboard, operations by method (phone)", "operations-phone.png")
 
 
 @pytest.fixture

@@ -10,10 +10,12 @@
   var ZERO_DECIMAL = ["bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf",
                       "ugx", "vnd", "vuv", "xaf", "xof", "xpf"];
   var RATE_KINDS = ["failure_rate", "refund_rate"];
+  var RECENT = 12;  // alerts in the panel
   var chosen = "15m", last = null, decimals = {};
 
   var none = function (v) { return v === null || v === undefined; };
   var pct = function (v) { return none(v) ? "–" : (v * 100).toFixed(1) + "%"; };
+  var plural = function (n, one) { return n + " " + one + (n === 1 ? "" : "s"); };
   var ms = function (v) { return none(v) ? "–" : Number(v).toFixed(v >= 100 ? 0 : 1); };
   function node(tag, cls, text) {
     var n = document.createElement(tag);
@@ -81,13 +83,16 @@
       cell(tr, x.method, "method");
       cell(tr, x.volume || 0, "num");
       cell(tr, money(x.amount, x.gateway), "num wide");
-      cell(tr, pct(x.success_rate), "num", none(x.succeeded) ? "" : x.succeeded + " ok · " + (x.failed || 0) + " failed");
+      var finished = (x.succeeded || 0) + (x.failed || 0), delivered = (wh.delivered || 0) + (wh.failed || 0);
+      cell(tr, pct(x.success_rate), "num", finished ? x.succeeded + " ok · " + (x.failed || 0) + " failed" : "");
       cell(tr, pct(x.decline_rate), "num" + (x.decline_rate ? " warn" : ""), topReasons(x.declines), "reasons");
       cell(tr, pct(x.refund_rate), "num wide", x.refunds ? x.refunds + " · " + money(x.refunded_amount, x.gateway) : "");
-      cell(tr, money(x.average_amount, x.gateway), "num wide", "median " + money(x.median_amount, x.gateway));
-      cell(tr, ms(lat.p50) + " / " + ms(lat.p95) + " / " + ms(lat.p99), "num wide", lat.count ? lat.count + " calls" : "");
-      cell(tr, ms(wh.lag_ms_p50) + " / " + ms(wh.lag_ms_p99), "num wide",
-           pct(wh.failure_rate) + " failed · " + (wh.backlog || 0) + " queued");
+      var median = money(x.median_amount, x.gateway);
+      cell(tr, money(x.average_amount, x.gateway), "num wide", median === "–" ? "" : "median " + median);
+      cell(tr, lat.count ? ms(lat.p50) + " / " + ms(lat.p95) + " / " + ms(lat.p99) : "–", "num wide",
+           lat.count ? plural(lat.count, "call") : "");
+      cell(tr, none(wh.lag_ms_p50) ? "–" : ms(wh.lag_ms_p50) + " / " + ms(wh.lag_ms_p99), "num wide",
+           (delivered ? pct(wh.failure_rate) + " failed · " : "") + (wh.backlog ? wh.backlog + " queued" : ""));
       cell(tr, pct(x.challenge_rate), "num wide", x.challenges ? x.challenges + " challenged" : "");
       cell(tr, x.fraud_blocks ? String(x.fraud_blocks) : "–", "num wide" + (x.fraud_blocks ? " warn" : ""));
       body.appendChild(tr);
@@ -155,20 +160,16 @@
     if (!order.length) { return; }
     var minutes = series.map(function (p) { return p.minute; });
     var end = Math.max(Math.max.apply(null, minutes), none(at) ? 0 : Math.floor(at / 60) * 60);
-    var start = Math.max(Math.min.apply(null, minutes), end - 59 * 60);
+    // the last hour at most, ten minutes at least (a short run still gets a time axis)
+    var start = Math.min(Math.max(Math.min.apply(null, minutes), end - 59 * 60), end - 9 * 60);
     var span = [];
     for (var m = start; m <= end; m += 60) { span.push(m); }
-    if (span.length < 10) {  // a short run still gets a readable time axis
-      var first = span[0];
-      for (var k = span.length; k < 10; k++) { span.unshift(first - (k - span.length + 1) * 60); }
-      span.sort(function (a, b) { return a - b; });
-    }
     order.sort().forEach(function (key) {
       var g = groups[key], fig = node("figure", "op-chart");
       fig.setAttribute("data-testid", "ops-chart-" + g.gateway + "-" + g.method);
       var total = g.points.reduce(function (a, p) { return a + (p.volume || 0); }, 0);
       var head = node("h3", "", key);
-      head.appendChild(node("span", "muted small", " " + total + " payments"));
+      head.appendChild(node("span", "muted small", " " + plural(total, "payment")));
       fig.appendChild(head);
       fig.appendChild(chart(key, g.points, span));
       box.appendChild(fig);
@@ -199,9 +200,10 @@
     li.appendChild(document.createTextNode(" · " + figure(alert, alert.value) + " vs threshold " +
                                            figure(alert, alert.threshold) + " · " + since(alert)));
   }
-  function alerts(body) {
-    var list = (body && body.alerts) || [];
-    var firing = list.filter(function (a) { return a.status === "firing"; });
+  // the banner: every alert firing now; the panel: the latest ones, firing or resolved
+  function alerts(firingBody, recentBody) {
+    var firing = ((firingBody && firingBody.alerts) || []).filter(function (a) { return a.status === "firing"; });
+    var list = (recentBody && recentBody.alerts) || [];
     var banner = $("alert-banner"), items = $("alert-banner-list");
     items.textContent = "";
     firing.forEach(function (a) {
@@ -209,26 +211,29 @@
       li.setAttribute("data-testid", "alert-firing");
       describe(li, a);
       var note = a.annotations && a.annotations.summary;
-      if (note) { li.appendChild(node("span", "sub muted", " — " + note)); }
+      if (note) { li.appendChild(node("span", "muted", " — " + note)); }
       items.appendChild(li);
     });
-    $("alert-banner-title").textContent = firing.length === 1 ? "1 alert firing" : firing.length + " alerts firing";
+    $("alert-banner-title").textContent = plural(firing.length, "alert") + " firing";
     banner.hidden = firing.length === 0;
     var panel = $("alerts-list");
     panel.textContent = "";
-    list.slice(0, 12).forEach(function (a) {
+    list.forEach(function (a) {
       var li = node("li");
       li.setAttribute("data-testid", "alert-" + a.status);
       describe(li, a);
       panel.appendChild(li);
     });
     $("alerts-empty").hidden = list.length > 0;
-    $("alerts-empty").textContent = body ? "No alerts yet." : "No alert data yet.";
+    $("alerts-empty").textContent = recentBody ? "No alerts yet." : "No alert data yet.";
+  }
+  function ask(url) {
+    return fetch(url, {cache: "no-store"}).then(function (r) { return r.ok ? r.json() : null; });
   }
   function pollAlerts() {
-    fetch("/_sim/alerts?status=all", {cache: "no-store"}).then(function (r) {
-      return r.ok ? r.json() : null;
-    }).then(alerts).catch(function () { alerts(null); });
+    Promise.all([ask("/_sim/alerts?status=firing&limit=100"), ask("/_sim/alerts?status=all&limit=" + RECENT)])
+      .then(function (both) { alerts(both[0], both[1]); })
+      .catch(function () { alerts(null, null); });
   }
 
   function draw() {
