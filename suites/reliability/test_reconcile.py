@@ -25,6 +25,7 @@ from paylab.simulator.cli import main as paylab
 from paylab.suites.plugins.scenarios import TenantScenario
 from paylab.suites.plugins.shop import ShopClient, start_shop, stop_shop
 from paylab.suites.plugins.simulator import PROJECT, Control, LiveSimulator
+from paylab.suites.reliability.taiwan_rails import Opened, Rails
 
 #: Sent with a scenario: every attempt of every delivery dropped (more than the retries).
 LOST = {"rules": [{"name": "lost", "effects": [{"webhook": {"drop_then_retry": 10}}]}]}
@@ -62,6 +63,7 @@ def reconcile(tmp_path: Path, name: str, *argv: str) -> tuple[int, dict[str, Any
     too, and attach all three to the report."""
     report = tmp_path / f"{name}.json"
     code = paylab(["reconcile", *argv, "--format", "json", "--output", str(report)])
+    assert code in (0, 1), "bad input (exit 2): see stderr"
     for fmt in ("text", "html"):
         out = tmp_path / f"{name}.{fmt}"
         assert paylab(["reconcile", *argv, "--format", fmt, "--output", str(out)]) == code
@@ -179,6 +181,40 @@ def test_reconcile_finds_every_discrepancy_made_on_purpose(
     finally:
         scenario.clear()
         stop_shop(shop)
+
+
+def test_reconcile_on_the_form_post_rails_in_whole_dollars(simulator: LiveSimulator,
+                                                           tmp_path: Path) -> None:
+    """ECPay and NewebPay settle whole New Taiwan dollars under the merchant's own trade
+    number: a book in decimal TWD matches them, and an edited amount or an unpaid order
+    marked paid is found, each once."""
+    for gateway, method in (("ecpay", "ATM"), ("newebpay", "VACC")):
+        rails = Rails(simulator.url, gateway)
+
+        def opened(amount: int, rails: Rails = rails, method: str = method) -> Opened:
+            if rails.merchant.gateway == "ecpay":
+                return rails.ecpay_order(method, amount, "https://shop.example/paid")
+            return rails.newebpay_order(method, amount)
+
+        paid = [opened(1500), opened(820)]
+        for each in paid:
+            assert rails.simulate(each).status_code == 200
+        unpaid = opened(990)
+        books = tmp_path / f"{gateway}.csv"
+        books.write_text("trade,amount,state\n" + "".join(
+            f"{o.number},{amount},{state}\n" for o, amount, state in (
+                (paid[0], "1500", "paid"), (paid[1], "821.00", "paid"),
+                (unpaid, "990", "paid"))))
+        mapping = tmp_path / f"{gateway}.yaml"
+        mapping.write_text(f"columns: {{order_ref: trade, amount: amount, status: state}}\n"
+                           f"units: decimal\ncurrency: TWD\ngateway: {gateway}\n")
+        code, report = reconcile(tmp_path, gateway, "--url", simulator.url, "--gateway",
+                                 gateway, "--tenant", rails.tenant, "--orders", str(books),
+                                 "--mapping", str(mapping))
+        assert code == 1 and [(d["kind"], d["order_ref"], d["books_figure"],
+                               d["gateway_figure"]) for d in report["discrepancies"]] == [
+            ("in_books_never_paid", unpaid.number, 99000, None),
+            ("amount_mismatch", paid[1].number, 82100, 82000)], gateway
 
 
 def _intent(db: Path, order_id: str) -> str:
