@@ -3,7 +3,6 @@ once per transition, scoping (global, per tenant), and the control API over them
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
@@ -14,7 +13,7 @@ from paylab.simulator.alerts.requests import failed
 from paylab.simulator.core.domain import Domain
 from paylab.simulator.core.overrides import Client
 from paylab.simulator.core.risk import Attempt, Decision
-from paylab.suites.unit.inprocess import ClientFactory, Sim, contracts, start
+from paylab.suites.unit.inprocess import contracts
 
 T1, T2 = "acct_one", "acct_two"
 
@@ -424,54 +423,3 @@ def test_without_kpi_windows_window_rules_wait(domain: Domain) -> None:
     engine = Alerts(domain, contracts(), same, build(rules(rule("webhook_backlog_above",
                                                                 count=0))))
     assert engine.tick() == []
-
-
-# -- the control API ----------------------------------------------------------------------------
-@pytest.fixture
-async def sim(aiohttp_client: ClientFactory) -> Sim:
-    return await start(aiohttp_client)
-
-
-async def test_rules_are_shown_set_in_yaml_refused_when_bad_and_restored(sim: Sim) -> None:
-    shown = (await sim.control("GET", "/alerts/rules")).body
-    assert shown["scope"] == "*" and shown["source"] == "default"
-    assert len(shown["rules"]) == 8
-    yaml_rules = "rules:\n  - {name: big, kind: amount_above, params: {amount: 5000}}\n"
-    put = await sim.control("PUT", "/alerts/rules", raw=yaml_rules)
-    assert put.status == 200 and put.body["source"] == "custom"
-    assert put.body["rules"] == [{"name": "big", "kind": "amount_above",
-                                  "severity": "warning", "params": {"amount": 5000}}]
-    bad = await sim.control("PUT", "/alerts/rules", raw=json.dumps(
-        rules(rule("frequency", key="ip", count=0, window=60))))
-    assert bad.status == 400
-    assert bad.body["error"]["code"] == "invalid_alert_rules"
-    assert bad.body["error"]["field"] == 'rules[0] "r": params.count'
-    assert (await sim.control("GET", "/alerts/rules")).body["rules"][0]["name"] == "big"
-    empty = await sim.control("PUT", "/alerts/rules", raw="")
-    assert empty.status == 400
-    cleared = (await sim.control("DELETE", "/alerts/rules")).body
-    assert cleared["cleared"] is True and cleared["source"] == "default"
-
-
-async def test_an_unknown_tenant_and_bad_queries_are_refused(sim: Sim) -> None:
-    unknown = await sim.control("GET", "/alerts", query={"tenant": "sk_test_nobody"})
-    assert unknown.status == 404 and unknown.body["error"]["code"] == "unknown_tenant"
-    bad = await sim.control("GET", "/alerts", query={"status": "open"})
-    assert bad.status == 400 and bad.body["error"]["field"] == "status"
-
-
-async def test_a_payment_through_the_api_fires_and_lists(sim: Sim) -> None:
-    await sim.control("PUT", "/alerts/rules", raw=json.dumps(rules(
-        rule("amount_above", "big", amount=5000))))
-    assert (await sim.pay(amount=4000)).status == 200
-    assert (await sim.control("GET", "/alerts")).body == {"alerts": [], "firing": 0}
-    assert (await sim.pay(amount=6000)).status == 200
-    listed = (await sim.control("GET", "/alerts", query={"tenant": sim.key})).body
-    assert listed["firing"] == 1
-    [alert] = listed["alerts"]
-    assert (alert["rule"], alert["tenant"], alert["value"]) == ("big", sim.tenant, 6000)
-    assert (await sim.control("GET", "/alerts", query={"status": "resolved"})).body[
-        "alerts"] == []
-    await sim.control("POST", "/clock/advance", {"seconds": 301})
-    resolved = (await sim.control("GET", "/alerts", query={"status": "resolved"})).body
-    assert [a["id"] for a in resolved["alerts"]] == [alert["id"]]
