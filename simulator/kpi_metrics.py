@@ -41,7 +41,7 @@ def kpi_lines(store: Store) -> list[str]:
         else:
             challenges.append(f"paylab_challenges_total{{{labels}}} {int(value)}")
     attempts = webhook_attempts(store)
-    outcomes: Counter = Counter((g, outcome) for g, outcome, _ in attempts)
+    outcomes: Counter = Counter((g, outcome) for g, outcome, _, _ in attempts)
     deliveries = ["# HELP paylab_webhook_deliveries_total Webhook and notification attempts "
                   "per gateway by outcome (delivered: the answer accepted; failed: any "
                   "other), since start or reset.",
@@ -56,14 +56,14 @@ def kpi_lines(store: Store) -> list[str]:
     return lines + blocks + challenges + deliveries + backlog + lag_lines(attempts)
 
 
-def lag_lines(attempts: list[tuple[str, str, float | None]]) -> list[str]:
+def lag_lines(attempts: list[tuple[str, str, float | None, float]]) -> list[str]:
     """The webhook lag histogram (virtual seconds from the event to the delivering
     attempt's end) per gateway, in Prometheus text."""
     lines = [f"# HELP {LAG_HISTOGRAM} From an event to its delivery's accepted answer "
              "(virtual seconds, retries included), per gateway.",
              f"# TYPE {LAG_HISTOGRAM} histogram"]
     lags: dict[str, list[float]] = {}
-    for gateway, _, lag in attempts:
+    for gateway, _, lag, _ in attempts:
         if lag is not None:
             lags.setdefault(gateway, []).append(lag)
     for gateway, seen in sorted(lags.items()):

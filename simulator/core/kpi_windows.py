@@ -46,6 +46,8 @@ __all__ = ["ALL_METHODS", "LATENCY_BUCKETS", "LATENCY_UPSERT", "WINDOWS", "KpiWi
 
 #: The windows, in seconds of virtual time (None: the whole run).
 WINDOWS: dict[str, int | None] = {"1m": 60, "15m": 900, "1h": 3600, "run": None}
+#: Before any second (the `run` window's lower bound).
+_EVER = -1e300
 #: A gateway's row when it had requests or webhooks but no payment in the window.
 ALL_METHODS = "*"
 _UPSERT = (
@@ -145,24 +147,50 @@ class KpiWindows:
     def rows(self, tenant: str | None, seconds: float | None, *, gateway: str | None = None,
              method: str | None = None) -> list[dict[str, Any]]:
         """One row per (gateway, method) with figures in the last `seconds` of virtual time
-        (None: the whole run), sorted; of one tenant, or of all (None)."""
+        (None: the whole run), sorted; of one tenant, or of all (None). A gateway with
+        requests or webhooks but no payment in the window has one row, method `*`."""
+        return self.windows(tenant, [seconds], gateway=gateway, method=method)[0]
+
+    def windows(self, tenant: str | None, windows: list[float | None], *,
+                gateway: str | None = None, method: str | None = None
+                ) -> list[list[dict[str, Any]]]:
+        """`rows` of several windows at once (one scan of the figures and attempts)."""
         now = self.clock.now()
-        since = None if seconds is None else now - seconds
-        where, args = _scope(tenant, gateway, since)
-        sums: dict[tuple[str, str], dict[str, float]] = {}
-        for g, m, figure, value in self.store.all(
-                "SELECT gateway, method, figure, SUM(value) FROM kpi_seconds "  # noqa: S608
-                f"WHERE {where} GROUP BY 1, 2, 3", args):
-            sums.setdefault((g, m), {})[figure] = value
-        latency = {g: figs for (g, m), figs in sums.items() if m == ""}
-        hooks = self._webhooks(tenant, gateway, since)
-        keys = {k for k in sums if k[1] != ""}
+        sinces = [_EVER if s is None else now - s for s in windows]
+        where, args = _scope(tenant, gateway, min(sinces, default=_EVER))
+        sums: list[dict[tuple[str, str], dict[str, float]]] = [{} for _ in sinces]
+        columns = ", ".join("SUM(CASE WHEN second > ? THEN value ELSE 0 END)" for _ in sinces)
+        for g, m, figure, *values in self.store.all(
+                f"SELECT gateway, method, figure, {columns} FROM kpi_seconds "  # noqa: S608
+                f"WHERE {where} GROUP BY 1, 2, 3", (*sinces, *args)):
+            for window, value in zip(sums, values, strict=True):
+                if value:
+                    window.setdefault((g, m), {})[figure] = value
+        attempts = webhook_attempts(self.store, tenant, gateway, min(sinces, default=_EVER))
+        queued = {g: n for g, n in backlogs(self.store, tenant).items()
+                  if gateway is None or g == gateway}
+        return [self._rows(window, _webhooks([a for a in attempts if a[3] > since], queued),
+                           method) for window, since in zip(sums, sinces, strict=True)]
+
+    @staticmethod
+    def _rows(sums: dict[tuple[str, str], dict[str, float]], hooks: dict[str, dict[str, Any]],
+              method: str | None) -> list[dict[str, Any]]:
+        latency = {g: figures for (g, m), figures in sums.items() if m == ""}
+        keys = {key for key in sums if key[1] != ""}
         for g in set(latency) | set(hooks):
-            if not any(k[0] == g for k in keys):
+            if not any(key[0] == g for key in keys):
                 keys.add((g, ALL_METHODS))
-        return [row(g, m, sums.get((g, m), {}), latency.get(g, {}), hooks.get(g) or
-                     webhook_figures([], 0, 0, self.webhook_backlog(tenant, g)))
+        return [row(g, m, sums.get((g, m), {}), latency.get(g, {}),
+                    hooks.get(g) or webhook_figures([], 0, 0, 0))
                 for g, m in sorted(keys) if method is None or m == method]
+
+    def snapshot(self, tenant: str | None, minutes: int = 60) -> dict[str, Any]:
+        """`kpis` of /_sim/stats: every window's rows, the per-minute series, and the
+        virtual time they were counted at."""
+        at = self.clock.now()
+        rows = self.windows(tenant, list(WINDOWS.values()))
+        return {"windows": dict(zip(WINDOWS, rows, strict=True)),
+                "series": self.series(tenant, minutes), "at": round(at, 3)}
 
     def series(self, tenant: str | None, minutes: int = 60) -> list[dict[str, Any]]:
         """Per minute (virtual) of the last `minutes` whole minutes, the current one
@@ -196,31 +224,6 @@ class KpiWindows:
                              f"WHERE {' AND '.join(where)}", tuple(args))
         return int(row[0]) if row else 0
 
-    def backlogs(self, tenant: str | None = None) -> dict[str, int]:
-        """Unsettled deliveries per gateway (gateways with none are left out)."""
-        return backlogs(self.store, tenant)
-
-    def webhook_attempts(self, tenant: str | None = None, gateway: str | None = None,
-                         since: float | None = None) -> list[tuple[str, str, float | None]]:
-        """See `webhook_attempts` (the module's)."""
-        return webhook_attempts(self.store, tenant, gateway, since)
-
-    def _webhooks(self, tenant: str | None, gateway: str | None, since: float | None
-                  ) -> dict[str, dict[str, Any]]:
-        by_gateway: dict[str, list[tuple[str, float | None]]] = {}
-        for g, outcome, lag in self.webhook_attempts(tenant, gateway, since):
-            by_gateway.setdefault(g, []).append((outcome, lag))
-        backlogs = self.backlogs(tenant)
-        out = {}
-        for g in set(by_gateway) | set(backlogs):
-            if gateway is not None and g != gateway:
-                continue
-            seen = by_gateway.get(g, [])
-            lags = [lag * 1000 for outcome, lag in seen if lag is not None]
-            failed = sum(1 for outcome, _ in seen if outcome == "failed")
-            out[g] = webhook_figures(lags, len(seen) - failed, failed, backlogs.get(g, 0))
-        return out
-
 
 def backlogs(store: Store, tenant: str | None = None) -> dict[str, int]:
     """Unsettled deliveries (pending or in flight) per gateway, of a tenant or all."""
@@ -231,11 +234,13 @@ def backlogs(store: Store, tenant: str | None = None) -> dict[str, int]:
 
 
 def webhook_attempts(store: Store, tenant: str | None = None, gateway: str | None = None,
-                     since: float | None = None) -> list[tuple[str, str, float | None]]:
+                     since: float | None = None
+                     ) -> list[tuple[str, str, float | None, float]]:
     """Every webhook attempt that ended after `since` (virtual; None: any): (gateway,
     outcome delivered|failed, lag in virtual seconds for the delivering attempt, else
-    None). An attempt ends at its wall start plus its duration plus how far the virtual
-    clock ran ahead then (`kpi_clock`); the lag runs from the delivery's creation."""
+    None, when it ended). An attempt ends at its wall start plus its duration plus how
+    far the virtual clock ran ahead then (`kpi_clock`); the lag runs from the delivery's
+    creation."""
     where, args = [], []
     for column, value in (("d.tenant", tenant), ("d.gateway", gateway)):
         if value is not None:
@@ -247,8 +252,23 @@ def webhook_attempts(store: Store, tenant: str | None = None, gateway: str | Non
         "WHERE k.wall <= a.started ORDER BY k.wall DESC LIMIT 1), 0) "
         "FROM delivery_attempts a JOIN deliveries d ON d.id = a.delivery_id "
         + (f"WHERE {' AND '.join(where)}" if where else ""), tuple(args))
-    return [(g, "delivered" if ok else "failed", max(0.0, ended - created) if ok else None)
-            for g, ok, created, ended in rows if since is None or ended > since]
+    return [(g, "delivered" if ok else "failed", max(0.0, ended - created) if ok else None,
+             ended) for g, ok, created, ended in rows if since is None or ended > since]
+
+
+def _webhooks(attempts: list[tuple[str, str, float | None, float]], queued: dict[str, int]
+              ) -> dict[str, dict[str, Any]]:
+    """Webhook figures per gateway: of the attempts given, and the backlog."""
+    by_gateway: dict[str, list[tuple[str, float | None]]] = {}
+    for g, outcome, lag, _ in attempts:
+        by_gateway.setdefault(g, []).append((outcome, lag))
+    out = {}
+    for g in set(by_gateway) | set(queued):
+        seen = by_gateway.get(g, [])
+        lags = [lag * 1000 for _, lag in seen if lag is not None]
+        failed = sum(1 for outcome, _ in seen if outcome == "failed")
+        out[g] = webhook_figures(lags, len(seen) - failed, failed, queued.get(g, 0))
+    return out
 
 
 def run_totals(store: Store, prefixes: tuple[str, ...]) -> list[tuple[str, str, str, float]]:
