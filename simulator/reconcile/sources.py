@@ -48,12 +48,14 @@ class Simulator:
 
 
 def _is_unrouted(answer: requests.Response) -> bool:
-    """A 404 for the path itself (an older simulator), not an error about the query."""
+    """A 404 for the path itself (a simulator without settlements), not an error about
+    the query (an unknown tenant or gateway names its field)."""
     try:
         body = answer.json()
     except ValueError:
         return True
-    return not (isinstance(body, dict) and body.get("error", {}).get("param"))
+    error = body.get("error") if isinstance(body, dict) else None
+    return not (isinstance(error, dict) and error.get("field"))
 
 
 def _json(answer: requests.Response, what: str) -> Any:
@@ -62,7 +64,8 @@ def _json(answer: requests.Response, what: str) -> Any:
     except ValueError:
         body = None
     if answer.status_code != 200 or body is None:
-        message = body.get("error", body) if isinstance(body, dict) else answer.text[:300]
+        error = body.get("error", body) if isinstance(body, dict) else answer.text[:300]
+        message = error.get("message", error) if isinstance(error, dict) else error
         raise ReconcileError(f"{what}: HTTP {answer.status_code}: {message}")
     return body
 

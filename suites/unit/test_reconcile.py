@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -374,3 +376,76 @@ def test_command_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert run(tmp_path, "--settlement", str(settled)) == 2
     assert run(tmp_path, "--url", "http://127.0.0.1:9", *flags[:4]) == 2
     assert "cannot reach the simulator" in capsys.readouterr().err
+
+
+# -- the simulator's answers ------------------------------------------------------------------
+class _Fake(BaseHTTPRequestHandler):
+    """A control API: /_sim/settlements answers what `settlements` holds (None: unrouted)."""
+
+    settlements: tuple[int, Any] | None = None
+    ledger: dict[str, Any] = {}  # noqa: RUF012 - set per test
+    seen: list[str] = []  # noqa: RUF012 - set per test
+
+    def do_GET(self) -> None:
+        self.seen.append(self.path)
+        if self.path.startswith("/_sim/ledger"):
+            status, body = 200, self.ledger
+        elif self.path.startswith("/_sim/settlements") and self.settlements is not None:
+            status, body = self.settlements
+        else:
+            status, body = 404, {"error": {"code": "not_found", "message": "no", "field": None}}
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args: Any) -> None:
+        """Quiet."""
+
+
+@pytest.fixture
+def fake() -> Any:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Fake)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    _Fake.settlements, _Fake.ledger, _Fake.seen = None, {}, []
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_settlement_rows_from_the_simulator(fake: str, tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    _Fake.settlements = (200, {"rows": [pay("o1"), pay("o9")], "count": 2})
+    orders = write(tmp_path, "o.csv", "Order,Total,Cur,State,Refunded,Fee\no1,18.50,usd,paid,,\n")
+    mapping = write(tmp_path, "m.json", json.dumps(MAPPING))
+    flags = ("--url", fake, "--orders", str(orders), "--mapping", str(mapping), "--format",
+             "json")
+    assert run(tmp_path, *flags, "--tenant", "sk_test_x", "--from", "2026-12-01") == 1
+    report = json.loads(capsys.readouterr().out)
+    assert [(d["kind"], d["order_ref"]) for d in report["discrepancies"]] == [
+        ("paid_not_in_books", "o9")]
+    assert _Fake.seen == ["/_sim/settlements?tenant=sk_test_x&from=2026-12-01&format=json"]
+    _Fake.settlements = (404, {"error": {"code": "unknown_tenant", "message": "No tenant x",
+                                         "field": "tenant"}})
+    assert run(tmp_path, *flags, "--tenant", "x") == 2
+    assert "/_sim/settlements: HTTP 404: No tenant x" in capsys.readouterr().err
+
+
+def test_without_settlements_the_ledger_stands_in(fake: str, tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    _Fake.ledger = {"payments": [
+        {"id": "pi_1", "tenant": "t", "gateway": "stripe", "currency": "usd", "captured": 1850,
+         "refunded": 500}]}
+    orders = write(tmp_path, "o.csv", "Order,Total,Cur,State,Refunded,Fee,Txn\n"
+                   "o1,18.50,usd,paid,,,pi_1\n")
+    mapping = write(tmp_path, "m.json", json.dumps(
+        {**MAPPING, "columns": {**MAPPING["columns"], "transaction_id": "Txn"}}))
+    assert run(tmp_path, "--url", fake, "--orders", str(orders), "--mapping", str(mapping),
+               "--format", "json", "--tenant", "t") == 1
+    (only,) = json.loads(capsys.readouterr().out)["discrepancies"]
+    assert (only["kind"], only["order_ref"], only["gateway_figure"]) == (
+        "refund_missing_in_books", "o1", 500)
+    assert _Fake.seen == ["/_sim/settlements?tenant=t&format=json", "/_sim/ledger?tenant=t"]
