@@ -5,7 +5,9 @@ ECPay's signed TradeNoAio download (and its refusals in ECPay's shape)."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
+import urllib.parse
 from typing import Any
 
 import pytest
@@ -290,3 +292,82 @@ async def test_newebpay_and_jkopay_name_their_trades(sim: Sim) -> None:
     for name in ("newebpay.csv", "jkopay.csv"):
         header, *lines = table((await sim.control("GET", f"/settlements/{name}")).text)
         assert len(lines) == 2 and len(header) == 10, name
+
+
+# -- PayPal Transaction Search -----------------------------------------------------------------
+SEARCH = "/v1/reporting/transactions"
+
+
+async def paypal_captured_and_refunded(sim: Sim) -> tuple[str, str, str]:
+    """(access token, capture id, refund id) of a 12.50 USD order refunded 2.50."""
+    access = await pp.bearer(sim)
+    order = await pp.create(sim, access, value="12.50", invoice_id="INV-9")
+    await pp.approve(sim, order)
+    captured = await pp.api(sim, access, "POST", f"/v2/checkout/orders/{order['id']}/capture")
+    capture_id = captured.body["purchase_units"][0]["payments"]["captures"][0]["id"]
+    refund = await pp.api(sim, access, "POST", f"/v2/payments/captures/{capture_id}/refund",
+                          {"amount": {"currency_code": "USD", "value": "2.50"}})
+    return access, capture_id, refund.body["id"]
+
+
+def stamp(epoch: float) -> str:
+    return dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S%z")
+
+
+def window(sim: Sim, before: int = 3600, after: int = 3600, **extra: str) -> str:
+    now = sim.domain.clock.now()
+    query = {"start_date": stamp(now - before), "end_date": stamp(now + after), **extra}
+    return SEARCH + "?" + urllib.parse.urlencode(query)
+
+
+async def test_paypal_transaction_search_lists_capture_and_refund(sim: Sim) -> None:
+    access, capture_id, refund_id = await paypal_captured_and_refunded(sim)
+    answer = await pp.api(sim, access, "GET", window(sim))
+    assert answer.status == 200, answer.body
+    assert contracts().problem(contract_id("paypal/transaction_search"), answer.body) is None
+    infos = [d["transaction_info"] for d in answer.body["transaction_details"]]
+    rows = valid(await sim.control("GET", "/settlements", query={"gateway": "paypal"}))["rows"]
+    assert [(i["transaction_id"], i["transaction_event_code"], i["transaction_amount"],
+             i["invoice_id"]) for i in infos] == [
+        (capture_id, "T0006", {"currency_code": "USD", "value": "12.50"}, "INV-9"),
+        (refund_id, "T1107", {"currency_code": "USD", "value": "-2.50"}, "INV-9")]
+    assert infos[0]["fee_amount"]["value"] == f"-{rows[0]['fee'] / 100:.2f}"
+    assert (answer.body["total_items"], answer.body["total_pages"], answer.body["page"]) == (
+        2, 1, 1)
+    paged = await pp.api(sim, access, "GET", window(sim, page_size="1", page="2"))
+    assert [d["transaction_info"]["transaction_id"]
+            for d in paged.body["transaction_details"]] == [refund_id]
+    assert paged.body["total_pages"] == 2
+    one = await pp.api(sim, access, "GET", window(sim, transaction_id=capture_id))
+    assert len(one.body["transaction_details"]) == 1
+    earlier = await pp.api(sim, access, "GET", window(sim, before=7200, after=-3600))
+    assert earlier.body["transaction_details"] == [] and earlier.body["total_pages"] == 1
+
+
+@pytest.mark.parametrize(("query", "field", "issue"), [
+    ({"end_date": "2026-12-01T00:00:00Z"}, "start_date", "MISSING_REQUIRED_PARAMETER"),
+    ({"start_date": "2026-12-01", "end_date": "2026-12-02T00:00:00Z"}, "start_date",
+     "INVALID_PARAMETER_SYNTAX"),
+    ({"start_date": "2026-11-01T00:00:00Z", "end_date": "2026-12-02T00:00:01Z"}, "end_date",
+     "INVALID_PARAMETER_VALUE"),                          # 31 days and a second
+    ({"start_date": "2026-12-02T00:00:00Z", "end_date": "2026-12-01T00:00:00Z"}, "end_date",
+     "INVALID_PARAMETER_VALUE"),
+    ({"start_date": "2026-12-01T00:00:00Z", "end_date": "2026-12-02T00:00:00Z",
+      "page_size": "501"}, "page_size", "INVALID_PARAMETER_VALUE"),
+    ({"start_date": "2026-12-01T00:00:00Z", "end_date": "2026-12-02T00:00:00Z",
+      "nope": "1"}, "nope", "UNKNOWN_FIELD"),
+])
+async def test_paypal_transaction_search_refusals(sim: Sim, query: dict[str, str], field: str,
+                                                  issue: str) -> None:
+    access = await pp.bearer(sim)
+    answer = await pp.api(sim, access, "GET", SEARCH + "?" + urllib.parse.urlencode(query))
+    assert answer.status == 400, answer.body
+    (detail,) = answer.body["details"]
+    assert (detail["field"], detail["issue"], detail["location"]) == (field, issue, "query")
+
+
+async def test_paypal_transaction_search_31_days_is_the_limit(sim: Sim) -> None:
+    access = await pp.bearer(sim)
+    query = {"start_date": "2026-11-01T00:00:00Z", "end_date": "2026-12-02T00:00:00Z"}
+    answer = await pp.api(sim, access, "GET", SEARCH + "?" + urllib.parse.urlencode(query))
+    assert answer.status == 200 and answer.body["total_items"] == 0, answer.body
