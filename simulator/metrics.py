@@ -24,7 +24,7 @@ from typing import Any
 
 from paylab.simulator.core import vocabulary as v
 from paylab.simulator.core.errors import StorageUnavailable
-from paylab.simulator.core.kpi_windows import LATENCY_UPSERT, latency_figure
+from paylab.simulator.core.kpi_windows import LATENCY_UPSERT, latency_figure, virtual_now
 from paylab.simulator.core.kpis import UNSELECTED, gateway_methods
 from paylab.simulator.core.store import Store
 from paylab.simulator.kpi_metrics import kpi_lines
@@ -84,6 +84,7 @@ class Metrics:
         self._clock = clock
         self.store = store
         self._virtual = virtual
+        self._mapping: tuple[float, float] | None = None  # (wall, virtual) when last read
         self._pending: dict[tuple[str, str, str, int], tuple[int, float]] = {}
         self._kpi_pending: Counter = Counter()  # (tenant, gateway, second, figure) -> n
         self._flush_handle: asyncio.Handle | None = None
@@ -140,17 +141,22 @@ class Metrics:
                 self.flush()  # no event loop (tools, unit tests): write now
 
     def _virtual_now(self) -> float:
-        """Now by the virtual clock (given, or the wall plus the persisted offset)."""
+        """Now by the virtual clock: the one given, else by the clock mapping the domain
+        notes in the store (read again after every flush)."""
         if self._virtual is not None:
             return self._virtual()
-        ahead = self.store.get_meta("clock_offset", "0") if self.store is not None else "0"
-        return time.time() + float(ahead or 0)
+        wall = self._clock()
+        if self._mapping is None and self.store is not None:
+            self._mapping = (wall, virtual_now(self.store, wall))
+        at, virtual = self._mapping or (wall, wall)
+        return virtual + (wall - at)
 
     def flush(self) -> None:
         """Write the pending observations into the store's current batch."""
         self._flush_handle = None
         pending, self._pending = self._pending, {}
         seconds, self._kpi_pending = self._kpi_pending, Counter()
+        self._mapping = None  # the clock may have been advanced since
         if not (pending or seconds) or self.store is None:
             return
         try:

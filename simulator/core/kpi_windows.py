@@ -12,7 +12,7 @@ histograms (the buckets of /_sim/metrics) are added per second by the metrics re
 (`LATENCY_UPSERT`), per gateway (method ''), under the request's tenant ('' unknown).
 Webhook figures are read from the outbox's tables when asked (attempts by the virtual time
 they ended; lag = end of the delivering attempt minus the delivery's creation, in
-virtual seconds: the offsets the virtual clock was advanced by are kept in `kpi_clock`).
+virtual seconds: how the wall clock maps to the virtual one is kept in `kpi_clock`).
 
 Nothing is counted in process memory: every process sharing the database sees the same
 figures. A window of `s` seconds holds what happened in the `s` seconds up to now,
@@ -46,6 +46,10 @@ __all__ = ["ALL_METHODS", "LATENCY_BUCKETS", "LATENCY_UPSERT", "WINDOWS", "KpiWi
 
 #: The windows, in seconds of virtual time (None: the whole run).
 WINDOWS: dict[str, int | None] = {"1m": 60, "15m": 900, "1h": 3600, "run": None}
+#: The virtual time of a wall time `wall` (SQL), by the mapping noted last at or before
+#: `at`, else the wall time itself.
+_VIRTUAL = ("COALESCE((SELECT k.virtual + ({wall} - k.wall) * k.scale FROM kpi_clock k "
+            "WHERE k.wall <= {at} ORDER BY k.wall DESC LIMIT 1), {wall})")
 #: Before any second (the `run` window's lower bound).
 _EVER = -1e300
 #: A gateway's row when it had requests or webhooks but no payment in the window.
@@ -73,22 +77,23 @@ class KpiWindows:
     def __init__(self, store: Store, clock: Clock) -> None:
         self.store = store
         self.clock = clock
-        self._note_offset()
-        clock.subscribe(self._note_offset)
+        self._note_clock()
+        clock.subscribe(self._note_clock)
 
     # -- writing -----------------------------------------------------------------------
-    def _note_offset(self) -> None:
-        """Remember from when (wall) the clock runs ahead by its offset (for webhook
-        attempts, stamped by the wall clock)."""
-        self.store.write("INSERT OR REPLACE INTO kpi_clock (wall, ahead) VALUES (?, ?)",
-                         (self.clock.wall(), self.clock.offset))
+    def _note_clock(self) -> None:
+        """Remember how the wall clock maps to the virtual one from now on (for what is
+        stamped by the wall clock: webhook attempts, request latencies)."""
+        self.store.write("INSERT OR REPLACE INTO kpi_clock (wall, virtual, scale) "
+                         "VALUES (?, ?, ?)",
+                         (self.clock.wall(), self.clock.now(), self.clock.time_scale))
 
     def reset(self, tenant: str | None = None) -> None:
         """Forget the figures (all, or one tenant's), as the store's reset does its state."""
         if tenant is None:
             self.store.write("DELETE FROM kpi_seconds")
             self.store.write("DELETE FROM kpi_clock")
-            self._note_offset()
+            self._note_clock()
         else:
             self.store.write("DELETE FROM kpi_seconds WHERE tenant = ?", (tenant,))
 
@@ -238,8 +243,8 @@ def webhook_attempts(store: Store, tenant: str | None = None, gateway: str | Non
                      ) -> list[tuple[str, str, float | None, float]]:
     """Every webhook attempt that ended after `since` (virtual; None: any): (gateway,
     outcome delivered|failed, lag in virtual seconds for the delivering attempt, else
-    None, when it ended). An attempt ends at its wall start plus its duration plus how
-    far the virtual clock ran ahead then (`kpi_clock`); the lag runs from the delivery's
+    None, when it ended). An attempt ends at its wall start plus its duration, mapped to
+    the virtual clock as it ran then (`kpi_clock`); the lag runs from the delivery's
     creation."""
     where, args = [], []
     for column, value in (("d.tenant", tenant), ("d.gateway", gateway)):
@@ -248,8 +253,7 @@ def webhook_attempts(store: Store, tenant: str | None = None, gateway: str | Non
             args.append(value)
     rows = store.all(
         "SELECT d.gateway, d.status = 'delivered' AND a.n = d.attempts, d.created, "  # noqa: S608
-        "a.started + a.duration_ms / 1000.0 + COALESCE((SELECT k.ahead FROM kpi_clock k "
-        "WHERE k.wall <= a.started ORDER BY k.wall DESC LIMIT 1), 0) "
+        f"{_VIRTUAL.format(wall='a.started + a.duration_ms / 1000.0', at='a.started')} "
         "FROM delivery_attempts a JOIN deliveries d ON d.id = a.delivery_id "
         + (f"WHERE {' AND '.join(where)}" if where else ""), tuple(args))
     return [(g, "delivered" if ok else "failed", max(0.0, ended - created) if ok else None,
@@ -279,6 +283,13 @@ def run_totals(store: Store, prefixes: tuple[str, ...]) -> list[tuple[str, str, 
         "SELECT gateway, method, figure, SUM(value) FROM kpi_seconds "  # noqa: S608
         f"WHERE method != '' AND ({like}) GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
         tuple(p + "%" if p.endswith(":") else p for p in prefixes))]
+
+
+def virtual_now(store: Store, wall: float) -> float:
+    """The virtual time of wall time `wall` by the latest clock mapping noted at or
+    before it (the wall time itself before any)."""
+    row = store.one(f"SELECT {_VIRTUAL.format(wall='?', at='?')}", (wall, wall, wall))
+    return float(row[0]) if row and row[0] is not None else wall
 
 
 def _scope(tenant: str | None, gateway: str | None, since: float | None

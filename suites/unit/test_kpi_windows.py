@@ -182,6 +182,18 @@ def test_window_edges(domain: Domain, wall: FakeWall) -> None:
     assert one(domain, 3600)["volume"] == 1
 
 
+def test_every_window_at_once_has_the_same_edges(domain: Domain, wall: FakeWall) -> None:
+    pay(domain)
+    wall.now += 60
+    snap = domain.kpis.snapshot(TENANT)
+    assert snap["at"] == 1_700_000_060.0
+    assert [len(snap["windows"][w]) for w in ("1m", "15m", "1h", "run")] == [0, 1, 1, 1]
+    wall.now += 840
+    snap = domain.kpis.snapshot(TENANT)
+    assert [len(snap["windows"][w]) for w in ("1m", "15m", "1h", "run")] == [0, 0, 1, 1]
+    assert snap["windows"]["run"][0]["volume"] == 1
+
+
 def test_series_per_minute(domain: Domain, wall: FakeWall) -> None:
     wall.now = 1_700_000_080.0  # 40 s into the minute that starts at 1_700_000_040
     pay(domain)
@@ -286,3 +298,29 @@ def test_a_reset_starts_the_run_again(domain: Domain) -> None:
     assert domain.kpis.rows(None, None) == []
     pay(domain)
     assert one(domain, None)["volume"] == 1
+
+
+def test_a_fast_clock_maps_wall_stamps_to_virtual_time() -> None:
+    """Webhook attempts and request latencies are stamped by the wall clock; a clock 20
+    times as fast puts them where they fell in virtual time, before and after advances."""
+    wall = FakeWall()
+    domain = Domain(Store(":memory:"), Clock(time_scale=20, wall=wall), seed=7)
+    assert k.virtual_now(Store(":memory:"), 5.0) == 5.0  # no mapping noted: the wall time
+    domain.endpoints.create(TENANT, "stripe", url="http://127.0.0.1:9/hook",
+                            enabled_events=["payment.created"])
+    pay(domain)
+    wall.now += 1  # 20 virtual seconds
+    (delivery,) = domain.outbox.claim_due(10)
+    domain.outbox.record_attempt(delivery, started=wall.now, duration_ms=500, status_code=200,
+                                 response="", error=None)
+    assert one(domain)["webhooks"]["lag_ms_p50"] == 30_000.0
+    metrics = Metrics(wall, store=domain.store)  # no virtual clock given: the noted mapping
+    metrics.request("stripe", 200, 1.0, None, tenant=TENANT)
+    metrics.flush()
+    wall.now += 0.5
+    domain.advance_clock(100)
+    metrics.request("stripe", 200, 1.0, None, tenant=TENANT)
+    metrics.flush()
+    assert k.virtual_now(domain.store, wall.now) == pytest.approx(domain.clock.now())
+    assert one(domain, None)["latency_ms"]["count"] == 2
+    assert one(domain, 60)["latency_ms"]["count"] == 1  # the first fell 110 s before now
