@@ -7,6 +7,7 @@ import argparse
 import os
 import re
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from paylab.simulator.reconcile.sources import (
 
 CLEAN, FOUND, BAD_INPUT = 0, 1, 2
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_NUMBER = re.compile(r"\d+(\.\d+)?")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -45,7 +47,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                       help="the simulator's control token (PAYLAB_CONTROL_TOKEN)")
     parser.add_argument("--gateway", help="only this gateway")
     parser.add_argument("--tenant", help="only this tenant (its API key)")
-    parser.add_argument("--date", help="only this settlement day, YYYY-MM-DD (UTC)")
+    parser.add_argument("--date", help="only the money moved on this day, YYYY-MM-DD (UTC; "
+                                       "a book entry's paid day)")
     parser.add_argument("--from", dest="since", metavar="DATE", help="from this day")
     parser.add_argument("--to", dest="until", metavar="DATE", help="to this day (included)")
     parser.add_argument("--format", choices=FORMATS, default="text")
@@ -123,6 +126,8 @@ def _gateway_rows(args: argparse.Namespace, scope: dict[str, Any]) -> list[dict[
     sim = Simulator(args.url, args.control_token)
     params = {k: v for k, v in (("gateway", args.gateway), ("tenant", args.tenant),
                                 ("from", scope["from"]), ("to", scope["to"])) if v}
+    if scope["from"] or scope["to"]:  # the day the money moved, as a book's paid day
+        params["by"] = "created_date"
     rows = sim.settlements(params)
     if rows is None:  # a simulator without settlements: the ledger's rows, undated
         rows = ledger_rows(sim.ledger(args.tenant))
@@ -130,5 +135,10 @@ def _gateway_rows(args: argparse.Namespace, scope: dict[str, Any]) -> list[dict[
 
 
 def _day(row: dict[str, Any]) -> str | None:
-    day = row.get("settlement_date") or str(row.get("created_at") or "")[:10]
-    return day if day and _DATE.fullmatch(day) else None
+    """The UTC day a file's row moved money: its created_at (epoch seconds or ISO text)."""
+    created = row.get("created_at")
+    text = "" if created is None else str(created)
+    if _NUMBER.fullmatch(text):
+        return datetime.fromtimestamp(float(text), UTC).strftime("%Y-%m-%d")
+    day = text[:10]
+    return day if _DATE.fullmatch(day) else None

@@ -355,8 +355,8 @@ def test_command_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     mapping = write(tmp_path, "m.json", json.dumps(MAPPING))
     orders = write(tmp_path, "o.csv", "Order,Total,Cur,State,Refunded,Fee\n"
                    "o1,18.50,usd,paid,,0.84\n")
-    settled = write(tmp_path, "s.json", json.dumps([
-        pay("o1", settlement_date="2026-12-03")]))
+    settled = write(tmp_path, "s.json", json.dumps([  # 2026-12-03 23:59:59 UTC
+        pay("o1", created_at=1796342399, settlement_date="2026-12-05")]))
     flags = ("--orders", str(orders), "--mapping", str(mapping), "--settlement", str(settled))
     assert run(tmp_path, *flags) == 0
     assert "clean" in capsys.readouterr().out
@@ -369,6 +369,10 @@ def test_command_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     capsys.readouterr()
     assert run(tmp_path, *flags, "--date", "03/12/2026") == 2
     assert "--date '03/12/2026': expected YYYY-MM-DD" in capsys.readouterr().err
+    iso = write(tmp_path, "s2.csv", "gateway,type,order_ref,transaction_id,amount,currency,"
+                "fee,created_at\nstripe,payment,o1,ch_1,1850,usd,84,2026-12-04T00:00:00Z\n")
+    assert run(tmp_path, *flags[:4], "--settlement", str(iso), "--date", "2026-12-04") == 0
+    assert run(tmp_path, *flags[:4], "--settlement", str(iso), "--date", "2026-12-03") == 1
     assert run(tmp_path, *flags, "--from", "2026-12-05", "--to", "2026-12-01") == 2
     assert run(tmp_path, *flags, "--date", "2026-12-03", "--from", "2026-12-01") == 2
     assert run(tmp_path, "--orders", str(orders), "--settlement", str(settled)) == 2
@@ -427,7 +431,8 @@ def test_settlement_rows_from_the_simulator(fake: str, tmp_path: Path,
     report = json.loads(capsys.readouterr().out)
     assert [(d["kind"], d["order_ref"]) for d in report["discrepancies"]] == [
         ("paid_not_in_books", "o9")]
-    assert _Fake.seen == ["/_sim/settlements?tenant=sk_test_x&from=2026-12-01&format=json"]
+    assert _Fake.seen == [
+        "/_sim/settlements?tenant=sk_test_x&from=2026-12-01&by=created_date&format=json"]
     _Fake.settlements = (404, {"error": {"code": "unknown_tenant", "message": "No tenant x",
                                          "field": "tenant"}})
     assert run(tmp_path, *flags, "--tenant", "x") == 2
