@@ -50,6 +50,15 @@ WINDOWS: dict[str, int | None] = {"1m": 60, "15m": 900, "1h": 3600, "run": None}
 #: `at`, else the wall time itself.
 _VIRTUAL = ("COALESCE((SELECT k.virtual + ({wall} - k.wall) * k.scale FROM kpi_clock k "
             "WHERE k.wall <= {at} ORDER BY k.wall DESC LIMIT 1), {wall})")
+#: Seconds kept one by one: the longest finite window, and the series' extra minute.
+KEEP_SECONDS = max(s for s in WINDOWS.values() if s is not None) + 60
+_FOLD = (
+    "INSERT INTO kpi_seconds (tenant, gateway, method, second, figure, value) "
+    "SELECT tenant, gateway, method, second / 3600 * 3600, figure, SUM(value) "
+    "FROM kpi_seconds WHERE second < ? AND second % 3600 != 0 GROUP BY 1, 2, 3, 4, 5 "
+    "ON CONFLICT (tenant, gateway, method, second, figure) "
+    "DO UPDATE SET value = value + excluded.value"
+)
 #: Before any second (the `run` window's lower bound).
 _EVER = -1e300
 #: A gateway's row when it had requests or webhooks but no payment in the window.
@@ -77,6 +86,7 @@ class KpiWindows:
     def __init__(self, store: Store, clock: Clock) -> None:
         self.store = store
         self.clock = clock
+        self._compacted = -1  # the minute (of an event) this process last compacted in
         self._note_clock()
         clock.subscribe(self._note_clock)
 
@@ -107,6 +117,19 @@ class KpiWindows:
         second = int(event["created"])
         self.store.write_many(_UPSERT, [(tenant, event["gateway"], method, second, name, n)
                                         for name, n in adds])
+        if second // 60 != self._compacted:
+            self._compacted = second // 60
+            self.compact(second)
+
+    def compact(self, now: float) -> None:
+        """Fold the seconds older than the longest window (and a minute) into one row per
+        hour: only `run` still sums them, and it sums the same. Keeps the table at an
+        hour of seconds plus a row per hour, however long the store lives."""
+        before = now - KEEP_SECONDS
+        with self.store.atomic() as conn:
+            conn.execute(_FOLD, (before,))
+            conn.execute("DELETE FROM kpi_seconds WHERE second < ? AND second % 3600 != 0",
+                         (before,))
 
     def _figures(self, tenant: str, event: dict[str, Any]
                  ) -> tuple[str, list[tuple[str, float]]] | None:

@@ -324,3 +324,27 @@ def test_a_fast_clock_maps_wall_stamps_to_virtual_time() -> None:
     assert k.virtual_now(domain.store, wall.now) == pytest.approx(domain.clock.now())
     assert one(domain, None)["latency_ms"]["count"] == 2
     assert one(domain, 60)["latency_ms"]["count"] == 1  # the first fell 110 s before now
+
+
+def test_seconds_past_the_longest_window_fold_into_hours(domain: Domain, wall: FakeWall) -> None:
+    assert k.KEEP_SECONDS == 3660
+    wall.now = 1_700_002_800.0 + 10  # ten seconds into an hour (1_700_002_800 is one)
+    pay(domain)
+    wall.now += 1
+    pay(domain, amount=3000)
+
+    def seconds() -> list[int]:
+        return sorted({r[0] for r in domain.store.all(
+            "SELECT second FROM kpi_seconds WHERE method = 'card'")})
+
+    assert seconds() == [1_700_002_810, 1_700_002_811]
+    domain.kpis.compact(1_700_002_811 + 3660)  # the second payment's second is kept
+    assert seconds() == [1_700_002_800, 1_700_002_811]
+    wall.now += 3661
+    pay(domain, amount=500)  # an event in a new minute compacts
+    assert seconds() == [1_700_002_800, 1_700_002_811 + 3661]
+    domain.kpis.compact(1_700_002_811 + 3661)  # again: nothing counted twice
+    run = one(domain, None)
+    assert (run["volume"], run["amount"], run["median_amount"]) == (
+        3, {"usd": 5500}, {"usd": 2000.0})
+    assert one(domain, 3600)["volume"] == 1
