@@ -21,6 +21,7 @@ figures. A window of `s` seconds holds what happened in the `s` seconds up to no
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from paylab.simulator.core import vocabulary as v
@@ -50,6 +51,9 @@ WINDOWS: dict[str, int | None] = {"1m": 60, "15m": 900, "1h": 3600, "run": None}
 #: `at`, else the wall time itself.
 _VIRTUAL = ("COALESCE((SELECT k.virtual + ({wall} - k.wall) * k.scale FROM kpi_clock k "
             "WHERE k.wall <= {at} ORDER BY k.wall DESC LIMIT 1), {wall})")
+#: A snapshot that took this long (s) is reused for REUSE times as long (same second).
+SLOW_SECONDS = 0.05
+REUSE = 10
 #: Seconds kept one by one: the longest finite window, and the series' extra minute.
 KEEP_SECONDS = max(s for s in WINDOWS.values() if s is not None) + 60
 _FOLD = (
@@ -87,6 +91,7 @@ class KpiWindows:
         self.store = store
         self.clock = clock
         self._compacted = -1  # the minute (of an event) this process last compacted in
+        self._reuse: dict[tuple[Any, ...], tuple[float, dict[str, Any]]] = {}
         self._note_clock()
         clock.subscribe(self._note_clock)
 
@@ -214,11 +219,23 @@ class KpiWindows:
 
     def snapshot(self, tenant: str | None, minutes: int = 60) -> dict[str, Any]:
         """`kpis` of /_sim/stats: every window's rows, the per-minute series, and the
-        virtual time they were counted at."""
+        virtual time they were counted at (`at`). Counted afresh unless counting took
+        SLOW_SECONDS or more (a store grown by a long load test): then the count is
+        reused within the same virtual second for REUSE times as long as it took, so a
+        dashboard polling it cannot hog the event loop."""
         at = self.clock.now()
+        key = (tenant, minutes, int(at))
+        reused = self._reuse.get(key)
+        if reused is not None and time.monotonic() < reused[0]:
+            return reused[1]
+        started = time.monotonic()
         rows = self.windows(tenant, list(WINDOWS.values()))
-        return {"windows": dict(zip(WINDOWS, rows, strict=True)),
-                "series": self.series(tenant, minutes), "at": round(at, 3)}
+        out = {"windows": dict(zip(WINDOWS, rows, strict=True)),
+               "series": self.series(tenant, minutes), "at": round(at, 3)}
+        cost = time.monotonic() - started
+        self._reuse = {key: (time.monotonic() + cost * REUSE, out)} if (
+            cost >= SLOW_SECONDS) else {}
+        return out
 
     def series(self, tenant: str | None, minutes: int = 60) -> list[dict[str, Any]]:
         """Per minute (virtual) of the last `minutes` whole minutes, the current one

@@ -348,3 +348,20 @@ def test_seconds_past_the_longest_window_fold_into_hours(domain: Domain, wall: F
     assert (run["volume"], run["amount"], run["median_amount"]) == (
         3, {"usd": 5500}, {"usd": 2000.0})
     assert one(domain, 3600)["volume"] == 1
+
+
+def test_a_slow_snapshot_is_reused_within_its_second(domain: Domain, wall: FakeWall,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    pay(domain)
+    first = domain.kpis.snapshot(TENANT)
+    pay(domain)  # counting is quick: every snapshot is fresh
+    assert domain.kpis.snapshot(TENANT)["windows"]["1m"][0]["volume"] == 2
+    assert first["windows"]["1m"][0]["volume"] == 1
+    monkeypatch.setattr(k, "SLOW_SECONDS", 0.0)  # every count now counts as slow
+    monkeypatch.setattr(k, "REUSE", 1e9)
+    slow = domain.kpis.snapshot(TENANT)
+    pay(domain)
+    assert domain.kpis.snapshot(TENANT) is slow  # the same second: reused
+    assert domain.kpis.snapshot(OTHER) is not slow
+    wall.now += 1
+    assert domain.kpis.snapshot(TENANT)["windows"]["1m"][0]["volume"] == 3
