@@ -209,19 +209,23 @@ def _rescale(amount: int, shift: int) -> int:
 
 
 def refund_fee(schedule: Doc, payment_fee: int, payment_amount: int, refunded: int,
-               *, method: str | None = None, currency: str | None = None) -> int:
+               *, method: str | None = None, currency: str | None = None,
+               decimals: int | None = None) -> int:
     """The fee on a refund entry: negative, what the gateway gives back of the payment's
-    fee by the `refund_fee` rule; plus the method's `refund_fixed` in `currency`."""
+    fee by the `refund_fee` rule; plus the method's `refund_fixed` in `currency`. With
+    `decimals` (amounts counted in other units than the currency's own, as `compute`),
+    the schedule's fixed figures are moved into those units."""
     rates = (schedule.get("methods") or {}).get(method or "") or {}
-    charged = int((rates.get("refund_fixed") or {}).get((currency or "").lower(), 0))
+    cur = (currency or "").lower()
+    shift = decimals - exponent(cur) if decimals is not None and cur else 0
+    charged = _rescale(int((rates.get("refund_fixed") or {}).get(cur, 0)), shift)
     rule = schedule.get("refund_fee", "kept")
     if rule == "kept" or payment_amount <= 0:
         return charged
     base = payment_fee
     if rule == "returned_percent":
-        fixed = (rates.get("fixed") or {}).get((currency or "").lower(),
-                                               rates.get("fixed_fallback", 0))
-        base = max(payment_fee - int(fixed), 0)
+        fixed = (rates.get("fixed") or {}).get(cur, rates.get("fixed_fallback", 0))
+        base = max(payment_fee - _rescale(int(fixed), shift), 0)
     share = Decimal(base) * Decimal(refunded) / Decimal(payment_amount)
     return charged - int(share.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
@@ -287,12 +291,13 @@ class FeeSchedules:
                        card_country, decimals=decimals)
 
     def refund_fee_for(self, tenant: str, gateway: str, method: str, payment_amount: int,
-                       payment_fee: int, refunded: int, *, currency: str | None = None) -> int:
+                       payment_fee: int, refunded: int, *, currency: str | None = None,
+                       decimals: int | None = None) -> int:
         """The fee on a refund of `refunded` (minor units) of a payment that was charged
         `payment_fee`: negative when the gateway gives fee back, positive when it charges
         a refund fee, zero when it keeps the payment's fee and charges nothing more."""
         return refund_fee(self.effective(tenant, gateway), payment_fee, payment_amount,
-                          refunded, method=method, currency=currency)
+                          refunded, method=method, currency=currency, decimals=decimals)
 
     def set_override(self, tenant: str, gateway: str, override: Doc, now: int) -> Doc:
         """Store (or replace) the tenant's override; returns the effective schedule."""

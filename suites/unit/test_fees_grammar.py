@@ -163,3 +163,16 @@ def test_the_offered_gateways_in_offer_order(tmp_path: Path) -> None:
     schedules.offer("b", {"methods": {}})
     schedules.offer("a", {"methods": {}})
     assert schedules.gateways() == ["b", "a"]
+
+
+def test_refunds_of_amounts_counted_in_whole_units() -> None:
+    paypal = SCHEDULES["paypal"]
+    # NT$1,000 counted in whole dollars: fee 44 + 10; half refunded gives back half of 44
+    assert fees.compute(paypal, "wallet", 1000, "twd", decimals=0).amount == 54
+    assert fees.refund_fee(paypal, 54, 1000, 500, method="wallet", currency="twd",
+                           decimals=0) == -22
+    fixed = {"methods": {"atm": {"refund_fixed": {"twd": 1050}}}}  # NT$10.50 -> NT$11
+    assert fees.refund_fee(fixed, 10, 1000, 100, method="atm", currency="twd",
+                           decimals=0) == 11
+    assert fees.refund_fee(fixed, 10, 1000, 100, method="atm", currency="twd",
+                           decimals=2) == 1050
