@@ -176,3 +176,13 @@ def test_refunds_of_amounts_counted_in_whole_units() -> None:
                            decimals=0) == 11
     assert fees.refund_fee(fixed, 10, 1000, 100, method="atm", currency="twd",
                            decimals=2) == 1050
+
+
+@pytest.mark.parametrize("name", sorted(EMULATED))
+def test_every_schedule_file_meets_the_control_contract(name: str) -> None:
+    from paylab.simulator.contracts import Contracts, contract_id
+
+    problem = Contracts().problem(contract_id("control/fees#/$defs/schedule"), SCHEDULES[name])
+    assert problem is None, problem
+    bad = {**SCHEDULES[name], "refund_fee": "sometimes"}
+    assert Contracts().problem(contract_id("control/fees#/$defs/schedule"), bad) is not None
