@@ -29,7 +29,7 @@ def test_schemathesis_finds_no_server_error_or_contract_violation(tmp_path: Path
 
 
 def _fuzz(url: str, tmp_path: Path) -> None:
-    examples = os.environ.get("PAYLAB_FUZZ_EXAMPLES", "20")
+    examples = os.environ.get("PAYLAB_FUZZ_EXAMPLES", "10")
     workers = os.environ.get("PAYLAB_FUZZ_WORKERS", "1")
     cmd = [sys.executable, "-m", "schemathesis.cli", "run", f"{url}/_sim/openapi.json",
            "--checks", "not_a_server_error,response_schema_conformance,"

@@ -18,7 +18,13 @@ from typing import Any, TypeVar
 
 import allure
 from paylab.suites.security.injection.bench import Bench, ObjectError, Wire
-from paylab.suites.security.injection.payloads import label, nesting, payloads
+from paylab.suites.security.injection.payloads import (
+    for_field,
+    label,
+    nesting,
+    payloads,
+    per_field_bound,
+)
 from paylab.suites.security.injection.shapes import Field
 from paylab.suites.security.injection.surfaces import Operation
 from paylab.suites.security.injection.verdict import Verdict, judge
@@ -81,7 +87,8 @@ def run_async(coro: Coroutine[Any, Any, T]) -> T:
     return box["value"]
 
 
-async def _run(bench: Bench, op: Operation, category: str) -> list[Probe]:
+async def _run(bench: Bench, op: Operation, category: str, bound: int | None
+               ) -> list[Probe]:
     gate = asyncio.Semaphore(CONCURRENCY)
 
     async def send(probe: Probe, control: Probe | None) -> None:
@@ -101,15 +108,20 @@ async def _run(bench: Bench, op: Operation, category: str) -> list[Probe]:
 
     controls = {f.name: Probe(f, None) for f in op.fields} if op.control else {}
     await asyncio.gather(*(send(c, None) for c in controls.values()))
-    chosen = payloads()[category][:op.payloads]  # a surface may bound them (time budget)
-    probes = [Probe(f, p) for f in op.fields for p in chosen if applies(p, f)]
+    # a surface may bound them (time budget), and so may the run (PAYLAB_INJECTION_PAYLOADS)
+    catalogue = payloads()[category]
+    probes = [Probe(f, p) for i, f in enumerate(op.fields)
+              for p in for_field(catalogue, i, op.payloads, bound) if applies(p, f)]
     await asyncio.gather(*(send(p, controls.get(p.field.name)) for p in probes))
     return list(controls.values()) + probes
 
 
-def probe_operation(base_url: str, op: Operation, category: str) -> list[Probe]:
-    """Every payload of `category` in every field of `op`; reported, counted, returned."""
-    probes = run_async(_run(Bench(base_url), op, category))
+def probe_operation(base_url: str, op: Operation, category: str, *,
+                    every_payload: bool = False) -> list[Probe]:
+    """The payloads of `category` in every field of `op` (as many per field as the run's
+    bound allows, or all of them); reported, counted, returned."""
+    bound = None if every_payload else per_field_bound()
+    probes = run_async(_run(Bench(base_url), op, category, bound))
     counted = Counter(p.verdict.reach if p.verdict.ok else "failed" for p in probes
                       if p.payload is not None)
     for reach, n in counted.items():

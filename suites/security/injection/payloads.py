@@ -4,6 +4,7 @@ and what it would turn into if a server evaluated it as a template."""
 from __future__ import annotations
 
 import json
+import os
 import re
 from functools import cache
 from pathlib import Path
@@ -14,6 +15,36 @@ import yaml
 DATA = Path(__file__).resolve().parents[1] / "data"
 #: `{{7*7}}`, `${7*7}`, `<%= 7*7 %>`, `#{7*7}`: an engine that runs them answers 49.
 _ARITHMETIC = re.compile(r"(\{\{|\$\{|<%=|#\{)\s*7\s*\*\s*7\s*(\}\}|\}|%>)")
+
+
+#: How many payloads of each category go into each field: a number, or `all` for the whole
+#: catalogue in every field (the long variant: about twice the probes and the time).
+PER_FIELD_ENV = "PAYLAB_INJECTION_PAYLOADS"
+PER_FIELD_DEFAULT = 2
+
+
+def per_field_bound(environ: dict[str, str] | None = None) -> int | None:
+    """PAYLAB_INJECTION_PAYLOADS as a bound (None: every payload); ValueError when bad."""
+    raw = (os.environ if environ is None else environ).get(PER_FIELD_ENV, "").strip().lower()
+    if not raw:
+        return PER_FIELD_DEFAULT
+    if raw == "all":
+        return None
+    if raw.isdigit() and int(raw) > 0:
+        return int(raw)
+    raise ValueError(f"{PER_FIELD_ENV} must be a number of payloads per field or 'all', "
+                     f"not {raw!r}")
+
+
+def for_field(catalogue: list[Any], index: int, *bounds: int | None) -> list[Any]:
+    """The payloads the `index`-th field of an operation gets: at most the smallest bound,
+    taken in turn from the catalogue from position `index` on, so neighbouring fields get
+    different ones and an operation with enough fields sends every payload somewhere."""
+    known = [b for b in bounds if b is not None]
+    count = min([len(catalogue), *known])
+    if count == len(catalogue):
+        return list(catalogue)
+    return [catalogue[(index * count + i) % len(catalogue)] for i in range(count)]
 
 
 @cache
