@@ -78,7 +78,7 @@ def test_paylab_test_runs_the_suites_of_an_installed_package(
     assert installed.returncode == 0, installed.stderr
     work = tmp_path_factory.mktemp("work")
     done = run([sys.executable, "-m", "paylab.simulator", "test", "--layer", "unit",
-                "--no-report", "--", "-k", "money"], cwd=work, timeout=300,
+                "--no-report", "--", "-k", "money", "-p", "no:xdist"], cwd=work, timeout=300,
                env=user_env(PYTHONPATH=str(site)))
     output = done.stdout + done.stderr
     assert done.returncode == 0, output[-4000:]
