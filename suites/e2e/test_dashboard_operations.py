@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import time
 import uuid
 from collections.abc import Iterator
@@ -71,7 +72,8 @@ def test_per_method_rows_and_charts_from_real_traffic(page: Page,
     card = page.get_by_test_id("ops-stripe-card")
     expect(card.locator("td").nth(1)).to_have_text("card")
     expect(page.get_by_test_id("ops-ecpay-atm").locator("td").nth(1)).to_have_text("atm")
-    assert int(card.locator("td").nth(2).inner_text()) >= 4, "three paid, one declined"
+    # three paid and one declined (other tests' cards may count too: the view is global)
+    expect(card.locator("td").nth(2)).to_have_text(re.compile(r"^(?:[4-9]|[1-9]\d+)$"))
     expect(card.locator("td").nth(5)).not_to_have_text("–")  # a decline rate, with reasons
     expect(card.locator("td").nth(5).locator(".sub")).not_to_be_empty()
     expect(page.get_by_test_id("ops-empty")).to_be_hidden()
