@@ -16,7 +16,8 @@ a gateway that lacks the family cannot take it (`n/a`: counted apart, not priced
 
 Amounts stay in their own currency and are never converted: everything is compared per
 currency, in the currency's ISO minor units (an order counted in whole units is scaled
-up). Monthly fees are not prorated over the traffic: they are shown apart, per gateway
+up, its fee computed in whole units first, as its gateway's settlement has it). Monthly
+fees are not prorated over the traffic: they are shown apart, per gateway
 and currency, as each schedule states them.
 """
 
@@ -81,6 +82,9 @@ class Payment:
     outcome: str
     amount: int
     country: str | None = None
+    #: How many decimal places fewer the gateway counts this amount in (an order in whole
+    #: TWD: 2): its fee is computed in those units, as the gateway's settlement has it.
+    shift: int = 0
 
 
 def traffic(store: Store, tenant: str | None = None) -> list[Payment]:
@@ -97,9 +101,9 @@ def traffic(store: Store, tenant: str | None = None) -> list[Payment]:
             _ORDERS.format(tenant=scope), (ORDER, *args)):
         if method is None:  # offered several, none chosen: no method to price
             continue
-        scaled = int(amount or 0) * 10 ** max(exponent(currency) - int(decimals), 0)
-        out.append(Payment(who, gateway, method, currency,
-                           _ORDER_OUTCOMES.get(status, "open"), scaled, country))
+        shift = max(exponent(currency) - int(decimals), 0)
+        out.append(Payment(who, gateway, method, currency, _ORDER_OUTCOMES.get(status, "open"),
+                           int(amount or 0) * 10 ** shift, country, shift))
     return out
 
 
@@ -134,8 +138,10 @@ class Comparison:
         method = f.method_for(target, payment.method, family)
         if method is None:  # its own gateway prices nothing for it: it keeps no fee
             return (payment.method, 0) if gateway == payment.gateway else (None, None)
-        fee = f.compute(target, method, payment.amount, payment.currency, payment.country)
-        return method, fee.amount
+        units = 10 ** payment.shift  # in the gateway's own units, then back to minor units
+        fee = f.compute(target, method, payment.amount // units, payment.currency,
+                        payment.country, decimals=exponent(payment.currency) - payment.shift)
+        return method, fee.amount * units
 
     def compare(self, payments: list[Payment], gateways: list[str]) -> dict[str, Any]:
         """The comparison document: per currency, the rows run and what-if on each gateway."""

@@ -132,7 +132,7 @@ def test_traffic_reads_payments_and_orders_of_a_tenant_or_all(tmp_path: Path) ->
         P("t1", "alpha", "card", "usd", "open", 0, None),
         P("t1", "alpha", "card", "usd", "paid", 1000, "GB"),
         P("t2", "beta", "wallet", "twd", "paid", 12000, "JP"),
-        P("t2", "beta", "atm", "twd", "paid", 200000, None),
+        P("t2", "beta", "atm", "twd", "paid", 200000, None, 2),  # whole NT$: 2 places
     ]
     assert [p.tenant for p in fc.traffic(store, "t2")] == ["t2", "t2"]
 
@@ -157,6 +157,11 @@ def test_a_method_its_own_gateway_does_not_price_keeps_no_fee_there(tmp_path: Pa
     assert comparison.price(cvs, "alpha") == (None, None)
     assert comparison.price(P("t", "beta", "card", "twd", "paid", 4000, "JP"),
                             "alpha") == ("card", 1080)
+    # NT$1,005 counted in whole dollars: 3% is NT$30.15, kept as NT$30 (as settled)
+    assert comparison.price(P("t", "alpha", "card", "twd", "paid", 100500, None, 2),
+                            "beta") == ("card", 3000)
+    assert comparison.price(P("t", "alpha", "card", "twd", "paid", 100500), "beta") == (
+        "card", 3015)
 
 
 def test_a_paid_payment_of_nothing_settles_nothing(tmp_path: Path) -> None:

@@ -58,7 +58,7 @@ def test_the_text_table_from_a_database_file(db: Path, tmp_path: Path) -> None:
                      "--output", str(out)]) == 0
     doc = json.loads(out.read_text(encoding="utf-8"))
     totals = {t["gateway"]: t for t in doc["currencies"]["twd"]["totals"]}
-    assert (totals["ecpay"]["fee"], totals["ecpay"]["amount"]) == (2000 + 2750, 300000)
+    assert (totals["ecpay"]["fee"], totals["ecpay"]["amount"]) == (2000 + 2800, 300000)
     assert totals["linepay"]["unpriced_count"] == 2
 
 
@@ -66,9 +66,9 @@ def test_markdown_and_html(db: Path) -> None:
     doc = fees_report.from_db(db)
     markdown = fees_report.render(doc, "markdown")
     assert markdown.startswith("# Fee comparison (tenant: all)\n")
-    assert "| ecpay | card | card | 1 | 100.00% | 1 | 1,000.00 | 27.50 | 2.75% |" in markdown
+    assert "| ecpay | card | card | 1 | 100.00% | 1 | 1,000.00 | 28.00 | 2.80% |" in markdown
     page = fees_report.render(doc, "html")
-    assert page.startswith("<!doctype html>") and "<td>27.50 (2.75%)</td>" in page
+    assert page.startswith("<!doctype html>") and "<td>28.00 (2.80%)</td>" in page
     empty = fees_report.render({"gateways": [], "currencies": {}, "tenant": "x"}, "text")
     assert empty.endswith("No payments yet.\n") and "(tenant: x)" in empty
 
