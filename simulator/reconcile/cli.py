@@ -46,7 +46,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     side.add_argument("--control-token", default=os.environ.get("PAYLAB_CONTROL_TOKEN"),
                       help="the simulator's control token (PAYLAB_CONTROL_TOKEN)")
     parser.add_argument("--gateway", help="only this gateway")
-    parser.add_argument("--tenant", help="only this tenant (its API key)")
+    parser.add_argument("--tenant", help="only this tenant (an API key, or a tenant id)")
     parser.add_argument("--date", help="only the money moved on this day, YYYY-MM-DD (UTC; "
                                        "a book entry's paid day)")
     parser.add_argument("--from", dest="since", metavar="DATE", help="from this day")
