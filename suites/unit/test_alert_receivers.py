@@ -297,3 +297,22 @@ async def _delivery_status(sim: Sim, status: str, *, attempts: int) -> bool:
     rows = sim.domain.store.all(
         "SELECT status, attempts FROM deliveries WHERE gateway = ?", (r.GATEWAY,))
     return rows == [(status, attempts)]
+
+
+async def test_an_alert_the_engine_fires_reaches_the_receiver_then_its_resolution(
+        sim: Sim, hook: Receiver) -> None:
+    secret = (await put(sim, [{"name": "ops", "url": hook.url}]))["receivers"][0]["secret"]
+    rules = {"rules": [{"name": "big-one", "kind": "amount_above", "severity": "warning",
+                        "params": {"amount": 1000, "window": 60}}]}
+    answer = await sim.control("PUT", "/alerts/rules", rules)
+    assert answer.status == 200, answer.body
+    await sim.pay(amount=5000)
+    await eventually(lambda: _count(hook, 1))
+    fired = standardwebhooks.Webhook(secret).verify(*hook.received[0])
+    assert (fired["status"], fired["commonLabels"]["alertname"]) == ("firing", "big-one")
+    assert fired["alerts"][0]["endsAt"] == r.ZERO_TIME
+    sim.domain.advance_clock(120.0)  # past the rule's window: the alert resolves
+    await eventually(lambda: _count(hook, 2))
+    resolved = standardwebhooks.Webhook(secret).verify(*hook.received[1])
+    assert resolved["status"] == "resolved" and resolved["alerts"][0]["endsAt"] != r.ZERO_TIME
+    assert resolved["alerts"][0]["fingerprint"] == fired["alerts"][0]["fingerprint"]
