@@ -197,6 +197,11 @@ async def test_a_failing_receiver_is_retried_on_the_outbox_schedule(
     sim.domain.advance_clock(10.0)  # the in-process schedule's first retry
     await eventually(lambda: _count(hook, 2))
     await eventually(lambda: _delivery_status(sim, "delivered", attempts=2))
+    listed = (await sim.control("GET", "/webhooks")).body  # beside the gateways' deliveries
+    assert contracts().problem(contract_id("control/webhooks"), listed) is None
+    (row,) = listed["deliveries"]
+    assert (row["gateway"], row["tenant"], row["attempt_count"]) == ("alerts", "~alerts", 2)
+    assert [a["status_code"] for a in row["attempts"]] == [500, 204]
     first, second = hook.received
     assert first[0] == second[0] and first[1]["webhook-id"] == second[1]["webhook-id"]
     assert standardwebhooks.Webhook(SECRET).verify(*second)["status"] == "firing"
