@@ -16,7 +16,9 @@ virtual seconds: how the wall clock maps to the virtual one is kept in `kpi_cloc
 
 Nothing is counted in process memory: every process sharing the database sees the same
 figures. A window of `s` seconds holds what happened in the `s` seconds up to now,
-(now - s, now]; `run` holds everything since the store was created or reset.
+(now - s, now]; `run` holds everything since the store was created or reset. Seconds
+older than the longest window fold into one row per hour (`compact`), which only `run`
+still sums, so the table stays small however long a store lives.
 """
 
 from __future__ import annotations
@@ -145,21 +147,21 @@ class KpiWindows:
         if kind in _THROUGH:
             if previous == v.AUTHORIZED:  # a capture: counted when it was authorised
                 return None
-            cur = obj["currency"]
-            return self._method(tenant, event), [
-                ("succeeded", 1), (f"amount:{cur}", obj["amount"]),
-                (f"amounts:{cur}:{significant(int(obj['amount']))}", 1)]
+            cur, amount = obj.get("currency"), int(obj.get("amount") or 0)
+            return self._method(tenant, event), [("succeeded", 1)] + ([
+                (f"amount:{cur}", amount), (f"amounts:{cur}:{significant(amount)}", 1)]
+                if cur else [])
         if kind in _FAILED:
             return self._method(tenant, event), failure(obj)
         if kind in _CHALLENGES:
             return self._method(tenant, event), [("challenges", 1)]
         if kind == v.REFUND_CREATED:
             return (self._payment_method(tenant, obj.get("payment")),
-                    [("refunds", 1), (f"refunded:{obj['currency']}", obj["amount"])])
+                    _refund(obj.get("currency"), int(obj.get("amount") or 0)))
         if kind == "order.refunded":
-            before = (event.get("previous_attributes") or {}).get("refunded_amount", 0)
-            return self._method(tenant, event), [
-                ("refunds", 1), (f"refunded:{obj['currency']}", obj["refunded_amount"] - before)]
+            before = (event.get("previous_attributes") or {}).get("refunded_amount") or 0
+            return self._method(tenant, event), _refund(
+                obj.get("currency"), int(obj.get("refunded_amount") or 0) - int(before))
         if kind == v.CHARGE_FAILED and (obj.get("outcome") or {}).get("type") == "blocked":
             return self._payment_method(tenant, obj.get("payment")), [("fraud_blocks", 1)]
         return None
@@ -323,6 +325,11 @@ def run_totals(store: Store, prefixes: tuple[str, ...]) -> list[tuple[str, str, 
         "SELECT gateway, method, figure, SUM(value) FROM kpi_seconds "  # noqa: S608
         f"WHERE method != '' AND ({like}) GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
         tuple(p + "%" if p.endswith(":") else p for p in prefixes))]
+
+
+def _refund(currency: str | None, amount: int) -> list[tuple[str, float]]:
+    """A refund's figures (its amount only under a known currency)."""
+    return [("refunds", 1)] + ([(f"refunded:{currency}", amount)] if currency else [])
 
 
 def virtual_now(store: Store, wall: float) -> float:

@@ -365,3 +365,15 @@ def test_a_slow_snapshot_is_reused_within_its_second(domain: Domain, wall: FakeW
     assert domain.kpis.snapshot(OTHER) is not slow
     wall.now += 1
     assert domain.kpis.snapshot(TENANT)["windows"]["1m"][0]["volume"] == 3
+
+
+def test_a_bare_object_is_counted_without_failing_its_event(domain: Domain) -> None:
+    """Figures never break the operation that emitted the event: an object without a
+    currency or amount (a gateway kit's fake, say) is counted without them."""
+    for kind in ("order.paid", "order.refunded", "order.failed"):
+        domain.events.emit(TENANT, "fake", kind, "order", {"id": "o_1"})
+    domain.events.emit(TENANT, "fake", "order.paid", "order", {"id": "o_1", "amount": 100})
+    row = one(domain)
+    assert (row["gateway"], row["succeeded"], row["refunds"], row["failed"]) == (
+        "fake", 2, 1, 1)
+    assert (row["amount"], row["refunded_amount"], row["declines"]) == ({}, {}, {"unknown": 1})
