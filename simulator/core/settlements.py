@@ -140,7 +140,8 @@ class Settlements:
         for index, refund in enumerate(order.get("refunds") or []):
             refund_fee = self.fees.refund_fee_for(tenant, gateway, method, paid, fee,
                                                   refund["amount"],
-                                                  currency=order["currency"])
+                                                  currency=order["currency"],
+                                                  decimals=decimals)
             ids = names.refund_ids
             refund_id = (ids[index] if index < len(ids) else None) or str(
                 refund.get("reference") or names.transaction_id)

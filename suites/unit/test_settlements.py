@@ -239,3 +239,18 @@ def test_balance_entries_become_rows_with_their_fee_and_order(sim: Domain) -> No
 
 def test_day_of_is_the_utc_date() -> None:
     assert (day_of(MIDNIGHT - 1), day_of(MIDNIGHT)) == ("2023-11-14", "2023-11-15")
+
+
+def test_a_whole_unit_refund_keeps_the_fixed_fee_in_those_units(sim: Domain,
+                                                                wall: FakeWall) -> None:
+    """returned_percent: the refunded share of the percentage comes back, the fixed part
+    (NT$2.00 = 200 minor units) stays; the order counts whole TWD, so must the refund."""
+    sim.balance.fees.offer("h", {**SCHEDULE, "refund_fee": "returned_percent",
+                                 "methods": {"card": {"percent": 2.5,
+                                                      "fixed": {"twd": 200}}}})
+    order = card_order(sim, amount=1000, gateway="h")        # 25 + 2 = 27
+    wall.now += 60
+    sim.orders.refund(TENANT, order["id"], 300, reference="R-1")
+    pay, refund = settlements(sim).rows(TENANT)
+    assert (pay["fee"], pay["net"]) == (27, 973)
+    assert (refund["amount"], refund["fee"], refund["net"]) == (-300, -8, -292)  # 7.5 -> 8
