@@ -84,6 +84,7 @@ def test_every_stripe_and_control_operation_is_exercised(
         http.request(method, f"{control.url}/_sim/fees", params={"tenant": api_key},
                      json={"refund_fee": "kept"} if method == "PUT" else None,
                      timeout=10).raise_for_status()
+    _exercise_issue_15_operations(control, http, api_key, webhook_sink.url)
     control.post("reset", {"api_key": api_key})
 
     seen = {(r.operation.operation_id) for ex in http.exchanges
@@ -129,6 +130,25 @@ def _exercise_issue_14_resources(c: Any) -> None:
     c.charges.search(params={"query": "amount>0"})
     c.customers.search(params={"query": 'email~"example"'})
     c.customers.delete(cus.id)
+
+
+def _exercise_issue_15_operations(control, http, api_key: str, sink: str) -> None:
+    """Operations: the fee comparison, settlements and their files, alerts, alert rules
+    and alert receivers of one tenant."""
+    scope = {"tenant": api_key}
+    http.get(f"{control.url}/_sim/fees/comparison", params=scope, timeout=10
+             ).raise_for_status()
+    control.get("settlements", tenant=api_key)
+    http.get(f"{control.url}/_sim/settlements/stripe.csv", params=scope, timeout=10
+             ).raise_for_status()
+    for method in ("PUT", "GET", "DELETE"):
+        http.request(method, f"{control.url}/_sim/alerts/rules", params=scope,
+                     data=b"rules: []\n" if method == "PUT" else None,
+                     timeout=10).raise_for_status()
+        http.request(method, f"{control.url}/_sim/alerts/receivers", params=scope,
+                     json={"receivers": [{"name": "every", "url": f"{sink}/alerts"}]}
+                     if method == "PUT" else None, timeout=10).raise_for_status()
+    http.get(f"{control.url}/_sim/alerts", params=scope, timeout=10).raise_for_status()
 
 
 def test_the_checker_catches_a_violation(wire_contracts: WireContracts) -> None:

@@ -6,6 +6,8 @@ delivery's body against paypal/event."""
 from __future__ import annotations
 
 import json
+import time
+import urllib.parse
 
 from paylab.simulator.gateways.paypal.routes import OPERATIONS
 from paylab.suites.plugins.contracts import WireContracts
@@ -42,6 +44,11 @@ def test_every_paypal_operation_is_exercised(simulator: LiveSimulator, http: Evi
                       {"amount": {"currency_code": "USD", "value": "1.00"}}).json()
     app.call("GET", f"/v2/payments/refunds/{refund['id']}")
     assert app.call("GET", "/v2/payments/refunds/0000000000000000X").status_code == 404
+    now = time.time()  # Transaction Search over the day around now
+    window = {"start_date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now - 86400)),
+              "end_date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now + 86400))}
+    found = app.call("GET", "/v1/reporting/transactions?" + urllib.parse.urlencode(window))
+    assert found.status_code == 200, found.text
 
     held = app.create(value="8.00", intent="AUTHORIZE")
     app.approve(held)
