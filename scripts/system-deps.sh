@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Debian packages paylab needs outside Python: chromium (browser suites, report screenshots)
-# ffmpeg (Playwright video) and wrk (load/bench.py). Idempotent; uses sudo when not root.
+# ffmpeg (Playwright video), wrk (load/bench.py) and prometheus (promtool: the alert rules' test). Idempotent; uses sudo when not root.
 set -euo pipefail
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
 command -v wrk >/dev/null 2>&1 || missing+=(wrk)
+command -v promtool >/dev/null 2>&1 || missing+=(prometheus)  # promtool checks ops/prometheus rules
 fc-list :lang=zh 2>/dev/null | grep -q . || missing+=(fonts-wqy-microhei)  # Chinese on the cashier screenshots
 [ ${#missing[@]} -eq 0 ] && exit 0
 sudo=""

@@ -12,6 +12,10 @@ from pathlib import Path
 
 from aiohttp import web
 from paylab.simulator import control
+from paylab.simulator.alerts.evaluator import ALERTS as ALERT_ENGINE
+from paylab.simulator.alerts.evaluator import Alerts
+from paylab.simulator.alerts.receivers import GATEWAY as ALERTS
+from paylab.simulator.alerts.receivers import AlertNotifier
 from paylab.simulator.connections import ConnectionGuard
 from paylab.simulator.contracts import Contracts
 from paylab.simulator.control.handlers import ControlContext
@@ -66,10 +70,14 @@ def create_app(settings: Settings, contracts: Contracts | None = None) -> web.Ap
     engine.restore(contracts)
     if settings.scenario:
         engine.load(load_named(settings.scenario, contracts, tenant_of))
-    domain.payments.risk = engine
+    # alert engine: every payment attempt is shown to the alert rules, then
+    # judged by the scenario's fraud rules
+    alerts = Alerts.start(domain, contracts, tenant_of, settings.alert_rules)
+    domain.payments.risk = alerts.assessor(engine)
     domain.outbox.chaos = engine.chaos
 
-    metrics = Metrics(store=store)  # latency histograms in the store, shared by processes
+    # latency histograms in the store, shared by processes; KPI seconds on the virtual clock
+    metrics = Metrics(store=store, virtual=domain.clock.now)
     domain.events.subscribe(metrics.event)
     guard = _guard(settings, domain, gateways)
     connections = ConnectionGuard()
@@ -78,6 +86,7 @@ def create_app(settings: Settings, contracts: Contracts | None = None) -> web.Ap
         connections.middleware,
         unrouted_middleware(gateways),  # paths no mount serves: a hint, not a bare 404
         journal_middleware(domain.journal, {g.prefix: g.name for g in gateways}, metrics),
+        alerts.calls.middleware({g.prefix: g.name for g in gateways}),
         body_deadline_middleware(settings.read_timeout, {g.prefix: g.refusal for g in gateways
                                                          if g.refusal}, control_refusal),
         scenario_middleware(engine, domain, {g.prefix: (g.facts, g.fault)
@@ -101,7 +110,8 @@ def create_app(settings: Settings, contracts: Contracts | None = None) -> web.Ap
 
     dispatcher = Dispatcher(
         domain,
-        {g.name: g.notifier(domain, settings.base_url) for g in gateways},
+        {**{g.name: g.notifier(domain, settings.base_url) for g in gateways},
+         ALERTS: AlertNotifier(settings.base_url)},  # alert receivers
         timeout=settings.webhook_timeout,
     )
     app[DISPATCHER] = dispatcher
@@ -111,6 +121,7 @@ def create_app(settings: Settings, contracts: Contracts | None = None) -> web.Ap
         domain, contracts, engine, gateways, summary, openapi, metrics, dispatcher.probe,
     )), CONTROL_PREFIX))
     app[SCHEDULER] = Scheduler(domain)
+    app[ALERT_ENGINE] = alerts
     app.cleanup_ctx.append(_lifetime)
     return app
 
@@ -136,7 +147,8 @@ async def _lifetime(app: web.Application) -> AsyncIterator[None]:
     """Run the dispatcher while the app serves; close state after it stops."""
     domain = app[DOMAIN]
     tasks = [asyncio.create_task(app[DISPATCHER].run(), name="webhook-dispatcher"),
-             asyncio.create_task(app[SCHEDULER].run(), name="timer-scheduler")]
+             asyncio.create_task(app[SCHEDULER].run(), name="timer-scheduler"),
+             asyncio.create_task(app[ALERT_ENGINE].run(), name="alert-evaluator")]
     if domain.recovered_deliveries:
         log.info("resuming %d webhook deliveries left in flight", domain.recovered_deliveries)
     yield

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from paylab.simulator.alerts.model import AlertRulesError
 from paylab.simulator.core.errors import StorageUnavailable
 from paylab.simulator.logs import LOG_FORMATS
 from paylab.simulator.ports import PortUnavailable
@@ -35,6 +36,10 @@ def _serve_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--preset", metavar="NAME", default=os.environ.get("PAYLAB_PRESET"),
                         help=f"scenario preset to load at start: {', '.join(preset_names())}")
     parser.add_argument("--seed", type=int, help="seed for ids and sampled effects")
+    # alert engine
+    parser.add_argument("--alert-rules", metavar="FILE",
+                        help="alert rules to judge by (YAML/JSON; default: the shipped "
+                             "defaults, see GET /_sim/alerts/rules)")
     parser.add_argument("--time-scale", type=float,
                         help="compress waiting (webhook retries) by this factor")
     parser.add_argument("--public-url", help="URL browsers use to reach the simulator")
@@ -99,9 +104,22 @@ def build_parser() -> argparse.ArgumentParser:
     test.add_argument("--no-report", action="store_true", help="skip the HTML report")
     test.add_argument("pytest_args", nargs=argparse.REMAINDER,
                       help="after --, extra arguments for pytest")
-    sub.add_parser("report", help="(re)generate the Allure HTML report")
+    report = sub.add_parser("report", help="(re)generate the Allure HTML report; "
+                                           "`report fees`: the gateway fee comparison")
+    # fee comparison
+    from paylab.simulator import fees_report
+
+    fees_report.add_arguments(report.add_subparsers(dest="report_kind").add_parser(
+        "fees", help="what the traffic run cost per gateway and method, and on each other "
+                     "gateway (text, json, markdown, html)"))
     _load_parser(sub.add_parser(
         "load", help="Locust against the running stack: web UI, or --headless --profile"))
+    # reconcile
+    from paylab.simulator.reconcile.cli import add_arguments as reconcile_arguments
+
+    reconcile_arguments(sub.add_parser(
+        "reconcile", help="compare a merchant's orders with the gateway's settlement and the "
+                          "ledger; exit 1 on any discrepancy, 2 on bad input"))
     return parser
 
 
@@ -124,6 +142,14 @@ def main(argv: list[str] | None = None) -> int:
         return _cmd_test(args)
     if args.command == "load":
         return _cmd_load(args)
+    if args.command == "reconcile":
+        from paylab.simulator.reconcile.cli import run as reconcile
+
+        return reconcile(args)
+    if getattr(args, "report_kind", None) == "fees":
+        from paylab.simulator import fees_report
+
+        return fees_report.run(args)
     return _cmd_report()
 
 
@@ -152,6 +178,9 @@ def _cmd_serve(args: argparse.Namespace, *, stack: bool) -> int:
         return logs.refuse(str(exc), args.log_format)
     except ScenarioError as exc:
         return logs.refuse(f"scenario {options.settings.scenario}: {exc}", args.log_format)
+    except AlertRulesError as exc:
+        return logs.refuse(f"alert rules {options.settings.alert_rules}: {exc}",
+                           args.log_format)
     except StorageUnavailable as exc:
         return logs.refuse(exc.message, args.log_format)
     return 0
@@ -173,7 +202,10 @@ def _settings(args: argparse.Namespace) -> Settings:
         keepalive_timeout=args.keepalive_timeout, read_timeout=args.read_timeout,
         control_token=args.control_token, insecure_control=args.insecure_control,
         allowed_hosts=tuple(args.allowed_host) if args.allowed_host else None,
+        alert_rules=getattr(args, "alert_rules", None),
     )
+    if settings.alert_rules and not Path(settings.alert_rules).is_file():
+        raise ValueError(f"--alert-rules {settings.alert_rules}: no such file")
     if settings.scenario:
         try:
             check_source(settings.scenario)

@@ -47,7 +47,8 @@ def journal_middleware(journal: Journal, prefixes: dict[str, str],
                 status = 0
             latency_ms = (time.perf_counter() - started) * 1000
             metrics.request(gateway, status, latency_ms, request.get("paylab.effect"),
-                            method=request.method, route=_route(request, segment))
+                            method=request.method, route=_route(request, segment),
+                            tenant=request.get("paylab.tenant"))
             at = time.time()
             stored = _append(journal, Entry(
                 at=at,

@@ -41,6 +41,9 @@ class Settings:
     insecure_control: bool = False
     #: Host names browsers may use besides the bound address, localhost and --public-url's.
     allowed_hosts: tuple[str, ...] = ()
+    # alert engine
+    #: Alert rules to judge by at start (a YAML/JSON file); None: simulator/alerts/defaults.yaml.
+    alert_rules: str | None = None
 
     @property
     def loopback(self) -> bool:
@@ -77,6 +80,7 @@ class Settings:
             "PAYLAB_CONTROL_TOKEN": ("control_token", str),
             "PAYLAB_INSECURE_CONTROL": ("insecure_control", parse_flag),
             "PAYLAB_ALLOWED_HOSTS": ("allowed_hosts", parse_names),
+            "PAYLAB_ALERT_RULES": ("alert_rules", str),
         }
         for var, (name, convert) in readers.items():
             if env.get(var):

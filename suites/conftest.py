@@ -20,6 +20,7 @@ pytest_plugins = [  # in dependency order, so each is imported once, as a plugin
     "paylab.testing.plugin",
     "paylab.suites.plugins.evidence",
     "paylab.suites.plugins.simulator",
+    "paylab.suites.plugins.kpi_table",  # the run's KPI table in Allure
     "paylab.suites.plugins.contracts",
     "paylab.suites.plugins.scenarios",
     "paylab.suites.plugins.webhook_sink",

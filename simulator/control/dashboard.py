@@ -33,8 +33,9 @@ async def stats(ctx: ControlContext, request: web.Request, params: Mapping) -> d
     stored payments and orders per gateway and payment method (`gateway_methods`).
 
     `tenant`, `gateway`, `status` (2xx, 3xx, 4xx, 5xx, none) and `effect` (any, none,
-    fault, latency, outcome, webhook) filter the journal tail; `open` adds one journal row
-    with its masked request and response bodies (null when there is no such row)."""
+    fault, latency, outcome, webhook) filter the journal tail (`tenant` the `kpis` too);
+    `open` adds one journal row with its masked request and response bodies (null when
+    there is no such row)."""
     domain = ctx.domain
     window = params.get("window", 60)
     filters = {**params, "tenant": ctx.tenant(params.get("tenant"))}
@@ -60,6 +61,7 @@ async def stats(ctx: ControlContext, request: web.Request, params: Mapping) -> d
         "gateway_methods_age": age,
         "scenario_windows": windows(ctx.engine.state(None), domain.clock.now(),
                                     domain.clock.time_scale),
+        "kpis": domain.kpis.snapshot(filters["tenant"]),
     }
     if "open" in params:
         # null, not 404, for a row trimmed or reset away: the page polls with it open
@@ -95,9 +97,7 @@ def windows(state: dict[str, Any], now: float, time_scale: float) -> list[dict[s
 async def prometheus(ctx: ControlContext, request: web.Request,
                      params: Mapping) -> web.Response:
     """GET /_sim/metrics: request counters since start, payments per gateway and method
-    from the store, latency histograms and the webhook backlog, in Prometheus text format."""
-    text = ctx.metrics.prometheus() + (
-        "# HELP paylab_webhook_backlog Deliveries not yet settled.\n"
-        "# TYPE paylab_webhook_backlog gauge\n"
-        f"paylab_webhook_backlog {ctx.domain.outbox.backlog()}\n")
+    from the store, latency histograms and the webhook figures (backlog per gateway among
+    them), in Prometheus text format."""
+    text = ctx.metrics.prometheus()
     return web.Response(text=text, content_type="text/plain", charset="utf-8")

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from paylab.simulator.control import alert_receivers as ar
+from paylab.simulator.control import alerts as alert_ops
 from paylab.simulator.control import dashboard as d
 from paylab.simulator.control import fees as f
 from paylab.simulator.control import handlers as h
 from paylab.simulator.control import merchants as m
 from paylab.simulator.control import payments as p
 from paylab.simulator.control import scenario as s
+from paylab.simulator.control import settlements as st
 from paylab.simulator.gateways.spec import Operation as Op
 
 _J = "application/json"
@@ -66,4 +69,8 @@ OPERATIONS: tuple[Op, ...] = (
     *m.OPERATIONS,
     *p.OPERATIONS,
     *f.OPERATIONS,
+    *st.OPERATIONS,
+    *ar.OPERATIONS,
+    # alert engine: GET /alerts, GET|PUT|DELETE /alerts/rules
+    *alert_ops.OPERATIONS,
 )

@@ -20,6 +20,7 @@ from paylab.simulator.core.endpoints import Endpoints
 from paylab.simulator.core.events import Events
 from paylab.simulator.core.idempotency import Idempotency
 from paylab.simulator.core.journal import Journal
+from paylab.simulator.core.kpi_windows import KpiWindows
 from paylab.simulator.core.merchants import Merchants
 from paylab.simulator.core.methods import Methods
 from paylab.simulator.core.nonces import Nonces
@@ -78,6 +79,8 @@ class Domain:
                                  self.rand, self.setups)
         self.catalog = Catalog(self.objects, self.events, clock, self.rand)
         self.balance = Balance(self.objects, self.events, clock, self.rand)
+        self.kpis = KpiWindows(store, clock)
+        self.events.subscribe(self.kpis.on_event)
         self.orders = Orders(self.objects, self.events, self.timers, clock, self.rand,
                              risk=lambda: self.payments.risk)
         self.idempotency = Idempotency(store, clock)
@@ -115,3 +118,4 @@ class Domain:
             self.clock.set_offset(0.0)
             self.store.set_meta("boots", "1")
             self.rand.reseed(0)
+        self.kpis.reset(tenant)  # after the clock's offset is back to 0

@@ -146,3 +146,69 @@ CREATE TABLE IF NOT EXISTS nonces (
     PRIMARY KEY (tenant, scope, value)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS nonces_expiry ON nonces (expires);
+
+-- alert engine
+-- Threshold alerts: one row per firing episode of an alert (its identity is `fingerprint`,
+-- a digest of tenant and labels). At most one row per fingerprint is `firing` (the partial
+-- unique index), so processes sharing the database fire and resolve each episode once.
+-- `tenant` is '' for alerts on all traffic; `last_breach` is when an event-driven alert
+-- was last breached (it resolves a window after). Reset with the tenant's state.
+CREATE TABLE IF NOT EXISTS alerts (
+    seq         INTEGER PRIMARY KEY,
+    tenant      TEXT    NOT NULL,
+    fingerprint TEXT    NOT NULL,
+    status      TEXT    NOT NULL,
+    kind        TEXT    NOT NULL,
+    starts_at   REAL    NOT NULL,
+    ends_at     REAL,
+    last_breach REAL    NOT NULL,
+    hold        REAL    NOT NULL,
+    data        TEXT    NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS alerts_firing ON alerts (fingerprint) WHERE status = 'firing';
+CREATE INDEX IF NOT EXISTS alerts_tenant ON alerts (tenant, seq);
+-- Hits of `frequency` alert rules: one row per payment attempt per rule, counted per key
+-- within the rule's window and pruned as they age out.
+CREATE TABLE IF NOT EXISTS alert_hits (
+    tenant TEXT NOT NULL,
+    rule   TEXT NOT NULL,
+    key    TEXT NOT NULL,
+    at     REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS alert_hits_key ON alert_hits (tenant, rule, key, at);
+-- Gateway API calls per tenant, gateway and second of the virtual clock, and how many got
+-- a server error or no answer (an outage): what `failure_rate` judges a gateway by when
+-- its calls fail before any payment is attempted. Pruned after an hour.
+CREATE TABLE IF NOT EXISTS alert_requests (
+    tenant   TEXT    NOT NULL,
+    gateway  TEXT    NOT NULL,
+    second   INTEGER NOT NULL,
+    requests INTEGER NOT NULL,
+    errors   INTEGER NOT NULL,
+    PRIMARY KEY (tenant, gateway, second)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS alert_requests_second ON alert_requests (second);
+
+-- Payment figures per tenant, gateway, payment method and second of the VIRTUAL clock
+-- (core/kpi_windows.py): `figure` names what is counted (created, succeeded, failed,
+-- decline:<reason>, amount:<currency>, amounts:<currency>:<amount to 3 digits>, refunds,
+-- refunded:<currency>, challenges, fraud_blocks; latency:<bucket> under method '').
+-- Windows sum the seconds they cover; a reset clears them (core/domain.py).
+CREATE TABLE IF NOT EXISTS kpi_seconds (
+    tenant  TEXT    NOT NULL,
+    gateway TEXT    NOT NULL,
+    method  TEXT    NOT NULL,
+    second  INTEGER NOT NULL,
+    figure  TEXT    NOT NULL,
+    value   REAL    NOT NULL,
+    PRIMARY KEY (tenant, gateway, method, second, figure)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS kpi_seconds_second ON kpi_seconds (second);
+-- How the wall clock maps to the virtual one from `wall` on: virtual = `virtual` +
+-- (wall time - `wall`) * `scale`; a row per start, clock advance and reset. Webhook
+-- attempts and request latencies are stamped by the wall clock, their windows are virtual.
+CREATE TABLE IF NOT EXISTS kpi_clock (
+    wall    REAL PRIMARY KEY,
+    virtual REAL NOT NULL,
+    scale   REAL NOT NULL
+) WITHOUT ROWID;

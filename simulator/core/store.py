@@ -23,7 +23,8 @@ _SCHEMA = resources.files(__package__).joinpath("schema.sql").read_text(encoding
 
 #: Tables cleared by a reset, in an order that keeps references valid.
 _STATE_TABLES = ("delivery_attempts", "deliveries", "idempotency", "objects", "journal",
-                 "timers", "tenants", "nonces")
+                 "timers", "tenants", "nonces",
+                 "alerts", "alert_hits", "alert_requests")
 
 #: Columns added after a table first shipped: (table, column, definition).
 _ADDED_COLUMNS = (("journal", "direction", "TEXT NOT NULL DEFAULT 'in'"),
@@ -248,7 +249,8 @@ class Store:
                 (tenant,),
             )
             for table in ("deliveries", "idempotency", "objects", "journal", "timers",
-                          "tenants", "nonces"):
+                          "tenants", "nonces",
+                          "alerts", "alert_hits", "alert_requests"):
                 conn.execute(f"DELETE FROM {table} WHERE tenant = ?", (tenant,))  # noqa: S608
 
     def close(self) -> None:

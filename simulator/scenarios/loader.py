@@ -52,9 +52,16 @@ def read_text(text: str | bytes) -> dict[str, Any]:
     return doc
 
 
-def _too_deep(where: str = "") -> ScenarioError:
-    return ScenarioError("", f"{where}the scenario is nested deeper than {MAX_DEPTH} levels "
-                             f"(mappings and lists); at most {MAX_DEPTH} are allowed")
+def _too_deep(where: str = "", field: str = "") -> ScenarioError:
+    return ScenarioError(field, f"{where}the scenario is nested deeper than {MAX_DEPTH} "
+                                f"levels (mappings and lists); at most {MAX_DEPTH} are allowed")
+
+
+def _deep_field(doc: Any) -> str:
+    """The top-level field whose value nests too deeply ("" when there is none to name)."""
+    if isinstance(doc, dict):
+        return next((str(k) for k, v in doc.items() if 1 + _depth(v) > MAX_DEPTH), "")
+    return ""
 
 
 def _json(raw: str) -> Any:
@@ -65,7 +72,7 @@ def _json(raw: str) -> Any:
             raise _too_deep() from exc
         raise
     if _depth(doc) > MAX_DEPTH:
-        raise _too_deep()
+        raise _too_deep(field=_deep_field(doc))
     return doc
 
 

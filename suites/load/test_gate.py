@@ -4,12 +4,18 @@ demonstrably fails (exit 3, with the reason) when the gateway is down."""
 
 from __future__ import annotations
 
+from paylab.simulator import fees_report
 from paylab.suites.load.conftest import LoadRun
 from paylab.suites.plugins.evidence import Figures
+from paylab.suites.plugins.simulator import Control
 
 
-def test_smoke_profile_meets_its_slo(paylab_load, figures: Figures) -> None:
+def test_smoke_profile_meets_its_slo(paylab_load, figures: Figures, control: Control) -> None:
     run: LoadRun = paylab_load()
+    # what the traffic just run cost per gateway and method, and on the others
+    comparison = control.get("fees/comparison")
+    fees_report.attach(comparison, "fee comparison after the smoke run")
+    assert comparison["currencies"], "the smoke run left no payment to price"
     verdict = run.verdict
     assert run.code == 0, run.output[-3000:]
     assert verdict["passed"] and verdict["workers"] == 1

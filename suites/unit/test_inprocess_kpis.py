@@ -100,3 +100,22 @@ async def test_metrics_carry_the_kpi_families(sim: Sim) -> None:
                          ("paylab_webhook_backlog", "gauge"),
                          ("paylab_webhook_lag_seconds", "histogram")):
         assert own.count(f"# TYPE {family} {kind}\n") == 1, family
+
+
+async def test_the_whole_scrape_declares_each_family_once(sim: Sim) -> None:
+    """Prometheus refuses a scrape that declares a family twice: the endpoint's own text,
+    not only the KPI part of it."""
+    await some_payments(sim)
+    text = (await sim.control("GET", "/metrics")).text
+    declared = [line.split()[2] for line in text.splitlines() if line.startswith("# TYPE ")]
+    assert len(declared) == len(set(declared)), sorted(
+        f for f in declared if declared.count(f) > 1)
+    assert "paylab_webhook_backlog" in declared
+
+
+async def test_a_tenants_latency_is_in_its_own_window(sim: Sim) -> None:
+    """The request middleware files each call's latency under its tenant, so a tenant's
+    rows (and its latency alert) see its calls."""
+    await sim.pay(2000)
+    mine = by_key((await kpis(sim, tenant=sim.tenant))["windows"]["run"])
+    assert mine[("stripe", "card")]["latency_ms"]["count"] >= 1

@@ -487,7 +487,7 @@ def test_where_names_rule_and_field(path: tuple, where: str) -> None:
 
 
 @pytest.mark.parametrize(("text", "where"), [
-    ("{" + '"a": {' * 33 + "}" * 34, ""), ("a:\n" + "".join(
+    ("{" + '"a": {' * 33 + "}" * 34, "a: "), ("a:\n" + "".join(
         "  " * i + "- \n" for i in range(1, 34)), "line 33: "),
 ])
 def test_too_deep_documents_say_where_and_how_deep(text: str, where: str) -> None:

@@ -7,17 +7,18 @@ from __future__ import annotations
 
 import logging
 import os
+from pathlib import Path
 
 from aiohttp import web
 from paylab.simulator.contracts import Contracts
 from paylab.simulator.core.domain import Domain
 from paylab.simulator.core.orders import daily_close
-from paylab.simulator.gateways.ecpay import hosted
+from paylab.simulator.gateways.ecpay import hosted, settlement
 from paylab.simulator.gateways.ecpay.facts import facts, is_page
 from paylab.simulator.gateways.ecpay.notify import EcpayNotifier
 from paylab.simulator.gateways.ecpay.pages import error_page
 from paylab.simulator.gateways.ecpay.pipeline import EcpayContext, endpoint
-from paylab.simulator.gateways.ecpay.routes import OPERATIONS, PAGES
+from paylab.simulator.gateways.ecpay.routes import FILES, OPERATIONS, PAGES
 from paylab.simulator.gateways.kit.errors import Failure, guard
 from paylab.simulator.gateways.spec import Gateway
 
@@ -70,8 +71,9 @@ def build(domain: Domain, contracts: Contracts, public_url: str) -> web.Applicat
     app = web.Application(middlewares=[guard(failed, log)], client_max_size=1024**2)
     app[CONTEXT] = ctx
     app.add_routes([web.route(op.method, op.path,
-                              endpoint(op, ctx, page=op.operation_id in PAGES))
-                    for op in OPERATIONS])
+                              settlement.endpoint(op, ctx) if op.operation_id in FILES
+                              else endpoint(op, ctx, page=op.operation_id in PAGES))
+                    for op in OPERATIONS])  # FILES: the settlement file
     app.add_routes(hosted.routes(ctx))
     return app
 
@@ -96,4 +98,5 @@ GATEWAY = Gateway(
     fault=fault,
     refusal=lambda status, code, message: answer(status, message, page=False),
     event_name=lambda kind: NOTICES.get(kind, kind),
+    fee_schedule=Path(__file__).resolve().parent / "fees.yaml",
 )

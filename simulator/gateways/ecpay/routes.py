@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from paylab.simulator.gateways.ecpay import handlers as h
+from paylab.simulator.gateways.ecpay.settlement import trade_no_aio
 from paylab.simulator.gateways.spec import Operation as Op
 
 #: ECPay answers its server APIs' refusals with HTTP 200 (RtnCode/RtnMsg), so no error
@@ -24,7 +25,12 @@ OPERATIONS: tuple[Op, ...] = (
     Op("POST", "/CreditDetail/DoAction", "DoAction", h.do_action,
        "Close (C), refund (R), cancel a close (E) or abandon (N) a credit trade",
        request="ecpay/do_action", errors=_E),
+    Op("POST", "/PaymentMedia/TradeNoAio", "TradeNoAio", trade_no_aio,
+       "Download the merchant's trade reconciliation file (CSV) of the dates asked",
+       request="ecpay/trade_no_aio", errors=_E),
 )
+#: Operations answered with a file (CSV), not urlencoded text.
+FILES = frozenset({"TradeNoAio"})
 
 #: operation id -> the contract of its (urlencoded) answer.
 RESPONSES = {"QueryTradeInfo": "ecpay/query_trade_info_response",

@@ -8,6 +8,7 @@ out of the box.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from aiohttp import web
 from paylab.simulator.contracts import Contracts
@@ -82,4 +83,5 @@ GATEWAY = Gateway(
     fault=fault,
     refusal=lambda status, code, message: error_response(status, wire.OTHER, message),
     event_name=lambda kind: "result_url" if kind in CALLBACK_KINDS else kind,
+    fee_schedule=Path(__file__).resolve().parent / "fees.yaml",
 )

@@ -9,6 +9,7 @@ notifications (notify.py)."""
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from aiohttp import web
 from paylab.simulator.contracts import Contracts
@@ -87,4 +88,5 @@ GATEWAY = Gateway(
     refusal=lambda status, code, message: answer(status, "9000" if status >= 500 else "2101",
                                                  message, page=False),
     event_name=lambda kind: STEPS.get(kind, kind),
+    fee_schedule=Path(__file__).resolve().parent / "fees.yaml",
 )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+from pathlib import Path
 
 from aiohttp import web
 from paylab.simulator.contracts import Contracts
@@ -113,4 +114,5 @@ GATEWAY = Gateway(
     # only the payment results reach the merchant's server (NotifyURL); the code-issued
     # result goes to CustomerURL through the browser
     event_name=lambda kind: "NotifyURL" if kind in NOTIFY_KINDS else kind,
+    fee_schedule=Path(__file__).resolve().parent / "fees.yaml",
 )

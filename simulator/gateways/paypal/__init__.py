@@ -7,6 +7,7 @@ and `paypal-server-sdk` works against it with only its base URL changed."""
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import orjson
 from aiohttp import web
@@ -90,4 +91,5 @@ GATEWAY = Gateway(
     fault=fault,
     refusal=lambda status, code, message: answer(status, message),
     event_name=lambda kind: TYPE_OF.get(kind, kind),
+    fee_schedule=Path(__file__).resolve().parent / "fees.yaml",
 )

@@ -4,6 +4,7 @@ PayPal's own under the /paypal mount (the SDK's base URL is `<simulator>/paypal`
 from __future__ import annotations
 
 from paylab.simulator.gateways.paypal import handlers as h
+from paylab.simulator.gateways.paypal.settlement import search_transactions
 from paylab.simulator.gateways.spec import Operation
 
 _J = "application/json"
@@ -57,4 +58,7 @@ OPERATIONS: tuple[Operation, ...] = (
     Op("POST", "/v1/notifications/verify-webhook-signature", "WebhooksVerifySignature",
        h.verify_signature, "Verify a delivery's transmission signature",
        request="paypal/verify_request", response="paypal/verify_response"),
+    Op("GET", "/v1/reporting/transactions", "TransactionsSearch", search_transactions,
+       "List the app's payments and refunds between start_date and end_date (a subset of "
+       "Transaction Search)", response="paypal/transaction_search", errors=(400, 401, 403)),
 )

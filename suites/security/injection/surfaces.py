@@ -49,7 +49,7 @@ class Operation:
     without: dict[str, tuple[str, ...]]  # probed field -> valid fields it cannot go with
     headers: dict[str, str]    # sent with every request (credentials)
     body: str                  # form | json
-    answers: str               # json | html
+    answers: str               # json | html | text | csv (a file download)
     names_fields: bool = True  # a form page says which field it refused (`<id>-error`)
     control: bool = True       # False: no valid request can be built, reach is unverified
     base: str = "simulator"    # which app answers: simulator | merchant

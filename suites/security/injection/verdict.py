@@ -61,6 +61,12 @@ def judge(op: Operation, field: Field, payload: Any, answer: Answer, control: An
         elif op.answers == "text":  # ECPay's `1|OK` protocol: plain text, never markup
             if answer.media_type not in ("text/plain", ""):
                 problems.append(f"served as {answer.media_type}, not text/plain")
+        elif op.answers == "csv" and answer.status < 400 and op.refusals is None:
+            if answer.media_type != "text/csv":  # a file download: CSV, or a refusal
+                problems.append(f"served as {answer.media_type}, not text/csv")
+        elif op.answers == "csv" and op.refusals is not None:  # ECPay: refusals in text
+            if answer.media_type not in ("text/csv", "text/plain", "text/html"):
+                problems.append(f"served as {answer.media_type}, not text/csv")
         else:
             document, found = _json(answer, op.errors, payload)
             problems += found
