@@ -103,6 +103,8 @@ def _operation(bundler: _Bundler, gateway: str, op: Operation, error_ref: str | 
     success: dict[str, Any] = {"description": "Created" if op.success == 201 else "OK"}
     if op.response:
         success["content"] = {"application/json": {"schema": bundler.ref(op.response)}}
+        success["content"].update({media: {"schema": {"type": "string"}}
+                                   for media in op.alternates})
     responses: dict[str, Any] = {str(op.success): success}
     statuses = set(op.errors) | ({401} if secured else set())
     if op.method == "POST":

@@ -109,7 +109,8 @@ OPERATIONS: tuple[Op, ...] = (
     Op("GET", "/settlements", "Settlements",
        get_settlements, "Settlement rows of every gateway: one per payment and refund, "
        "with fee, net and settlement date (format=csv for a CSV file)",
-       query=f"{_C}#/$defs/query", response=_C, errors=(400, 404), content_type=_J),
+       query=f"{_C}#/$defs/query", response=_C, errors=(400, 404), content_type=_J,
+       alternates=("text/csv",)),  # format=csv
     Op("GET", "/settlements/{file}", "SettlementFile", get_settlement_file,
        "A gateway's own settlement file, e.g. stripe.csv, ecpay.csv (CSV)",
        query=f"{_C}#/$defs/file_query", errors=(400, 404), content_type="text/csv"),

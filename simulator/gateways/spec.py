@@ -36,6 +36,9 @@ class Operation:
     content_type: str = "application/x-www-form-urlencoded"
     #: The status of a successful answer (201 for an operation that creates something).
     success: int = 200
+    #: Other media types a successful answer may take besides `response`'s JSON (a
+    #: `format=csv` query, say); documented in OpenAPI as text.
+    alternates: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

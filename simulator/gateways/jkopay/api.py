@@ -67,7 +67,7 @@ def order_ids(params: dict[str, Any]) -> list[str]:
         raise JkoError(wire.LIMIT, f"at most {INQUIRY_LIMIT} orders per inquiry",
                        param="platform_order_ids")
     if any(len(i) > 60 for i in ids):
-        raise JkoError(wire.BAD_PARAMS, "a platform_order_id is longer than 60 characters",
+        raise JkoError(wire.BAD_PARAMS, "platform_order_ids has an id longer than 60 characters",
                        param="platform_order_ids")
     return ids
 
