@@ -6,7 +6,7 @@ missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
 command -v wrk >/dev/null 2>&1 || missing+=(wrk)
-command -v promtool >/dev/null 2>&1 || missing+=(prometheus)  # promtool checks ops/prometheus rules
+command -v promtool >/dev/null 2>&1 || missing+=(prometheus)  # promtool checks the shipped alerting rules
 fc-list :lang=zh 2>/dev/null | grep -q . || missing+=(fonts-wqy-microhei)  # Chinese on the cashier screenshots
 [ ${#missing[@]} -eq 0 ] && exit 0
 sudo=""

@@ -1,4 +1,4 @@
-"""The Prometheus alerting rules shipped in ops/prometheus/: valid for `promtool check
+"""The Prometheus alerting rules shipped in simulator/alerts/prometheus/: valid for `promtool check
 rules`, proven by `promtool test rules` on synthetic series (each alert fires where it
 must and stays quiet on clean traffic), and written only on metrics the simulator exports
 at /_sim/metrics. promtool comes from Debian's `prometheus` package (`make deps` installs
@@ -15,7 +15,7 @@ import pytest
 import yaml
 from paylab.suites.unit.inprocess import ClientFactory, start
 
-RULES_DIR = Path(__file__).resolve().parents[2] / "ops" / "prometheus"
+RULES_DIR = Path(__file__).resolve().parents[2] / "simulator" / "alerts" / "prometheus"
 RULES = RULES_DIR / "paylab-alerts.rules.yml"
 TESTS = RULES_DIR / "paylab-alerts.test.yml"
 #: A histogram's series are its family name with one of these suffixes.
