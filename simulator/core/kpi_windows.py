@@ -9,7 +9,9 @@ amount per currency), 3-D Secure challenges, fraud blocks, and the amounts of th
 payments that went through (sum per currency, and a distribution for the median: each
 amount kept to 3 significant digits, so a median is exact to 0.5 %). The request latency
 histograms (the buckets of /_sim/metrics) are added per second by the metrics recorder
-(`LATENCY_UPSERT`), per gateway (method ''), under the request's tenant ('' unknown).
+(`LATENCY_UPSERT`), per gateway (method ''), under the request's tenant ('' unknown), with
+the calls and those that failed outright (`CALLS`, `CALLS_FAILED`: a server error or no
+answer, which no payment event records; `failure_rate` alert rules judge a gateway by them).
 Webhook figures are read from the outbox's tables when asked (attempts by the virtual time
 they ended; lag = end of the delivering attempt minus the delivery's creation, in
 virtual seconds: how the wall clock maps to the virtual one is kept in `kpi_clock`).
@@ -41,11 +43,13 @@ from paylab.simulator.core.kpi_figures import (
     webhook_figures,
 )
 from paylab.simulator.core.kpis import UNSELECTED
+from paylab.simulator.core.objects import Objects
 from paylab.simulator.core.store import Store
 
-__all__ = ["ALL_METHODS", "LATENCY_BUCKETS", "LATENCY_UPSERT", "WINDOWS", "KpiWindows",
-           "backlogs", "histogram_quantile", "latency_figure", "median", "nearest_rank",
-           "rate", "run_totals", "significant", "webhook_attempts"]
+__all__ = ["ALL_METHODS", "CALLS", "CALLS_FAILED", "LATENCY_BUCKETS", "LATENCY_UPSERT",
+           "WINDOWS", "KpiWindows", "backlogs", "call_counts", "histogram_quantile",
+           "latency_figure", "median", "nearest_rank", "rate", "run_totals", "significant",
+           "webhook_attempts"]
 
 #: The windows, in seconds of virtual time (None: the whole run).
 WINDOWS: dict[str, int | None] = {"1m": 60, "15m": 900, "1h": 3600, "run": None}
@@ -76,10 +80,8 @@ _UPSERT = (
 )
 #: One latency observation batch: (tenant, gateway, second, "latency:<bucket>", count).
 LATENCY_UPSERT = _UPSERT.replace("(?, ?, ?, ?, ?, ?)", "(?, ?, '', ?, ?, ?)")
-_PAYMENT_METHOD = (
-    "SELECT COALESCE(json_extract(CAST(data AS TEXT), '$.payment_method_types[0]'), 'card') "
-    "FROM objects WHERE kind = ? AND id = ? AND tenant = ?"
-)
+#: The figures (method '') of every gateway call, and of those that failed outright.
+CALLS, CALLS_FAILED = "calls", "calls_failed"
 _CREATED = {v.PAYMENT_CREATED, "order.created"}
 _THROUGH = {v.PAYMENT_SUCCEEDED, v.PAYMENT_AUTHORIZED, "order.paid", "order.authorized"}
 _FAILED = {v.PAYMENT_FAILED, "order.failed"}
@@ -91,6 +93,7 @@ class KpiWindows:
 
     def __init__(self, store: Store, clock: Clock) -> None:
         self.store = store
+        self._objects = Objects(store)  # documents read as stored, whatever their form
         self.clock = clock
         self._compacted = -1  # the minute (of an event) this process last compacted in
         self._reuse: dict[tuple[Any, ...], tuple[float, dict[str, Any]]] = {}
@@ -175,8 +178,8 @@ class KpiWindows:
         return obj.get("method") or (offered[0] if len(offered) == 1 else UNSELECTED)
 
     def _payment_method(self, tenant: str, payment: str | None) -> str:
-        row = self.store.one(_PAYMENT_METHOD, (v.PAYMENT, payment, tenant)) if payment else None
-        return row[0] if row else "card"
+        doc = self._objects.find(tenant, v.PAYMENT, payment) if payment else None
+        return ((doc or {}).get("payment_method_types") or ["card"])[0]
 
     # -- reading -----------------------------------------------------------------------
     def rows(self, tenant: str | None, seconds: float | None, *, gateway: str | None = None,
@@ -210,7 +213,8 @@ class KpiWindows:
     @staticmethod
     def _rows(sums: dict[tuple[str, str], dict[str, float]], hooks: dict[str, dict[str, Any]],
               method: str | None) -> list[dict[str, Any]]:
-        latency = {g: figures for (g, m), figures in sums.items() if m == ""}
+        latency = {g: {f: n for f, n in figures.items() if f.startswith("latency:")}
+                   for (g, m), figures in sums.items() if m == ""}
         keys = {key for key in sums if key[1] != ""}
         for g in set(latency) | set(hooks):
             if not any(key[0] == g for key in keys):
@@ -325,6 +329,19 @@ def run_totals(store: Store, prefixes: tuple[str, ...]) -> list[tuple[str, str, 
         "SELECT gateway, method, figure, SUM(value) FROM kpi_seconds "  # noqa: S608
         f"WHERE method != '' AND ({like}) GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
         tuple(p + "%" if p.endswith(":") else p for p in prefixes))]
+
+
+def call_counts(store: Store, tenant: str | None, since: float,
+                gateway: str | None = None) -> list[dict[str, Any]]:
+    """Per gateway: its calls and those that failed outright after virtual second `since`
+    (exclusive), of one tenant or of all (None)."""
+    where, args = _scope(tenant, gateway, since)
+    rows = store.all(
+        "SELECT gateway, SUM(CASE WHEN figure = ? THEN value ELSE 0 END), "  # noqa: S608
+        "SUM(CASE WHEN figure = ? THEN value ELSE 0 END) FROM kpi_seconds "
+        f"WHERE {where} AND method = '' AND figure IN (?, ?) GROUP BY gateway "
+        "ORDER BY gateway", (CALLS, CALLS_FAILED, *args, CALLS, CALLS_FAILED))
+    return [{"gateway": g, "requests": int(n), "errors": int(e)} for g, n, e in rows if n]
 
 
 def _refund(currency: str | None, amount: int) -> list[tuple[str, float]]:
