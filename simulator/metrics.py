@@ -1,11 +1,14 @@
 """Live figures for the dashboard and /_sim/metrics.
 
 Fed by the domain's events (payments, orders, refunds) and by the journal middleware
-(every request's status, latency and injected effect). The dashboard's figures are kept in
-memory per second, only for the last few minutes, so memory stays flat however long a load
-test runs. The latency histograms of /_sim/metrics are kept in the database instead (one
-row per gateway, method, route template and bucket), so every process sharing it adds to
-and serves the same histograms, and they survive a restart as Prometheus counters should.
+(every request's status, latency and injected effect). Everything is kept in the database,
+so every worker process sharing it adds to and serves the same figures: the dashboard's
+per-second figures (`metric_seconds`, the last five minutes only, so the file stays flat
+however long a load test runs; latency percentiles from fine log buckets, within 12 %),
+the request counters (`metric_totals`) and the latency histograms of /_sim/metrics (one
+row per gateway, method, route template and bucket), which survive a restart and a reset
+as Prometheus counters should. Observations of one event-loop tick are summed in memory
+and written together right after it.
 The payment figures of /_sim/metrics (per gateway and payment method) are counted from the
 stored payments and orders at scrape time (core/kpis.py), never in process memory.
 """
@@ -15,13 +18,13 @@ from __future__ import annotations
 import asyncio
 import bisect
 import logging
-import random
+import math
 import time
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
+from paylab.simulator.alerts.requests import call_figures  # issue16: C
 from paylab.simulator.core import vocabulary as v
 from paylab.simulator.core.errors import StorageUnavailable
 from paylab.simulator.core.kpi_windows import LATENCY_UPSERT, latency_figure, virtual_now
@@ -41,7 +44,8 @@ _PAYMENT_EVENTS = {v.PAYMENT_CREATED: "created", v.PAYMENT_SUCCEEDED: "succeeded
                    "order.refunded": "refunded", "order.voided": "canceled"}
 
 WINDOW_SECONDS = 300
-RESERVOIR = 256  # latencies kept per second for percentiles
+#: Dashboard latency buckets per tenfold (bucket k holds latencies up to 10**(k/20) ms).
+_LAT_STEPS = 20
 #: Upper bounds (seconds) of the latency histogram's buckets: Prometheus' defaults with
 #: 1 ms below (most simulator answers) and 30 s above (injected hangs). Fixed, so every
 #: process and every scrape agree on them.
@@ -60,21 +64,14 @@ _OBSERVE = (
     "DO UPDATE SET count = count + excluded.count, sum_ms = sum_ms + excluded.sum_ms"
 )
 
-
-@dataclass
-class _Second:
-    """Everything counted in one wall-clock second."""
-
-    at: int
-    requests: Counter = field(default_factory=Counter)   # (gateway, outcome) -> n
-    payments: Counter = field(default_factory=Counter)   # (gateway, method, kind) -> n
-    amounts: Counter = field(default_factory=Counter)    # (gateway, method) -> sum
-    latencies: list[float] = field(default_factory=list)
-    seen: int = 0
+_SECOND = ("INSERT INTO metric_seconds (second, series, value) VALUES (?, ?, ?) "
+           "ON CONFLICT (second, series) DO UPDATE SET value = value + excluded.value")
+_TOTAL = ("INSERT INTO metric_totals (series, value) VALUES (?, ?) "
+          "ON CONFLICT (series) DO UPDATE SET value = value + excluded.value")
 
 
 class Metrics:
-    """Per-second counters over a sliding window, plus totals since start."""
+    """Per-second figures over a sliding window, totals and histograms, in the store."""
 
     def __init__(self, clock: Any = time.time, store: Store | None = None,
                  virtual: Callable[[], float] | None = None) -> None:
@@ -88,18 +85,26 @@ class Metrics:
         self._pending: dict[tuple[str, str, str, int], tuple[int, float]] = {}
         self._kpi_pending: Counter = Counter()  # (tenant, gateway, second, figure) -> n
         self._flush_handle: asyncio.Handle | None = None
-        self._seconds: deque[_Second] = deque()
-        self.totals: Counter = Counter()
+        # the dashboard's figures and the counters (without a store: a private one)
+        self._db = store if store is not None else Store(":memory:")
+        self._dash: Counter = Counter()  # (wall second, series) -> value
+        self._totals: Counter = Counter()  # series -> n
+        self._pruned = 0
         self._figures: tuple[float, float, list[dict[str, Any]]] | None = None
-        self._rng = random.Random(0)  # reservoir sampling only; not part of any scenario
 
-    def _now(self) -> _Second:
-        second = int(self._clock())
-        if not self._seconds or self._seconds[-1].at != second:
-            self._seconds.append(_Second(second))
-            while self._seconds and self._seconds[0].at <= second - WINDOW_SECONDS:
-                self._seconds.popleft()
-        return self._seconds[-1]
+    @property
+    def totals(self) -> Counter:
+        """Request counters of every process, as (kind, gateway[, outcome]) -> n."""
+        self.flush()
+        return Counter({tuple(series.split("\t")): n for series, n in
+                        self._db.all("SELECT series, value FROM metric_totals")})
+
+    def _schedule(self) -> None:
+        if self._flush_handle is None:
+            try:
+                self._flush_handle = asyncio.get_running_loop().call_soon(self.flush)
+            except RuntimeError:
+                self.flush()  # no event loop (tools, unit tests): write now
 
     # -- inputs ---------------------------------------------------------------------------
     def request(self, gateway: str, status: int, latency_ms: float, effect: str | None, *,
@@ -108,24 +113,24 @@ class Metrics:
         template (`/v1/payment_intents/{intent}`), so ids do not multiply the series;
         `tenant`: whose request it was, for the KPI windows (None: unknown)."""
         if self.store is not None:
-            self._kpi_pending[(tenant or "", gateway, int(self._virtual_now()),
-                               latency_figure(latency_ms))] += 1
+            # issue16: C - the call (and whether it failed outright) beside its latency, in
+            # the KPI figures the alert rules judge outages by (alerts.requests)
+            second = (tenant or "", gateway, int(self._virtual_now()))
+            self._kpi_pending[(*second, latency_figure(latency_ms))] += 1
+            for figure in call_figures(status):
+                self._kpi_pending[(*second, figure)] += 1
             self._observe(gateway, method, route, latency_ms)
-        bucket = self._now()
+        second = int(self._clock())
         outcome = "ok" if 200 <= status < 400 else ("client_error" if 400 <= status < 500
                                                     else "server_error")
-        bucket.requests[(gateway, outcome)] += 1
+        dash, totals = self._dash, self._totals
+        dash[(second, f"req\t{gateway}\t{outcome}")] += 1
         if effect:
-            bucket.requests[(gateway, "injected")] += 1
-            self.totals[("injected", gateway)] += 1
-        self.totals[("requests", gateway, outcome)] += 1
-        bucket.seen += 1
-        if len(bucket.latencies) < RESERVOIR:
-            bucket.latencies.append(latency_ms)
-        else:
-            slot = self._rng.randrange(bucket.seen)
-            if slot < RESERVOIR:
-                bucket.latencies[slot] = latency_ms
+            dash[(second, f"req\t{gateway}\tinjected")] += 1
+            totals[f"injected\t{gateway}"] += 1
+        totals[f"requests\t{gateway}\t{outcome}"] += 1
+        dash[(second, f"lat\t{_latency_bucket(latency_ms)}")] += 1
+        self._schedule()
 
     def _observe(self, gateway: str, method: str, route: str, latency_ms: float) -> None:
         """Count one latency in its histogram bucket. Observations of one event-loop tick
@@ -134,11 +139,7 @@ class Metrics:
         key = (gateway, method, route, bisect.bisect_left(BUCKETS, latency_ms / 1000))
         count, total = self._pending.get(key, (0, 0.0))
         self._pending[key] = (count + 1, total + latency_ms)
-        if self._flush_handle is None:
-            try:
-                self._flush_handle = asyncio.get_running_loop().call_soon(self.flush)
-            except RuntimeError:
-                self.flush()  # no event loop (tools, unit tests): write now
+        self._schedule()
 
     def _virtual_now(self) -> float:
         """Now by the virtual clock: the one given, else by the clock mapping the domain
@@ -156,10 +157,14 @@ class Metrics:
         self._flush_handle = None
         pending, self._pending = self._pending, {}
         seconds, self._kpi_pending = self._kpi_pending, Counter()
+        dash, self._dash = self._dash, Counter()
+        totals, self._totals = self._totals, Counter()
         self._mapping = None  # the clock may have been advanced since
-        if not (pending or seconds) or self.store is None:
-            return
         try:
+            if dash or totals:
+                self._flush_dashboard(dash, totals)
+            if not (pending or seconds) or self.store is None:
+                return
             if pending:
                 self.store.write_many(_OBSERVE, [(*key, count, total)
                                                  for key, (count, total) in pending.items()])
@@ -168,6 +173,19 @@ class Metrics:
         except StorageUnavailable as exc:
             # the answers have been decided; a full disk loses observations, not answers
             log.warning("%d latencies not recorded: %s", len(pending), exc)
+
+    def _flush_dashboard(self, dash: Counter, totals: Counter) -> None:
+        """issue16: S - the dashboard's seconds and the counters, summed in the store;
+        seconds older than the window are dropped once a second."""
+        if dash:
+            self._db.write_many(_SECOND, [(*key, value) for key, value in dash.items()])
+        if totals:
+            self._db.write_many(_TOTAL, list(totals.items()))
+        now = int(self._clock())
+        if now != self._pruned:
+            self._pruned = now
+            self._db.write("DELETE FROM metric_seconds WHERE second <= ?",
+                           (now - WINDOW_SECONDS,))
 
     def event(self, tenant: str, event: dict[str, Any]) -> None:
         """A domain event (subscribed to the event stream)."""
@@ -180,38 +198,43 @@ class Metrics:
             method = obj.get("method") or (offered[0] if len(offered) == 1 else UNSELECTED)
         else:
             method = (obj.get("payment_method_types") or ["card"])[0]
-        key = (event["gateway"], method)
-        bucket = self._now()
-        bucket.payments[(*key, kind)] += 1
+        second, gateway = int(self._clock()), event["gateway"]
+        self._dash[(second, f"pay\t{gateway}\t{method}\t{kind}")] += 1
         if kind == "succeeded":
-            bucket.amounts[key] += (obj.get("amount_received") or obj.get("captured_amount")
-                                    or obj.get("amount") or 0)
+            self._dash[(second, f"amt\t{gateway}\t{method}")] += (
+                obj.get("amount_received") or obj.get("captured_amount") or obj.get("amount")
+                or 0)
+        self._schedule()
 
     # -- outputs --------------------------------------------------------------------------
     def snapshot(self, seconds: int = 60) -> dict[str, Any]:
         """KPIs over the last `seconds`, and per-second series for charts."""
-        self._now()
+        self.flush()
         horizon = int(self._clock()) - seconds
-        recent = [s for s in self._seconds if s.at > horizon]
         requests: Counter = Counter()
         payments: Counter = Counter()
         amounts: Counter = Counter()
-        latencies: list[float] = []
-        for s in recent:
-            requests.update(s.requests)
-            payments.update(s.payments)
-            amounts.update(s.amounts)
-            latencies.extend(s.latencies)
-        latencies.sort()
-        series = {s.at: s for s in recent}
-        timeline = [{"t": t,
-                     "requests": sum(v for (_, o), v in series[t].requests.items()
-                                     if o != "injected") if t in series else 0,
-                     "errors": sum(v for (_, o), v in series[t].requests.items()
-                                   if o in ("server_error",)) if t in series else 0,
-                     "injected": sum(v for (_, o), v in series[t].requests.items()
-                                     if o == "injected") if t in series else 0}
-                    for t in range(horizon + 1, horizon + seconds + 1)]
+        latencies: Counter = Counter()
+        per_second: dict[int, Counter] = {}
+        for at, series, value in self._db.all(
+                "SELECT second, series, value FROM metric_seconds WHERE second > ?",
+                (horizon,)):
+            kind, *labels = series.split("\t")
+            if kind == "req":
+                requests[tuple(labels)] += int(value)
+                per_second.setdefault(at, Counter())[labels[1]] += int(value)
+            elif kind == "pay":
+                payments[tuple(labels)] += int(value)
+            elif kind == "amt":
+                amounts[tuple(labels)] += value
+            elif kind == "lat":
+                latencies[int(labels[0])] += int(value)
+        timeline = []
+        for t in range(horizon + 1, horizon + seconds + 1):
+            counts = per_second.get(t, Counter())
+            timeline.append({"t": t,
+                             "requests": sum(n for o, n in counts.items() if o != "injected"),
+                             "errors": counts["server_error"], "injected": counts["injected"]})
         return {
             "window_seconds": seconds,
             "requests": {f"{g}:{o}": n for (g, o), n in sorted(requests.items())},
@@ -223,14 +246,16 @@ class Metrics:
     def prometheus(self) -> str:
         """Request totals since start, the payment figures of the store and the latency
         histograms, in Prometheus text format."""
-        lines = ["# HELP paylab_requests_total Gateway requests by outcome.",
+        lines = ["# HELP paylab_requests_total Gateway requests by outcome (every worker, "
+                 "since the database was created).",
                  "# TYPE paylab_requests_total counter"]
-        for key, n in sorted(self.totals.items()):
+        totals = self.totals
+        for key, n in sorted(totals.items()):
             if key[0] == "requests":
                 lines.append(f'paylab_requests_total{{gateway="{key[1]}",outcome="{key[2]}"}} {n}')
         lines += ["# HELP paylab_injected_total Requests a scenario effect touched.",
                   "# TYPE paylab_injected_total counter"]
-        for key, n in sorted(self.totals.items()):
+        for key, n in sorted(totals.items()):
             if key[0] == "injected":
                 lines.append(f'paylab_injected_total{{gateway="{key[1]}"}} {n}')
         kpis = kpi_lines(self.store) if self.store is not None else []
@@ -323,10 +348,25 @@ def _label(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
-def _pct(values: list[float], q: float) -> float | None:
-    if not values:
+def _latency_bucket(latency_ms: float) -> int:
+    """The dashboard bucket of a latency: k such that it is at most 10**(k/20) ms."""
+    if latency_ms <= 0.01:
+        return -2 * _LAT_STEPS
+    return math.ceil(round(_LAT_STEPS * math.log10(latency_ms), 9))
+
+
+def _pct(buckets: Counter, q: float) -> float | None:
+    """The q-quantile of bucketed latencies (the element of rank n*q, as the bucket's
+    upper bound: within 12 % above the value)."""
+    total = sum(buckets.values())
+    if not total:
         return None
-    return round(values[min(len(values) - 1, int(len(values) * q))], 2)
+    rank, running = min(total - 1, int(total * q)), 0
+    for bucket in sorted(buckets):
+        running += buckets[bucket]
+        if running > rank:
+            return round(10 ** (bucket / _LAT_STEPS), 2)
+    return None  # not reached: the ranks stop at total - 1
 
 
 def _methods(payments: Counter, amounts: Counter) -> list[dict[str, Any]]:

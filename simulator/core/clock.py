@@ -43,6 +43,15 @@ class Clock:
         """Restore a persisted offset (used at start-up)."""
         self._offset = float(offset)
 
+    def sync_offset(self, offset: float) -> None:
+        """Take the offset another process persisted; an advance wakes the subscribers as
+        `advance` does (a reset to 0 only sets it)."""
+        moved = float(offset) > self._offset
+        self._offset = float(offset)
+        if moved:
+            for listener in list(self._listeners):
+                listener()
+
     def not_before(self, floor: float) -> None:
         """Never run behind `floor` (the newest stored timestamp), e.g. after a restart of a
         fast clock; later advances and time persist as usual."""

@@ -1,19 +1,60 @@
-"""Seeded randomness and prefixed object ids (`pi_...`, `ch_...`).
+"""Seeded randomness and prefixed object ids (`pi_...`, `ch_...`), the same whichever
+worker process draws them.
 
-One `random.Random` per simulator, seeded from `--seed` and the number of boots since the
-last full reset, so a fresh database with the same seed replays the same ids, and a restart
-over existing data can never collide with ids it already issued.
+Every draw takes the next number `n` of a counter kept in the store, one counter per
+tenant (the tenant the current request acts for, see `bind_tenant`; '' for draws made
+outside a tenant's request, such as request ids drawn before authentication or timers),
+and derives its characters from a hash of (seed, generation, tenant, n). So:
+
+- a tenant's k-th id is byte-identical whichever worker issues it;
+- two workers never issue the same id (the counter is taken in the store's write lock);
+- a full reset (counters cleared, generation 0) replays the same ids for a seed;
+- a restart over existing data continues the counters, so never reuses an id.
+
+The generation is 0 for a database this version created; a database older versions
+wrote (their ids carried the boot count) continues at its boot count, above every
+generation its ids used.
 """
 
 from __future__ import annotations
 
-import random
+import hashlib
 import secrets
 import string
+from collections.abc import Callable
+from contextvars import ContextVar, Token
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from paylab.simulator.core.store import Store
 
 _ALPHABET = string.ascii_letters + string.digits
 #: Base62 in ASCII order, so encoded numbers sort the way SQLite compares text.
 _ORDERED = string.digits + string.ascii_uppercase + string.ascii_lowercase
+#: byte -> base62 character (bytes.translate: one C call for a whole digest).
+_TABLE = bytes(ord(_ALPHABET[b % 62]) for b in range(256))
+#: Two statements, not one with RETURNING: SQLite runs RETURNING statements several times
+#: slower, and a RETURNING statement still open blocks the commit that follows a write
+#: made without an event loop. Inside the batch's write lock no other process can move
+#: the counter between the two.
+_BUMP = ("INSERT INTO rand_counters (tenant, n) VALUES (?, 1) "
+         "ON CONFLICT (tenant) DO UPDATE SET n = n + 1")
+_READ = "SELECT n FROM rand_counters WHERE tenant = ?"
+
+TenantSource = Callable[[], "str | None"]
+#: Who the current request acts for (set per request by the adapter; None outside one).
+_TENANT: ContextVar[TenantSource | None] = ContextVar("paylab_rand_tenant", default=None)
+
+
+def bind_tenant(source: TenantSource) -> Token[TenantSource | None]:
+    """Draws made in the current context (a request's task) count on the counter of the
+    tenant `source()` names at the time of each draw ('' while it names none)."""
+    return _TENANT.set(source)
+
+
+def unbind_tenant(token: Token[TenantSource | None]) -> None:
+    """Undo `bind_tenant`."""
+    _TENANT.reset(token)
 
 
 def _base62(number: int, width: int) -> str:
@@ -25,40 +66,61 @@ def _base62(number: int, width: int) -> str:
 
 
 class Rand:
-    """The seeded randomness of one simulator: ids and sampled effects. Never credentials:
-    those come from `credentials.new_credential`, because the seed is public."""
+    """The seeded randomness of one simulator: ids and sampled values. Never credentials:
+    those come from `credentials.new_credential`, because the seed is public.
 
-    def __init__(self, seed: int, generation: int = 0) -> None:
+    `store`: where the counters live (shared by every process on it); without one (tools,
+    unit tests) they are kept in this object."""
+
+    def __init__(self, seed: int, generation: int = 0, store: Store | None = None) -> None:
         self.seed = seed
+        self.store = store
+        self._local: dict[str, int] = {}
         self.reseed(generation)
 
     def reseed(self, generation: int) -> None:
-        """Restart the stream for `generation` (0 after a full reset)."""
+        """Restart the streams for `generation` (0 after a full reset, which also clears
+        the stored counters)."""
         self.generation = generation
-        self._rng = random.Random(f"{self.seed}/{generation}")
-        self._issued = 0
+        self._local.clear()
         self._prefix = _base62(generation, 2)
+        self._salt = f"{self.seed}/{generation}/".encode()
+
+    def _next(self) -> tuple[str, int]:
+        """(tenant, its next draw number)."""
+        source = _TENANT.get()
+        tenant = (source() if source is not None else None) or ""
+        if self.store is None:
+            n = self._local[tenant] = self._local.get(tenant, 0) + 1
+        else:
+            self.store.write(_BUMP, (tenant,))
+            n = self.store.conn.execute(_READ, (tenant,)).fetchone()[0]
+        return tenant, n
+
+    def _bytes(self, tenant: str, n: int, length: int) -> bytes:
+        return hashlib.shake_128(self._salt + f"{tenant}/{n}".encode()).digest(length)
 
     def token(self, length: int = 24) -> str:
-        """A base62 string from the seeded stream (the characters `random.choices` would
-        pick, without its per-call overhead: ids are made several times per request)."""
-        draw = self._rng.random
-        return "".join([_ALPHABET[int(draw() * 62.0)] for _ in range(length)])
+        """A base62 string drawn from the seeded streams."""
+        tenant, n = self._next()
+        return self._bytes(tenant, n, length).translate(_TABLE).decode("ascii")
 
     def new_id(self, prefix: str, length: int = 24) -> str:
-        """An object id such as `pi_0100003Nf...`: generation and a counter first, so ids
-        issued later sort later (index inserts append), then seeded random characters."""
-        self._issued += 1
-        ordered = self._prefix + _base62(self._issued, 6)
-        return f"{prefix}_{ordered}{self.token(length - len(ordered))}"
+        """An object id such as `pi_0000003Nf...`: generation and the tenant's counter
+        first, so a tenant's later ids sort later, then seeded characters."""
+        tenant, n = self._next()
+        ordered = self._prefix + _base62(n, 6)
+        tail = self._bytes(tenant, n, length - len(ordered)).translate(_TABLE).decode("ascii")
+        return f"{prefix}_{ordered}{tail}"
 
     def random(self) -> float:
-        """A float in [0, 1) from the seeded stream."""
-        return self._rng.random()
+        """A float in [0, 1) from the seeded streams."""
+        tenant, n = self._next()
+        return (int.from_bytes(self._bytes(tenant, n, 7), "big") >> 3) / 9007199254740992.0
 
     def randint(self, low: int, high: int) -> int:
-        """An integer in [low, high] from the seeded stream."""
-        return self._rng.randint(low, high)
+        """An integer in [low, high] from the seeded streams."""
+        return low + int(self.random() * (high - low + 1))
 
 
 def fresh_seed() -> int:

@@ -1,26 +1,32 @@
 """Fraud rules: velocity, amount thresholds, BIN/IP country mismatch, block lists and a
-card-testing detector, evaluated on every authorisation attempt of a tenant."""
+card-testing detector, evaluated on every authorisation attempt of a tenant.
+
+The sliding windows and how often each rule fired are kept in the store
+(scenarios/tally.py), so attempts served by different worker processes count together."""
 
 from __future__ import annotations
 
 import fnmatch
 import ipaddress
-from collections import deque
 from typing import Any
 
 from paylab.simulator.core.cards import fingerprint
 from paylab.simulator.core.risk import Attempt, Decision
 from paylab.simulator.scenarios.facts import Facts
 from paylab.simulator.scenarios.model import FraudRule
+from paylab.simulator.scenarios.tally import Tally
+
+PHASE = "fraud"
 
 
 class FraudState:
-    """Sliding windows of one loaded scenario's fraud rules."""
+    """The fraud rules of one loaded scenario, their windows and counts in `tally`."""
 
-    def __init__(self, rules: tuple[FraudRule, ...]) -> None:
+    def __init__(self, rules: tuple[FraudRule, ...], tally: Tally | None = None,
+                 scope: str = "*") -> None:
         self.rules = rules
-        self.windows: dict[tuple[int, str, str], deque[tuple[float, int]]] = {}
-        self.fired: dict[str, int] = {r.name: 0 for r in rules}
+        self.tally = tally if tally is not None else Tally()
+        self.scope = scope
         self.blocked_cards = {
             r.index: {fingerprint(n) for n in (r.spec.get("block_list") or {}).get("cards", [])}
             for r in rules
@@ -34,21 +40,25 @@ class FraudState:
                 continue
             results = [check(self, rule, attempt) for check in _checks(rule)]
             if decision is None and results and all(results):
-                self.fired[rule.name] += 1
+                self.tally.count(self.scope, PHASE, rule.index)
                 level = "highest" if rule.action == "decline" else "elevated"
                 decision = Decision(rule.action, rule.name, rule.risk_score, level)
         return decision
 
+    @property
+    def fired(self) -> dict[str, int]:
+        """How often each rule decided an attempt (every process's)."""
+        counts = self.tally.counts(self.scope)
+        return {r.name: counts.get((PHASE, r.index), (0, 0))[1] for r in self.rules}
+
     def _window(self, rule: FraudRule, name: str, key: str | None, window: float, at: float,
-                amount: int, record: bool = True) -> deque[tuple[float, int]] | None:
+                amount: int, record: bool = True) -> list[int] | None:
+        """The amounts inside a rule's window for `key` (this attempt recorded first
+        unless not `record`); None without a key."""
         if key is None:
             return None
-        slot = self.windows.setdefault((rule.index, name, key), deque())
-        while slot and slot[0][0] <= at - window:
-            slot.popleft()
-        if record:
-            slot.append((at, amount))
-        return slot
+        return self.tally.window(self.scope, f"{PHASE}/{rule.index}/{name}/{key}", at,
+                                 window, amount, record)
 
 
 def _key(attempt: Attempt, kind: str) -> str | None:
@@ -65,7 +75,7 @@ def _velocity(state: FraudState, rule: FraudRule, attempt: Attempt) -> bool:
     if slot is None:
         return False
     over_count = "count" in spec and len(slot) > spec["count"]
-    over_sum = "sum" in spec and sum(a for _, a in slot) > spec["sum"]
+    over_sum = "sum" in spec and sum(slot) > spec["sum"]
     return over_count or over_sum
 
 

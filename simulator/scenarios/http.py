@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 from paylab.simulator.core.domain import Domain
 from paylab.simulator.core.overrides import Client
+from paylab.simulator.core.rand import bind_tenant, unbind_tenant
 from paylab.simulator.request_keys import CLIENT, OUTCOME
 from paylab.simulator.scenarios.effects import Plan
 from paylab.simulator.scenarios.engine import ScenarioEngine
@@ -78,11 +79,20 @@ async def _body_fault(request: web.Request, response: web.Response, fault: str,
 def scenario_middleware(engine: ScenarioEngine, domain: Domain,
                         gateways: dict[str, tuple[FactsReader, FaultRenderer]]
                         ) -> web.Middleware:
-    """Evaluate the active scenario for each gateway request and apply its plan."""
+    """Evaluate the active scenario for each gateway request and apply its plan. Also
+    binds the request's seeded draws to its tenant (core/rand.py), so a tenant's ids are
+    the same whichever worker process serves it."""
 
     @web.middleware
     async def apply(request: web.Request, handler: web.Handler) -> web.StreamResponse:
-        if engine.idle:
+        token = bind_tenant(lambda: request.get("paylab.tenant"))
+        try:
+            return await evaluate(request, handler)
+        finally:
+            unbind_tenant(token)
+
+    async def evaluate(request: web.Request, handler: web.Handler) -> web.StreamResponse:
+        if engine.idle:  # also takes other workers' changes (clock, keys, scenarios)
             return await handler(request)
         entry = gateways.get("/" + request.path.split("/", 2)[1])
         if entry is None:

@@ -374,18 +374,22 @@ def test_revocations_and_the_clock_survive_a_restart(tmp_path: object) -> None:
 
 def test_a_full_reset_starts_the_clock_and_the_id_stream_over(tmp_path: object) -> None:
     path = f"{tmp_path}/d.db"
-    for _ in range(3):  # three boots: generation 2 by now
-        Domain(Store(path), Clock(), seed=1).store.close()
+    for _ in range(3):  # three boots, each drawing one id: the counter goes on
+        booted = Domain(Store(path), Clock(), seed=1)
+        booted.rand.new_id("pi")
+        booted.store.close()
+    assert booted.store.path and Store(path).get_meta("boots") == "3"
     wall = FakeWall()
     domain = Domain(Store(path), Clock(wall=wall), seed=1)
-    assert domain.rand.new_id("pi").startswith("pi_03")
+    first = domain.rand.new_id("pi")
+    assert first.startswith("pi_00000004")
     domain.advance_clock(100)
     domain.reset()
     assert domain.clock.now() == wall.now and domain.clock.offset == 0.0
     assert domain.rand.new_id("pi").startswith("pi_00000001")
     domain.store.close()
     restarted = Domain(Store(path), Clock(wall=wall), seed=1)
-    assert restarted.rand.new_id("pi").startswith("pi_01000001")
+    assert restarted.rand.new_id("pi").startswith("pi_00000002")
 
 
 def test_a_tenant_reset_keeps_everyone_else(domain: Domain) -> None:
