@@ -33,10 +33,12 @@ _ALPHABET = string.ascii_letters + string.digits
 _ORDERED = string.digits + string.ascii_uppercase + string.ascii_lowercase
 #: byte -> base62 character (bytes.translate: one C call for a whole digest).
 _TABLE = bytes(ord(_ALPHABET[b % 62]) for b in range(256))
-#: Two statements, not one with RETURNING: SQLite runs RETURNING statements several times
-#: slower, and a RETURNING statement still open blocks the commit that follows a write
-#: made without an event loop. Inside the batch's write lock no other process can move
-#: the counter between the two.
+#: The usual draw: one compare-and-set from the number this process drew last (no other
+#: process drew for the tenant since when it matches). Else an upsert and a read: inside
+#: the batch's write lock no other process can move the counter between the two. Not one
+#: statement with RETURNING: SQLite runs those several times slower, and one left open
+#: blocks the commit that follows a write made without an event loop.
+_NEXT = "UPDATE rand_counters SET n = n + 1 WHERE tenant = ? AND n = ?"
 _BUMP = ("INSERT INTO rand_counters (tenant, n) VALUES (?, 1) "
          "ON CONFLICT (tenant) DO UPDATE SET n = n + 1")
 _READ = "SELECT n FROM rand_counters WHERE tenant = ?"
@@ -75,7 +77,7 @@ class Rand:
     def __init__(self, seed: int, generation: int = 0, store: Store | None = None) -> None:
         self.seed = seed
         self.store = store
-        self._local: dict[str, int] = {}
+        self._local: dict[str, int] = {}  # tenant -> last number drawn here
         self.reseed(generation)
 
     def reseed(self, generation: int) -> None:
@@ -90,11 +92,15 @@ class Rand:
         """(tenant, its next draw number)."""
         source = _TENANT.get()
         tenant = (source() if source is not None else None) or ""
+        last = self._local.get(tenant)
         if self.store is None:
-            n = self._local[tenant] = self._local.get(tenant, 0) + 1
+            n = (last or 0) + 1
+        elif last is not None and self.store.write(_NEXT, (tenant, last)).rowcount == 1:
+            n = last + 1
         else:
             self.store.write(_BUMP, (tenant,))
             n = self.store.conn.execute(_READ, (tenant,)).fetchone()[0]
+        self._local[tenant] = n
         return tenant, n
 
     def _bytes(self, tenant: str, n: int, length: int) -> bytes:

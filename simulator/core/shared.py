@@ -3,15 +3,18 @@ keys and active scenarios live in the store; each process caches them and reload
 when another process changed them.
 
 Whoever changes such a setting bumps one number in the store (`bump`, in the same batch
-as the change). `refresh` runs once per request: it asks SQLite whether any other
-connection committed since it last looked (`PRAGMA data_version`, answered from memory,
-no disk read) and only then reads the number; when that moved, every subscriber reloads.
-So an idle single process pays one pragma per request, and a busy one with several
-workers one more indexed read.
+as the change). `refresh` runs before a request reads them: it asks SQLite whether any
+other connection committed since it last looked (`PRAGMA data_version`, no disk read) and
+only then reads the number; when that moved, every subscriber reloads. It looks once per
+event-loop iteration at most: the requests of one iteration share the look, and a request
+that reached the socket after another process committed a change is read in a later
+iteration, so it sees the change. An idle single process pays one pragma per iteration,
+a busy one with several workers one more indexed read.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
 from paylab.simulator.core.store import Store
@@ -27,11 +30,15 @@ class Shared:
         self.store = store
         self._listeners: list[Callable[[], None]] = []
         self._data: int | None = None
+        self._looked = False  # in this event-loop iteration
         self.version = self._stored()
 
     def _stored(self) -> int:
         row = self.store.one("SELECT version FROM shared_version WHERE id = 1")
         return int(row[0]) if row else 0
+
+    def _forget_look(self) -> None:
+        self._looked = False
 
     def subscribe(self, reload: Callable[[], None]) -> None:
         """Call `reload` whenever another process changed the shared settings."""
@@ -44,6 +51,13 @@ class Shared:
 
     def refresh(self) -> bool:
         """Reload the settings if another process changed them; returns whether it did."""
+        if self._looked:
+            return False
+        try:
+            asyncio.get_running_loop().call_soon(self._forget_look)
+            self._looked = True
+        except RuntimeError:
+            pass  # no event loop (tools, unit tests): look every time
         data = self.store.one("PRAGMA data_version")
         if data is not None and data[0] == self._data:
             return False
