@@ -7,7 +7,9 @@ and from an installed paylab (the suites inside the package, configured by the
 Where pytest-xdist is installed (the dev dependencies), the layers in PARALLEL_LAYERS run
 their test files in PAYLAB_TEST_WORKERS worker processes (2 by default, at most one per
 CPU): each worker starts its own simulator (and shop, browser), every test still runs
-once, and every result lands in the same Allure results directory.
+once, and every result lands in the same Allure results directory. The layers that mostly
+wait (BESIDE_LAYERS) run beside the next ones unless PAYLAB_TEST_SERIAL is set; the summary
+gives each layer's wall time.
 """
 
 from __future__ import annotations
@@ -17,9 +19,12 @@ import importlib.util
 import os
 import subprocess
 import sys
+import tempfile
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 #: The directory holding `simulator/` and `suites/`: a checkout, or site-packages/paylab.
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
@@ -35,10 +40,20 @@ DEFAULT_WORKERS = 2
 #: state. Not load: Locust's gevent must never meet xdist (architecture.md section 4), and
 #: its SLO gate measures latency on a machine that runs nothing else.
 PARALLEL_LAYERS = ("unit", "contract", "reliability", "security", "e2e")
-#: Layers that mostly wait (a browser rendering, a page's timers and redirects): unless
-#: PAYLAB_TEST_WORKERS chose the count, they run this many workers per CPU-bound one. The
-#: browser layer used about one core of two with one worker per CPU.
-WAITING_LAYERS = {"e2e": 2}
+#: Layers that mostly wait (a browser rendering, a page's timers and redirects; a crashed
+#: server restarting, paced traffic, retry schedules): unless PAYLAB_TEST_WORKERS chose the
+#: count, they run this many workers per CPU-bound one. With one worker per CPU the browser
+#: layer used about one core of two, and reliability about the same.
+WAITING_LAYERS = {"e2e": 2, "reliability": 2}
+#: Layers that run beside the layers after them, not before them: they mostly wait (a
+#: server restarting after kill -9, paced soak traffic, retry schedules), so the CPU-bound
+#: layers fill the idle half of the machine. Their output is printed whole when they end.
+#: Never beside load, whose SLO gate measures latency on a quiet machine: load starts once
+#: every layer before it has ended. PAYLAB_TEST_SERIAL=1 runs every layer after the other.
+BESIDE_LAYERS = ("reliability",)
+SERIAL_ENV = "PAYLAB_TEST_SERIAL"
+#: Layers that start only when every layer before them has ended, and run alone.
+ALONE_LAYERS = ("load",)
 #: pytest options by which the caller chose the workers (or turned xdist off) itself.
 _OWN_WORKER_OPTIONS = ("-n", "--numprocesses", "--dist", "-pno:xdist", "--max-worker-restart",
                        "--loadscope-reorder", "--no-loadscope-reorder")
@@ -131,6 +146,24 @@ def layer_workers(layer: str, workers: int, environ: dict[str, str] | None = Non
     return workers * WAITING_LAYERS.get(layer, 1)
 
 
+def runs_beside(layer: str, later: Sequence[str], environ: dict[str, str] | None = None
+                ) -> bool:
+    """Whether `layer` runs beside the layers after it (`later`): it is a BESIDE_LAYERS
+    one, something other than an ALONE_LAYERS layer comes after it to fill the machine,
+    and PAYLAB_TEST_SERIAL does not ask for one layer at a time."""
+    env = os.environ if environ is None else environ
+    if env.get(SERIAL_ENV, "").strip().lower() not in ("", "0", "no", "false"):
+        return False
+    return layer in BESIDE_LAYERS and any(name not in ALONE_LAYERS for name in later)
+
+
+def run_order(layers: Sequence[str]) -> list[str]:
+    """Every layer, the BESIDE_LAYERS ones first (so the most layers fill their idle time),
+    the rest in their own order."""
+    return ([name for name in layers if name in BESIDE_LAYERS]
+            + [name for name in layers if name not in BESIDE_LAYERS])
+
+
 def layer_env(args: argparse.Namespace, environ: dict[str, str] | None = None
               ) -> dict[str, str]:
     """The layers' environment: ours, with the URLs given as flags. A control token in
@@ -154,26 +187,74 @@ def run_tests(args: argparse.Namespace, report: Callable[[Path], int]) -> int:
         print(f"paylab: {exc}", file=sys.stderr)
         return 2
     layout = locate()
-    layers = args.layer or [name for name in LAYERS if (layout.suites / name).is_dir()]
+    layers = args.layer or run_order([name for name in LAYERS
+                                      if (layout.suites / name).is_dir()])
     results = layout.root / RESULTS
     prepare_results(layout.root, results)  # also fixes the run's PAYLAB_SEED, passed on in env
     env = layer_env(args)
     extra = [a for a in args.pytest_args if a != "--"]
-    outcomes: list[tuple[str, int]] = []
-    for layer in layers:
+    outcomes: dict[str, tuple[int, float]] = {}
+    beside: list[_Beside] = []
+    for n, layer in enumerate(layers):
         own = layer_workers(layer, workers)
         cmd = layer_command(layout, layer, results, extra, own)
         mode = f" ({own} workers)" if worker_args(layer, own, extra) else ""
+        if runs_beside(layer, layers[n + 1:]):
+            print(f"\n=== layer: {layer}{mode}, beside the next layers: its output follows "
+                  "when it ends ===", flush=True)
+            beside.append(_Beside.start(layer, cmd, layout.root, env))
+            continue
+        if layer in ALONE_LAYERS:
+            _finish(beside, outcomes)
         print(f"\n=== layer: {layer}{mode} ===", flush=True)
-        outcomes.append((layer, subprocess.call(cmd, cwd=layout.root, env=env)))  # noqa: S603
+        started = time.monotonic()
+        code = subprocess.call(cmd, cwd=layout.root, env=env)  # noqa: S603
+        outcomes[layer] = (code, time.monotonic() - started)
+        _finish([b for b in beside if b.process.poll() is not None], outcomes, beside)
+    _finish(beside, outcomes)
     print("\n=== summary ===")
-    for layer, code in outcomes:
+    for layer in layers:
+        code, seconds = outcomes[layer]
         verdict = {0: "passed", 5: "NO TESTS"}.get(code, f"FAILED (exit {code})")
-        print(f"  {layer:<12} {verdict}")
-    failed = any(code != 0 for _, code in outcomes)
+        print(f"  {layer:<12} {verdict:<18} {seconds:6.0f} s")
+    failed = any(code != 0 for code, _ in outcomes.values())
     if not args.no_report:
         failed = _report(layout, results, report) or failed
     return 1 if failed else 0
+
+
+@dataclass
+class _Beside:
+    """A layer running beside others, its output kept in a file until it ends."""
+
+    layer: str
+    process: subprocess.Popen[bytes]
+    output: IO[bytes]
+    started: float
+
+    @classmethod
+    def start(cls, layer: str, cmd: list[str], cwd: Path, env: dict[str, str]) -> _Beside:
+        """Start the layer's pytest with its output going to a temporary file."""
+        output = tempfile.TemporaryFile()  # noqa: SIM115 - closed in _finish
+        process = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=output,  # noqa: S603
+                                   stderr=subprocess.STDOUT)
+        return cls(layer, process, output, time.monotonic())
+
+
+def _finish(ending: list[_Beside], outcomes: dict[str, tuple[int, float]],
+            running: list[_Beside] | None = None) -> None:
+    """Wait for the layers in `ending`, print each one's output whole, record its outcome,
+    and take it off `running` (by default, `ending` itself is emptied)."""
+    running = ending if running is None else running
+    for each in list(ending):
+        code = each.process.wait()
+        outcomes[each.layer] = (code, time.monotonic() - each.started)
+        each.output.seek(0)
+        print(f"\n=== layer: {each.layer} (ran beside the others) ===", flush=True)
+        sys.stdout.buffer.write(each.output.read())
+        sys.stdout.flush()
+        each.output.close()
+        running.remove(each)
 
 
 def _report(layout: Layout, results: Path, report: Callable[[Path], int]) -> bool:

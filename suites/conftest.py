@@ -26,6 +26,7 @@ pytest_plugins = [  # in dependency order, so each is imported once, as a plugin
     "paylab.suites.plugins.webhook_sink",
     "paylab.suites.plugins.shop",
     "paylab.suites.plugins.browser",
+    "paylab.suites.plugins.scheduling",  # which tests xdist hands out one by one
 ]
 
 SUITES = Path(__file__).parent
@@ -57,7 +58,7 @@ def layer_of(path: Path) -> str | None:
 LONG_FILES = (
     "security/test_injection.py",   # 75 s idle, 200 s busy: 700 probes
     "security/test_fuzzing.py",     # 30 s idle, 130 s busy: schemathesis
-    "reliability/test_soak.py",     # 45 s of paced traffic (PAYLAB_SOAK_SECONDS)
+    "reliability/test_soak.py",     # 20 s of paced traffic (PAYLAB_SOAK_SECONDS)
     "reliability/test_cli_up.py",   # 10 s idle, 80 s busy: a `paylab up` per test
 )
 

@@ -1,10 +1,11 @@
-"""A bounded soak: steady mixed traffic with webhooks for PAYLAB_SOAK_SECONDS (45 s by
-default, which keeps `make test` under ten minutes now that it covers three gateways: about
-4,000 requests after the warm-up, so a leak of 4 KiB a request trips the 16 MiB bound;
-raise it for a longer run). Memory
-stays flat and no file descriptors leak (open files are counted at rest, after the warm-up
-and at the end); the figures (RSS and open files over time) are printed and attached to
-the report."""
+"""A bounded soak: steady mixed traffic with webhooks for PAYLAB_SOAK_SECONDS (20 s by
+default, about 1,700 requests, which keeps `make test` under ten minutes; set it to 45 or
+more for the long variant, as a nightly run would). Memory stays flat: after the warm-up
+(a quarter of the time) RSS may grow by LEAK_FLOOR, or by LEAK_PER_REQUEST for every
+request after the warm-up where that is more (a long soak), so a leak of about 6 KiB a
+request trips the bound at the default and one of 4 KiB at 45 s; no file descriptors leak
+(open files are counted at rest, after the warm-up and at the end). The figures (RSS and
+open files over time) are printed and attached to the report."""
 
 from __future__ import annotations
 
@@ -24,9 +25,18 @@ from paylab.suites.plugins.evidence import Figures
 from paylab.suites.plugins.simulator import TEST_FLAGS, start_simulator, stop_simulator
 from paylab.suites.plugins.webhook_sink import WebhookSink
 
-SECONDS = float(os.environ.get("PAYLAB_SOAK_SECONDS", "45"))
+SECONDS = float(os.environ.get("PAYLAB_SOAK_SECONDS", "20"))
 RATE = 120  # requests per second, so a long soak stays a soak and not a disk-filler
 MB = 1024 * 1024
+#: RSS growth after the warm-up that is no leak: SQLite's page cache (--cache-mb 4) and the
+#: allocator settling. Measured 1-3.6 MiB on 2 cores at 4, 20 and 45 s.
+LEAK_FLOOR = 8 * MB
+LEAK_PER_REQUEST = 4 * 1024
+
+
+def leak_bound(requests_after_warmup: int) -> int:
+    """The RSS growth after the warm-up the soak tolerates."""
+    return max(LEAK_FLOOR, LEAK_PER_REQUEST * requests_after_warmup)
 
 
 async def _traffic(url: str, key: str, stop: threading.Event, counts: dict[str, int]) -> None:
@@ -114,20 +124,23 @@ def test_memory_and_open_files_stay_flat(tmp_path: Path, webhook_sink: WebhookSi
         _run_traffic(sim.url, key, SECONDS * 0.25, counts, sample)
         early = _quiet_fds(sim.url, process)
         warm = (time.monotonic() - started, process.memory_info().rss, early)
+        warm_requests = sum(counts.values())
         _run_traffic(sim.url, key, SECONDS * 0.75, counts, sample)
         late = _quiet_fds(sim.url, process)
         sample()
     finally:
         stop_simulator(sim)
     end = samples[-1]
+    bound = leak_bound(sum(counts.values()) - warm_requests)
     table = "\n".join(f"{t:6.1f}s  rss {rss / MB:7.1f} MiB  open files {fds}"
                       for t, rss, fds in samples)
     summary = (f"soak {SECONDS:.0f} s at {RATE} req/s: {sum(counts.values())} requests "
                f"{counts}; RSS {samples[0][1] / MB:.1f} MiB at start, {warm[1] / MB:.1f} after "
                f"warm-up, {end[1] / MB:.1f} at the end; open files at rest {early} after the "
-               f"warm-up, {late} at the end")
+               f"warm-up, {late} at the end; growth allowed after the warm-up "
+               f"{bound / MB:.1f} MiB")
     figures(summary, table)
     assert set(counts) == {"200"}, counts
-    assert end[1] - warm[1] < 16 * MB, summary
+    assert end[1] - warm[1] < bound, summary
     # every webhook delivered and no request in flight both times: a leak is what is left
     assert late - early <= 2, summary
