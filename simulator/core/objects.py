@@ -2,10 +2,19 @@
 
 Domain modules keep their entities as plain dicts (serialised with orjson) so that
 long-lived state lives in SQLite, not in Python objects the garbage collector must scan.
+
+Stored form (issue 16): a document is its JSON, compressed with raw deflate against a
+preset dictionary of typical documents (core/data/documents.zdict.txt), behind a one-byte
+marker (`Z1`); about an eighth of its JSON. Rows written before carry plain JSON (their
+first byte is `{`) and still decode. SQL that reads documents uses `paylab_doc(data)`
+(registered on the connection by `Objects`), which answers the JSON text of either form.
 """
 
 from __future__ import annotations
 
+import functools
+import zlib
+from importlib import resources
 from typing import Any
 
 import orjson
@@ -17,12 +26,81 @@ Doc = dict[str, Any]
 
 MAX_LIST_LIMIT = 100
 
+#: The marker byte of a document deflated against dictionary 1 (a JSON text starts with `{`).
+Z1 = 0x01
+_Z1 = bytes([Z1])
+#: Raw deflate (no header, no checksum: SQLite pages carry their own) with a 16 KiB window.
+_WBITS = -14
+_LEVEL = 6
+_MEM_LEVEL = 4
+#: Shorter documents are stored as they are (a marker and a block would not pay).
+MIN_COMPRESS = 96
+DICTIONARY = "documents.zdict.txt"
+#: The SQL function answering a stored document's JSON text, whichever form it is in.
+SQL_DOC = "paylab_doc"
+
+
+@functools.cache
+def _dictionary() -> bytes:
+    return resources.files(__package__).joinpath("data", DICTIONARY).read_bytes()
+
+
+@functools.cache
+def _deflater() -> Any:
+    """A deflate state primed with the dictionary; each document starts from a copy."""
+    return zlib.compressobj(_LEVEL, zlib.DEFLATED, _WBITS, _MEM_LEVEL,
+                            zlib.Z_DEFAULT_STRATEGY, _dictionary())
+
+
+@functools.cache
+def _inflater() -> Any:
+    return zlib.decompressobj(_WBITS, _dictionary())
+
+
+def encode(doc: Doc) -> bytes:
+    """The stored form of a document (see the module docstring)."""
+    raw = orjson.dumps(doc)
+    if len(raw) < MIN_COMPRESS:
+        return raw
+    deflater = _deflater().copy()
+    return _Z1 + deflater.compress(raw) + deflater.flush()
+
+
+def decode_bytes(data: bytes | str) -> bytes | str:
+    """The JSON of a stored document, compressed or not."""
+    if isinstance(data, str) or not data or data[0] != Z1:
+        return data
+    inflater = _inflater().copy()
+    raw = inflater.decompress(memoryview(data)[1:])
+    if not inflater.eof:
+        raise ValueError("truncated stored document")
+    return raw
+
+
+def decode(data: bytes | str) -> Doc:
+    """A stored document back as a dict."""
+    return orjson.loads(decode_bytes(data))
+
+
+def decode_text(data: bytes | str | None) -> str | None:
+    """A stored document's JSON text (the `paylab_doc` SQL function)."""
+    if data is None:
+        return None
+    raw = decode_bytes(data)
+    return raw if isinstance(raw, str) else raw.decode()
+
+
+def register_sql(conn: Any) -> None:
+    """Make `paylab_doc(data)` available to SQL on this connection."""
+    conn.create_function(SQL_DOC, 1, decode_text, deterministic=True)
+
 
 class Objects:
     """Insert, update, fetch and page through one tenant's documents of each kind."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
+        register_sql(store.conn)
 
     def insert(
         self, tenant: str, kind: str, doc: Doc, *, parent: str | None = None, tag: str | None = None
@@ -31,7 +109,7 @@ class Objects:
         self.store.write(
             "INSERT INTO objects (tenant, kind, id, created, parent, tag, data) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (tenant, kind, doc["id"], doc["created"], parent, tag, orjson.dumps(doc)),
+            (tenant, kind, doc["id"], doc["created"], parent, tag, encode(doc)),
         )
         return doc
 
@@ -39,7 +117,7 @@ class Objects:
         """Replace a stored document with its new state."""
         cur = self.store.write(
             "UPDATE objects SET data = ? WHERE tenant = ? AND kind = ? AND id = ?",
-            (orjson.dumps(doc), tenant, kind, doc["id"]),
+            (encode(doc), tenant, kind, doc["id"]),
         )
         if cur.rowcount != 1:
             raise NotFound(NOT_FOUND, f"No such {kind}: '{doc['id']}'", param="id",
@@ -61,7 +139,7 @@ class Objects:
         row = self.store.one(
             "SELECT data FROM objects WHERE tenant = ? AND kind = ? AND tag = ? "
             "ORDER BY seq DESC LIMIT 1", (tenant, kind, tag))
-        return orjson.loads(row[0]) if row else None
+        return decode(row[0]) if row else None
 
     def delete(self, tenant: str, kind: str, object_id: str) -> None:
         """Remove a document (webhook endpoints)."""
@@ -74,14 +152,14 @@ class Objects:
             "SELECT data FROM objects WHERE tenant = ? AND kind = ? AND id = ?",
             (tenant, kind, object_id),
         )
-        return orjson.loads(row[0]) if row else None
+        return decode(row[0]) if row else None
 
     def find_any(self, kind: str, object_id: str) -> tuple[str, Doc] | None:
         """(tenant, document) for an id whatever its tenant (hosted pages, which carry no key)."""
         row = self.store.one(
             "SELECT tenant, data FROM objects WHERE kind = ? AND id = ?", (kind, object_id)
         )
-        return (row[0], orjson.loads(row[1])) if row else None
+        return (row[0], decode(row[1])) if row else None
 
     def get(self, tenant: str, kind: str, object_id: str, *, param: str = "id") -> Doc:
         """The document, or `NotFound` in the shape every gateway expects."""
@@ -150,7 +228,7 @@ class Objects:
             f"ORDER BY seq {order} LIMIT ?",
             (*args, limit + 1),
         )
-        docs = [orjson.loads(r[0]) for r in rows[:limit]]
+        docs = [decode(r[0]) for r in rows[:limit]]
         if ascending:
             docs.reverse()
         return docs, len(rows) > limit
@@ -161,7 +239,7 @@ class Objects:
             "SELECT data FROM objects WHERE tenant = ? AND kind = ? AND parent = ? ORDER BY seq",
             (tenant, kind, parent),
         )
-        return [orjson.loads(r[0]) for r in rows]
+        return [decode(r[0]) for r in rows]
 
     def all_of(self, kind: str, tenant: str | None = None) -> list[tuple[str, Doc]]:
         """Every (tenant, document) of a kind, oldest first (ledger, control API)."""
@@ -174,4 +252,4 @@ class Objects:
                 "SELECT tenant, data FROM objects WHERE kind = ? AND tenant = ? ORDER BY seq",
                 (kind, tenant),
             )
-        return [(r[0], orjson.loads(r[1])) for r in rows]
+        return [(r[0], decode(r[1])) for r in rows]
