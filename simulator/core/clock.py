@@ -16,12 +16,15 @@ from collections.abc import Callable
 class Clock:
     """Virtual time = wall time + offset; advancing it wakes whoever subscribed."""
 
-    def __init__(self, time_scale: float = 1.0, wall: Callable[[], float] = time.time) -> None:
+    def __init__(self, time_scale: float = 1.0, wall: Callable[[], float] = time.time,
+                 start: float | None = None) -> None:
+        """`start`: the wall time the scaled clock runs from (default: now). Worker
+        processes of one simulator pass the same, so their fast clocks agree."""
         if time_scale <= 0:
             raise ValueError("time_scale must be positive")
         self.time_scale = time_scale
         self._wall = wall
-        self._start = wall()
+        self._start = wall() if start is None else float(start)
         self._offset = 0.0
         self._listeners: list[Callable[[], None]] = []
 

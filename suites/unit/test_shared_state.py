@@ -179,6 +179,29 @@ def test_the_clock_advanced_on_one_worker_moves_on_the_other(pair: tuple[Worker,
     assert b.domain.clock.now() == wall.now
 
 
+def test_a_fast_clock_restarted_behind_its_data_stays_ahead_after_a_reload(
+        tmp_path: Path, wall: FakeWall) -> None:
+    path = tmp_path / "fast.db"
+    first = Domain(Store(path), Clock(10, wall=wall), seed=1)
+    wall.now += 100  # 1000 virtual seconds
+    created = first.payments.create("acct_t", "stripe", {"amount": 100, "currency": "usd"})
+    first.store.close()
+    a, b = (Domain(Store(path), Clock(10, wall=wall), seed=1) for _ in range(2))
+    assert b.clock.now() >= created["created"]  # not behind what it stored
+    a.revoke("acct_x")  # any shared change: b reloads the offset
+    b.shared.refresh()
+    assert "acct_x" in b.revoked and b.clock.now() >= created["created"]
+
+
+def test_workers_given_one_start_run_one_fast_clock(wall: FakeWall) -> None:
+    start = wall.now
+    wall.now += 5
+    late, given = Clock(20, wall=wall), Clock(20, wall=wall, start=start)
+    wall.now += 1
+    assert given.now() == Clock(20, wall=wall, start=start).now() == start + 6 * 20
+    assert late.now() == start + 5 + 20
+
+
 def test_revoked_keys_are_shared(pair: tuple[Worker, Worker]) -> None:
     a, b = pair
     assert "acct_gone" not in b.domain.revoked
