@@ -59,7 +59,11 @@ def _inflater() -> Any:
 
 def encode(doc: Doc) -> bytes:
     """The stored form of a document (see the module docstring)."""
-    raw = orjson.dumps(doc)
+    return encode_json(orjson.dumps(doc))
+
+
+def encode_json(raw: bytes) -> bytes:
+    """The stored form of a document already serialised as JSON."""
     if len(raw) < MIN_COMPRESS:
         return raw
     deflater = _deflater().copy()
@@ -82,12 +86,23 @@ def decode(data: bytes | str) -> Doc:
     return orjson.loads(decode_bytes(data))
 
 
+#: The last document `decode_text` read and its text: SQL that extracts several fields of a
+#: row calls it once per field with the same bytes (one (bytes, text) tuple, swapped whole).
+_last_text: tuple[bytes | str | None, str | None] = (None, None)
+
+
 def decode_text(data: bytes | str | None) -> str | None:
     """A stored document's JSON text (the `paylab_doc` SQL function)."""
+    global _last_text
     if data is None:
         return None
+    last = _last_text
+    if last[0] == data:
+        return last[1]
     raw = decode_bytes(data)
-    return raw if isinstance(raw, str) else raw.decode()
+    text = raw if isinstance(raw, str) else raw.decode()
+    _last_text = (data, text)
+    return text
 
 
 def register_sql(conn: Any) -> None:

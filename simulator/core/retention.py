@@ -25,9 +25,11 @@ expiry prunes them; the window is at least a day, so no key outlives what it ans
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 
+from paylab.simulator.core.clock import Clock
 from paylab.simulator.core.objects import decode
 from paylab.simulator.core.store import Store
 
@@ -94,7 +96,7 @@ def _keep(kind: str, tenant: str, object_id: str, parent: str | None, data: byte
         # a child goes with its parent: only once the parent is gone (or never existed)
         return store.one(_PARENT_EXISTS, (parent, tenant)) is not None
     if kind == "event":
-        return store.one("SELECT 1 FROM deliveries WHERE event_id = ? AND tenant = ? AND "
+        return store.one("SELECT 1 FROM deliveries WHERE event_id = ? AND +tenant = ? AND "
                          "status IN ('pending', 'in_flight') LIMIT 1",
                          (object_id, tenant)) is not None
     return False
@@ -155,3 +157,12 @@ async def run(store: Store, now: Callable[[], float], wall: Callable[[], float],
         await store.durable()
         busy = pruned.total >= limit or not pruned.caught_up
         await asyncio.sleep(pause if busy else idle)
+
+
+def loop(store: Store, clock: Clock, days: float | None) -> Callable[[], Awaitable[None]] | None:
+    """The background task for a `retention_days` setting (None when retention is off):
+    what the app starts with its other background work, in the leader only."""
+    window = window_seconds(days)
+    if window is None:
+        return None
+    return partial(run, store, clock.now, clock.wall, window)

@@ -87,3 +87,11 @@ async def test_api_answers_are_the_stored_documents_exactly(aiohttp_client: Any)
     assert again.text == made.text
     stored = sim.domain.store.all("SELECT data FROM objects")
     assert stored and all(row[0][0] == objects.Z1 for row in stored)
+
+
+def test_every_store_reads_documents_in_sql_even_without_objects(tmp_path: Any) -> None:
+    path = tmp_path / "s.db"
+    Objects(Store(path)).insert("t", "payment", {**PAYMENT, "id": "pi_new"})
+    reader = Store(path)  # a process that only reads (metrics, reports): no Objects built
+    assert reader.one("SELECT json_extract(paylab_doc(data), '$.currency') FROM objects") == (
+        "usd",)

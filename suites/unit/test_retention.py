@@ -3,11 +3,13 @@ virtual clock, in batches."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from typing import Any
 
 import pytest
-from paylab.simulator.core.retention import DAY, prune, window_seconds
-from paylab.suites.unit.inprocess import Sim, start
+from paylab.simulator.core.retention import DAY, loop, prune, window_seconds
+from paylab.suites.unit.inprocess import Sim, eventually, start
 
 CARD = {"amount": 2000, "currency": "usd", "payment_method": "pm_card_visa",
         "confirm": "true"}
@@ -137,3 +139,23 @@ def test_the_window_is_off_by_default_and_at_least_a_day() -> None:
     assert window_seconds(2) == 2 * DAY
     with pytest.raises(ValueError, match="at least"):
         window_seconds(0.5)
+
+
+async def test_the_background_loop_prunes_and_is_none_when_retention_is_off(
+        aiohttp_client: Any) -> None:
+    sim = await start(aiohttp_client)
+    domain = sim.domain
+    assert loop(domain.store, domain.clock, 0) is None
+    await paid(sim)
+    domain.advance_clock(3 * DAY)
+    task = asyncio.create_task(loop(domain.store, domain.clock, 2)())  # type: ignore[misc]
+    try:
+        await eventually(lambda: _empty(sim))
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def _empty(sim: Sim) -> bool:
+    return not kinds(sim)
