@@ -17,6 +17,7 @@ from paylab.simulator.scenarios.loader import check_source, preset_names
 from paylab.simulator.scenarios.model import ScenarioError
 from paylab.simulator.serving import ServeOptions
 from paylab.simulator.settings import Settings, parse_flag, parse_schedule
+from paylab.simulator.supervisor import WorkerFailed
 
 from paylab import __version__
 
@@ -36,6 +37,9 @@ def _serve_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--preset", metavar="NAME", default=os.environ.get("PAYLAB_PRESET"),
                         help=f"scenario preset to load at start: {', '.join(preset_names())}")
     parser.add_argument("--seed", type=int, help="seed for ids and sampled effects")
+    parser.add_argument("--workers", type=int, metavar="N",
+                        help="worker processes serving the port, sharing the database "
+                             "(PAYLAB_WORKERS; default 1: one process)")
     # alert engine
     parser.add_argument("--alert-rules", metavar="FILE",
                         help="alert rules to judge by (YAML/JSON; default: the shipped "
@@ -183,6 +187,8 @@ def _cmd_serve(args: argparse.Namespace, *, stack: bool) -> int:
                            args.log_format)
     except StorageUnavailable as exc:
         return logs.refuse(exc.message, args.log_format)
+    except WorkerFailed as exc:
+        return logs.refuse(str(exc), args.log_format)
     return 0
 
 
@@ -202,7 +208,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         keepalive_timeout=args.keepalive_timeout, read_timeout=args.read_timeout,
         control_token=args.control_token, insecure_control=args.insecure_control,
         allowed_hosts=tuple(args.allowed_host) if args.allowed_host else None,
-        alert_rules=getattr(args, "alert_rules", None),
+        alert_rules=getattr(args, "alert_rules", None), workers=args.workers,
     )
     if settings.alert_rules and not Path(settings.alert_rules).is_file():
         raise ValueError(f"--alert-rules {settings.alert_rules}: no such file")

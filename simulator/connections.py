@@ -214,9 +214,12 @@ class GuardedSite(web.BaseSite):
     """A TCP site (as aiohttp's TCPSite) whose connections pass through a ConnectionGuard."""
 
     def __init__(self, runner: web.BaseRunner, guard: ConnectionGuard, host: str, port: int,
-                 *, backlog: int = 128) -> None:
+                 *, backlog: int = 128, reuse_port: bool = False) -> None:
+        """`reuse_port`: SO_REUSEPORT, so several worker processes listen on one port and
+        the kernel spreads new connections over them (as aiohttp's TCPSite offers)."""
         super().__init__(runner, backlog=backlog)
         self.guard, self.host, self.port = guard, host, port
+        self.reuse_port = reuse_port
 
     @property
     def name(self) -> str:
@@ -229,4 +232,5 @@ class GuardedSite(web.BaseSite):
         server = self._runner.server
         assert server is not None
         self._server = await asyncio.get_running_loop().create_server(
-            self.guard.protocol_factory(server), self.host, self.port, backlog=self._backlog)
+            self.guard.protocol_factory(server), self.host, self.port, backlog=self._backlog,
+            reuse_port=self.reuse_port or None)

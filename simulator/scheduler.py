@@ -2,7 +2,8 @@
 
 A background task of the app, like the webhook dispatcher; it sleeps until the next timer
 (in real time, scaled by --time-scale) and wakes early when the clock is advanced or a
-timer is added.
+timer is added. With several worker processes it runs in the leader only (see
+simulator.leadership), which is woken when another process commits.
 """
 
 from __future__ import annotations
@@ -53,8 +54,20 @@ class Scheduler:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=max(delay, 0.001))
 
+    def wake(self) -> None:
+        """Re-plan now (another worker process may have added a timer)."""
+        self._wake.set()
+
     def fire_due(self) -> int:
-        """Run every due timer now; returns how many ran."""
+        """Run every due timer now; returns how many ran.
+
+        The due rows are read inside the store's write lock and deleted in the same batch,
+        so two processes firing at once (the leader's loop, a clock advance another worker
+        answered) never run one timer twice."""
+        due = self.domain.timers.next_due()
+        if due is None or due > self.domain.clock.now():
+            return 0  # nothing due: no write lock taken (the leader looks often)
+        self.domain.store.claim()
         fired = 0
         for timer in self.domain.timers.due():
             try:  # the handler's own savepoint rolls its writes back if it fails

@@ -11,6 +11,7 @@ import asyncio
 import gc
 import logging
 import signal
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -56,16 +57,25 @@ class ServeOptions:
 
 
 def run(options: ServeOptions) -> None:
-    """Check the ports, then serve until SIGINT or SIGTERM (on uvloop where it exists)."""
+    """Check the ports, then serve until SIGINT or SIGTERM (on uvloop where it exists);
+    with `--workers` above 1, as a supervisor of that many processes (simulator.supervisor)."""
     check_free(options.listeners())
+    if options.settings.workers > 1:
+        from paylab.simulator.supervisor import supervise
+
+        supervise(options)
+        return
+    with asyncio.Runner(loop_factory=loop_factory()) as runner:
+        runner.run(_until_signalled(options))
+
+
+def loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop's event loop where it exists, else asyncio's."""
     try:
         import uvloop
-
-        factory = uvloop.new_event_loop
     except ImportError:  # pragma: no cover - uvloop is a dependency on Linux and macOS
-        factory = None
-    with asyncio.Runner(loop_factory=factory) as runner:
-        runner.run(_until_signalled(options))
+        return None
+    return uvloop.new_event_loop
 
 
 async def _until_signalled(options: ServeOptions) -> None:
@@ -85,11 +95,11 @@ async def serve(options: ServeOptions, stop: asyncio.Event, *, tune_gc: bool = T
     try:
         lines = await _start_simulator(options, runners, tune_gc=tune_gc)
         if options.shop_port is not None:
-            lines += await _start_shop(options, runners)
+            lines += await start_shop(options, runners)
         lines.append("Ctrl-C stops it.")
         announce(lines, options.log_format)
         await stop.wait()
-        _say("paylab: stopping", options.log_format)
+        say_stopping(options.log_format)
     finally:
         for each in reversed(runners):
             await each.cleanup()
@@ -97,8 +107,17 @@ async def serve(options: ServeOptions, stop: asyncio.Event, *, tune_gc: bool = T
 
 async def _start_simulator(options: ServeOptions, runners: list[web.AppRunner], *,
                            tune_gc: bool) -> list[str]:
-    from paylab.simulator.app import CONNECTIONS, ENGINE, create_app
-    from paylab.simulator.connections import GuardedSite
+    runner = await build_simulator(options, runners)
+    if tune_gc:
+        freeze_heap()
+    await listen_simulator(runner, options)
+    return simulator_banner(runner.app, options.settings)
+
+
+async def build_simulator(options: ServeOptions, runners: list[web.AppRunner]
+                          ) -> web.AppRunner:
+    """The simulator's app, set up (its background work started), not listening yet."""
+    from paylab.simulator.app import create_app
 
     settings = options.settings
     app = create_app(settings)
@@ -107,16 +126,34 @@ async def _start_simulator(options: ServeOptions, runners: list[web.AppRunner], 
                            **runner_options(options.access_log, "simulator"))
     await runner.setup()
     runners.append(runner)
-    if tune_gc:
-        # Everything allocated so far lives as long as the process: keep the collector off
-        # it, and collect the young generation less often (p99 under load fell from ~93 to
-        # ~78 ms at 128 connections with 50 ms injected latency).
-        gc.collect()
-        gc.freeze()
-        gc.set_threshold(50_000, 20, 100)
+    return runner
+
+
+def freeze_heap() -> None:
+    """Everything allocated so far lives as long as the process: keep the collector off
+    it, and collect the young generation less often (p99 under load fell from ~93 to ~78 ms
+    at 128 connections with 50 ms injected latency)."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)
+
+
+async def listen_simulator(runner: web.AppRunner, options: ServeOptions, *,
+                           reuse_port: bool = False) -> None:
+    """Listen on the simulator's port; `reuse_port` shares it with other worker processes."""
+    from paylab.simulator.app import CONNECTIONS
+    from paylab.simulator.connections import GuardedSite
+
+    settings = options.settings
     # connections are capped below the file descriptor limit (see simulator.connections)
-    await _listen(GuardedSite(runner, app[CONNECTIONS], settings.host, settings.port,
-                              backlog=1024), options.simulator_listener)
+    await _listen(GuardedSite(runner, runner.app[CONNECTIONS], settings.host, settings.port,
+                              backlog=1024, reuse_port=reuse_port), options.simulator_listener)
+
+
+def simulator_banner(app: web.Application, settings: Settings) -> list[str]:
+    """The start-up banner's lines about the simulator."""
+    from paylab.simulator.app import ENGINE
+
     base = settings.base_url
     return [
         f"paylab simulator  {base}   (seed {settings.seed}, db {settings.db})",
@@ -129,7 +166,7 @@ async def _start_simulator(options: ServeOptions, runners: list[web.AppRunner], 
     ]
 
 
-async def _start_shop(options: ServeOptions, runners: list[web.AppRunner]) -> list[str]:
+async def start_shop(options: ServeOptions, runners: list[web.AppRunner]) -> list[str]:
     from paylab.shop.app import SETTINGS as SHOP_SETTINGS
     from paylab.shop.app import create_app as create_shop
     from paylab.shop.settings import ShopSettings
@@ -168,7 +205,9 @@ def scenario_summary(engine: ScenarioEngine) -> str:
     return f"{active.scenario.name}; {own}" if own else active.scenario.name
 
 
-def _say(text: str, log_format: LogFormat) -> None:
+def say_stopping(log_format: LogFormat) -> None:
+    """Say that a stop signal was heard and everything is stopping."""
+    text = "paylab: stopping"
     if log_format == "json":
         logging.getLogger("paylab").info(text.removeprefix("paylab: "))
     else:

@@ -4,6 +4,10 @@ A key is bound to the first request's endpoint and parameters. Once execution be
 status and body are saved and replayed to every retry, errors included. A request that
 fails validation before execution saves nothing, so it can be retried with the same key.
 A second request while the first is in flight is refused as a conflict.
+
+Several worker processes share the table: a key is read and claimed inside the store's
+write lock, so concurrent requests with one key make one execution whichever worker
+each reaches.
 """
 
 from __future__ import annotations
@@ -53,6 +57,9 @@ class Idempotency:
                 "idempotency_key_invalid",
                 f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters long.",
             )
+        # read inside the write lock: another worker process claiming the same key at the
+        # same moment commits first (its row is seen here) or waits for this one's commit
+        self.store.claim()
         row = self.store.one(
             "SELECT fingerprint, endpoint, state, status, body, created FROM idempotency "
             "WHERE tenant = ? AND key = ?",

@@ -15,7 +15,7 @@ import logging
 import socket
 import sqlite3
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 import aiohttp
@@ -94,6 +94,8 @@ class Dispatcher:
         self._tasks: set[asyncio.Task[None]] = set()
         self._unrecorded: list[int] = []
         self._session: aiohttp.ClientSession | None = None
+        #: Asked before each claim, inside its transaction (see `_claim`); None: always.
+        self.may_claim: Callable[[], bool] | None = None
         domain.outbox.on_enqueue(self._wake.set)
         domain.clock.subscribe(self._wake.set)
 
@@ -111,7 +113,7 @@ class Dispatcher:
                     unrecorded = list(self._unrecorded)
                     if unrecorded:
                         self.domain.outbox.release(unrecorded)
-                    claimed = self.domain.outbox.claim_due(room) if room > 0 else []
+                    claimed = self._claim(room) if room > 0 else []
                     await self.domain.store.durable()
                     del self._unrecorded[:len(unrecorded)]  # only once the release is on disk
                 except (StorageUnavailable, sqlite3.Error) as exc:
@@ -130,6 +132,23 @@ class Dispatcher:
             if self._tasks:
                 await asyncio.gather(*self._tasks, return_exceptions=True)
             await self._session.close()
+
+    def wake(self) -> None:
+        """Look for due deliveries now (another worker process may have queued some)."""
+        self._wake.set()
+
+    def _claim(self, room: int) -> list[Delivery]:
+        """Claim up to `room` due deliveries, if this process may: `may_claim` is asked
+        inside the same write transaction (with several workers, whether this one still
+        holds the dispatcher lease, so a leader that lost it claims nothing more). When
+        nothing is due, no write lock is taken (the leader is woken by every commit)."""
+        due = self.domain.outbox.next_due()
+        if due is None or due > self.domain.clock.now():
+            return []
+        with self.domain.store.atomic():
+            if self.may_claim is not None and not self.may_claim():
+                return []
+            return self.domain.outbox.claim_due(room)
 
     async def _sleep(self) -> None:
         due = self.domain.outbox.next_due()
