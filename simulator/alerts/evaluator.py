@@ -255,11 +255,12 @@ def _frequency(alerts: Alerts, rule: Rule, attempt: Attempt) -> Breach | None:
     value = _key_of(attempt, kind)
     if value is None:
         return None
-    count = alerts.state.hit(attempt.tenant, rule.name, value, attempt.at, window)
+    # counted up to one past the limit: enough to judge, and a burst costs no more
+    count = alerts.state.hit(attempt.tenant, rule.name, value, attempt.at, window, limit + 1)
     if count <= limit:
         return None
     return Breach(rule, attempt.tenant, count, limit, {"key": kind, "key_value": value},
-                  f"{count} attempts from one {kind} within {window:g} s (more than {limit})")
+                  f"more than {limit} attempts from one {kind} within {window:g} s")
 
 
 def _geography(alerts: Alerts, rule: Rule, attempt: Attempt) -> Breach | None:

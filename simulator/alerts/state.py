@@ -95,16 +95,19 @@ class AlertState:
                 "firing": int(firing[0]) if firing else 0}
 
     # -- frequency --------------------------------------------------------------------------
-    def hit(self, tenant: str, rule: str, key: str, at: float, window: float) -> int:
+    def hit(self, tenant: str, rule: str, key: str, at: float, window: float,
+            cap: int | None = None) -> int:
         """Count one attempt for `key`; returns the attempts within the window ending now
-        (a hit exactly `window` seconds old has aged out)."""
+        (a hit exactly `window` seconds old has aged out), counted up to `cap` at most
+        (counting every hit of a busy key cost each attempt more as traffic went on)."""
         with self.store.atomic() as conn:
             conn.execute("DELETE FROM alert_hits WHERE tenant = ? AND rule = ? AND key = ? "
                          "AND at <= ?", (tenant, rule, key, at - window))
             conn.execute("INSERT INTO alert_hits (tenant, rule, key, at) VALUES (?, ?, ?, ?)",
                          (tenant, rule, key, at))
-            row = conn.execute("SELECT COUNT(*) FROM alert_hits WHERE tenant = ? AND rule = ? "
-                               "AND key = ?", (tenant, rule, key)).fetchone()
+            row = conn.execute("SELECT COUNT(*) FROM (SELECT 1 FROM alert_hits WHERE "
+                               "tenant = ? AND rule = ? AND key = ? LIMIT ?)",
+                               (tenant, rule, key, -1 if cap is None else cap)).fetchone()
         return int(row[0])
 
     def prune(self, before: float) -> None:

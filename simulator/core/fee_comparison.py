@@ -41,16 +41,16 @@ MONTHLY = "shown apart, not prorated"
 
 # Card-API payments: tenant, gateway, method, currency, status, errored, received, country.
 _PAYMENTS = """
-SELECT p.tenant, json_extract(CAST(p.data AS TEXT), '$.gateway'),
-       COALESCE(json_extract(CAST(p.data AS TEXT), '$.payment_method_types[0]'), 'card'),
-       json_extract(CAST(p.data AS TEXT), '$.currency'),
-       json_extract(CAST(p.data AS TEXT), '$.status'),
-       json_extract(CAST(p.data AS TEXT), '$.last_payment_error') IS NOT NULL,
-       COALESCE(json_extract(CAST(p.data AS TEXT), '$.amount_received'), 0),
-       json_extract(CAST(c.data AS TEXT), '$.card.country')
+SELECT p.tenant, json_extract(paylab_doc(p.data), '$.gateway'),
+       COALESCE(json_extract(paylab_doc(p.data), '$.payment_method_types[0]'), 'card'),
+       json_extract(paylab_doc(p.data), '$.currency'),
+       json_extract(paylab_doc(p.data), '$.status'),
+       json_extract(paylab_doc(p.data), '$.last_payment_error') IS NOT NULL,
+       COALESCE(json_extract(paylab_doc(p.data), '$.amount_received'), 0),
+       json_extract(paylab_doc(c.data), '$.card.country')
 FROM objects p LEFT JOIN objects c
   ON c.kind = ? AND c.tenant = p.tenant
- AND c.id = json_extract(CAST(p.data AS TEXT), '$.latest_charge')
+ AND c.id = json_extract(paylab_doc(p.data), '$.latest_charge')
 WHERE p.kind = ? {tenant}
 """
 # Orders: tenant, gateway, method (or the only one offered), currency, status, decimals,
@@ -64,7 +64,7 @@ SELECT tenant, json_extract(doc, '$.gateway'),
        COALESCE(json_extract(doc, '$.decimals'), 0),
        COALESCE(NULLIF(json_extract(doc, '$.captured_amount'), 0), json_extract(doc, '$.amount')),
        json_extract(doc, '$.card.country')
-FROM (SELECT tenant, CAST(data AS TEXT) AS doc FROM objects WHERE kind = ? {tenant})
+FROM (SELECT tenant, paylab_doc(data) AS doc FROM objects WHERE kind = ? {tenant})
 """
 _PAYMENT_OUTCOMES = {v.SUCCEEDED: "paid", v.AUTHORIZED: "authorized", v.CANCELED: "canceled"}
 _ORDER_OUTCOMES = {"paid": "paid", "authorized": "authorized", "canceled": "canceled",

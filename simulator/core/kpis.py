@@ -35,8 +35,8 @@ SELECT gateway, COALESCE(json_extract(doc, '$.payment_method_types[0]'), 'card')
        json_extract(doc, '$.currency'), json_extract(doc, '$.status'),
        json_extract(doc, '$.last_payment_error') IS NOT NULL,
        COUNT(*), SUM(json_extract(doc, '$.amount_received'))
-FROM (SELECT json_extract(CAST(data AS TEXT), '$.gateway') AS gateway,
-             CAST(data AS TEXT) AS doc FROM objects WHERE kind = ? {tenant})
+FROM (SELECT json_extract(paylab_doc(data), '$.gateway') AS gateway,
+             paylab_doc(data) AS doc FROM objects WHERE kind = ? {tenant})
 GROUP BY 1, 2, 3, 4, 5
 """
 # Orders: the method chosen (or the only one offered), currency, status, whether a code
@@ -55,19 +55,19 @@ SELECT gateway,
                               json_extract(doc, '$.amount')) ELSE 0 END),
        SUM(json_extract(doc, '$.refunded_amount')),
        SUM(json_array_length(doc, '$.refunds'))
-FROM (SELECT json_extract(CAST(data AS TEXT), '$.gateway') AS gateway,
-             CAST(data AS TEXT) AS doc FROM objects WHERE kind = ? {tenant})
+FROM (SELECT json_extract(paylab_doc(data), '$.gateway') AS gateway,
+             paylab_doc(data) AS doc FROM objects WHERE kind = ? {tenant})
 GROUP BY 1, 2, 3, 4, 5, 6
 """
 # Card-API refunds, under their payment's gateway, method and currency.
 _REFUNDS = """
-SELECT json_extract(CAST(p.data AS TEXT), '$.gateway'),
-       COALESCE(json_extract(CAST(p.data AS TEXT), '$.payment_method_types[0]'), 'card'),
-       json_extract(CAST(p.data AS TEXT), '$.currency'),
-       COUNT(*), SUM(json_extract(CAST(r.data AS TEXT), '$.amount'))
+SELECT json_extract(paylab_doc(p.data), '$.gateway'),
+       COALESCE(json_extract(paylab_doc(p.data), '$.payment_method_types[0]'), 'card'),
+       json_extract(paylab_doc(p.data), '$.currency'),
+       COUNT(*), SUM(json_extract(paylab_doc(r.data), '$.amount'))
 FROM objects r JOIN objects p
   ON p.kind = ? AND p.tenant = r.tenant
- AND p.id = json_extract(CAST(r.data AS TEXT), '$.payment')
+ AND p.id = json_extract(paylab_doc(r.data), '$.payment')
 WHERE r.kind = 'refund' {tenant}
 GROUP BY 1, 2, 3
 """
@@ -81,7 +81,7 @@ SELECT json_extract(doc, '$.gateway'),
             ELSE COALESCE(json_extract(doc, '$.object.payment_method_types[0]'), 'card')
        END,
        json_extract(doc, '$.object.currency'), COUNT(*)
-FROM (SELECT CAST(data AS TEXT) AS doc FROM objects
+FROM (SELECT paylab_doc(data) AS doc FROM objects
       WHERE kind = 'event' AND tag IN (?, ?) {tenant})
 GROUP BY 1, 2, 3
 """
