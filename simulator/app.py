@@ -32,6 +32,7 @@ from paylab.simulator.guards import CONTROL_PREFIX, GUARD, Guard, control_refusa
 from paylab.simulator.guards.auth import SESSION_SECONDS, ControlAuth
 from paylab.simulator.guards.hosts import HostAllowList
 from paylab.simulator.guards.origin import origin_of
+from paylab.simulator.leadership import lead_background, name_worker
 from paylab.simulator.metrics import Metrics
 from paylab.simulator.middlewares import journal_middleware
 from paylab.simulator.openapi import build_openapi
@@ -58,6 +59,7 @@ def create_app(settings: Settings, contracts: Contracts | None = None) -> web.Ap
     """Build the simulator for `settings`; state opens now and closes with the app."""
     contracts = contracts or Contracts()
     store = Store(settings.db, synchronous=settings.synchronous, cache_mb=settings.cache_mb)
+    store.recovers_at_open = settings.workers == 1  # issue16: W (else the leader recovers)
     domain = Domain(store, Clock(settings.time_scale), settings.seed, settings.retry_schedule,
                     SelfAddress(settings.host, settings.port, settings.public_url))
     gateways = all_gateways()
@@ -66,7 +68,8 @@ def create_app(settings: Settings, contracts: Contracts | None = None) -> web.Ap
             domain.balance.fees.offer(gateway.name, gateway.fee_schedule)
 
     tenant_of = partial(tenant_for, gateways)
-    engine = ScenarioEngine(domain.clock, settings.seed, tenant_of, store)
+    # issue16: S - scenarios, counters and the clock shared with the other workers
+    engine = ScenarioEngine(domain.clock, settings.seed, tenant_of, store, domain.shared)
     engine.restore(contracts)
     if settings.scenario:
         engine.load(load_named(settings.scenario, contracts, tenant_of))
@@ -85,8 +88,8 @@ def create_app(settings: Settings, contracts: Contracts | None = None) -> web.Ap
         guard.middleware,
         connections.middleware,
         unrouted_middleware(gateways),  # paths no mount serves: a hint, not a bare 404
+        # issue16: C - also counts the calls alert rules judge outages by (metrics.request)
         journal_middleware(domain.journal, {g.prefix: g.name for g in gateways}, metrics),
-        alerts.calls.middleware({g.prefix: g.name for g in gateways}),
         body_deadline_middleware(settings.read_timeout, {g.prefix: g.refusal for g in gateways
                                                          if g.refusal}, control_refusal),
         scenario_middleware(engine, domain, {g.prefix: (g.facts, g.fault)
@@ -98,6 +101,8 @@ def create_app(settings: Settings, contracts: Contracts | None = None) -> web.Ap
     app[GUARD] = guard
     app[CONNECTIONS] = connections
     app.on_response_prepare.append(secure_headers)
+    if settings.workers > 1:  # issue16: W
+        app.on_response_prepare.append(name_worker)
     app.router.add_static("/static/", STATIC, append_version=False)
     for gateway in gateways:
         app.add_subapp(gateway.prefix, guard.mount(
@@ -146,9 +151,15 @@ def _guard(settings: Settings, domain: Domain, gateways: list[Gateway]) -> Guard
 async def _lifetime(app: web.Application) -> AsyncIterator[None]:
     """Run the dispatcher while the app serves; close state after it stops."""
     domain = app[DOMAIN]
-    tasks = [asyncio.create_task(app[DISPATCHER].run(), name="webhook-dispatcher"),
-             asyncio.create_task(app[SCHEDULER].run(), name="timer-scheduler"),
-             asyncio.create_task(app[ALERT_ENGINE].run(), name="alert-evaluator")]
+    # issue16: W - with several worker processes only the lease holder runs these
+    work = {"webhook-dispatcher": app[DISPATCHER].run, "timer-scheduler": app[SCHEDULER].run,
+            "alert-evaluator": app[ALERT_ENGINE].run}
+    if app[SETTINGS].workers > 1:
+        leadership = lead_background(domain, work, [app[DISPATCHER].wake,
+                                                    app[SCHEDULER].wake], app[DISPATCHER])
+        tasks = [asyncio.create_task(leadership.run(), name="leadership")]
+    else:
+        tasks = [asyncio.create_task(start(), name=name) for name, start in work.items()]
     if domain.recovered_deliveries:
         log.info("resuming %d webhook deliveries left in flight", domain.recovered_deliveries)
     yield

@@ -14,6 +14,8 @@ from paylab.simulator.guards.hosts import host_name
 DEFAULT_DB = Path("state") / "paylab.db"
 #: A token shorter than this could be guessed by a script hammering the control API.
 MIN_TOKEN_LENGTH = 16
+#: Most worker processes `--workers` allows (issue16: W).
+MAX_WORKERS = 64
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,12 @@ class Settings:
     # alert engine
     #: Alert rules to judge by at start (a YAML/JSON file); None: simulator/alerts/defaults.yaml.
     alert_rules: str | None = None
+    # issue16: D
+    #: Days of traffic to keep (core/retention.py); 0: keep everything (the default).
+    retention_days: float = 0.0
+    # issue16: W
+    #: Worker processes serving the same port (see simulator.supervisor); 1 serves in-process.
+    workers: int = 1
 
     @property
     def loopback(self) -> bool:
@@ -81,6 +89,8 @@ class Settings:
             "PAYLAB_INSECURE_CONTROL": ("insecure_control", parse_flag),
             "PAYLAB_ALLOWED_HOSTS": ("allowed_hosts", parse_names),
             "PAYLAB_ALERT_RULES": ("alert_rules", str),
+            "PAYLAB_RETENTION_DAYS": ("retention_days", float),  # issue16: D
+            "PAYLAB_WORKERS": ("workers", int),  # issue16: W
         }
         for var, (name, convert) in readers.items():
             if env.get(var):
@@ -107,6 +117,15 @@ class Settings:
             raise ValueError("the retry schedule needs at least one non-negative delay")
         if not 0 < self.keepalive_timeout <= 3600 or not 0 < self.read_timeout <= 3600:
             raise ValueError("--keepalive-timeout and --read-timeout must be seconds in (0, 3600]")
+        # issue16: W
+        if not 1 <= self.workers <= MAX_WORKERS:
+            raise ValueError(f"--workers must be between 1 and {MAX_WORKERS}")
+        if self.workers > 1 and self.db == ":memory:":
+            raise ValueError("--workers above 1 needs a database file: each process would "
+                             "have its own :memory: database")
+        if self.workers > 1 and self.port == 0:
+            raise ValueError("--workers above 1 needs a fixed --port: with port 0 each "
+                             "process would listen on a port of its own")
         self._check_guard()
 
     def _check_guard(self) -> None:

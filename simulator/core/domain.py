@@ -33,6 +33,7 @@ from paylab.simulator.core.refunds import Refunds
 from paylab.simulator.core.reviews import Reviews
 from paylab.simulator.core.self_address import SelfAddress
 from paylab.simulator.core.setups import Setups
+from paylab.simulator.core.shared import LiveSet, Shared
 from paylab.simulator.core.store import Store
 from paylab.simulator.core.tenants import Tenants
 from paylab.simulator.core.timers import Timers
@@ -52,13 +53,18 @@ class Domain:
         """`self_address`: where the simulator listens (webhook URLs may not point there)."""
         self.store = store
         self.clock = clock
-        boots = int(store.get_meta("boots", "0") or 0)
-        store.set_meta("boots", str(boots + 1))
+        # issue16: S - the boot count is taken atomically (two workers starting together
+        # get two numbers); ids continue the store's counters in the stored generation
+        generation = _boot(store)
         clock.set_offset(float(store.get_meta("clock_offset", "0") or 0))
         newest = store.one("SELECT MAX(created) FROM objects")
         if newest and newest[0] is not None:
             clock.not_before(float(newest[0]))
-        self.rand = Rand(seed, generation=boots)
+            if clock.offset != float(store.get_meta("clock_offset", "0") or 0):
+                # issue16: S - kept, so reloading the shared offset never moves back
+                store.set_meta("clock_offset", repr(clock.offset))
+        self.rand = Rand(seed, generation=generation, store=store)
+        self.shared = Shared(store)  # clock offset, revoked keys: one state for all workers
         self.objects = Objects(store)
         self.events = Events(self.objects, clock, self.rand)
         self.endpoints = Endpoints(self.objects, clock, self.rand, self_address)
@@ -89,9 +95,24 @@ class Domain:
         self.merchants = Merchants(store, self.tenants, clock, self.rand)
         self.merchants.seed_published()
         self.nonces = Nonces(store, clock)
-        self.recovered_deliveries = self.outbox.recover()
-        self.idempotency.recover()
-        self.revoked: set[str] = set(orjson.loads(store.get_meta("revoked", "[]") or "[]"))
+        # issue16: W - with several workers, the one taking the lead recovers instead
+        self.recovered_deliveries = self.outbox.recover() if store.recovers_at_open else 0
+        if store.recovers_at_open:
+            self.idempotency.recover()
+        self.revoked = LiveSet(self.shared.refresh)
+        self.revoked.update(orjson.loads(store.get_meta("revoked", "[]") or "[]"))
+        self.shared.subscribe(self._reload_shared)
+
+    def _reload_shared(self) -> None:
+        """issue16: S - another worker changed the clock, revoked keys or reset: reload."""
+        self.clock.sync_offset(float(self.store.get_meta("clock_offset", "0") or 0))
+        self.revoked.clear()
+        self.revoked.update(orjson.loads(self.store.get_meta("revoked", "[]") or "[]"))
+        generation = int(self.store.get_meta("id_generation", "0") or 0)
+        if generation != self.rand.generation:
+            self.rand.reseed(generation)
+        self.endpoints.forget()  # a reset elsewhere deleted endpoints this one cached
+        self.tenants.forget(None)
 
     def revoke(self, tenant: str, revoked: bool = True) -> None:
         """Refuse (or accept again) every credential of a tenant; survives restarts."""
@@ -100,11 +121,13 @@ class Domain:
         else:
             self.revoked.discard(tenant)
         self.store.set_meta("revoked", orjson.dumps(sorted(self.revoked)).decode())
+        self.shared.bump()  # issue16: S
 
     def advance_clock(self, seconds: float) -> float:
         """Move virtual time forward and persist the offset; returns the new virtual now."""
         now = self.clock.advance(seconds)
         self.store.set_meta("clock_offset", repr(self.clock.offset))
+        self.shared.bump()  # issue16: S
         return now
 
     def reset(self, tenant: str | None = None) -> None:
@@ -117,5 +140,23 @@ class Domain:
             self.revoked.clear()  # the store forgot them with the rest of its meta
             self.clock.set_offset(0.0)
             self.store.set_meta("boots", "1")
+            self.store.set_meta("id_generation", "0")  # issue16: S - counters cleared too
             self.rand.reseed(0)
+        self.shared.bump()  # issue16: S - other workers reload clock, keys, generation
         self.kpis.reset(tenant)  # after the clock's offset is back to 0
+
+
+_BOOT = ("INSERT INTO meta (key, value) VALUES ('boots', '1') ON CONFLICT (key) "
+         "DO UPDATE SET value = CAST(value AS INTEGER) + 1 RETURNING value")
+
+
+def _boot(store: Store) -> int:
+    """issue16: S - count this boot and return the id generation: 0 for a database this
+    version created, the old boot count for one an older version wrote (its ids used the
+    generations below it)."""
+    with store.atomic() as conn:
+        boots = int(conn.execute(_BOOT).fetchall()[0][0]) - 1
+        conn.execute("INSERT INTO meta (key, value) VALUES ('id_generation', ?) "
+                     "ON CONFLICT (key) DO NOTHING", (str(boots),))
+        row = conn.execute("SELECT value FROM meta WHERE key = 'id_generation'").fetchone()
+    return int(row[0])

@@ -176,18 +176,9 @@ CREATE TABLE IF NOT EXISTS alert_hits (
     at     REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS alert_hits_key ON alert_hits (tenant, rule, key, at);
--- Gateway API calls per tenant, gateway and second of the virtual clock, and how many got
--- a server error or no answer (an outage): what `failure_rate` judges a gateway by when
--- its calls fail before any payment is attempted. Pruned after an hour.
-CREATE TABLE IF NOT EXISTS alert_requests (
-    tenant   TEXT    NOT NULL,
-    gateway  TEXT    NOT NULL,
-    second   INTEGER NOT NULL,
-    requests INTEGER NOT NULL,
-    errors   INTEGER NOT NULL,
-    PRIMARY KEY (tenant, gateway, second)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS alert_requests_second ON alert_requests (second);
+-- issue16: C - gateway calls and their outright failures are KPI figures (kpi_seconds,
+-- figures calls and calls_failed); the old per-call table goes.
+DROP TABLE IF EXISTS alert_requests;
 
 -- Payment figures per tenant, gateway, payment method and second of the VIRTUAL clock
 -- (core/kpi_windows.py): `figure` names what is counted (created, succeeded, failed,
@@ -211,4 +202,67 @@ CREATE TABLE IF NOT EXISTS kpi_clock (
     wall    REAL PRIMARY KEY,
     virtual REAL NOT NULL,
     scale   REAL NOT NULL
+) WITHOUT ROWID;
+
+-- issue16: S  State every worker process on this file shares (core/rand.py, core/shared.py,
+-- scenarios/tally.py). A full reset clears these tables.
+-- The draw counter of each tenant's seeded stream ('' for draws outside a tenant's request).
+CREATE TABLE IF NOT EXISTS rand_counters (
+    tenant TEXT PRIMARY KEY,
+    n      INTEGER NOT NULL
+) WITHOUT ROWID;
+-- The active scenarios: one per scope ('*' global, or a tenant), with when they loaded.
+CREATE TABLE IF NOT EXISTS scenarios (
+    scope     TEXT PRIMARY KEY,
+    source    TEXT NOT NULL,
+    loaded_at REAL NOT NULL
+) WITHOUT ROWID;
+-- Matches and applications of each active rule (phase: request, webhook or fraud).
+CREATE TABLE IF NOT EXISTS scenario_counters (
+    scope   TEXT    NOT NULL,
+    phase   TEXT    NOT NULL,
+    rule    INTEGER NOT NULL,
+    matches INTEGER NOT NULL,
+    applied INTEGER NOT NULL,
+    PRIMARY KEY (scope, phase, rule)
+) WITHOUT ROWID;
+-- Timestamped hits of sliding windows: rate lifetimes ('request/<rule>') and fraud
+-- windows ('fraud/<rule>/<check>/<key>'); rows older than their window are pruned.
+CREATE TABLE IF NOT EXISTS scenario_hits (
+    seq    INTEGER PRIMARY KEY,
+    scope  TEXT    NOT NULL,
+    slot   TEXT    NOT NULL,
+    at     REAL    NOT NULL,
+    amount INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS scenario_hits_slot ON scenario_hits (scope, slot, at);
+-- Bumped by every change to what workers keep in memory (clock offset, revoked keys,
+-- scenarios, a reset): a worker reloads those when it sees another number. Never reset.
+CREATE TABLE IF NOT EXISTS shared_version (
+    id      INTEGER PRIMARY KEY CHECK (id = 1),
+    version INTEGER NOT NULL
+);
+-- The dashboard's figures per WALL-clock second (simulator/metrics.py), summed over every
+-- worker: series 'req<TAB>gateway<TAB>outcome', 'pay<TAB>gateway<TAB>method<TAB>kind',
+-- 'amt<TAB>gateway<TAB>method', 'lat<TAB>bucket'. Kept for the last five minutes only.
+CREATE TABLE IF NOT EXISTS metric_seconds (
+    second INTEGER NOT NULL,
+    series TEXT    NOT NULL,
+    value  REAL    NOT NULL,
+    PRIMARY KEY (second, series)
+) WITHOUT ROWID;
+-- Counters of /_sim/metrics since the database was created (a reset keeps them, as it
+-- keeps the latency histograms): 'requests<TAB>gateway<TAB>outcome', 'injected<TAB>gateway'.
+CREATE TABLE IF NOT EXISTS metric_totals (
+    series TEXT PRIMARY KEY,
+    value  INTEGER NOT NULL
+) WITHOUT ROWID;
+-- issue16: W
+-- Leases between worker processes (`paylab serve --workers N`, simulator/leadership.py):
+-- the worker holding `dispatcher` runs the webhook dispatcher, the timer scheduler and
+-- the alert evaluator. `expires` is wall-clock seconds; a holder renews it every second.
+CREATE TABLE IF NOT EXISTS leases (
+    name    TEXT PRIMARY KEY,
+    holder  TEXT NOT NULL,
+    expires REAL NOT NULL
 ) WITHOUT ROWID;

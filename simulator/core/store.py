@@ -4,7 +4,9 @@ All writes go through `Store.atomic()`, a synchronous savepoint inside one share
 transaction per event-loop tick. Handlers then `await store.durable()`: the transaction
 commits once for every request that wrote in that tick, and only then do their responses
 leave. So an acknowledged write is always committed, at the cost of one commit per batch
-rather than one per request.
+rather than one per request. A serving store copies its WAL back into the file from a
+thread (core/checkpoints.py), not inside a commit, and a batch waits for another process's
+write lock by polling in short fixed steps (issue16: C).
 """
 
 from __future__ import annotations
@@ -12,11 +14,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from paylab.simulator.core.checkpoints import Checkpointer
 from paylab.simulator.core.errors import StorageUnavailable
 
 _SCHEMA = resources.files(__package__).joinpath("schema.sql").read_text(encoding="utf-8")
@@ -24,7 +28,14 @@ _SCHEMA = resources.files(__package__).joinpath("schema.sql").read_text(encoding
 #: Tables cleared by a reset, in an order that keeps references valid.
 _STATE_TABLES = ("delivery_attempts", "deliveries", "idempotency", "objects", "journal",
                  "timers", "tenants", "nonces",
-                 "alerts", "alert_hits", "alert_requests")
+                 "alerts", "alert_hits",
+                 # issue16: S - seeded draw counters, scenarios and their counters
+                 "rand_counters", "scenarios", "scenario_counters", "scenario_hits")
+
+#: How long a write waits for another process's write lock (ms), and the step it polls in
+#: (s). issue16: C
+BUSY_TIMEOUT_MS = 10_000
+BUSY_STEP = 0.0002
 
 #: Columns added after a table first shipped: (table, column, definition).
 _ADDED_COLUMNS = (("journal", "direction", "TEXT NOT NULL DEFAULT 'in'"),
@@ -50,7 +61,7 @@ class Store:
             )
             self.conn.execute("PRAGMA journal_mode=WAL")
             self.conn.execute(f"PRAGMA synchronous={synchronous}")
-            self.conn.execute("PRAGMA busy_timeout=10000")
+            self.conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
             # a generous page cache keeps indexes in memory (in KiB when negative)
             self.conn.execute(f"PRAGMA cache_size={-1024 * int(cache_mb)}")
             self.conn.executescript(_SCHEMA)
@@ -64,6 +75,9 @@ class Store:
         self._waiters: list[asyncio.Future[None]] = []
         self._commit_handle: asyncio.Handle | None = None
         self._failed: BaseException | None = None
+        # issue16: C - a serving store checkpoints its WAL from a thread, not in a commit
+        self._checkpointer = Checkpointer(self.path) if self.path != ":memory:" else None
+        self._served = False
 
     def _columns(self, table: str) -> set[str]:
         return {row[1] for row in self.conn.execute(f"PRAGMA table_info({table})")}
@@ -96,6 +110,12 @@ class Store:
                 "status, attempts, next_at, created FROM deliveries_v1; "
                 "DROP TABLE deliveries_v1; COMMIT;"
             )
+        # issue16: D - documents are stored compressed (core/objects.py); rows written
+        # before stay plain JSON and read as they are, so no row is rewritten. SQL reads
+        # either form through paylab_doc(data), on every connection (readers too).
+        from paylab.simulator.core.objects import register_sql  # here: objects imports store
+
+        register_sql(self.conn)
 
     # -- writes ---------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -166,13 +186,36 @@ class Store:
                 fut.set_exception(error)
 
     def _begin(self) -> None:
+        # issue16: C - another process may hold the write lock: poll for it in short fixed
+        # steps rather than through SQLite's busy handler, whose sleeps grow (1, 2, 5, 10 ...
+        # 100 ms): a waiter slept through most moments the lock was free, and one worker
+        # process starved while the other served
         try:
-            self.conn.execute("BEGIN IMMEDIATE")
+            self.conn.execute("PRAGMA busy_timeout=0")
+            try:
+                self._begin_polling()
+            finally:
+                self.conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         except sqlite3.Error as exc:
             raise StorageUnavailable(
                 "storage_unavailable", f"storage refused a write: {exc}"
             ) from exc
         self._in_tx = True
+
+    def _begin_polling(self) -> None:
+        deadline = 0.0
+        while True:
+            try:
+                self.conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if getattr(exc, "sqlite_errorcode", None) != sqlite3.SQLITE_BUSY:
+                    raise
+                now = time.monotonic()
+                deadline = deadline or now + BUSY_TIMEOUT_MS / 1000
+                if now >= deadline:
+                    raise
+                time.sleep(BUSY_STEP)
 
     def _schedule_commit(self) -> None:
         try:
@@ -181,6 +224,9 @@ class Store:
             self.commit()  # no event loop (CLI, unit tests): commit right away
             return
         self._commit_handle = loop.call_soon(self.commit)
+        if not self._served and self._checkpointer is not None:
+            self._served = True  # commits now come in batches on a loop: checkpoint apart
+            self.conn.execute("PRAGMA wal_autocheckpoint=0")
 
     def commit(self) -> None:
         """Commit the open batch now and release everyone waiting on it."""
@@ -197,6 +243,8 @@ class Store:
                                                   f"storage could not commit: {exc}"))
             return
         self._in_tx = False
+        if self._served:
+            self._checkpointer.committed()  # type: ignore[union-attr]
         waiters, self._waiters = self._waiters, []
         for fut in waiters:
             if not fut.done():
@@ -209,6 +257,26 @@ class Store:
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiters.append(fut)
         await fut
+
+    # -- issue16: W: several worker processes on one file ---------------------------------
+    #: Whether `Domain` recovers rows left in flight when it opens this store. With several
+    #: worker processes the one that takes the dispatcher lease recovers instead (see
+    #: simulator.leadership): a worker starting beside others must not touch theirs.
+    recovers_at_open = True
+
+    def claim(self) -> None:
+        """Open the write batch now (SQLite's write lock), so that reads deciding a write
+        see every other process's commits and none can slip in before the write."""
+        try:
+            self._ensure_batch()
+        finally:
+            if self._depth == 0 and self._commit_handle is None:
+                self._schedule_commit()
+
+    def data_version(self) -> int:
+        """SQLite's `PRAGMA data_version`: changes when another connection commits."""
+        row = self.conn.execute("PRAGMA data_version").fetchone()
+        return int(row[0])
 
     # -- reads ----------------------------------------------------------------------------
     def one(self, sql: str, params: tuple = ()) -> tuple | None:
@@ -250,7 +318,7 @@ class Store:
             )
             for table in ("deliveries", "idempotency", "objects", "journal", "timers",
                           "tenants", "nonces",
-                          "alerts", "alert_hits", "alert_requests"):
+                          "alerts", "alert_hits"):
                 conn.execute(f"DELETE FROM {table} WHERE tenant = ?", (tenant,))  # noqa: S608
 
     def close(self) -> None:
@@ -258,4 +326,6 @@ class Store:
         if self._commit_handle is not None:
             self._commit_handle.cancel()
         self.commit()
+        if self._checkpointer is not None:
+            self._checkpointer.close()
         self.conn.close()
