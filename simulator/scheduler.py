@@ -9,13 +9,13 @@ simulator.leadership), which is woken when another process commits.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import sqlite3
 
 from aiohttp import web
 from paylab.simulator.core.domain import Domain
 from paylab.simulator.core.errors import StorageUnavailable
+from paylab.simulator.waiting import wait_event
 
 log = logging.getLogger("paylab.scheduler")
 
@@ -51,8 +51,7 @@ class Scheduler:
             delay = IDLE_POLL_SECONDS
             if due is not None:
                 delay = min(delay, self.domain.clock.real_delay(due - self.domain.clock.now()))
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=max(delay, 0.001))
+            await wait_event(self._wake, max(delay, 0.001))
 
     def wake(self) -> None:
         """Re-plan now (another worker process may have added a timer)."""

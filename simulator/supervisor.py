@@ -49,6 +49,7 @@ from paylab.simulator.serving import (
     simulator_banner,
     start_shop,
 )
+from paylab.simulator.waiting import wait_event
 
 log = logging.getLogger("paylab.workers")
 
@@ -377,7 +378,4 @@ async def _until_stopped(stop: asyncio.Event, parent: int) -> None:
         if os.getppid() != parent:
             log.warning("worker %d: the supervisor is gone; stopping", os.getpid())
             return
-        try:
-            await asyncio.wait_for(stop.wait(), timeout=ORPHAN_POLL_SECONDS)
-        except TimeoutError:
-            continue
+        await wait_event(stop, ORPHAN_POLL_SECONDS)

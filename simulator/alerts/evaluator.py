@@ -13,7 +13,6 @@ every process sharing the database judges by the same rules.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import sqlite3
 from collections.abc import Callable
@@ -30,6 +29,7 @@ from paylab.simulator.contracts import Contracts
 from paylab.simulator.core.domain import Domain
 from paylab.simulator.core.errors import StorageUnavailable
 from paylab.simulator.core.risk import Attempt, Decision, RiskAssessor
+from paylab.simulator.waiting import wait_event
 
 log = logging.getLogger("paylab.alerts")
 
@@ -198,8 +198,7 @@ class Alerts:
                 await self.domain.store.durable()
             except (StorageUnavailable, sqlite3.Error) as exc:
                 log.warning("alert evaluation paused: %s", exc)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(wake.wait(), timeout=TICK_SECONDS)
+            await wait_event(wake, TICK_SECONDS)
 
 
 def notifier_for(domain: Domain) -> Notify | None:

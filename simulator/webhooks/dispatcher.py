@@ -10,7 +10,6 @@ either, and says which answers count as received and how often to retry.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import socket
 import sqlite3
@@ -25,6 +24,7 @@ from paylab.simulator.core.errors import StorageUnavailable
 from paylab.simulator.core.journal import Entry
 from paylab.simulator.core.objects import Doc
 from paylab.simulator.core.outbox import Delivery
+from paylab.simulator.waiting import wait_event
 from paylab.simulator.webhooks.verdict import judge
 
 log = logging.getLogger("paylab.webhooks")
@@ -157,8 +157,7 @@ class Dispatcher:
             delay = min(delay, self.domain.clock.real_delay(due - self.domain.clock.now()))
         if len(self._tasks) >= self.concurrency:
             delay = IDLE_POLL_SECONDS  # full: a finishing task wakes us
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), timeout=max(delay, 0.001))
+        await wait_event(self._wake, max(delay, 0.001))
 
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
