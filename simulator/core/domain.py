@@ -68,6 +68,8 @@ class Domain:
         self.objects = Objects(store)
         self.events = Events(self.objects, clock, self.rand)
         self.endpoints = Endpoints(self.objects, clock, self.rand, self_address)
+        # other worker processes drop their cached endpoints when these change
+        self.endpoints.changed, self.endpoints.refresh = self.shared.bump, self.shared.refresh
         self.callbacks = Callbacks(self.objects, clock, self.rand, self_address)
         self.outbox = Outbox(store, self.endpoints, clock, retry_schedule, self.callbacks)
         self.events.subscribe(self.outbox.enqueue_event)

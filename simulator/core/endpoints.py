@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from paylab.simulator.core.clock import Clock
@@ -20,6 +21,10 @@ from paylab.simulator.core.vocabulary import (
 KIND = "webhook_endpoint"
 
 
+def _nothing() -> None:
+    return None
+
+
 class Endpoints:
     """Create, change, list and delete webhook endpoints; cached per tenant for the outbox."""
 
@@ -31,6 +36,10 @@ class Endpoints:
         #: Where this simulator listens; URLs reaching its control API are refused.
         self.self_address = self_address
         self._cache: dict[str, list[Doc]] = {}
+        #: Told after a change (other worker processes must drop their caches), and asked
+        #: before the cache is read (whether another process changed endpoints since).
+        self.changed: Callable[[], None] = _nothing
+        self.refresh: Callable[[], object] = _nothing
 
     def create(
         self,
@@ -61,8 +70,9 @@ class Endpoints:
             "secret": secret_prefix + new_credential(32),
             "created": int(self.clock.now()),
         }
-        self._cache.pop(tenant, None)
-        return self.objects.insert(tenant, KIND, doc, tag=gateway)
+        saved = self.objects.insert(tenant, KIND, doc, tag=gateway)
+        self._changed(tenant)
+        return saved
 
     def get(self, tenant: str, endpoint_id: str) -> Doc:
         """One endpoint of this tenant."""
@@ -83,14 +93,15 @@ class Endpoints:
             doc["metadata"] = merge_metadata(doc["metadata"], changes["metadata"])
         if "disabled" in changes:
             doc["status"] = "disabled" if changes["disabled"] else "enabled"
-        self._cache.pop(tenant, None)
-        return self.objects.update(tenant, KIND, doc)
+        saved = self.objects.update(tenant, KIND, doc)
+        self._changed(tenant)
+        return saved
 
     def delete(self, tenant: str, endpoint_id: str) -> Doc:
         """Remove an endpoint; pending deliveries to it are abandoned by the dispatcher."""
         doc = self.get(tenant, endpoint_id)
         self.objects.delete(tenant, KIND, endpoint_id)
-        self._cache.pop(tenant, None)
+        self._changed(tenant)
         return doc
 
     def page(self, tenant: str, **paging: Any) -> tuple[list[Doc], bool]:
@@ -99,6 +110,7 @@ class Endpoints:
 
     def active(self, tenant: str, gateway: str) -> list[Doc]:
         """Enabled endpoints of a tenant on a gateway (cached; every event asks)."""
+        self.refresh()
         cached = self._cache.get(tenant)
         if cached is None:
             cached = [doc for _, doc in self.objects.all_of(KIND, tenant)]
@@ -108,6 +120,10 @@ class Endpoints:
     def forget(self) -> None:
         """Drop the cache (after a reset)."""
         self._cache.clear()
+
+    def _changed(self, tenant: str) -> None:
+        self._cache.pop(tenant, None)
+        self.changed()
 
     def _check_url(self, url: str) -> None:
         check_target(self.self_address, url)

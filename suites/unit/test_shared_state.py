@@ -380,3 +380,18 @@ def test_dashboard_figures_and_request_counters_sum_over_workers(tmp_path: Path)
     assert one.snapshot(60)["requests"] == {}  # out of the window
     other.request("stripe", 200, 1.0, None)  # the next write drops what fell out
     assert one.store.all("SELECT COUNT(*) FROM metric_seconds") == [(2,)]  # req, lat
+
+
+def test_an_endpoint_made_on_one_worker_receives_the_events_of_the_other(
+        pair: tuple[Worker, Worker]) -> None:
+    first, second = pair
+    assert first.domain.endpoints.active("acct_t", "stripe") == []  # cached: none yet
+    made = second.domain.endpoints.create("acct_t", "stripe", url="https://shop.test/hook",
+                                          enabled_events=["*"])
+    assert [d["id"] for d in first.domain.endpoints.active("acct_t", "stripe")] == [made["id"]]
+    second.domain.endpoints.update("acct_t", made["id"], {"disabled": True})
+    assert first.domain.endpoints.active("acct_t", "stripe") == []
+    second.domain.endpoints.update("acct_t", made["id"], {"disabled": False})
+    assert len(first.domain.endpoints.active("acct_t", "stripe")) == 1
+    second.domain.endpoints.delete("acct_t", made["id"])
+    assert first.domain.endpoints.active("acct_t", "stripe") == []
