@@ -60,7 +60,8 @@ def create_app(settings: Settings, contracts: Contracts | None = None) -> web.Ap
     contracts = contracts or Contracts()
     store = Store(settings.db, synchronous=settings.synchronous, cache_mb=settings.cache_mb)
     store.recovers_at_open = settings.workers == 1  # issue16: W (else the leader recovers)
-    domain = Domain(store, Clock(settings.time_scale), settings.seed, settings.retry_schedule,
+    clock = Clock(settings.time_scale, start=settings.clock_start)
+    domain = Domain(store, clock, settings.seed, settings.retry_schedule,
                     SelfAddress(settings.host, settings.port, settings.public_url))
     gateways = all_gateways()
     for gateway in gateways:  # each gateway's published fees price its balance entries
@@ -121,7 +122,8 @@ def create_app(settings: Settings, contracts: Contracts | None = None) -> web.Ap
     )
     app[DISPATCHER] = dispatcher
     summary = {"db": settings.db, "guarded": bool(settings.control_token),
-               "insecure": settings.insecure_control and not settings.control_token}
+               "insecure": settings.insecure_control and not settings.control_token,
+               "workers": settings.workers}
     app.add_subapp(CONTROL_PREFIX, guard.mount(control.build(ControlContext(
         domain, contracts, engine, gateways, summary, openapi, metrics, dispatcher.probe,
     )), CONTROL_PREFIX))
@@ -155,7 +157,8 @@ async def _lifetime(app: web.Application) -> AsyncIterator[None]:
     work = {"webhook-dispatcher": app[DISPATCHER].run, "timer-scheduler": app[SCHEDULER].run,
             "alert-evaluator": app[ALERT_ENGINE].run}
     if app[SETTINGS].workers > 1:
-        leadership = lead_background(domain, work, [app[DISPATCHER].wake,
+        leadership = lead_background(domain, work, [domain.shared.refresh,
+                                                    app[DISPATCHER].wake,
                                                     app[SCHEDULER].wake], app[DISPATCHER])
         tasks = [asyncio.create_task(leadership.run(), name="leadership")]
     else:

@@ -52,6 +52,9 @@ class Settings:
     # issue16: W
     #: Worker processes serving the same port (see simulator.supervisor); 1 serves in-process.
     workers: int = 1
+    #: The wall time the virtual clock runs from (None: when the app is built). Worker
+    #: processes share the supervisor's, so a fast clock (--time-scale) reads the same in each.
+    clock_start: float | None = None
 
     @property
     def loopback(self) -> bool:

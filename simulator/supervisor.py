@@ -85,7 +85,8 @@ def supervise(options: ServeOptions) -> None:
     """Run the workers (and the shop for `up`) until SIGINT or SIGTERM."""
     banner = prepare(options)
     # the scenario is in the store now: workers restore it rather than load it again
-    worker_options = replace(options, settings=replace(options.settings, scenario=None))
+    worker_options = replace(options, settings=replace(
+        options.settings, scenario=None, clock_start=options.settings.clock_start or time.time()))
     supervisor = Supervisor(worker_options, logging.getLogger().level)
     supervisor.trap_signals()
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from paylab.simulator.core.ledger import ledger
 from paylab.simulator.gateways import tenant_for
 from paylab.simulator.gateways.spec import Gateway, Operation
 from paylab.simulator.guards.auth import ACCESS
+from paylab.simulator.leadership import Lease, holder_pid
 from paylab.simulator.metrics import Metrics
 from paylab.simulator.scenarios.engine import ScenarioEngine
 from paylab.simulator.scheduler import SCHEDULER
@@ -161,7 +163,18 @@ async def health(ctx: ControlContext, request: web.Request, params: Mapping) -> 
                      "timeout": _webhook_timeout(ctx), "gateway_schedules": _schedules(ctx)},
         "webhook_backlog": ctx.domain.outbox.backlog(),
         "uptime_seconds": round(time.time() - ctx.started, 3),
+        "workers": _workers(ctx),
     }
+
+
+def _workers(ctx: ControlContext) -> dict[str, int | None]:
+    """How many worker processes serve, this one, and the dispatcher lease's holder."""
+    count = int(ctx.settings_summary.get("workers", 1))
+    leader: int | None = os.getpid()
+    if count > 1:
+        holder = Lease(ctx.domain.store, "").current()
+        leader = holder_pid(holder) if holder else None
+    return {"count": count, "answered_by": os.getpid(), "leader": leader}
 
 
 def _webhook_timeout(ctx: ControlContext) -> float | None:

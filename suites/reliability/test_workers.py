@@ -82,6 +82,12 @@ def _leader_pid(db: Path) -> int | None:
     return holder_pid(row[0]) if row is not None and row[1] > time.time() else None
 
 
+def _health(url: str) -> dict[str, Any]:
+    resp = requests.get(f"{url}/_sim/health", headers={"Connection": "close"}, timeout=10)
+    resp.raise_for_status()
+    return resp.json()
+
+
 def _answering_pids(url: str, tries: int = 40) -> set[str]:
     """Which workers answer, over `tries` new connections."""
     pids = set()
@@ -224,3 +230,37 @@ def test_up_with_two_workers_runs_one_shop_and_stops_cleanly(tmp_path: Path) -> 
 def _children(pid: int) -> list[int]:
     """The processes `pid` started (Linux)."""
     return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+def test_health_names_the_worker_that_answered_and_the_leader(workers: LiveSimulator) -> None:
+    assert workers.db is not None
+    leader = _until(lambda: _leader_pid(workers.db), TAKE_OVER_SECONDS, "a leader")
+    seen = [_health(workers.url)["workers"] for _ in range(30)]
+    assert {w["count"] for w in seen} == {2}
+    assert len({w["answered_by"] for w in seen}) == 2
+    assert {w["leader"] for w in seen} == {leader}
+
+
+def test_scenarios_revoked_keys_and_the_clock_are_one_state_over_both_workers(
+        workers: LiveSimulator) -> None:
+    key = _key()
+    put = requests.put(f"{workers.url}/_sim/scenario", params={"tenant": key, "ahead": "true"},
+                       data=b"rules: [{name: three-outages, lifetime: {first: 3}, "
+                            b"effects: [{error: {status: 503}}]}]", timeout=10)
+    assert put.status_code == 200, put.text
+    answers = asyncio.run(_post_each(workers.url, key, [CONFIRM] * 12))
+    assert len({pid for _, pid, _ in answers}) == 2
+    assert sorted(status for status, _, _ in answers) == [200] * 9 + [503] * 3
+    moved = requests.post(f"{workers.url}/_sim/clock/advance", json={"seconds": 86400},
+                          timeout=10)
+    assert moved.status_code == 200, moved.text
+    now = moved.json()["now"]
+    later = asyncio.run(_post_each(workers.url, key, [CONFIRM] * 6))
+    assert len({pid for _, pid, _ in later}) == 2
+    assert all(body["created"] >= int(now) - 1 for _, _, body in later)
+    revoked = requests.post(f"{workers.url}/_sim/keys/revoke", json={"api_key": key},
+                            timeout=10)
+    assert revoked.status_code == 200, revoked.text
+    refused = asyncio.run(_post_each(workers.url, key, [CONFIRM] * 10))
+    assert len({pid for _, pid, _ in refused}) == 2
+    assert {status for status, _, _ in refused} == {401}
