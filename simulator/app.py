@@ -20,6 +20,7 @@ from paylab.simulator.connections import ConnectionGuard
 from paylab.simulator.contracts import Contracts
 from paylab.simulator.control.handlers import ControlContext
 from paylab.simulator.control.routes import OPERATIONS as CONTROL_OPERATIONS
+from paylab.simulator.core import retention
 from paylab.simulator.core.clock import Clock
 from paylab.simulator.core.control_sessions import ControlSessions
 from paylab.simulator.core.domain import Domain
@@ -156,6 +157,9 @@ async def _lifetime(app: web.Application) -> AsyncIterator[None]:
     # issue16: W - with several worker processes only the lease holder runs these
     work = {"webhook-dispatcher": app[DISPATCHER].run, "timer-scheduler": app[SCHEDULER].run,
             "alert-evaluator": app[ALERT_ENGINE].run}
+    prune = retention.loop(domain.store, domain.clock, app[SETTINGS].retention_days)
+    if prune is not None:  # old finished traffic goes, in the leader only
+        work["retention"] = prune
     if app[SETTINGS].workers > 1:
         leadership = lead_background(domain, work, [domain.shared.refresh,
                                                     app[DISPATCHER].wake,

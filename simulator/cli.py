@@ -53,6 +53,9 @@ def _serve_flags(parser: argparse.ArgumentParser) -> None:
                         "its own schedule: ECPay every 5-15 minutes, 4 more times)")
     parser.add_argument("--webhook-timeout", type=float, help="seconds per delivery attempt")
     parser.add_argument("--cache-mb", type=int, help="SQLite page cache in MiB (default 64)")
+    parser.add_argument("--retention", type=float, metavar="DAYS",
+                        help="prune finished traffic older than DAYS of virtual time (at least "
+                             "1; default 0: keep everything)")
     parser.add_argument("--keepalive-timeout", type=float,
                         help="close a connection idle (or still sending its request head) "
                              "this many seconds (default 30)")
@@ -209,6 +212,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         control_token=args.control_token, insecure_control=args.insecure_control,
         allowed_hosts=tuple(args.allowed_host) if args.allowed_host else None,
         alert_rules=getattr(args, "alert_rules", None), workers=args.workers,
+        retention_days=getattr(args, "retention", None),
     )
     if settings.alert_rules and not Path(settings.alert_rules).is_file():
         raise ValueError(f"--alert-rules {settings.alert_rules}: no such file")

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from paylab.simulator.core.outbox import DEFAULT_RETRY_SCHEDULE
 from paylab.simulator.core.rand import fresh_seed
+from paylab.simulator.core.retention import window_seconds
 from paylab.simulator.guards.hosts import host_name
 
 DEFAULT_DB = Path("state") / "paylab.db"
@@ -108,6 +109,7 @@ class Settings:
 
     def check(self) -> None:
         """Refuse settings that cannot work, with a message naming the setting."""
+        window_seconds(self.retention_days)  # at least a day, or 0 (keep everything)
         if self.time_scale <= 0:
             raise ValueError("--time-scale must be positive")
         if not 0 <= self.port <= 65535:

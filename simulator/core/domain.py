@@ -57,7 +57,9 @@ class Domain:
         # get two numbers); ids continue the store's counters in the stored generation
         generation = _boot(store)
         clock.set_offset(float(store.get_meta("clock_offset", "0") or 0))
-        newest = store.one("SELECT MAX(created) FROM objects")
+        # the newest rows by rowid, not a scan of every object (2.6 s at a million payments)
+        newest = store.one("SELECT MAX(created) FROM (SELECT created FROM objects "
+                           "ORDER BY seq DESC LIMIT 1000)")
         if newest and newest[0] is not None:
             clock.not_before(float(newest[0]))
             if clock.offset != float(store.get_meta("clock_offset", "0") or 0):

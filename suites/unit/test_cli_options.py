@@ -164,3 +164,16 @@ def test_the_banner_names_the_global_scenario_and_counts_tenants_with_their_own(
     engine.load(load_named("slow-gateway", Contracts(), lambda key: key))
     engine.load(outage, tenant="acct_b")
     assert scenario_summary(engine) == "slow-gateway; 2 tenants with their own"
+
+
+def test_retention_takes_days_from_the_flag_or_the_variable_and_refuses_under_a_day(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PAYLAB_RETENTION_DAYS", raising=False)
+    assert cli._settings(cli.build_parser().parse_args(["serve"])).retention_days == 0
+    args = cli.build_parser().parse_args(["serve", "--retention", "7"])
+    assert cli._settings(args).retention_days == 7
+    monkeypatch.setenv("PAYLAB_RETENTION_DAYS", "3")
+    assert cli._settings(cli.build_parser().parse_args(["serve"])).retention_days == 3
+    args = cli.build_parser().parse_args(["serve", "--retention", "0.5"])
+    with pytest.raises(ValueError, match="retention must be at least 1 day"):
+        cli._settings(args)
