@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import zlib
+from collections.abc import Iterator
 from importlib import resources
 from typing import Any
 
@@ -255,6 +256,22 @@ class Objects:
             (tenant, kind, parent),
         )
         return [decode(r[0]) for r in rows]
+
+    def newest_first(self, kind: str, tenant: str, before: int | None = None,
+                     chunk: int = 200) -> Iterator[tuple[int, Doc]]:
+        """A tenant's documents of a kind, newest first, as (seq, document), read in chunks
+        (a search stops after a page of hits instead of decoding every object); `before`:
+        only those older than that seq."""
+        cursor = before if before is not None else 1 << 62
+        while True:
+            rows = self.store.all(
+                "SELECT seq, data FROM objects WHERE tenant = ? AND kind = ? AND seq < ? "
+                "ORDER BY seq DESC LIMIT ?", (tenant, kind, cursor, chunk))
+            for seq, data in rows:
+                yield seq, decode(data)
+            if len(rows) < chunk:
+                return
+            cursor = rows[-1][0]
 
     def all_of(self, kind: str, tenant: str | None = None) -> list[tuple[str, Doc]]:
         """Every (tenant, document) of a kind, oldest first (ledger, control API)."""

@@ -63,20 +63,33 @@ def search_customers(ctx: StripeContext, call: Call) -> Result:
 
 
 def _search(ctx: StripeContext, call: Call, res: Resource) -> Result:
-    """Parse the query, read the tenant's objects, render the page as a search result."""
+    """Parse the query, read the tenant's objects newest first until a page of hits (and
+    one more) is found, render the page as a search result. `total_count`, when asked
+    for, reads on to the oldest."""
     match = compile_query(call.params["query"], res.name)
-    docs = [d for _, d in reversed(ctx.domain.objects.all_of(res.kind, call.tenant))]
-    hits = [(i, d) for i, d in enumerate(docs) if match(ctx.renderer.render(res.kind, d))]
-    start = _resume(call, res, docs) if call.params.get("page") else 0
-    rest = [(i, d) for i, d in hits if i >= start]
+    before = _read_cursor(call, res) if call.params.get("page") else None
     limit = call.params.get("limit", 10)
-    shown, more = rest[:limit], len(rest) > limit
+    counting = TOTAL_COUNT in call.expand
+    shown: list[tuple[int, Doc]] = []
+    more, total = False, 0
+    for seq, doc in ctx.domain.objects.newest_first(res.kind, call.tenant):
+        if not match(ctx.renderer.render(res.kind, doc)):
+            continue
+        total += 1
+        if before is not None and seq >= before:
+            continue  # on an earlier page
+        if len(shown) < limit:
+            shown.append((seq, doc))
+            continue
+        more = True
+        if not counting:
+            break
     expand = [p for p in call.expand if p != TOTAL_COUNT]
     listed = ctx.listing(res.obj, ([d for _, d in shown], more), res.url,
                          dataclasses.replace(call, params={**call.params, "expand": expand}))
     out = {"object": "search_result", "data": listed["data"], "has_more": more, "url": res.url,
-           "next_page": _cursor(call, res, shown[-1], len(docs)) if more else None}
-    return out | ({"total_count": len(hits)} if TOTAL_COUNT in call.expand else {})
+           "next_page": _cursor(call, res, shown[-1][0]) if more else None}
+    return out | ({"total_count": total} if counting else {})
 
 
 # -- the page cursor -------------------------------------------------------------------------
@@ -86,33 +99,23 @@ def _sign(call: Call, res: Resource, body: bytes) -> str:
     return hmac.new(_CURSOR_KEY, message, hashlib.sha256).hexdigest()[:24]
 
 
-def _cursor(call: Call, res: Resource, last: tuple[int, Doc], total: int) -> str:
-    """`next_page`: the last object shown and how many of the tenant's objects are older
-    than it (where to carry on if that object is deleted meanwhile), signed."""
-    body = orjson.dumps([last[1]["id"], total - last[0] - 1])
+def _cursor(call: Call, res: Resource, last_seq: int) -> str:
+    """`next_page`: where the last object shown was stored (the next page starts with the
+    hits stored before it, so an object deleted meanwhile moves no boundary), signed."""
+    body = orjson.dumps([last_seq])
     raw = body + b"|" + _sign(call, res, body).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def _resume(call: Call, res: Resource, docs: list[Doc]) -> int:
-    """Where the page after the cursor's object starts in `docs` (newest first)."""
-    last_id, older = _read_cursor(call, res)
-    for i, d in enumerate(docs):
-        if d["id"] == last_id:
-            return i + 1
-    # the object was deleted since: carry on with the `older` oldest objects
-    return max(0, len(docs) - older)
-
-
-def _read_cursor(call: Call, res: Resource) -> tuple[str, int]:
+def _read_cursor(call: Call, res: Resource) -> int:
     text = call.params["page"]
     try:
         raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
         body, _, mac = raw.rpartition(b"|")
-        last_id, older = orjson.loads(body)
+        (last_seq,) = orjson.loads(body)
         if hmac.compare_digest(mac, _sign(call, res, body).encode()) and isinstance(
-                last_id, str) and isinstance(older, int) and older >= 0:
-            return last_id, older
+                last_seq, int) and not isinstance(last_seq, bool) and last_seq > 0:
+            return last_seq
     except (binascii.Error, ValueError, TypeError):
         pass
     raise InvalidRequest(
