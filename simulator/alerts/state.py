@@ -15,6 +15,10 @@ from paylab.simulator.alerts.model import FIRING, RESOLVED, Breach, record
 from paylab.simulator.core.store import Store
 
 ALL = "all"
+#: A firing alert breached again (issue16: C2). `'firing'` is FIRING written out: the
+#: partial index alerts_firing serves the lookup only then (bound, SQLite scans the table).
+REFRESH = ("UPDATE alerts SET last_breach = MAX(last_breach, ?), hold = ?, "
+           "data = json_set(data, '$.value', ?) WHERE fingerprint = ? AND status = 'firing'")
 
 
 def _tenant_key(tenant: str | None) -> str:
@@ -32,6 +36,10 @@ class AlertState:
         """Record a breach: a new firing alert (returned) or a refresh of the one firing."""
         fp = breach.fingerprint()
         with self.store.atomic() as conn:
+            # issue16: C2 - the refresh first (a burst breaches on every attempt), through
+            # the partial index (its `status = 'firing'` must be written out, not bound)
+            if self._refresh(conn, breach, fp, now):
+                return None
             cur = conn.execute(
                 "INSERT OR IGNORE INTO alerts (tenant, fingerprint, status, kind, starts_at, "
                 "last_breach, hold, data) VALUES (?, ?, ?, ?, ?, ?, ?, '{}')",
@@ -42,12 +50,13 @@ class AlertState:
                 conn.execute("UPDATE alerts SET data = ? WHERE seq = ?",
                              (orjson.dumps(doc).decode(), cur.lastrowid))
                 return doc
-            conn.execute(
-                "UPDATE alerts SET last_breach = MAX(last_breach, ?), hold = ?, "
-                "data = json_set(data, '$.value', ?) "
-                "WHERE fingerprint = ? AND status = ?",
-                (now, breach.rule.hold, breach.value, fp, FIRING))
+            self._refresh(conn, breach, fp, now)  # another process started it just now
         return None
+
+    @staticmethod
+    def _refresh(conn: Any, breach: Breach, fp: str, now: float) -> bool:
+        """Refresh the alert firing for `fp`, if one is; whether one was."""
+        return conn.execute(REFRESH, (now, breach.rule.hold, breach.value, fp)).rowcount > 0
 
     def resolve(self, seq: int, now: float) -> dict[str, Any] | None:
         """Resolve one firing alert; returns its record, or None if it was not firing."""
@@ -100,14 +109,15 @@ class AlertState:
         """Count one attempt for `key`; returns the attempts within the window ending now
         (a hit exactly `window` seconds old has aged out), counted up to `cap` at most
         (counting every hit of a busy key cost each attempt more as traffic went on)."""
-        with self.store.atomic() as conn:
-            conn.execute("DELETE FROM alert_hits WHERE tenant = ? AND rule = ? AND key = ? "
+        # issue16: C2 - three plain statements, no savepoint: the delete only forgets
+        # hits that had aged out (no count reads them), so it may stand on its own
+        self.store.write("DELETE FROM alert_hits WHERE tenant = ? AND rule = ? AND key = ? "
                          "AND at <= ?", (tenant, rule, key, at - window))
-            conn.execute("INSERT INTO alert_hits (tenant, rule, key, at) VALUES (?, ?, ?, ?)",
+        self.store.write("INSERT INTO alert_hits (tenant, rule, key, at) VALUES (?, ?, ?, ?)",
                          (tenant, rule, key, at))
-            row = conn.execute("SELECT COUNT(*) FROM (SELECT 1 FROM alert_hits WHERE "
-                               "tenant = ? AND rule = ? AND key = ? LIMIT ?)",
-                               (tenant, rule, key, -1 if cap is None else cap)).fetchone()
+        row = self.store.one("SELECT COUNT(*) FROM (SELECT 1 FROM alert_hits WHERE "
+                             "tenant = ? AND rule = ? AND key = ? LIMIT ?)",
+                             (tenant, rule, key, -1 if cap is None else cap))
         return int(row[0])
 
     def prune(self, before: float) -> None:

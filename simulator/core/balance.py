@@ -13,6 +13,7 @@ status is read from the clock, never stored.
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from typing import Any
 
 from paylab.simulator.core import fees as f
@@ -53,7 +54,7 @@ class Balance:
         """A captured charge or a refund moves the balance (in the event's transaction)."""
         kind, obj = event["type"], event["object"]
         if kind in (v.CHARGE_SUCCEEDED, v.CHARGE_CAPTURED) and obj.get("captured"):
-            self.record_payment(tenant, event["gateway"], obj)
+            self._record_captured(tenant, event["gateway"], obj)
         elif kind == v.REFUND_CREATED:
             self.record_refund(tenant, event["gateway"], obj)
 
@@ -62,6 +63,23 @@ class Balance:
         existing = self.objects.find(tenant, KIND, entry_id(charge["id"]))
         if existing is not None:
             return existing
+        return self._new_payment_entry(tenant, gateway, charge)
+
+    def _record_captured(self, tenant: str, gateway: str, charge: Doc) -> Doc:
+        """`record_payment` for a whole charge document, as an event carries it.
+
+        issue16: C2 - the entry is written, not first looked for (a lookup per payment):
+        a charge's entry is almost always new, and a second one for it breaks the objects'
+        unique id (only that failed statement is undone), so the first is returned then."""
+        try:
+            return self._new_payment_entry(tenant, gateway, charge)
+        except sqlite3.IntegrityError:
+            existing = self.objects.find(tenant, KIND, entry_id(charge["id"]))
+            if existing is None:
+                raise
+            return existing
+
+    def _new_payment_entry(self, tenant: str, gateway: str, charge: Doc) -> Doc:
         schedule = self.fees.effective(tenant, gateway)
         amount, currency = charge["amount_captured"], charge["currency"]
         method = charge.get("method_type", "card")

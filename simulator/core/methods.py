@@ -9,8 +9,9 @@ card has no `wallet` key at all, so its stored and rendered forms stay as they w
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -65,6 +66,21 @@ def wallet_doc(entry: dict[str, Any]) -> dict[str, str]:
     return {"type": entry["wallet"], "dynamic_last4": str(entry["dynamic_last4"])}
 
 
+@lru_cache(maxsize=256)
+def _token_card_cached(token: str, today: dt.date) -> cards.Card:
+    return cards.card_for_token(token, today=today)
+
+
+def _token_card(token: str, today: dt.date) -> cards.Card:
+    """The card behind a `pm_card_*` token on `today` (issue16: C2: validated once per
+    token and day, a pure function of both; its nested facts copied, never shared)."""
+    card = _token_card_cached(token, today)
+    if not any(isinstance(value, dict) for value in card.extra.values()):
+        return card
+    return dataclasses.replace(card, extra={
+        k: dict(value) if isinstance(value, dict) else value for k, value in card.extra.items()})
+
+
 class Methods:
     """Create card payment methods and resolve references to them."""
 
@@ -113,7 +129,7 @@ class Methods:
         """A stored method of this tenant, or a fresh one for a `pm_card_*` test token
         (a wallet token's card carries its wallet)."""
         if reference in cards.catalog().by_token:
-            return self._store(tenant, cards.card_for_token(reference, today=self.today()))
+            return self._store(tenant, _token_card(reference, self.today()))
         entry = wallet_tokens().get(reference)
         if entry is not None:
             today = self.today()
