@@ -28,9 +28,10 @@ from paylab.simulator.alerts.requests import call_figures  # issue16: C
 from paylab.simulator.core import vocabulary as v
 from paylab.simulator.core.errors import StorageUnavailable
 from paylab.simulator.core.kpi_windows import LATENCY_UPSERT, latency_figure, virtual_now
-from paylab.simulator.core.kpis import UNSELECTED, gateway_methods
+from paylab.simulator.core.kpis import UNSELECTED
 from paylab.simulator.core.store import Store
 from paylab.simulator.kpi_metrics import kpi_lines
+from paylab.simulator.payment_figures import PaymentFigures
 
 log = logging.getLogger("paylab.metrics")
 
@@ -52,12 +53,6 @@ _LAT_STEPS = 20
 BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
            30.0)
 HISTOGRAM = "paylab_request_duration_seconds"
-#: The payment figures (core/kpis.py) are counted afresh on every read while that takes
-#: less than this; past it (a store grown by a long load test), a count is reused for
-#: FIGURES_REUSE times as long as it took, so a dashboard polling every 1.5 s costs the
-#: event loop about a tenth of its time at most, not all of it.
-FIGURES_FRESH_SECONDS = 0.05
-FIGURES_REUSE = 10
 _OBSERVE = (
     "INSERT INTO latency_buckets (gateway, method, route, bucket, count, sum_ms) "
     "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (gateway, method, route, bucket) "
@@ -90,7 +85,7 @@ class Metrics:
         self._dash: Counter = Counter()  # (wall second, series) -> value
         self._totals: Counter = Counter()  # series -> n
         self._pruned = 0
-        self._figures: tuple[float, float, list[dict[str, Any]]] | None = None
+        self.payment_figures = PaymentFigures(self._clock)
 
     @property
     def totals(self) -> Counter:
@@ -243,9 +238,9 @@ class Metrics:
             "timeline": timeline,
         }
 
-    def prometheus(self) -> str:
-        """Request totals since start, the payment figures of the store and the latency
-        histograms, in Prometheus text format."""
+    def prometheus(self, figures: list[dict[str, Any]] | None = None) -> str:
+        """Request totals since start, the payment figures of the store (`figures`, else
+        counted now) and the latency histograms, in Prometheus text format."""
         lines = ["# HELP paylab_requests_total Gateway requests by outcome (every worker, "
                  "since the database was created).",
                  "# TYPE paylab_requests_total counter"]
@@ -259,7 +254,8 @@ class Metrics:
             if key[0] == "injected":
                 lines.append(f'paylab_injected_total{{gateway="{key[1]}"}} {n}')
         kpis = kpi_lines(self.store) if self.store is not None else []
-        return "\n".join(lines + self._payments() + self._histograms() + kpis) + "\n"
+        payments = self._payments() if figures is None else payment_lines(figures)
+        return "\n".join(lines + payments + self._histograms() + kpis) + "\n"
 
     def _payments(self) -> list[str]:
         """Payments and orders per gateway and method, counted in the store."""
@@ -267,19 +263,13 @@ class Metrics:
             return []
         return payment_lines(self.figures(self.store)[1])
 
+    async def figures_apart(self, store: Store) -> tuple[float, list[dict[str, Any]]]:
+        """The payment figures, counted off the event loop (see simulator.payment_figures)."""
+        return await self.payment_figures.apart(store)
+
     def figures(self, store: Store) -> tuple[float, list[dict[str, Any]]]:
-        """(when counted, rows): the stored payments and orders per gateway and method
-        (core/kpis.py), counted now unless counting is slow and was done very recently
-        (see FIGURES_FRESH_SECONDS)."""
-        if self._figures is not None and self._clock() < self._figures[0]:
-            return self._figures[1], self._figures[2]
-        started = time.perf_counter()
-        rows = gateway_methods(store)
-        cost = time.perf_counter() - started
-        now = self._clock()
-        reuse_until = now + cost * FIGURES_REUSE if cost >= FIGURES_FRESH_SECONDS else 0.0
-        self._figures = (reuse_until, now, rows)
-        return now, rows
+        """The payment figures, counted on this thread (see simulator.payment_figures)."""
+        return self.payment_figures.now(store)
 
     def _histograms(self) -> list[str]:
         """The latency histograms in Prometheus text (cumulative buckets, sum, count)."""
@@ -385,3 +375,4 @@ def _methods(payments: Counter, amounts: Counter) -> list[dict[str, Any]]:
             if count["succeeded"] else None,
         })
     return out
+

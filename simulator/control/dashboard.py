@@ -40,7 +40,7 @@ async def stats(ctx: ControlContext, request: web.Request, params: Mapping) -> d
     window = params.get("window", 60)
     filters = {**params, "tenant": ctx.tenant(params.get("tenant"))}
     journal = view.tail(domain, filters)
-    counted_at, figures = ctx.metrics.figures(domain.store)
+    counted_at, figures = await ctx.metrics.figures_apart(domain.store)
     # the page shows this, not its own clock minus `at`: a browser's clock may be off
     age = round(max(0.0, time.time() - counted_at), 1)
     webhooks = domain.outbox.listing(limit=8)
@@ -99,5 +99,5 @@ async def prometheus(ctx: ControlContext, request: web.Request,
     """GET /_sim/metrics: request counters since start, payments per gateway and method
     from the store, latency histograms and the webhook figures (backlog per gateway among
     them), in Prometheus text format."""
-    text = ctx.metrics.prometheus()
+    text = ctx.metrics.prometheus((await ctx.metrics.figures_apart(ctx.domain.store))[1])
     return web.Response(text=text, content_type="text/plain", charset="utf-8")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from importlib import resources
 from typing import Any
 
@@ -272,6 +272,29 @@ class Objects:
             if len(rows) < chunk:
                 return
             cursor = rows[-1][0]
+
+    def first_matches(self, kind: str, tenant: str, matches: Callable[[Doc], bool], *,
+                      before: int | None = None, limit: int = 10, count_all: bool = False
+                      ) -> tuple[list[tuple[int, Doc]], bool, int]:
+        """A page of a search: the newest `limit` documents `matches` accepts, stored before
+        seq `before` when given, as (seq, document); whether more follow; and how many match
+        in all. Reading stops one match past the page unless `count_all` (then the count
+        is of every match, before the page's start too)."""
+        shown: list[tuple[int, Doc]] = []
+        more, total = False, 0
+        for seq, doc in self.newest_first(kind, tenant):
+            if not matches(doc):
+                continue
+            total += 1
+            if before is not None and seq >= before:
+                continue  # a match of an earlier page
+            if len(shown) < limit:
+                shown.append((seq, doc))
+                continue
+            more = True
+            if not count_all:
+                break
+        return shown, more, total
 
     def all_of(self, kind: str, tenant: str | None = None) -> list[tuple[str, Doc]]:
         """Every (tenant, document) of a kind, oldest first (ledger, control API)."""

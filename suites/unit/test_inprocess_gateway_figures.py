@@ -9,7 +9,7 @@ import time
 from typing import Any
 
 import pytest
-from paylab.simulator import metrics as metrics_module
+from paylab.simulator import payment_figures
 from paylab.simulator.core.kpis import gateway_methods
 from paylab.simulator.metrics import Metrics
 from paylab.suites.unit import ecpay_kit as ecpay
@@ -235,13 +235,47 @@ def test_slow_counts_are_reused_briefly_and_fast_ones_never(
 
     wall = [1000.0]
     metrics = Metrics(clock=lambda: wall[0])
-    monkeypatch.setattr(metrics_module, "gateway_methods", count)
-    monkeypatch.setattr(metrics_module, "FIGURES_FRESH_SECONDS", 60.0)  # every count quick
+    monkeypatch.setattr(payment_figures, "gateway_methods", count)
+    monkeypatch.setattr(payment_figures, "FIGURES_FRESH_SECONDS", 60.0)  # every count quick
     assert [metrics.figures(None) for _ in range(3)] == [
         (1000.0, [{"n": 1}]), (1000.0, [{"n": 2}]), (1000.0, [{"n": 3}])]
-    monkeypatch.setattr(metrics_module, "FIGURES_FRESH_SECONDS", 0.005)  # every count slow
+    monkeypatch.setattr(payment_figures, "FIGURES_FRESH_SECONDS", 0.005)  # every count slow
     first = metrics.figures(None)
     wall[0] += 0.0625  # within ten times the 10 ms or more the count took
     assert metrics.figures(None) == first == (1000.0, [{"n": 4}])
     wall[0] += 60  # long past it: counted afresh, and stamped with the time
     assert metrics.figures(None) == (1060.0625, [{"n": 5}])
+
+
+async def test_a_file_store_is_counted_on_a_thread_and_answers_the_last_count_meanwhile(
+        tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A large store's count must not stall the event loop: it runs on a thread with its
+    own read connection, and while it runs the previous count answers."""
+    import asyncio
+    import threading
+
+    from paylab.simulator.core.store import Store
+
+    store = Store(str(tmp_path / "figures.db"))
+    loop_thread = threading.get_ident()
+    threads: list[int] = []
+    release = threading.Event()
+
+    def count(reader: Any) -> list[dict[str, Any]]:
+        threads.append(threading.get_ident())
+        release.wait(5)
+        return [{"n": len(threads)}]
+
+    monkeypatch.setattr(payment_figures, "gateway_methods", count)
+    monkeypatch.setattr(payment_figures, "FIGURES_FRESH_SECONDS", 60.0)  # never reused
+    figures = payment_figures.PaymentFigures()
+    release.set()
+    assert (await figures.apart(store))[1] == [{"n": 1}]
+    assert threads[0] != loop_thread
+    release.clear()
+    running = asyncio.ensure_future(figures.apart(store))
+    await asyncio.sleep(0.05)  # the second count is blocked on its thread
+    assert (await asyncio.wait_for(figures.apart(store), 1))[1] == [{"n": 1}]
+    release.set()
+    assert (await running)[1] == [{"n": 2}]
+    store.close()

@@ -63,27 +63,14 @@ def search_customers(ctx: StripeContext, call: Call) -> Result:
 
 
 def _search(ctx: StripeContext, call: Call, res: Resource) -> Result:
-    """Parse the query, read the tenant's objects newest first until a page of hits (and
-    one more) is found, render the page as a search result. `total_count`, when asked
-    for, reads on to the oldest."""
+    """Parse the query, find a page of hits (newest first, reading no further than one hit
+    past the page unless `total_count` is asked for), render it as a search result."""
     match = compile_query(call.params["query"], res.name)
-    before = _read_cursor(call, res) if call.params.get("page") else None
-    limit = call.params.get("limit", 10)
     counting = TOTAL_COUNT in call.expand
-    shown: list[tuple[int, Doc]] = []
-    more, total = False, 0
-    for seq, doc in ctx.domain.objects.newest_first(res.kind, call.tenant):
-        if not match(ctx.renderer.render(res.kind, doc)):
-            continue
-        total += 1
-        if before is not None and seq >= before:
-            continue  # on an earlier page
-        if len(shown) < limit:
-            shown.append((seq, doc))
-            continue
-        more = True
-        if not counting:
-            break
+    before = _read_cursor(call, res) if call.params.get("page") else None
+    shown, more, total = ctx.domain.objects.first_matches(
+        res.kind, call.tenant, lambda doc: match(ctx.renderer.render(res.kind, doc)),
+        before=before, limit=call.params.get("limit", 10), count_all=counting)
     expand = [p for p in call.expand if p != TOTAL_COUNT]
     listed = ctx.listing(res.obj, ([d for _, d in shown], more), res.url,
                          dataclasses.replace(call, params={**call.params, "expand": expand}))
