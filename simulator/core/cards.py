@@ -13,9 +13,9 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-import yaml
 from paylab.simulator.core.errors import CardDeclined, InvalidRequest
 from paylab.simulator.core.vocabulary import DECLINED, NOT_EMULATED, NOT_FOUND
+from paylab.simulator.core.yaml_text import load_yaml
 
 _BRANDS = (  # (prefixes, brand), most specific first
     (("34", "37"), "amex"),
@@ -117,7 +117,7 @@ class Catalog:
 def catalog() -> Catalog:
     """Load `testcards.yaml` once (a token may name one card only)."""
     text = resources.files("paylab.simulator.core").joinpath("testcards.yaml").read_text("utf-8")
-    data = yaml.safe_load(text)
+    data = load_yaml(text)
     by_number = {str(k): v for k, v in data["cards"].items()}
     by_token: dict[str, str] = {}
     for number, entry in by_number.items():

@@ -45,11 +45,11 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
-import yaml
 from paylab.simulator.core.errors import InvalidRequest
 from paylab.simulator.core.money import exponent
 from paylab.simulator.core.objects import Doc, Objects
 from paylab.simulator.core.vocabulary import INVALID_VALUE
+from paylab.simulator.core.yaml_text import load_yaml
 
 #: The store kind of a tenant's override (one per gateway: the id is the gateway's name).
 OVERRIDE_KIND = "fee_schedule"
@@ -95,7 +95,8 @@ class Fee:
 
 def load(path: str | Path) -> Doc:
     """Read a schedule file (YAML) and check it."""
-    doc = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    text = Path(path).read_text(encoding="utf-8")
+    doc = load_yaml(text) or {}
     check(doc)
     return doc
 

@@ -17,13 +17,13 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-import yaml
 from paylab.simulator.core.clock import Clock
 from paylab.simulator.core.credentials import new_credential
 from paylab.simulator.core.errors import InvalidRequest
 from paylab.simulator.core.rand import Rand
 from paylab.simulator.core.store import Store
 from paylab.simulator.core.tenants import Tenants
+from paylab.simulator.core.yaml_text import load_yaml
 
 _KEY_TEXT = r"[A-Za-z0-9]+"
 _ID_TEXT = r"[A-Za-z0-9]+"
@@ -72,7 +72,7 @@ def catalog() -> dict[str, dict[str, Any]]:
     """Per gateway: key lengths, merchant id rules and published stage merchants."""
     text = resources.files("paylab.simulator.core").joinpath(
         "data", "stage_merchants.yaml").read_text("utf-8")
-    return yaml.safe_load(text)
+    return load_yaml(text)
 
 
 class Merchants:

@@ -15,7 +15,6 @@ from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
-import yaml
 from paylab.simulator.core import cards
 from paylab.simulator.core.clock import Clock
 from paylab.simulator.core.customers import find_customer
@@ -35,6 +34,7 @@ from paylab.simulator.core.vocabulary import (
     METHOD_UPDATED,
     NOT_FOUND,
 )
+from paylab.simulator.core.yaml_text import load_yaml
 
 KIND = "payment_method"
 #: Device wallets a card can come from (neutral names; adapters render their own words).
@@ -44,7 +44,7 @@ WALLETS = ("apple_pay", "google_pay")
 @cache
 def _wallet_data() -> dict[str, Any]:
     text = resources.files("paylab.simulator.core").joinpath("testcards.yaml").read_text("utf-8")
-    data = yaml.safe_load(text)
+    data = load_yaml(text)
     return {"wallets": data.get("wallets") or {}, "sheets": data.get("sheets") or {}}
 
 
