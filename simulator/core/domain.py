@@ -55,7 +55,7 @@ class Domain:
         self.clock = clock
         # issue16: S - the boot count is taken atomically (two workers starting together
         # get two numbers); ids continue the store's counters in the stored generation
-        generation = _boot(store)
+        generation, boot = _boot(store)
         clock.set_offset(float(store.get_meta("clock_offset", "0") or 0))
         # the newest rows by rowid, not a scan of every object (2.6 s at a million payments)
         newest = store.one("SELECT MAX(created) FROM (SELECT created FROM objects "
@@ -65,7 +65,7 @@ class Domain:
             if clock.offset != float(store.get_meta("clock_offset", "0") or 0):
                 # issue16: S - kept, so reloading the shared offset never moves back
                 store.set_meta("clock_offset", repr(clock.offset))
-        self.rand = Rand(seed, generation=generation, store=store)
+        self.rand = Rand(seed, generation=generation, store=store, boot=boot)
         self.shared = Shared(store)  # clock offset, revoked keys: one state for all workers
         self.objects = Objects(store)
         self.events = Events(self.objects, clock, self.rand)
@@ -143,7 +143,6 @@ class Domain:
         if tenant is None:
             self.revoked.clear()  # the store forgot them with the rest of its meta
             self.clock.set_offset(0.0)
-            self.store.set_meta("boots", "1")
             self.store.set_meta("id_generation", "0")  # issue16: S - counters cleared too
             self.rand.reseed(0)
         self.shared.bump()  # issue16: S - other workers reload clock, keys, generation
@@ -154,13 +153,13 @@ _BOOT = ("INSERT INTO meta (key, value) VALUES ('boots', '1') ON CONFLICT (key) 
          "DO UPDATE SET value = CAST(value AS INTEGER) + 1 RETURNING value")
 
 
-def _boot(store: Store) -> int:
+def _boot(store: Store) -> tuple[int, int]:
     """issue16: S - count this boot and return the id generation: 0 for a database this
     version created, the old boot count for one an older version wrote (its ids used the
-    generations below it)."""
+    generations below it), and this boot's number (request ids are salted with it)."""
     with store.atomic() as conn:
         boots = int(conn.execute(_BOOT).fetchall()[0][0]) - 1
         conn.execute("INSERT INTO meta (key, value) VALUES ('id_generation', ?) "
                      "ON CONFLICT (key) DO NOTHING", (str(boots),))
         row = conn.execute("SELECT value FROM meta WHERE key = 'id_generation'").fetchone()
-    return int(row[0])
+    return int(row[0]), boots + 1

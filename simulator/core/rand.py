@@ -25,6 +25,8 @@ from collections.abc import Callable
 from contextvars import ContextVar, Token
 from typing import TYPE_CHECKING
 
+from paylab.simulator.core.errors import StorageUnavailable
+
 if TYPE_CHECKING:
     from paylab.simulator.core.store import Store
 
@@ -74,9 +76,13 @@ class Rand:
     `store`: where the counters live (shared by every process on it); without one (tools,
     unit tests) they are kept in this object."""
 
-    def __init__(self, seed: int, generation: int = 0, store: Store | None = None) -> None:
+    def __init__(self, seed: int, generation: int = 0, store: Store | None = None,
+                 boot: int = 1) -> None:
         self.seed = seed
         self.store = store
+        #: This process's start among all starts on its database (unique per process).
+        self.boot = boot
+        self._requests = 0
         self._local: dict[str, int] = {}  # tenant -> last number drawn here
         self.reseed(generation)
 
@@ -85,6 +91,7 @@ class Rand:
         the stored counters)."""
         self.generation = generation
         self._local.clear()
+        self._requests = 0
         self._prefix = _base62(generation, 2)
         self._salt = f"{self.seed}/{generation}/".encode()
 
@@ -95,13 +102,24 @@ class Rand:
         last = self._local.get(tenant)
         if self.store is None:
             n = (last or 0) + 1
-        elif last is not None and self.store.write(_NEXT, (tenant, last)).rowcount == 1:
-            n = last + 1
         else:
-            self.store.write(_BUMP, (tenant,))
-            n = self.store.conn.execute(_READ, (tenant,)).fetchone()[0]
+            try:
+                n = self._stored_next(tenant, last)
+            except StorageUnavailable:
+                if tenant:
+                    raise
+                # a full disk: reads (whose request ids draw outside any tenant) go on
+                # answering; such an id may repeat another worker's until space returns
+                n = (last or 0) + 1
         self._local[tenant] = n
         return tenant, n
+
+    def _stored_next(self, tenant: str, last: int | None) -> int:
+        assert self.store is not None
+        if last is not None and self.store.write(_NEXT, (tenant, last)).rowcount == 1:
+            return last + 1
+        self.store.write(_BUMP, (tenant,))
+        return int(self.store.conn.execute(_READ, (tenant,)).fetchone()[0])
 
     def _bytes(self, tenant: str, n: int, length: int) -> bytes:
         return hashlib.shake_128(self._salt + f"{tenant}/{n}".encode()).digest(length)
@@ -110,6 +128,15 @@ class Rand:
         """A base62 string drawn from the seeded streams."""
         tenant, n = self._next()
         return self._bytes(tenant, n, length).translate(_TABLE).decode("ascii")
+
+    def request_token(self, length: int = 14) -> str:
+        """The characters of a request id, from this process's own stream: seeded, salted
+        with the process's boot number (so unique across workers and restarts) and never
+        stored, so answering a read writes nothing (reads go on while a full disk refuses
+        writes). One process on a fresh database draws the same ones for a seed."""
+        self._requests += 1
+        salt = self._salt + f"~{self.boot}/{self._requests}".encode()
+        return hashlib.shake_128(salt).digest(length).translate(_TABLE).decode("ascii")
 
     def new_id(self, prefix: str, length: int = 24) -> str:
         """An object id such as `pi_0000003Nf...`: generation and the tenant's counter

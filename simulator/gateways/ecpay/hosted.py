@@ -65,7 +65,7 @@ def routes(ctx: EcpayContext) -> list[web.RouteDef]:
         return found
 
     def origin(request: web.Request) -> Any:
-        return origin_of(request, "req_" + ctx.domain.rand.token(14), None)
+        return origin_of(request, "req_" + ctx.domain.rand.request_token(14), None)
 
     async def form(request: web.Request) -> dict[str, str]:
         try:

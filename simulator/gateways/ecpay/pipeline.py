@@ -91,7 +91,7 @@ class ApiWire(PlainRefusals):
 
     def request_id(self, domain: Domain) -> str:
         """A journal id (ECPay sends none back)."""
-        return "req_" + domain.rand.token(14)
+        return "req_" + domain.rand.request_token(14)
 
     async def authenticate(self, request: web.Request, domain: Domain) -> str:
         """MerchantID and CheckMacValue."""

@@ -87,7 +87,7 @@ def routes(ctx: JkoContext) -> list[web.RouteDef]:
                                    "此筆交易已無法付款。", heading[1], back), 410)
 
     def origin(request: web.Request) -> Any:
-        return origin_of(request, "req_" + ctx.domain.rand.token(14), None)
+        return origin_of(request, "req_" + ctx.domain.rand.request_token(14), None)
 
     def onward(order: dict[str, Any]) -> web.HTTPSeeOther:
         """After a decision: back to the shop's display URL, or to the page's outcome."""

@@ -98,7 +98,7 @@ class JkoWire(PlainRefusals):
 
     def request_id(self, domain: Domain) -> str:
         """A journal id (JKOPay sends none back)."""
-        return "req_" + domain.rand.token(14)
+        return "req_" + domain.rand.request_token(14)
 
     async def authenticate(self, request: web.Request, domain: Domain) -> str:
         """`api-key` names the store, `digest` proves the bytes; the store's tenant."""

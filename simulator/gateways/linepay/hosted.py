@@ -130,7 +130,7 @@ def routes(ctx: LinePayContext) -> list[web.RouteDef]:
 
     async def approve(request: web.Request, tenant: str, order: dict[str, Any],
                       funding: str) -> web.StreamResponse:
-        origin = origin_of(request, "req_" + ctx.domain.rand.token(14))
+        origin = origin_of(request, "req_" + ctx.domain.rand.request_token(14))
         if origin.override is None and funding in FORCED:
             origin = dataclasses.replace(origin, override=FORCED[funding])
         account = {"id": f"line-member-{tenant}", **ACCOUNTS[funding]}

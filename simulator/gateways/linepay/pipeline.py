@@ -77,7 +77,7 @@ class ApiWire(PlainRefusals):
 
     def request_id(self, domain: Domain) -> str:
         """A seeded request id (journal; LINE Pay sends none back)."""
-        return "req_" + domain.rand.token(14)
+        return "req_" + domain.rand.request_token(14)
 
     async def authenticate(self, request: web.Request, domain: Domain) -> str:
         """The channel of X-LINE-ChannelId, once the signature over the raw request and a

@@ -109,7 +109,7 @@ class MpgWire(PlainRefusals):
 
     def request_id(self, domain: Domain) -> str:
         """A seeded request id (journal)."""
-        return "req_" + domain.rand.token(14)
+        return "req_" + domain.rand.request_token(14)
 
     async def authenticate(self, request: web.Request, domain: Domain) -> str:
         """The merchant of the form's MerchantID."""
@@ -196,7 +196,7 @@ class ApiWire(PlainRefusals):
 
     def request_id(self, domain: Domain) -> str:
         """A seeded request id (journal)."""
-        return "req_" + domain.rand.token(14)
+        return "req_" + domain.rand.request_token(14)
 
     async def authenticate(self, request: web.Request, domain: Domain) -> str:
         """The merchant of MerchantID (query) or MerchantID_ (close, cancel)."""

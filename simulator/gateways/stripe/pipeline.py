@@ -137,7 +137,7 @@ class StripeWire:
 
     def request_id(self, domain: Domain) -> str:
         """`req_` and 14 characters from the seeded stream."""
-        return "req_" + domain.rand.token(14)
+        return "req_" + domain.rand.request_token(14)
 
     async def authenticate(self, request: web.Request, domain: Domain) -> str:
         """The tenant of the request's test-mode secret key."""
