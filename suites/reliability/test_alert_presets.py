@@ -72,7 +72,8 @@ def test_card_testing_fires_frequency_on_the_card(stripe_client: stripe.StripeCl
     [alert] = watched.alerts("firing")
     assert (alert["rule"], alert["kind"], alert["labels"]["key"]) == (
         "card-burst", "frequency", "card")
-    assert (alert["value"], alert["threshold"]) == (9, 6)  # the latest count: 9 attempts
+    # counted up to one past the threshold (a burst from one card costs no more per attempt)
+    assert (alert["value"], alert["threshold"]) == (7, 6)
     assert alert["labels"]["severity"] == "critical"
 
 
@@ -139,12 +140,13 @@ def test_a_clean_soak_fires_nothing(stripe_client: stripe.StripeClient,
             "payment_method_data": {"type": "card", "card": card}})
         assert pi.status == "succeeded"
         paid.append(pi.id)
-    for pi_id in paid[::10]:  # one in ten refunded
-        stripe_client.v1.refunds.create(params={"payment_intent": pi_id})
-    for i in range(4):  # declines now and then
-        with pytest.raises(stripe.CardError):
-            stripe_client.v1.payment_intents.create(params={
-                **VISA, "payment_method": "pm_card_chargeDeclined", "amount": 1500 + i})
+        if i % 40 == 39:  # declines now and then, spread over the run: however slow the
+            # machine, no one-minute window holds mostly declines
+            with pytest.raises(stripe.CardError):
+                stripe_client.v1.payment_intents.create(params={
+                    **VISA, "payment_method": "pm_card_chargeDeclined", "amount": 1500 + i})
+        if i % 10 == 0:  # one in ten refunded
+            stripe_client.v1.refunds.create(params={"payment_intent": pi.id})
     for i in range(12):  # bank transfers and store codes on the form-post rails
         rails, opened = (ecpay, ecpay.ecpay_order(
             "ATM", 800 + i * 10, "https://shop.example/paid")) if i % 2 else (
