@@ -8,7 +8,7 @@ Where pytest-xdist is installed (the dev dependencies), the layers in PARALLEL_L
 their test files in PAYLAB_TEST_WORKERS worker processes (2 by default, at most one per
 CPU): each worker starts its own simulator (and shop, browser), every test still runs
 once, and every result lands in the same Allure results directory. The layers that mostly
-wait (BESIDE_LAYERS) run beside the next ones unless PAYLAB_TEST_SERIAL is set; the summary
+wait (BESIDE_LAYERS) run beside the next ones when PAYLAB_TEST_BESIDE=1; the summary
 gives each layer's wall time.
 """
 
@@ -49,9 +49,11 @@ WAITING_LAYERS = {"e2e": 2, "reliability": 2}
 #: server restarting after kill -9, paced soak traffic, retry schedules), so the CPU-bound
 #: layers fill the idle half of the machine. Their output is printed whole when they end.
 #: Never beside load, whose SLO gate measures latency on a quiet machine: load starts once
-#: every layer before it has ended. PAYLAB_TEST_SERIAL=1 runs every layer after the other.
+#: every layer before it has ended. Only with PAYLAB_TEST_BESIDE=1: beside the CPU-bound
+#: layers the reliability layer's restarts and windows ran late on 2 cores (a simulator
+#: found dead after a kill -9 test, a soak's one-minute window missing its successes).
 BESIDE_LAYERS = ("reliability",)
-SERIAL_ENV = "PAYLAB_TEST_SERIAL"
+BESIDE_ENV = "PAYLAB_TEST_BESIDE"
 #: Layers that start only when every layer before them has ended, and run alone.
 ALONE_LAYERS = ("load",)
 #: pytest options by which the caller chose the workers (or turned xdist off) itself.
@@ -150,9 +152,9 @@ def runs_beside(layer: str, later: Sequence[str], environ: dict[str, str] | None
                 ) -> bool:
     """Whether `layer` runs beside the layers after it (`later`): it is a BESIDE_LAYERS
     one, something other than an ALONE_LAYERS layer comes after it to fill the machine,
-    and PAYLAB_TEST_SERIAL does not ask for one layer at a time."""
+    and PAYLAB_TEST_BESIDE asks for it (by default one layer runs after the other)."""
     env = os.environ if environ is None else environ
-    if env.get(SERIAL_ENV, "").strip().lower() not in ("", "0", "no", "false"):
+    if env.get(BESIDE_ENV, "").strip().lower() in ("", "0", "no", "false"):
         return False
     return layer in BESIDE_LAYERS and any(name not in ALONE_LAYERS for name in later)
 

@@ -153,12 +153,13 @@ def test_only_loadfile_gets_the_split_scheduler(dist: str, splits: bool) -> None
 
 
 def test_only_a_waiting_layer_with_work_after_it_runs_beside() -> None:
-    assert testrun.runs_beside("reliability", ["security", "e2e", "load"], {})
-    assert not testrun.runs_beside("reliability", ["load"], {})  # load runs alone
-    assert not testrun.runs_beside("reliability", [], {})
-    assert not testrun.runs_beside("unit", ["contract"], {})
-    assert not testrun.runs_beside("reliability", ["e2e"], {"PAYLAB_TEST_SERIAL": "1"})
-    assert testrun.runs_beside("reliability", ["e2e"], {"PAYLAB_TEST_SERIAL": "0"})
+    beside = {"PAYLAB_TEST_BESIDE": "1"}
+    assert testrun.runs_beside("reliability", ["security", "e2e", "load"], beside)
+    assert not testrun.runs_beside("reliability", ["load"], beside)  # load runs alone
+    assert not testrun.runs_beside("reliability", [], beside)
+    assert not testrun.runs_beside("unit", ["contract"], beside)
+    assert not testrun.runs_beside("reliability", ["e2e"], {})  # one after the other
+    assert not testrun.runs_beside("reliability", ["e2e"], {"PAYLAB_TEST_BESIDE": "0"})
 
 
 def test_a_layer_beside_the_others_ends_before_load_and_its_output_is_printed_whole(
@@ -180,7 +181,7 @@ def test_a_layer_beside_the_others_ends_before_load_and_its_output_is_printed_wh
     monkeypatch.setattr(testrun, "layer_command",
                         lambda layout, layer, results, extra, workers:
                         [testrun.sys.executable, "-c", scripts[layer]])
-    monkeypatch.delenv("PAYLAB_TEST_SERIAL", raising=False)
+    monkeypatch.setenv("PAYLAB_TEST_BESIDE", "1")
     args = argparse.Namespace(layer=["reliability", "unit", "load"], gateway_url=None,
                               merchant_url=None, pytest_args=[], no_report=True)
     assert testrun.run_tests(args, report=lambda root: 0) == 0
