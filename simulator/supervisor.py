@@ -294,9 +294,16 @@ def _child_setup(log_level: int, inherited: tuple[int, ...]) -> None:
 def _worker_main(options: ServeOptions, conn: Connection, log_level: int, parent: int,
                  inherited: tuple[int, ...]) -> None:
     """A worker process: build the app, listen when told, serve until SIGTERM."""
+    _run_child(_serve_worker, options, conn, log_level, parent, inherited)
+
+
+def _run_child(serve: Any, options: ServeOptions, conn: Connection, log_level: int,
+               parent: int, inherited: tuple[int, ...]) -> None:
+    """A child process's life: set up as the supervisor was, run `serve` on its own event
+    loop, exit with its code."""
     _child_setup(log_level, inherited)
     with asyncio.Runner(loop_factory=loop_factory()) as runner:
-        code = runner.run(_serve_worker(options, conn, parent))
+        code = runner.run(serve(options, conn, parent))
     raise SystemExit(code)
 
 
@@ -329,10 +336,7 @@ async def _serve_worker(options: ServeOptions, conn: Connection, parent: int) ->
 def _shop_main(options: ServeOptions, conn: Connection, log_level: int, parent: int,
                inherited: tuple[int, ...]) -> None:
     """The reference shop's process (`paylab up --workers N`)."""
-    _child_setup(log_level, inherited)
-    with asyncio.Runner(loop_factory=loop_factory()) as runner:
-        code = runner.run(_serve_shop(options, conn, parent))
-    raise SystemExit(code)
+    _run_child(_serve_shop, options, conn, log_level, parent, inherited)
 
 
 async def _serve_shop(options: ServeOptions, conn: Connection, parent: int) -> int:
