@@ -14,15 +14,20 @@ from playwright.sync_api import Page, expect
 
 
 @pytest.fixture
-def global_scenario_restored(simulator: LiveSimulator) -> Iterator[None]:
-    """The preset buttons switch the scenario for every tenant of the layer's simulator:
-    whatever happens in the test, nothing is left switched on for the tests after it."""
-    yield
-    requests.delete(f"{simulator.url}/_sim/scenario", timeout=10).raise_for_status()
+def preset_simulator(standing_simulator: LiveSimulator) -> Iterator[LiveSimulator]:
+    """The simulator whose clock only tests move: the gateway-outage preset lasts 30
+    virtual seconds, which the layer's fast clock (x20) spends in 1.5 real ones, less than
+    a busy machine may take between the click and the next request. The preset buttons
+    switch the scenario for every tenant: whatever happens in the test, nothing is left
+    switched on for the tests after it."""
+    yield standing_simulator
+    requests.delete(f"{standing_simulator.url}/_sim/scenario",
+                    timeout=10).raise_for_status()
 
 
 def test_dashboard_reflects_traffic_and_switches_presets(
-        page: Page, simulator: LiveSimulator, global_scenario_restored: None) -> None:
+        page: Page, preset_simulator: LiveSimulator) -> None:
+    simulator = preset_simulator
     api = stripe.StripeClient(f"sk_test_{uuid.uuid4().hex}",
                               base_addresses={"api": simulator.stripe_url})
     page.goto(f"{simulator.url}/_sim/")

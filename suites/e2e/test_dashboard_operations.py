@@ -40,6 +40,17 @@ def shot(page: Page, name: str, file: str) -> None:
     page.screenshot(path=str(SHOTS / file), full_page=True)
 
 
+@pytest.fixture
+def late_handlers_dropped(page: Page) -> Iterator[None]:
+    """For a test whose route handlers fetch the real answer and rewrite it: the
+    dashboard polls every 1.5 s, so a handler may still be reading an answer when the
+    test ends and its context closes; that read fails ("Response has been disposed") and
+    Playwright raises it in whatever call comes next, the next test's set-up. Unrouting
+    with `ignoreErrors` drops such a late handler's error."""
+    yield
+    page.unroute_all(behavior="ignoreErrors")
+
+
 def client(simulator: LiveSimulator, **headers: str) -> stripe.StripeClient:
     """A Stripe client of a fresh tenant (with extra headers on every request)."""
     http = stripe.RequestsClient()
@@ -147,7 +158,8 @@ def fake_alerts(status: str) -> dict[str, Any]:
 
 
 def test_hostile_labels_show_as_text_and_the_banner_follows_the_alerts(
-        page: Page, simulator: LiveSimulator, dialogs: list[str]) -> None:
+        page: Page, simulator: LiveSimulator, dialogs: list[str],
+        late_handlers_dropped: None) -> None:
     """The page draws whatever /_sim/stats and /_sim/alerts say: answers in their contract
     shapes carrying script in every label must render as text, and the banner must come
     and go with the alerts' status (the answers are intercepted in the browser only)."""
@@ -191,8 +203,8 @@ def test_hostile_labels_show_as_text_and_the_banner_follows_the_alerts(
     assert dialogs == [] and page.locator(INJECTED).count() == 0
 
 
-def test_without_kpis_or_alerts_the_view_says_no_data_yet(page: Page,
-                                                          simulator: LiveSimulator) -> None:
+def test_without_kpis_or_alerts_the_view_says_no_data_yet(
+        page: Page, simulator: LiveSimulator, late_handlers_dropped: None) -> None:
     """A simulator whose /_sim/stats has no `kpis` and whose /_sim/alerts is missing (an
     older one) still draws the rest of the dashboard, and says so instead of breaking."""
     def stats(route: Route) -> None:
