@@ -132,7 +132,8 @@ def test_the_dispatcher_claims_only_while_its_lease_holds(db: Path, wall: FakeWa
 
 def _blocked_beside(store: Store, call: Callable[[], Any]) -> list[Any]:
     """Run `call` in a thread while this thread holds `store`'s write batch open; the
-    returned list gets its result (or exception) once the batch commits."""
+    returned list holds the thread first, then its result (or exception) once the batch
+    commits: the result may land before or after the caller leaves the batch."""
     out: list[Any] = []
 
     def run() -> None:
@@ -144,7 +145,7 @@ def _blocked_beside(store: Store, call: Callable[[], Any]) -> list[Any]:
     thread = threading.Thread(target=run)
     thread.start()
     time.sleep(BLOCKED)
-    out.append(thread)
+    out.insert(0, thread)  # first, whether or not `call` returned during the sleep
     return out
 
 
@@ -155,7 +156,7 @@ def test_same_key_in_two_workers_at_once_executes_once(db: Path, wall: FakeWall)
         assert a.idempotency.begin(TENANT, "k", EP, digest) is None
         out = _blocked_beside(b.store, lambda: b.idempotency.begin(TENANT, "k", EP, digest))
         a.idempotency.finish(TENANT, "k", 200, b'{"id":"pi_1"}')
-    out.pop().join()
+    out.pop(0).join()
     assert out == [Replay(200, b'{"id":"pi_1"}')]
 
 
@@ -178,6 +179,6 @@ def test_a_due_timer_fires_once_when_two_workers_look_at_once(db: Path,
     with a.store.atomic():  # a fires it; b looks before a's batch commits
         out = _blocked_beside(b.store, schedulers[1].fire_due)
         assert schedulers[0].fire_due() == 1
-    out.pop().join()
+    out.pop(0).join()
     assert out == [0]
     assert fired == ["a"]
