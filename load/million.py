@@ -106,7 +106,8 @@ def fill(db: str, payments: int) -> float:
     ids = sorted({m.group(0) for t in texts for m in _ID.finditer(t)}, key=len, reverse=True)
     pattern = re.compile("|".join([re.escape(i) for i in ids] + [str(stamp)]))
     # the template's own rows go: the clones are written in creation order, as the API does
-    conn.execute("DELETE FROM objects")
+    codes = dict(conn.execute("SELECT name, code FROM names").fetchall())
+    conn.execute("DELETE FROM object_rows")
     conn.execute("DELETE FROM journal")
     for start in range(0, payments, BATCH):
         objects, log = [], []
@@ -120,13 +121,14 @@ def fill(db: str, payments: int) -> float:
                 return fresh[m.group(0)]
 
             for (tenant, kind, oid, _, parent, tag, _), text in zip(rows, texts, strict=True):
-                objects.append((tenant, kind, fresh.get(oid, oid), when,
+                objects.append((codes[tenant], codes[kind], fresh.get(oid, oid), when,
                                 fresh.get(parent, parent) if parent else None, tag,
                                 encode_json(pattern.sub(swap, text).encode())))
             if payments - n <= JOURNAL_ROWS:
                 log.extend((row[0] - (payments - n), *row[1:]) for row in journal)
         conn.execute("BEGIN")
-        conn.executemany("INSERT INTO objects (tenant, kind, id, created, parent, tag, data) "
+        conn.executemany("INSERT INTO object_rows (tenant_code, kind_code, id, created, "
+                         "parent, tag, data) "
                          "VALUES (?, ?, ?, ?, ?, ?, ?)", objects)
         conn.executemany("INSERT INTO journal (at, gateway, tenant, method, path, status, "
                          "latency_ms, request_id, run_id, idempotency_key, effect, direction) "

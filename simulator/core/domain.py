@@ -58,7 +58,7 @@ class Domain:
         generation, boot = _boot(store)
         clock.set_offset(float(store.get_meta("clock_offset", "0") or 0))
         # the newest rows by rowid, not a scan of every object (2.6 s at a million payments)
-        newest = store.one("SELECT MAX(created) FROM (SELECT created FROM objects "
+        newest = store.one("SELECT MAX(created) FROM (SELECT created FROM object_rows "
                            "ORDER BY seq DESC LIMIT 1000)")
         if newest and newest[0] is not None:
             clock.not_before(float(newest[0]))

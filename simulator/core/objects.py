@@ -112,69 +112,94 @@ def register_sql(conn: Any) -> None:
 
 
 class Objects:
-    """Insert, update, fetch and page through one tenant's documents of each kind."""
+    """Insert, update, fetch and page through one tenant's documents of each kind.
+
+    Rows live in `object_rows` with their tenant and kind as codes (core/names.py): a
+    write allocates a name's code, a read of a name never stored finds nothing."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
+        self.names = store.names
         register_sql(store.conn)
+
+    def _codes(self, tenant: str, kind: str) -> tuple[int, int] | None:
+        """(tenant code, kind code) for a read; None when either was never stored."""
+        tenant_code = self.names.find(tenant)
+        kind_code = self.names.find(kind)
+        if tenant_code is None or kind_code is None:
+            return None
+        return tenant_code, kind_code
 
     def insert(
         self, tenant: str, kind: str, doc: Doc, *, parent: str | None = None, tag: str | None = None
     ) -> Doc:
         """Store a new document; `doc` must carry `id` and `created`."""
         self.store.write(
-            "INSERT INTO objects (tenant, kind, id, created, parent, tag, data) "
+            "INSERT INTO object_rows (tenant_code, kind_code, id, created, parent, tag, data) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (tenant, kind, doc["id"], doc["created"], parent, tag, encode(doc)),
+            (self.names.code(tenant), self.names.code(kind), doc["id"], doc["created"],
+             parent, tag, encode(doc)),
         )
         return doc
 
+    def _change(self, tenant: str, kind: str, object_id: str, column: str, value: Any
+                ) -> int:
+        """Set one column of a stored document; returns the rows changed (0 or 1)."""
+        codes = self._codes(tenant, kind)
+        if codes is None:
+            return 0
+        cur = self.store.write(
+            f"UPDATE object_rows SET {column} = ? "  # noqa: S608 - the callers' fixed names
+            "WHERE tenant_code = ? AND kind_code = ? AND id = ?", (value, *codes, object_id))
+        return cur.rowcount
+
     def update(self, tenant: str, kind: str, doc: Doc) -> Doc:
         """Replace a stored document with its new state."""
-        cur = self.store.write(
-            "UPDATE objects SET data = ? WHERE tenant = ? AND kind = ? AND id = ?",
-            (encode(doc), tenant, kind, doc["id"]),
-        )
-        if cur.rowcount != 1:
+        if self._change(tenant, kind, doc["id"], "data", encode(doc)) != 1:
             raise NotFound(NOT_FOUND, f"No such {kind}: '{doc['id']}'", param="id",
                            object=kind, id=doc["id"])
         return doc
 
     def retag(self, tenant: str, kind: str, object_id: str, tag: str | None) -> None:
         """Change the `tag` a document is filed under (what lists filter by)."""
-        self.store.write("UPDATE objects SET tag = ? WHERE tenant = ? AND kind = ? AND id = ?",
-                         (tag, tenant, kind, object_id))
+        self._change(tenant, kind, object_id, "tag", tag)
 
     def reparent(self, tenant: str, kind: str, object_id: str, parent: str | None) -> None:
         """File a document under another `parent` (a saved method under its customer)."""
-        self.store.write("UPDATE objects SET parent = ? WHERE tenant = ? AND kind = ? AND id = ?",
-                         (parent, tenant, kind, object_id))
+        self._change(tenant, kind, object_id, "parent", parent)
 
     def tagged(self, tenant: str, kind: str, tag: str) -> Doc | None:
         """The newest document of `kind` filed under `tag`."""
-        row = self.store.one(
-            "SELECT data FROM objects WHERE tenant = ? AND kind = ? AND tag = ? "
-            "ORDER BY seq DESC LIMIT 1", (tenant, kind, tag))
+        codes = self._codes(tenant, kind)
+        row = codes and self.store.one(
+            "SELECT data FROM object_rows WHERE tenant_code = ? AND kind_code = ? AND tag = ? "
+            "ORDER BY seq DESC LIMIT 1", (*codes, tag))
         return decode(row[0]) if row else None
 
     def delete(self, tenant: str, kind: str, object_id: str) -> None:
         """Remove a document (webhook endpoints)."""
-        self.store.write("DELETE FROM objects WHERE tenant = ? AND kind = ? AND id = ?",
-                         (tenant, kind, object_id))
+        codes = self._codes(tenant, kind)
+        if codes is not None:
+            self.store.write("DELETE FROM object_rows WHERE tenant_code = ? AND kind_code = ? "
+                             "AND id = ?", (*codes, object_id))
+
+    def _seq_and_data(self, tenant: str, kind: str, object_id: str) -> tuple | None:
+        codes = self._codes(tenant, kind)
+        return codes and self.store.one(
+            "SELECT seq, data FROM object_rows WHERE tenant_code = ? AND kind_code = ? "
+            "AND id = ?", (*codes, object_id))
 
     def find(self, tenant: str, kind: str, object_id: str) -> Doc | None:
         """The document, or None when this tenant has no such object."""
-        row = self.store.one(
-            "SELECT data FROM objects WHERE tenant = ? AND kind = ? AND id = ?",
-            (tenant, kind, object_id),
-        )
-        return decode(row[0]) if row else None
+        row = self._seq_and_data(tenant, kind, object_id)
+        return decode(row[1]) if row else None
 
     def find_any(self, kind: str, object_id: str) -> tuple[str, Doc] | None:
         """(tenant, document) for an id whatever its tenant (hosted pages, which carry no key)."""
-        row = self.store.one(
-            "SELECT tenant, data FROM objects WHERE kind = ? AND id = ?", (kind, object_id)
-        )
+        kind_code = self.names.find(kind)
+        row = kind_code is not None and self.store.one(
+            "SELECT n.name, o.data FROM object_rows o JOIN names n ON n.code = o.tenant_code "
+            "WHERE o.kind_code = ? AND o.id = ?", (kind_code, object_id))
         return (row[0], decode(row[1])) if row else None
 
     def get(self, tenant: str, kind: str, object_id: str, *, param: str = "id") -> Doc:
@@ -213,8 +238,9 @@ class Objects:
                 "You may only specify one of these parameters: ending_before, starting_after.",
                 param="ending_before", names=("ending_before", "starting_after"),
             )
-        where = ["tenant = ?", "kind = ?"]
-        args: list[Any] = [tenant, kind]
+        codes = self._codes(tenant, kind)
+        where = ["tenant_code = ?", "kind_code = ?"]
+        args: list[Any] = list(codes or (None, None))
         if parent is not None:
             where.append("parent = ?")
             args.append(parent)
@@ -228,19 +254,18 @@ class Objects:
         ascending = False
         for cursor, name in ((starting_after, "starting_after"), (ending_before, "ending_before")):
             if cursor:
-                row = self.store.one(
-                    "SELECT seq FROM objects WHERE tenant = ? AND kind = ? AND id = ?",
-                    (tenant, kind, cursor),
-                )
+                row = self._seq_and_data(tenant, kind, cursor)
                 if row is None:
                     raise NotFound(NOT_FOUND, f"No such {kind}: '{cursor}'", param=name,
                                    object=kind, id=cursor)
                 where.append("seq < ?" if name == "starting_after" else "seq > ?")
                 args.append(row[0])
                 ascending = name == "ending_before"
+        if codes is None:
+            return [], False
         order = "ASC" if ascending else "DESC"
         rows = self.store.all(
-            f"SELECT data FROM objects WHERE {' AND '.join(where)} "  # noqa: S608 - fixed fragments
+            f"SELECT data FROM object_rows WHERE {' AND '.join(where)} "  # noqa: S608 - fixed fragments
             f"ORDER BY seq {order} LIMIT ?",
             (*args, limit + 1),
         )
@@ -251,9 +276,12 @@ class Objects:
 
     def children(self, tenant: str, kind: str, parent: str) -> list[Doc]:
         """All documents of `kind` under `parent`, oldest first."""
+        codes = self._codes(tenant, kind)
+        if codes is None:
+            return []
         rows = self.store.all(
-            "SELECT data FROM objects WHERE tenant = ? AND kind = ? AND parent = ? ORDER BY seq",
-            (tenant, kind, parent),
+            "SELECT data FROM object_rows WHERE tenant_code = ? AND kind_code = ? "
+            "AND parent = ? ORDER BY seq", (*codes, parent),
         )
         return [decode(r[0]) for r in rows]
 
@@ -262,11 +290,14 @@ class Objects:
         """A tenant's documents of a kind, newest first, as (seq, document), read in chunks
         (a search stops after a page of hits instead of decoding every object); `before`:
         only those older than that seq."""
+        codes = self._codes(tenant, kind)
+        if codes is None:
+            return
         cursor = before if before is not None else 1 << 62
         while True:
             rows = self.store.all(
-                "SELECT seq, data FROM objects WHERE tenant = ? AND kind = ? AND seq < ? "
-                "ORDER BY seq DESC LIMIT ?", (tenant, kind, cursor, chunk))
+                "SELECT seq, data FROM object_rows WHERE tenant_code = ? AND kind_code = ? "
+                "AND seq < ? ORDER BY seq DESC LIMIT ?", (*codes, cursor, chunk))
             for seq, data in rows:
                 yield seq, decode(data)
             if len(rows) < chunk:

@@ -49,7 +49,7 @@ PRUNED_KINDS: dict[str, frozenset[str] | None] = {
     "payment_method": None, "event": None,
 }
 _CURSOR = "retention_seq"
-#: The kinds a document's `parent` may be (one index lookup each, by `objects_id`).
+#: The kinds a document's `parent` may be (one index lookup each, by `object_rows_id`).
 _PARENT_KINDS = ", ".join(f"'{kind}'" for kind in (
     "payment", "charge", "order", "customer", "setup", "checkout_session", "refund",
     "payment_method"))
@@ -119,7 +119,7 @@ def _prune_objects(store: Store, cutoff: float, limit: int) -> tuple[int, bool]:
             gone.add((tenant, object_id))
             doomed.append((seq,))
     with store.atomic() as conn:
-        conn.executemany("DELETE FROM objects WHERE seq = ?", doomed)
+        conn.executemany("DELETE FROM object_rows WHERE seq = ?", doomed)
         # a pass that reached the edge starts over, so what was kept is looked at again
         store.set_meta(_CURSOR, "0" if caught_up else str(last))
     return len(doomed), caught_up

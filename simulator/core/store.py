@@ -15,18 +15,19 @@ import asyncio
 import contextlib
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from paylab.simulator.core.checkpoints import Checkpointer
 from paylab.simulator.core.errors import StorageUnavailable
+from paylab.simulator.core.names import Names
 
 _SCHEMA = resources.files(__package__).joinpath("schema.sql").read_text(encoding="utf-8")
 
 #: Tables cleared by a reset, in an order that keeps references valid.
-_STATE_TABLES = ("delivery_attempts", "deliveries", "idempotency", "objects", "journal",
+_STATE_TABLES = ("delivery_attempts", "deliveries", "idempotency", "object_rows", "journal",
                  "timers", "tenants", "nonces",
                  "alerts", "alert_hits",
                  # issue16: S - seeded draw counters, scenarios and their counters
@@ -72,6 +73,9 @@ class Store:
             ) from exc
         self._in_tx = False
         self._depth = 0
+        self._rollback_listeners: list[Callable[[], None]] = []
+        #: tenant and kind codes of the documents (core/names.py)
+        self.names = Names(self)
         self._waiters: list[asyncio.Future[None]] = []
         self._commit_handle: asyncio.Handle | None = None
         self._failed: BaseException | None = None
@@ -87,17 +91,20 @@ class Store:
         for table, column, definition in _ADDED_COLUMNS:
             if column not in self._columns(table):
                 self.conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
-        objects_sql = self.one("SELECT sql FROM sqlite_master WHERE name = 'objects'")
-        if objects_sql and "WITHOUT ROWID" in objects_sql[0]:
-            # objects became a rowid table (appends instead of random inserts): rebuild it
+        objects_sql = self.one("SELECT sql FROM sqlite_master WHERE name = 'objects' "
+                               "AND type = 'table'")
+        if objects_sql:
+            # documents moved to object_rows, their tenant and kind as codes (core/names.py):
+            # move every row (a table WITHOUT ROWID from older versions too), then put the
+            # view in the table's place
             self.conn.executescript(
-                "BEGIN; ALTER TABLE objects RENAME TO objects_v1; "  # noqa: S608 - fixed DDL
-                "DROP INDEX IF EXISTS objects_list; DROP INDEX IF EXISTS objects_parent; "
-                "DROP INDEX IF EXISTS objects_tag; DROP INDEX IF EXISTS objects_by_id; "
-                + _SCHEMA
-                + "INSERT INTO objects (seq, tenant, kind, id, created, parent, tag, data) "
-                "SELECT seq, tenant, kind, id, created, parent, tag, data FROM objects_v1 "
-                "ORDER BY seq; DROP TABLE objects_v1; COMMIT;"
+                "BEGIN; INSERT OR IGNORE INTO names (name) "  # noqa: S608 - fixed DDL
+                "SELECT tenant FROM objects UNION SELECT kind FROM objects; "
+                "INSERT INTO object_rows (seq, tenant_code, kind_code, id, created, parent, "
+                "tag, data) SELECT o.seq, t.code, k.code, o.id, o.created, o.parent, o.tag, "
+                "o.data FROM objects o JOIN names t ON t.name = o.tenant "
+                "JOIN names k ON k.name = o.kind ORDER BY o.seq; DROP TABLE objects; "
+                + _SCHEMA + " COMMIT;"
             )
         if "copy" not in self._columns("deliveries"):
             # the unique key gained `copy`: rebuild the table, keeping every row
@@ -135,6 +142,7 @@ class Store:
             except BaseException:
                 self.conn.execute(f"ROLLBACK TO {name}")
                 self.conn.execute(f"RELEASE {name}")
+                self._rolled_back()
                 raise
             else:
                 self.conn.execute(f"RELEASE {name}")
@@ -174,10 +182,20 @@ class Store:
         saved on its own outside any transaction."""
         if self._in_tx and not self.conn.in_transaction:
             self._in_tx = False
+            self._rolled_back()
             self._fail_waiters(StorageUnavailable(
                 "storage_unavailable", "storage rolled back the batch this write was in"))
         if not self._in_tx:
             self._begin()
+
+    def on_rollback(self, listener: Callable[[], None]) -> None:
+        """Call `listener` after anything written in this process was rolled back (a
+        savepoint or a whole batch): caches of rows written since must forget them."""
+        self._rollback_listeners.append(listener)
+
+    def _rolled_back(self) -> None:
+        for listener in self._rollback_listeners:
+            listener()
 
     def _fail_waiters(self, error: StorageUnavailable) -> None:
         waiters, self._waiters = self._waiters, []
@@ -239,6 +257,7 @@ class Store:
             with contextlib.suppress(sqlite3.Error):
                 self.conn.execute("ROLLBACK")
             self._in_tx = False
+            self._rolled_back()
             self._fail_waiters(StorageUnavailable("storage_unavailable",
                                                   f"storage could not commit: {exc}"))
             return
@@ -316,10 +335,12 @@ class Store:
                 "(SELECT id FROM deliveries WHERE tenant = ?)",
                 (tenant,),
             )
-            for table in ("deliveries", "idempotency", "objects", "journal", "timers",
+            for table in ("deliveries", "idempotency", "journal", "timers",
                           "tenants", "nonces",
                           "alerts", "alert_hits"):
                 conn.execute(f"DELETE FROM {table} WHERE tenant = ?", (tenant,))  # noqa: S608
+            conn.execute("DELETE FROM object_rows WHERE tenant_code = "
+                         "(SELECT code FROM names WHERE name = ?)", (tenant,))
 
     def close(self) -> None:
         """Commit what is open and close the connection."""

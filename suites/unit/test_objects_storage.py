@@ -46,13 +46,19 @@ def test_a_truncated_document_is_an_error_not_a_partial_read() -> None:
         decode(encode(PAYMENT)[:-8])
 
 
+def _write_row(store: Store, object_id: str, data: bytes | str) -> None:
+    """A row of tenant `t`, kind `payment`, with `data` stored as it is."""
+    store.write("INSERT INTO object_rows (tenant_code, kind_code, id, created, data) VALUES "
+                "(?, ?, ?, 1, ?)", (store.names.code("t"), store.names.code("payment"),
+                                    object_id, data))
+
+
 def test_rows_written_as_plain_json_before_still_read() -> None:
     store = Store(":memory:")
     repo = Objects(store)
     for n in range(3):  # as the previous version wrote them: orjson bytes, and text
         data: bytes | str = orjson.dumps({**PAYMENT, "id": f"pi_old{n}"})
-        store.write("INSERT INTO objects (tenant, kind, id, created, data) VALUES "
-                    "('t', 'payment', ?, 1, ?)", (f"pi_old{n}", data if n else data.decode()))
+        _write_row(store, f"pi_old{n}", data if n else data.decode())
     repo.insert("t", "payment", {**PAYMENT, "id": "pi_new"})
     assert repo.get("t", "payment", "pi_old0")["metadata"] == PAYMENT["metadata"]
     docs, more = repo.page("t", "payment", limit=10)
@@ -65,8 +71,7 @@ def test_rows_written_as_plain_json_before_still_read() -> None:
 def test_sql_reads_documents_of_either_form_through_paylab_doc() -> None:
     store = Store(":memory:")
     Objects(store).insert("t", "payment", {**PAYMENT, "id": "pi_new"})
-    store.write("INSERT INTO objects (tenant, kind, id, created, data) VALUES "
-                "('t', 'payment', 'pi_old', 1, ?)", (orjson.dumps({**PAYMENT, "amount": 7}),))
+    _write_row(store, "pi_old", orjson.dumps({**PAYMENT, "amount": 7}))
     rows = store.all("SELECT id, json_extract(paylab_doc(data), '$.amount') FROM objects "
                      "ORDER BY seq")
     assert rows == [("pi_new", 2000), ("pi_old", 7)]

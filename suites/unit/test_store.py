@@ -10,6 +10,7 @@ import pytest
 from paylab.simulator.core.clock import Clock
 from paylab.simulator.core.domain import Domain
 from paylab.simulator.core.errors import StorageUnavailable
+from paylab.simulator.core.objects import Objects
 from paylab.simulator.core.store import Store
 
 
@@ -112,12 +113,45 @@ def test_a_full_reset_forgets_revoked_keys_in_memory_as_on_disk(tmp_path: Path) 
 
 def test_reset_of_one_tenant_keeps_the_others(tmp_path: Path) -> None:
     store = Store(tmp_path / "s.db")
-    with store.atomic() as conn:
-        for tenant in ("a", "b"):
-            conn.execute("INSERT INTO objects (tenant, kind, id, created, data) "
-                         "VALUES (?, 'x', 'id1', 0, '{}')", (tenant,))
+    for tenant in ("a", "b"):
+        Objects(store).insert(tenant, "x", {"id": "id1", "created": 0})
     store.reset("a")
     assert store.all("SELECT tenant FROM objects") == [("b",)]
+
+
+def test_objects_stored_with_text_names_move_to_codes(tmp_path: Path) -> None:
+    """A state file of the version before names became codes (a rowid `objects` table
+    with text tenant and kind, and its indexes) opens with every row, in order, under
+    the same tenant, kind, parent and tag, readable through the API's repository."""
+    path = tmp_path / "v2.db"
+    old = sqlite3.connect(path)
+    old.executescript("""
+        CREATE TABLE objects (seq INTEGER PRIMARY KEY, tenant TEXT NOT NULL,
+            kind TEXT NOT NULL, id TEXT NOT NULL, created REAL NOT NULL, parent TEXT,
+            tag TEXT, data BLOB NOT NULL);
+        CREATE UNIQUE INDEX objects_id ON objects (kind, id, tenant);
+        CREATE INDEX objects_list ON objects (tenant, kind);
+        INSERT INTO objects VALUES (3, 'acct_a', 'payment', 'pi_1', 1, NULL, 'cus_1',
+                                    '{"id": "pi_1"}');
+        INSERT INTO objects VALUES (9, 'acct_b', 'charge', 'ch_1', 2, 'pi_1', NULL,
+                                    '{"id": "ch_1"}');
+        INSERT INTO objects VALUES (12, 'acct_a', 'payment', 'pi_2', 3, NULL, NULL,
+                                    '{"id": "pi_2"}');
+    """)
+    old.close()
+    store = Store(path)
+    assert store.all("SELECT seq, tenant, kind, id, parent, tag FROM objects ORDER BY seq") == [
+        (3, "acct_a", "payment", "pi_1", None, "cus_1"),
+        (9, "acct_b", "charge", "ch_1", "pi_1", None),
+        (12, "acct_a", "payment", "pi_2", None, None)]
+    assert store.one("SELECT type FROM sqlite_master WHERE name = 'objects'") == ("view",)
+    repo = Objects(store)
+    assert [d["id"] for d in repo.page("acct_a", "payment")[0]] == ["pi_2", "pi_1"]
+    assert repo.tagged("acct_a", "payment", "cus_1") == {"id": "pi_1"}
+    assert repo.children("acct_b", "charge", "pi_1") == [{"id": "ch_1"}]
+    assert repo.find("acct_b", "payment", "pi_1") is None
+    store.close()
+    assert Store(path).one("SELECT COUNT(*) FROM objects") == (3,)  # and opens again
 
 
 def test_databases_of_the_first_schema_are_migrated(tmp_path: Path) -> None:

@@ -1,0 +1,79 @@
+"""Tenants and kinds stored as codes (core/names.py): each name once, its code in every
+row; a rolled-back code is never served from the cache; a read allocates nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from paylab.simulator.core.objects import Objects
+from paylab.simulator.core.store import Store
+
+
+def _doc(object_id: str) -> dict:
+    return {"id": object_id, "created": 1, "amount": 100}
+
+
+def test_each_name_is_stored_once_and_rows_carry_codes(tmp_path: Path) -> None:
+    store = Store(tmp_path / "n.db")
+    repo = Objects(store)
+    for n in range(5):
+        repo.insert("acct_4a457e85a449f2b0", "payment", _doc(f"pi_{n}"))
+    repo.insert("acct_other", "payment", _doc("pi_x"))
+    assert store.all("SELECT name FROM names ORDER BY code") == [
+        ("acct_4a457e85a449f2b0",), ("payment",), ("acct_other",)]
+    assert store.all("SELECT DISTINCT typeof(tenant_code), typeof(kind_code) "
+                     "FROM object_rows") == [("integer", "integer")]
+    assert [d["id"] for d in repo.page("acct_other", "payment")[0]] == ["pi_x"]
+
+
+def test_a_code_rolled_back_with_its_savepoint_is_not_served_again() -> None:
+    """Codes a failed request allocated go with its savepoint; another name may take the
+    same number afterwards, so the cache must not keep the old pairing (else one tenant
+    would read another's documents)."""
+    store = Store(":memory:")
+    repo = Objects(store)
+
+    def failing_request() -> None:
+        with store.atomic():
+            repo.insert("acct_gone", "payment", _doc("pi_1"))
+            raise RuntimeError("the request failed after its insert")
+
+    with pytest.raises(RuntimeError):
+        failing_request()
+    repo.insert("acct_kept", "payment", _doc("pi_2"))
+    assert repo.find("acct_gone", "payment", "pi_2") is None
+    assert repo.get("acct_kept", "payment", "pi_2")["id"] == "pi_2"
+    repo.insert("acct_gone", "payment", _doc("pi_3"))
+    assert repo.find("acct_kept", "payment", "pi_3") is None
+    assert repo.page("acct_gone", "payment")[0] == [_doc("pi_3")]
+
+
+def test_reads_of_unknown_names_find_nothing_and_write_nothing() -> None:
+    store = Store(":memory:")
+    repo = Objects(store)
+    repo.insert("acct_a", "payment", _doc("pi_1"))
+    store.commit()
+    before = store.all("SELECT * FROM names")
+    assert repo.find("acct_new", "payment", "pi_1") is None
+    assert repo.find("acct_a", "refund", "pi_1") is None
+    assert repo.find_any("refund", "pi_1") is None
+    assert repo.page("acct_new", "payment") == ([], False)
+    assert repo.children("acct_new", "charge", "pi_1") == []
+    assert list(repo.newest_first("payment", "acct_new")) == []
+    assert repo.tagged("acct_new", "payment", "x") is None
+    repo.delete("acct_new", "payment", "pi_1")
+    repo.retag("acct_new", "payment", "pi_1", "x")
+    assert store.all("SELECT * FROM names") == before
+    assert repo.find_any("payment", "pi_1") == ("acct_a", _doc("pi_1"))
+
+
+def test_codes_written_by_another_process_are_read(tmp_path: Path) -> None:
+    first, second = Store(tmp_path / "s.db"), Store(tmp_path / "s.db")
+    Objects(first).insert("acct_a", "payment", _doc("pi_1"))
+    first.commit()
+    reader = Objects(second)
+    assert reader.get("acct_a", "payment", "pi_1")["id"] == "pi_1"
+    reader.insert("acct_b", "payment", _doc("pi_2"))
+    second.commit()
+    assert Objects(first).find("acct_b", "payment", "pi_2") == _doc("pi_2")
