@@ -45,7 +45,5 @@ class Names:
         code = self.find(name)
         if code is None:
             self.store.write("INSERT OR IGNORE INTO names (name) VALUES (?)", (name,))
-            code = self.find(name)
-            if code is None:  # pragma: no cover - the insert above makes the row
-                raise RuntimeError(f"no code for {name!r}")
+            code = self._codes[name] = int(self.store.one(_FIND, (name,))[0])
         return code

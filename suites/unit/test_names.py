@@ -77,3 +77,23 @@ def test_codes_written_by_another_process_are_read(tmp_path: Path) -> None:
     reader.insert("acct_b", "payment", _doc("pi_2"))
     second.commit()
     assert Objects(first).find("acct_b", "payment", "pi_2") == _doc("pi_2")
+
+
+def test_a_known_name_costs_no_statement_and_is_never_written_again() -> None:
+    """The cache is what keeps codes off the hot path: once a process knows a name, using
+    it reads nothing from `names` and writes nothing to it (a second allocation would also
+    need the write lock a read-only request does not take)."""
+    store = Store(":memory:")
+    repo = Objects(store)
+    repo.insert("acct_a", "payment", _doc("pi_1"))
+    fresh = Store(":memory:")  # a process that did not allocate them: it reads each once
+    fresh.conn.execute("INSERT INTO names (name) VALUES ('acct_a'), ('payment')")
+    for names, reads in ((store.names, 0), (fresh.names, 2)):
+        seen: list[str] = []
+        names.store.conn.set_trace_callback(seen.append)
+        codes = [names.code("acct_a") for _ in range(3)] + [names.find("payment")]
+        names.store.conn.set_trace_callback(None)
+        assert codes[:3] == [codes[0]] * 3 and None not in codes
+        touching = [s for s in seen if "names" in s]
+        assert len(touching) == reads, touching
+        assert all(s.startswith("SELECT") for s in touching), touching
