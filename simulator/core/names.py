@@ -8,7 +8,8 @@ two bytes.
 A code is allocated inside the current write batch and cached per process. A committed
 code never changes, so the cache needs no invalidation across processes; a batch or
 savepoint that rolls back may take a fresh code with it, so every rollback clears the
-cache and the next use reads the code again.
+cache (one SQLite makes by itself, on a full disk, as soon as a name is next looked up)
+and the next use reads the code again.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ class Names:
     def find(self, name: str) -> int | None:
         """The name's code, or None when nothing was ever stored under it (a read never
         allocates one, so reads work on a full disk and leave nothing behind)."""
+        self.store.notice_lost_batch()  # a batch SQLite rolled back took its codes along
         code = self._codes.get(name)
         if code is None:
             row = self.store.one(_FIND, (name,))

@@ -180,13 +180,18 @@ class Store:
         itself (a full disk, an I/O error); then the batch is gone, and so is everything
         its waiters wrote: they fail, and this write starts a new batch instead of being
         saved on its own outside any transaction."""
+        self.notice_lost_batch()
+        if not self._in_tx:
+            self._begin()
+
+    def notice_lost_batch(self) -> None:
+        """If SQLite rolled the open batch back by itself, fail its waiters and tell the
+        rollback listeners now (a cache must not hand out what that batch wrote)."""
         if self._in_tx and not self.conn.in_transaction:
             self._in_tx = False
             self._rolled_back()
             self._fail_waiters(StorageUnavailable(
                 "storage_unavailable", "storage rolled back the batch this write was in"))
-        if not self._in_tx:
-            self._begin()
 
     def on_rollback(self, listener: Callable[[], None]) -> None:
         """Call `listener` after anything written in this process was rolled back (a

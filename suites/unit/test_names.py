@@ -3,9 +3,11 @@ row; a rolled-back code is never served from the cache; a read allocates nothing
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
+from paylab.simulator.core.errors import StorageUnavailable
 from paylab.simulator.core.objects import Objects
 from paylab.simulator.core.store import Store
 
@@ -47,6 +49,32 @@ def test_a_code_rolled_back_with_its_savepoint_is_not_served_again() -> None:
     repo.insert("acct_gone", "payment", _doc("pi_3"))
     assert repo.find("acct_kept", "payment", "pi_3") is None
     assert repo.page("acct_gone", "payment")[0] == [_doc("pi_3")]
+
+
+async def test_a_batch_sqlite_rolled_back_by_itself_leaves_no_stale_code() -> None:
+    """On a full disk SQLite rolls the whole open transaction back on its own; a code
+    allocated in it must not be used afterwards for a row (the number goes to the next
+    new name, which would then own that row). Served on an event loop, the batch's end
+    comes later, so the next request in the same turn of the loop must notice it."""
+    store = Store(":memory:")
+    repo = Objects(store)
+
+    def lost_batch() -> None:
+        with store.atomic():
+            repo.insert("acct_gone", "payment", _doc("pi_1"))
+            store.conn.execute("ROLLBACK")  # what SQLite does by itself on SQLITE_FULL
+
+    with pytest.raises(StorageUnavailable):
+        lost_batch()
+    repo.insert("acct_gone", "payment", _doc("pi_2"))
+    repo.insert("acct_new", "payment", _doc("pi_3"))
+    assert repo.find("acct_new", "payment", "pi_2") is None
+    assert repo.page("acct_gone", "payment")[0] == [_doc("pi_2")]
+    assert store.all("SELECT tenant, id FROM objects ORDER BY seq") == [
+        ("acct_gone", "pi_2"), ("acct_new", "pi_3")]
+    await asyncio.sleep(0)  # the loop commits the batch
+    assert store.all("SELECT tenant, id FROM objects ORDER BY seq") == [
+        ("acct_gone", "pi_2"), ("acct_new", "pi_3")]
 
 
 def test_reads_of_unknown_names_find_nothing_and_write_nothing() -> None:
