@@ -7,7 +7,7 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from paylab.simulator.core.errors import StorageUnavailable
+from paylab.simulator.core.errors import NotFound, StorageUnavailable
 from paylab.simulator.core.objects import Objects
 from paylab.simulator.core.store import Store
 
@@ -92,6 +92,10 @@ def test_reads_of_unknown_names_find_nothing_and_write_nothing() -> None:
     assert repo.tagged("acct_new", "payment", "x") is None
     repo.delete("acct_new", "payment", "pi_1")
     repo.retag("acct_new", "payment", "pi_1", "x")
+    with pytest.raises(NotFound, match="No such refund: 'pi_1'"):
+        repo.update("acct_a", "refund", _doc("pi_1"))
+    with pytest.raises(NotFound, match="No such payment: 'pi_1'"):
+        repo.update("acct_new", "payment", _doc("pi_1"))
     assert store.all("SELECT * FROM names") == before
     assert repo.find_any("payment", "pi_1") == ("acct_a", _doc("pi_1"))
 
