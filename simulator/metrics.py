@@ -375,4 +375,3 @@ def _methods(payments: Counter, amounts: Counter) -> list[dict[str, Any]]:
             if count["succeeded"] else None,
         })
     return out
-

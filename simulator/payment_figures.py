@@ -50,10 +50,7 @@ class PaymentFigures:
         finally:
             if self._counting is counting and counting.done():
                 self._counting = None
-        now = self._clock()
-        reuse_until = now + cost * FIGURES_REUSE if cost >= FIGURES_FRESH_SECONDS else 0.0
-        self._figures = (reuse_until, now, rows)
-        return now, rows
+        return self._keep(cost, rows)
 
     def now(self, store: Store) -> tuple[float, list[dict[str, Any]]]:
         """(when counted, rows): the stored payments and orders per gateway and method
@@ -63,7 +60,11 @@ class PaymentFigures:
             return self._figures[1], self._figures[2]
         started = time.perf_counter()
         rows = gateway_methods(store)
-        cost = time.perf_counter() - started
+        return self._keep(time.perf_counter() - started, rows)
+
+    def _keep(self, cost: float, rows: list[dict[str, Any]]
+              ) -> tuple[float, list[dict[str, Any]]]:
+        """Remember a count that took `cost` seconds: reused for a while if it was slow."""
         now = self._clock()
         reuse_until = now + cost * FIGURES_REUSE if cost >= FIGURES_FRESH_SECONDS else 0.0
         self._figures = (reuse_until, now, rows)

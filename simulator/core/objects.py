@@ -240,7 +240,7 @@ class Objects:
             )
         codes = self._codes(tenant, kind)
         where = ["tenant_code = ?", "kind_code = ?"]
-        args: list[Any] = list(codes or (None, None))
+        args: list[Any] = []
         if parent is not None:
             where.append("parent = ?")
             args.append(parent)
@@ -267,7 +267,7 @@ class Objects:
         rows = self.store.all(
             f"SELECT data FROM object_rows WHERE {' AND '.join(where)} "  # noqa: S608 - fixed fragments
             f"ORDER BY seq {order} LIMIT ?",
-            (*args, limit + 1),
+            (*codes, *args, limit + 1),
         )
         docs = [decode(r[0]) for r in rows[:limit]]
         if ascending:
