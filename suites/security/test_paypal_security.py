@@ -35,6 +35,11 @@ def other(simulator: LiveSimulator) -> PaypalApp:
     return PaypalApp.register(simulator.url)
 
 
+def _altered(token: str) -> str:
+    """The token with its last character changed: never the token itself."""
+    return token[:-1] + ("A" if token[-1] != "A" else "B")
+
+
 def _error(answer: requests.Response, wire_contracts: WireContracts, status: int) -> dict:
     assert answer.status_code == status, answer.text[:300]
     assert answer.headers["Content-Type"].startswith("application/json")
@@ -56,12 +61,12 @@ def captured(app: PaypalApp, intent: str = "CAPTURE") -> tuple[dict[str, Any], d
 
 def test_bad_secrets_and_forged_tokens_are_refused(app: PaypalApp, other: PaypalApp,
                                                    wire_contracts: WireContracts) -> None:
-    wrong = app.token(secret=app.secret[:-1] + ("A" if app.secret[-1] != "A" else "B"))
+    wrong = app.token(secret=_altered(app.secret))
     assert wrong.status_code == 401 and wrong.json()["error"] == "invalid_client"
     wire_contracts.check("paypal/oauth_error", wrong.json())
     cross = app.token(secret=other.secret)
     assert cross.status_code == 401
-    for access in ("A21AA" + "x" * 92, app.access[:-1] + "x", "", other.access[::-1]):
+    for access in ("A21AA" + "x" * 92, _altered(app.access), "", other.access[::-1]):
         answer = app.call("POST", "/v2/checkout/orders", order_body(), access=access or "-")
         assert _error(answer, wire_contracts, 401)["name"] == "AUTHENTICATION_FAILURE"
     assert app.call("GET", "/v1/notifications/webhooks").status_code == 200
