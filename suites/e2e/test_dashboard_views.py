@@ -122,6 +122,49 @@ def test_journal_filters_and_opens_with_secrets_masked(
     shot(page, "dashboard, a journal row opened (bodies masked)")
 
 
+# Holds the answers to /_sim/stats polls asked without an opened row until the page says
+# so, and counts those delivered late: a poll asked before a click then lands after it.
+_HOLD_UNOPENED_POLLS = """
+(() => {
+  const real = window.fetch.bind(window);
+  window.__holdUnopened = false;
+  window.__heldDelivered = 0;
+  window.fetch = (url, options) => {
+    const answer = real(url, options);
+    const asked = String(url);
+    if (!window.__holdUnopened || !asked.startsWith("/_sim/stats") || asked.includes("open=")) {
+      return answer;
+    }
+    return answer.then((response) => new Promise((resolve) => {
+      const wait = () => window.__holdUnopened ? setTimeout(wait, 20)
+        : (window.__heldDelivered += 1, resolve(response));
+      wait();
+    }));
+  };
+})();
+"""
+
+
+def test_an_answer_asked_before_a_row_opened_does_not_close_it(
+        page: Page, simulator: LiveSimulator, tenant: str) -> None:
+    page.add_init_script(_HOLD_UNOPENED_POLLS)
+    page.goto(f"{simulator.url}/_sim/")
+    page.get_by_test_id("filter-tenant").fill(tenant)
+    page.get_by_test_id("filter-tenant").press("Enter")
+    rows = page.get_by_test_id("journal-tail").locator("tbody tr")
+    expect(rows).to_have_count(11)
+    page.evaluate("window.__holdUnopened = true")
+    page.get_by_test_id("filter-status").select_option("2xx")  # its answer is held
+    rows.filter(has_text="/v1/payment_methods").get_by_role("button").click()
+    entry = page.get_by_test_id("journal-entry")
+    expect(entry).to_be_visible()
+    page.evaluate("window.__holdUnopened = false")
+    page.wait_for_function("window.__heldDelivered > 0")
+    page.evaluate("() => new Promise((done) => requestAnimationFrame(() => done()))")
+    expect(entry).to_be_visible(timeout=1)
+    expect(page.get_by_test_id("journal-request")).to_contain_text("card[cvc]=••••")
+
+
 def test_webhook_rows_name_event_and_endpoint(page: Page, simulator: LiveSimulator,
                                               tenant: str) -> None:
     page.goto(f"{simulator.url}/_sim/")

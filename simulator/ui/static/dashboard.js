@@ -15,6 +15,9 @@
   var SERIES = [["calls", "s-calls", "circle"], ["failed", "s-failed", "square"],
                 ["faults", "s-faults", "triangle"], ["latency", "s-latency", "diamond"]];
   var opened = null;  // the journal row shown with its bodies
+  // polls overlap (a timer, filters, a click): an answer older than the one on screen is
+  // stale, and only an answer asked for the opened row may close it
+  var asked = 0, onScreen = 0;
 
   function cell(row, text, cls) {
     var td = document.createElement("td");
@@ -156,7 +159,7 @@
       "(see the webhook deliveries for the receiver's answer)" : "(no body kept)");
     box.hidden = false;
   }
-  function show(data) {
+  function show(data, askedOpen) {
     var h = data.health, m = data.methods;
     var sum = function (k) { return m.reduce(function (a, x) { return a + (x[k] || 0); }, 0); };
     var last = h.series.slice(-10), ok = sum("succeeded"), failedPayments = sum("failed");
@@ -226,8 +229,10 @@
       cell(tr, d.status, "status-" + d.status);
       cell(tr, d.attempt_count, "num"); cell(tr, a ? (a.status_code || "—") : "", "num");
     });
-    if (opened !== null && !data.opened) { opened = null; }  // trimmed or reset away
-    showOpened(data.opened);
+    if (askedOpen === opened) {
+      if (opened !== null && !data.opened) { opened = null; }  // trimmed or reset away
+      showOpened(data.opened);
+    }
     $("live").textContent = "live";
     $("live").className = "live on";
     // operations.js draws the KPI windows, charts per method and alerts from the same poll
@@ -243,15 +248,17 @@
     return q.toString();
   }
   function refresh() {
-    var q = query();
+    var q = query(), mine = ++asked, askedOpen = opened;
     return fetch("/_sim/stats" + (q ? "?" + q : ""), {cache: "no-store"}).then(guarded).then(function (r) {
       return r.json().then(function (body) {
+        if (mine < onScreen) { return; }
+        onScreen = mine;
         if (!r.ok) {  // a filter the API refused (an unknown tenant...): say why, keep polling
           $("filter-error").textContent = (body.error && body.error.message) || "refused";
           return;
         }
         $("filter-error").textContent = "";
-        show(body);
+        show(body, askedOpen);
       });
     }).catch(function () { $("live").textContent = "offline"; $("live").className = "live off"; });
   }
