@@ -66,6 +66,41 @@ class Clock:
         """The simulator's current virtual time (needs the token on a guarded simulator)."""
         return self._control.get("health")["clock"]["now"]
 
+    def until_outside_daily(self, start: str, minutes: float, *, utc_offset_hours: float = 0.0,
+                            margin: float = 60.0) -> float:
+        """Real seconds until the virtual clock is clear of a window that recurs daily at
+        `start` (`HH:MM` at `utc_offset_hours`) for `minutes`, widened by `margin` virtual
+        seconds before it (for the steps that follow) and after it; 0 when clear, or when
+        the simulator does not show its clock (guarded, without the token)."""
+        clock = self._control.get("health").get("clock") or {}
+        if "now" not in clock or not clock.get("time_scale"):
+            return 0.0
+        hours, mins = (int(part) for part in start.split(":"))
+        begins = hours * 3600 + mins * 60 - margin
+        ends = hours * 3600 + mins * 60 + minutes * 60 + margin
+        local = (clock["now"] + utc_offset_hours * 3600) % 86400
+        # the widened window may straddle midnight: yesterday's, today's and tomorrow's
+        for opened in (begins - 86400, begins, begins + 86400):
+            if opened <= local < opened + (ends - begins):
+                return (opened + (ends - begins) - local) / float(clock["time_scale"])
+        return 0.0
+
+    def wait_outside_daily(self, start: str, minutes: float, *, utc_offset_hours: float = 0.0,
+                           margin: float = 60.0, longest: float = 120.0) -> float:
+        """Sleep until the virtual clock is clear of a daily window (`until_outside_daily`),
+        so that a step the gateway refuses inside it (ECPay's DoAction during its 20:15
+        close) runs outside; the real seconds slept. PaylabTimeout, sleeping not at all,
+        when that is longer than `longest` real seconds (a simulator at real speed)."""
+        wait = self.until_outside_daily(start, minutes, utc_offset_hours=utc_offset_hours,
+                                        margin=margin)
+        if wait > longest:
+            raise PaylabTimeout(
+                f"the simulator's clock is in the daily window {start} (UTC{utc_offset_hours:+g},"
+                f" {minutes:g} min) for {wait:.0f} more real seconds, longer than {longest:g} s"
+                " to wait: run it with a faster --time-scale, or switch the window off")
+        time.sleep(wait)
+        return wait
+
 
 class ControlClient:
     """The control API of one simulator, optionally bound to one tenant's API key."""

@@ -17,6 +17,7 @@ from typing import Any
 import requests
 from aiohttp import web
 
+from paylab.testing.control import ControlClient as Control
 from paylab.testing.sink import Received, WebhookSink
 
 AIO = "/ecpay/Cashier/AioCheckOut/V5"
@@ -184,15 +185,8 @@ def form_of(delivery: Received) -> dict[str, str]:
 
 
 
-def clear_of_the_daily_close(control: Any, close: str = "20:15", minutes: int = 15) -> None:
+def clear_of_the_daily_close(control: Control, close: str = "20:15", minutes: int = 15) -> None:
     """Wait until the virtual clock (Taiwan time) is clear of ECPay's daily close, when
     DoAction is refused (20:15-20:30): on the layer's 20x clock that window is 45 real
     seconds of every 72 minutes, so a test calling DoAction waits it out, never fails in it."""
-    health = control.get("health").get("clock")
-    if not health:  # a guarded simulator shows its clock only with the control token
-        return
-    hours, mins = (int(part) for part in close.split(":"))
-    start = hours * 3600 + mins * 60 - 60  # a minute's margin for the test's own steps
-    local = (health["now"] + 8 * 3600) % 86400
-    if start <= local < start + 60 + minutes * 60 + 30:
-        time.sleep((start + 60 + minutes * 60 + 30 - local) / health["time_scale"])
+    control.clock.wait_outside_daily(close, minutes, utc_offset_hours=8)

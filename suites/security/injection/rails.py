@@ -17,11 +17,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 import urllib.parse
 from typing import Any
 
 from paylab.shop.settings import ShopSettings
+from paylab.simulator.gateways.ecpay import CLOSE_DEFAULT as ECPAY_CLOSE
+from paylab.simulator.gateways.ecpay import TAIWAN_OFFSET as ECPAY_UTC_OFFSET
 from paylab.simulator.gateways.newebpay import crypto
 from paylab.simulator.gateways.newebpay.wire import API_FIELD_CODES, MPG_FIELD_CODES
 from paylab.simulator.webhooks.signing import ecpay_check_mac_value
@@ -30,6 +33,9 @@ from paylab.suites.security.injection.bench import Bench
 from paylab.suites.security.injection.shapes import Field
 from paylab.suites.security.injection.verdict import Refusal
 from paylab.suites.security.injection.wire import Answer
+
+from paylab.testing.control import ControlClient
+from paylab.testing.server import CONTROL_TOKEN_ENV
 
 _FIELD = re.compile(r"^[A-Za-z_][\w\[\]-]*$")
 
@@ -61,9 +67,17 @@ async def ecpay_code_order(base_url: str, merchant: dict[str, Any]) -> dict[str,
 
 
 async def ecpay_card_trade(base_url: str, merchant: dict[str, Any]) -> dict[str, Any]:
-    """An ECPay credit trade authorised with the stage card (MerchantTradeNo, TradeNo)."""
+    """An ECPay credit trade authorised with the stage card (MerchantTradeNo, TradeNo),
+    handed over outside ECPay's daily close, when DoAction refuses every trade."""
     no, trade = await asyncio.to_thread(_ecpay(base_url, merchant).pay_card)
+    await asyncio.to_thread(_clear_of_ecpay_close, base_url)
     return {"MerchantTradeNo": no, "TradeNo": trade, "TotalAmount": 500}
+
+
+def _clear_of_ecpay_close(base_url: str) -> None:
+    control = ControlClient(base_url, token=os.environ.get(CONTROL_TOKEN_ENV))
+    with control.session:
+        control.clock.wait_outside_daily(ECPAY_CLOSE, 15, utc_offset_hours=ECPAY_UTC_OFFSET)
 
 
 async def ecpay_card_form(base_url: str, merchant: dict[str, Any]) -> dict[str, Any]:
