@@ -67,30 +67,32 @@ class Clock:
         return self._control.get("health")["clock"]["now"]
 
     def until_outside_daily(self, start: str, minutes: float, *, utc_offset_hours: float = 0.0,
-                            margin: float = 60.0) -> float:
+                            margin: float = 5.0) -> float:
         """Real seconds until the virtual clock is clear of a window that recurs daily at
-        `start` (`HH:MM` at `utc_offset_hours`) for `minutes`, widened by `margin` virtual
-        seconds before it (for the steps that follow) and after it; 0 when clear, or when
-        the simulator does not show its clock (guarded, without the token)."""
+        `start` (`HH:MM` at `utc_offset_hours`) for `minutes` (0: the instant itself),
+        widened on both sides by `margin` real seconds for the steps that follow; 0 when
+        clear, or when the simulator does not show its clock (guarded, without the token)."""
         clock = self._control.get("health").get("clock") or {}
         if "now" not in clock or not clock.get("time_scale"):
             return 0.0
+        scale = float(clock["time_scale"])
         hours, mins = (int(part) for part in start.split(":"))
-        begins = hours * 3600 + mins * 60 - margin
-        ends = hours * 3600 + mins * 60 + minutes * 60 + margin
+        begins = hours * 3600 + mins * 60 - margin * scale
+        length = minutes * 60 + 2 * margin * scale
         local = (clock["now"] + utc_offset_hours * 3600) % 86400
         # the widened window may straddle midnight: yesterday's, today's and tomorrow's
         for opened in (begins - 86400, begins, begins + 86400):
-            if opened <= local < opened + (ends - begins):
-                return (opened + (ends - begins) - local) / float(clock["time_scale"])
+            if opened <= local < opened + length:
+                return (opened + length - local) / scale
         return 0.0
 
     def wait_outside_daily(self, start: str, minutes: float, *, utc_offset_hours: float = 0.0,
-                           margin: float = 60.0, longest: float = 120.0) -> float:
+                           margin: float = 5.0, longest: float = 120.0) -> float:
         """Sleep until the virtual clock is clear of a daily window (`until_outside_daily`),
-        so that a step the gateway refuses inside it (ECPay's DoAction during its 20:15
-        close) runs outside; the real seconds slept. PaylabTimeout, sleeping not at all,
-        when that is longer than `longest` real seconds (a simulator at real speed)."""
+        so that steps a gateway treats differently inside it or across it (ECPay's DoAction
+        during its 20:15 close; an authorisation the close captures before its void) run
+        outside; the real seconds slept. PaylabTimeout, sleeping not at all, when that is
+        longer than `longest` real seconds (a simulator at real speed)."""
         wait = self.until_outside_daily(start, minutes, utc_offset_hours=utc_offset_hours,
                                         margin=margin)
         if wait > longest:

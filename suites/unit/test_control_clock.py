@@ -36,13 +36,14 @@ def until(now: float | None, start: str = "20:15", minutes: float = 15, **kw: An
         start, minutes, utc_offset_hours=8, **kw)
 
 
+# at 20x, the default 5 real seconds of margin are 100 virtual seconds on each side
 @pytest.mark.parametrize(("local", "wait"), [
     ("12:00:00", 0.0),
-    ("20:13:59", 0.0),               # before the window and its minute's margin
-    ("20:14:00", (17 * 60) / 20),    # the margin before it: the steps that follow
-    ("20:16:00", (15 * 60) / 20),    # inside: until 20:31 (the close and a minute)
-    ("20:30:59", 1 / 20),
-    ("20:31:00", 0.0),
+    ("20:13:19", 0.0),                      # before the window and its margin
+    ("20:13:20", (15 * 60 + 200) / 20),     # in the margin before it: the steps that follow
+    ("20:16:00", (14 * 60 + 100) / 20),     # inside: until 20:31:40
+    ("20:31:39", 1 / 20),
+    ("20:31:40", 0.0),
 ])
 def test_the_wait_is_the_rest_of_the_widened_window_in_real_seconds(local: str,
                                                                    wait: float) -> None:
@@ -50,13 +51,22 @@ def test_the_wait_is_the_rest_of_the_widened_window_in_real_seconds(local: str,
 
 
 def test_a_window_across_midnight_is_seen_on_both_sides() -> None:
-    assert until(at_taiwan("23:59:30"), "00:00", 5) == pytest.approx((30 + 360) / 20)
-    assert until(at_taiwan("00:05:30"), "00:00", 5) == pytest.approx(30 / 20)
-    assert until(at_taiwan("00:06:00"), "00:00", 5) == 0.0
+    assert until(at_taiwan("23:59:30"), "00:00", 5) == pytest.approx((30 + 400) / 20)
+    assert until(at_taiwan("00:05:30"), "00:00", 5) == pytest.approx(70 / 20)
+    assert until(at_taiwan("00:06:40"), "00:00", 5) == 0.0
+
+
+def test_an_instant_is_a_window_of_its_margins() -> None:
+    assert until(at_taiwan("20:59:30"), "21:00", 0) == pytest.approx(130 / 20)
+    assert until(at_taiwan("21:01:39"), "21:00", 0) == pytest.approx(1 / 20)
+    assert until(at_taiwan("20:58:19"), "21:00", 0) == 0.0
+    assert until(at_taiwan("20:58:19"), "21:00", 0, margin=20) == pytest.approx(
+        (101 + 400) / 20)
 
 
 def test_a_slower_clock_means_a_longer_real_wait() -> None:
-    assert until(at_taiwan("20:16:00"), scale=1) == pytest.approx(15 * 60)
+    # the margin is real seconds: 5 virtual seconds at real speed
+    assert until(at_taiwan("20:16:00"), scale=1) == pytest.approx(14 * 60 + 5)
 
 
 def test_no_clock_shown_means_no_wait() -> None:
@@ -72,5 +82,5 @@ def test_a_wait_longer_than_allowed_fails_at_once_saying_why(
         clock.wait_outside_daily("20:15", 15, utc_offset_hours=8)
     assert slept == []
     fast = Clock(_Health(at_taiwan("20:16:00")))  # type: ignore[arg-type]
-    assert fast.wait_outside_daily("20:15", 15, utc_offset_hours=8) == pytest.approx(45)
-    assert slept == [pytest.approx(45)]
+    assert fast.wait_outside_daily("20:15", 15, utc_offset_hours=8) == pytest.approx(47)
+    assert slept == [pytest.approx(47)]

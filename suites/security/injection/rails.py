@@ -24,7 +24,7 @@ from typing import Any
 
 from paylab.shop.settings import ShopSettings
 from paylab.simulator.gateways.ecpay import CLOSE_DEFAULT as ECPAY_CLOSE
-from paylab.simulator.gateways.ecpay import TAIWAN_OFFSET as ECPAY_UTC_OFFSET
+from paylab.simulator.gateways.ecpay import TAIWAN_OFFSET
 from paylab.simulator.gateways.newebpay import crypto
 from paylab.simulator.gateways.newebpay.wire import API_FIELD_CODES, MPG_FIELD_CODES
 from paylab.simulator.webhooks.signing import ecpay_check_mac_value
@@ -68,16 +68,18 @@ async def ecpay_code_order(base_url: str, merchant: dict[str, Any]) -> dict[str,
 
 async def ecpay_card_trade(base_url: str, merchant: dict[str, Any]) -> dict[str, Any]:
     """An ECPay credit trade authorised with the stage card (MerchantTradeNo, TradeNo),
-    handed over outside ECPay's daily close, when DoAction refuses every trade."""
+    made clear of ECPay's daily close: DoAction refuses every trade during it, and the
+    close captures an authorisation made before it."""
+    await asyncio.to_thread(_clear_of_daily_close, base_url, ECPAY_CLOSE, 15)
     no, trade = await asyncio.to_thread(_ecpay(base_url, merchant).pay_card)
-    await asyncio.to_thread(_clear_of_ecpay_close, base_url)
     return {"MerchantTradeNo": no, "TradeNo": trade, "TotalAmount": 500}
 
 
-def _clear_of_ecpay_close(base_url: str) -> None:
+def _clear_of_daily_close(base_url: str, close: str, minutes: float) -> None:
+    """Wait until the simulator's virtual clock (Taiwan time) is clear of a rail's close."""
     control = ControlClient(base_url, token=os.environ.get(CONTROL_TOKEN_ENV))
     with control.session:
-        control.clock.wait_outside_daily(ECPAY_CLOSE, 15, utc_offset_hours=ECPAY_UTC_OFFSET)
+        control.clock.wait_outside_daily(close, minutes, utc_offset_hours=TAIWAN_OFFSET)
 
 
 async def ecpay_card_form(base_url: str, merchant: dict[str, Any]) -> dict[str, Any]:
