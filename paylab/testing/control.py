@@ -89,9 +89,8 @@ class Clock:
     def wait_outside_daily(self, start: str, minutes: float, *, utc_offset_hours: float = 0.0,
                            margin: float = 5.0, longest: float = 120.0) -> float:
         """Sleep until the virtual clock is clear of a daily window (`until_outside_daily`),
-        so that steps a gateway treats differently inside it or across it (ECPay's DoAction
-        during its 20:15 close; an authorisation the close captures before its void) run
-        outside; the real seconds slept. PaylabTimeout, sleeping not at all, when that is
+        so that steps a gateway refuses inside it (ECPay's DoAction during its 20:15 close)
+        run outside; the real seconds slept. PaylabTimeout, sleeping not at all, when that is
         longer than `longest` real seconds (a simulator at real speed)."""
         wait = self.until_outside_daily(start, minutes, utc_offset_hours=utc_offset_hours,
                                         margin=margin)

@@ -68,8 +68,8 @@ async def ecpay_code_order(base_url: str, merchant: dict[str, Any]) -> dict[str,
 
 async def ecpay_card_trade(base_url: str, merchant: dict[str, Any]) -> dict[str, Any]:
     """An ECPay credit trade authorised with the stage card (MerchantTradeNo, TradeNo),
-    made clear of ECPay's daily close: DoAction refuses every trade during it, and the
-    close captures an authorisation made before it."""
+    made a few real seconds clear of ECPay's daily close, during which DoAction refuses
+    every trade (the probe that follows then falls outside it too)."""
     await asyncio.to_thread(_clear_of_daily_close, base_url, ECPAY_CLOSE, 15)
     no, trade = await asyncio.to_thread(_ecpay(base_url, merchant).pay_card)
     return {"MerchantTradeNo": no, "TradeNo": trade, "TotalAmount": 500}
