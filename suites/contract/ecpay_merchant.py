@@ -16,8 +16,8 @@ from typing import Any
 
 import requests
 from aiohttp import web
-from paylab.simulator.gateways.ecpay import CLOSE_DEFAULT as ECPAY_CLOSE
-from paylab.simulator.gateways.ecpay import TAIWAN_OFFSET
+from paylab.simulator.gateways.ecpay import CLOSE_DEFAULT, TAIWAN_OFFSET
+from paylab.simulator.gateways.ecpay.wire import CLOSE_MINUTES
 
 from paylab.testing.control import ControlClient as Control
 from paylab.testing.sink import Received, WebhookSink
@@ -185,11 +185,10 @@ def form_of(delivery: Received) -> dict[str, str]:
     return dict(urllib.parse.parse_qsl(delivery.body.decode("utf-8"), keep_blank_values=True))
 
 
-def clear_of_the_daily_close(control: Control, close: str = ECPAY_CLOSE, minutes: int = 15,
-                             margin: float = 5.0) -> None:
+def clear_of_the_daily_close(control: Control, margin: float = 5.0) -> None:
     """Wait until the virtual clock (Taiwan time) is clear of ECPay's daily close, when
     DoAction is refused (20:15-20:30), by `margin` real seconds for the test's own steps:
     on the layer's 20x clock that window is 45 real seconds of every 72 minutes, so a test
     calling DoAction waits it out, never fails in it."""
-    control.clock.wait_outside_daily(close, minutes, utc_offset_hours=TAIWAN_OFFSET,
-                                     margin=margin)
+    control.clock.wait_outside_daily(CLOSE_DEFAULT, CLOSE_MINUTES,
+                                     utc_offset_hours=TAIWAN_OFFSET, margin=margin)

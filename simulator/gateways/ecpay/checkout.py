@@ -136,4 +136,4 @@ def _closing(domain: Domain, order: dict[str, Any]) -> bool:
     if close is None:
         return False
     local = (domain.clock.now() + close.utc_offset_hours * 3600) % 86400
-    return close.seconds <= local < close.seconds + 900
+    return close.seconds <= local < close.seconds + wire.CLOSE_MINUTES * 60

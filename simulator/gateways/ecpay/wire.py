@@ -28,6 +28,8 @@ NOT_FOUND = ("10200047", "Cant not find the trade data.")  # best reading
 REFUSED = "0"
 
 TAIWAN = dt.timezone(dt.timedelta(hours=8))
+#: How long DoAction is refused once the daily close has started.
+CLOSE_MINUTES = 15
 
 #: ChoosePayment / IgnorePayment names -> the core's payment methods. `ApplePay` is a card
 #: from the shopper's Apple Pay sheet (simulated); it is among ALL's choices, and

@@ -23,8 +23,8 @@ import urllib.parse
 from typing import Any
 
 from paylab.shop.settings import ShopSettings
-from paylab.simulator.gateways.ecpay import CLOSE_DEFAULT as ECPAY_CLOSE
-from paylab.simulator.gateways.ecpay import TAIWAN_OFFSET
+from paylab.simulator.gateways.ecpay import CLOSE_DEFAULT, TAIWAN_OFFSET
+from paylab.simulator.gateways.ecpay.wire import CLOSE_MINUTES
 from paylab.simulator.gateways.newebpay import crypto
 from paylab.simulator.gateways.newebpay.wire import API_FIELD_CODES, MPG_FIELD_CODES
 from paylab.simulator.webhooks.signing import ecpay_check_mac_value
@@ -70,16 +70,17 @@ async def ecpay_card_trade(base_url: str, merchant: dict[str, Any]) -> dict[str,
     """An ECPay credit trade authorised with the stage card (MerchantTradeNo, TradeNo),
     made a few real seconds clear of ECPay's daily close, during which DoAction refuses
     every trade (the probe that follows then falls outside it too)."""
-    await asyncio.to_thread(_clear_of_daily_close, base_url, ECPAY_CLOSE, 15)
+    await asyncio.to_thread(_clear_of_ecpay_close, base_url)
     no, trade = await asyncio.to_thread(_ecpay(base_url, merchant).pay_card)
     return {"MerchantTradeNo": no, "TradeNo": trade, "TotalAmount": 500}
 
 
-def _clear_of_daily_close(base_url: str, close: str, minutes: float) -> None:
-    """Wait until the simulator's virtual clock (Taiwan time) is clear of a rail's close."""
+def _clear_of_ecpay_close(base_url: str) -> None:
+    """Wait until the simulator's virtual clock (Taiwan time) is clear of ECPay's close."""
     control = ControlClient(base_url, token=os.environ.get(CONTROL_TOKEN_ENV))
     with control.session:
-        control.clock.wait_outside_daily(close, minutes, utc_offset_hours=TAIWAN_OFFSET)
+        control.clock.wait_outside_daily(CLOSE_DEFAULT, CLOSE_MINUTES,
+                                         utc_offset_hours=TAIWAN_OFFSET)
 
 
 async def ecpay_card_form(base_url: str, merchant: dict[str, Any]) -> dict[str, Any]:
